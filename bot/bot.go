@@ -1,0 +1,191 @@
+// Package bot is tapbot's Bot Framework endpoint: it authenticates what Teams posts to
+// /api/messages, decodes the activity, routes it (commands, card actions, installs) and
+// answers within Teams' deadlines, finishing slow work proactively.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/internal/requestid"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+// DefaultMaxBodyBytes bounds a request body. Real activities are a few KiB; card
+// submissions with long notes stay well under this.
+const DefaultMaxBodyBytes = 256 << 10
+
+// Sender sends activities through the Bot Connector.
+type Sender interface {
+	ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, a schema.Activity) (string, error)
+	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
+	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
+}
+
+// References stores conversation references for later proactive messages.
+type References interface {
+	SaveReference(ctx context.Context, r store.Reference) error
+}
+
+// Config configures a Handler.
+type Config struct {
+	MaxBodyBytes int64
+	// BackgroundTimeout bounds work finished after the HTTP answer (default 2m).
+	BackgroundTimeout time.Duration
+}
+
+// Handler is the /api/messages endpoint. Create it with New, register flows on it, then
+// serve it. Call Shutdown to wait for background work.
+type Handler struct {
+	cfg       Config
+	validator auth.TokenValidator
+	sender    Sender
+	refs      References
+	log       *zap.Logger
+	metrics   *Metrics
+
+	commands map[string]Command
+	order    []string // registration order, for /help
+	actions  map[string]ActionFunc
+
+	helpOnce sync.Once
+	help     map[store.Scope]json.RawMessage
+	helpErr  error
+
+	seen sync.Map // conversation ids whose reference this process already saved
+
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+}
+
+// New builds the endpoint. validator is botauth.Validator in production and
+// botauth.DevValidator only in local dev mode.
+func New(cfg Config, validator auth.TokenValidator, sender Sender, refs References, metrics *Metrics, log *zap.Logger) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.BackgroundTimeout <= 0 {
+		cfg.BackgroundTimeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Handler{
+		cfg: cfg, validator: validator, sender: sender, refs: refs, log: log, metrics: metrics,
+		commands: map[string]Command{}, actions: map[string]ActionFunc{},
+		bgCtx: ctx, bgCancel: cancel,
+	}
+	h.registerHelp()
+	return h
+}
+
+// ServeHTTP handles one activity.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	ctx := r.Context()
+	log := h.log.With(zap.String("request_id", requestid.From(ctx)))
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.metrics.rejected("too_large")
+			log.Warn("activity rejected: body too large", zap.Int64("limit", tooBig.Limit))
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "could not read body", http.StatusBadRequest)
+		return
+	}
+	in, err := decodeActivity(body)
+	if err != nil {
+		h.metrics.rejected("malformed")
+		log.Warn("activity rejected", zap.String("reason", err.Error()))
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if _, err := h.validator.AuthenticateRequest(ctx, in.Activity, r.Header.Get("Authorization"), nil, ""); err != nil {
+		h.authFailed(w, log, in.Activity, err)
+		return
+	}
+
+	t := &Turn{h: h, in: in, log: log.With(zap.String("activity_type", string(in.Type))),
+		scope: scopeOf(in.Activity), requestID: requestid.From(ctx)}
+	status, resp := h.route(ctx, t)
+	h.metrics.activity(string(in.Type), status)
+	if resp == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func (h *Handler) authFailed(w http.ResponseWriter, log *zap.Logger, a schema.Activity, err error) {
+	if errors.Is(err, botauth.ErrKeysUnavailable) {
+		h.metrics.rejected("keys_unavailable")
+		log.Error("activity not authenticated: signing keys unavailable")
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "authentication temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	h.metrics.rejected("unauthorized")
+	// The reason names the failed check; the token itself is never logged.
+	log.Warn("activity rejected: unauthorized", zap.Error(err),
+		zap.String("channel_id", a.ChannelID), zap.String("service_url", a.ServiceURL))
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
+// route dispatches by activity type. It returns the HTTP status and, for invokes, the
+// body Teams reads the answer from.
+func (h *Handler) route(ctx context.Context, t *Turn) (int, any) {
+	switch t.in.Type {
+	case schema.Message:
+		h.rememberConversation(ctx, t)
+		if len(t.in.Value) > 0 && t.in.Text == "" {
+			h.onSubmit(ctx, t)
+			return http.StatusOK, nil
+		}
+		h.onMessage(ctx, t)
+		return http.StatusOK, nil
+	case schema.Invoke:
+		return h.onInvoke(ctx, t)
+	case schema.ConversationUpdate, schema.InstallationUpdate:
+		if err := h.onInstall(ctx, t); err != nil {
+			// Teams redelivers on 5xx, and the reference must not be lost.
+			t.log.Error("saving conversation reference failed", zap.Error(err))
+			return http.StatusInternalServerError, nil
+		}
+		return http.StatusOK, nil
+	default:
+		t.log.Debug("activity type ignored")
+		return http.StatusOK, nil
+	}
+}
+
+// Shutdown cancels background work still running after ctx ends and waits for it.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.bgCancel()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,87 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/infracloudio/msbotbuilder-go/core/activity"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+const welcomeText = "Hi, I'm tapbot. I help the helpdesk issue Temporary Access Passes and guide new hires to a passwordless start. Type /help to see what I can do here."
+
+// onInstall stores the conversation reference when the bot is added to a personal chat,
+// group chat or team (so it can message there later), and says hello once.
+func (h *Handler) onInstall(ctx context.Context, t *Turn) error {
+	a := t.in.Activity
+	if a.Type == schema.InstallationUpdate && a.Action != "add" && a.Action != "add-upgrade" {
+		return nil // removals: keep the reference; audit rows still point at it
+	}
+	botAdded := a.Type == schema.InstallationUpdate
+	for _, m := range a.MembersAdded {
+		if m.ID == a.Recipient.ID {
+			botAdded = true
+		}
+	}
+	if a.Type == schema.ConversationUpdate && !botAdded && len(a.MembersAdded) == 0 {
+		return nil // renames and the like carry nothing to keep
+	}
+	if err := h.saveReference(ctx, t); err != nil {
+		return err
+	}
+	if botAdded {
+		if err := t.ReplyText(ctx, welcomeText); err != nil {
+			t.log.Warn("welcome message failed", zap.Error(err))
+		}
+	}
+	return nil
+}
+
+// rememberConversation saves the reference of a conversation the first time this
+// process sees a message in it, so users who never triggered an install event (the
+// app was pre-installed) can still be reached privately later.
+func (h *Handler) rememberConversation(ctx context.Context, t *Turn) {
+	if _, ok := h.seen.Load(t.in.Conversation.ID); ok {
+		return
+	}
+	if err := h.saveReference(ctx, t); err != nil {
+		t.log.Error("saving conversation reference failed", zap.Error(err))
+		return
+	}
+	h.seen.Store(t.in.Conversation.ID, struct{}{})
+}
+
+func (h *Handler) saveReference(ctx context.Context, t *Turn) error {
+	a := t.in.Activity
+	ref := activity.GetCoversationReference(a)
+	ref.ActivityID = "" // a reference is for new messages, not replies to this one
+	raw, err := json.Marshal(ref)
+	if err != nil {
+		return fmt.Errorf("encode reference: %w", err)
+	}
+	tenant := a.Conversation.TenantID
+	if tenant == "" {
+		tenant = channelDataString(a, "tenant", "id")
+	}
+	r := store.Reference{
+		ConversationID: a.Conversation.ID,
+		Scope:          t.scope,
+		TenantID:       tenant,
+		TeamID:         channelDataString(a, "team", "id"),
+		ServiceURL:     a.ServiceURL,
+		BotID:          a.Recipient.ID,
+		Raw:            raw,
+	}
+	if t.scope == store.ScopePersonal {
+		r.UserAADObjectID = a.From.AadObjectID
+	}
+	if err := h.refs.SaveReference(ctx, r); err != nil {
+		return fmt.Errorf("save reference: %w", err)
+	}
+	t.log.Info("conversation reference saved", zap.String("scope", string(t.scope)),
+		zap.String("conversation_id", a.Conversation.ID))
+	return nil
+}

@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/internal/requestid"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+// Turn is one authenticated activity being handled.
+type Turn struct {
+	h         *Handler
+	in        inbound
+	log       *zap.Logger
+	scope     store.Scope
+	requestID string
+}
+
+// Activity returns the incoming activity.
+func (t *Turn) Activity() schema.Activity { return t.in.Activity }
+
+// Scope tells whether the activity came from a personal chat, a group chat or a channel.
+func (t *Turn) Scope() store.Scope { return t.scope }
+
+// Log is the turn's logger (request id and activity type attached).
+func (t *Turn) Log() *zap.Logger { return t.log }
+
+// Reply answers in the conversation the activity came from, threaded under it.
+func (t *Turn) Reply(ctx context.Context, a schema.Activity) (string, error) {
+	a = t.outgoing(a)
+	id, err := t.h.sender.ReplyToActivity(ctx, t.in.ServiceURL, t.in.Conversation.ID, t.in.ID, a)
+	if err != nil {
+		return "", fmt.Errorf("reply: %w", err)
+	}
+	return id, nil
+}
+
+// ReplyText answers with plain text.
+func (t *Turn) ReplyText(ctx context.Context, text string) error {
+	_, err := t.Reply(ctx, schema.Activity{Type: schema.Message, Text: text, TextFormat: schema.PLAIN})
+	return err
+}
+
+// ReplyCard answers with an Adaptive Card.
+func (t *Turn) ReplyCard(ctx context.Context, c cards.Card) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode card: %w", err)
+	}
+	_, err = t.Reply(ctx, CardActivity(raw))
+	return err
+}
+
+// CardActivity wraps marshaled card JSON in a message activity.
+func CardActivity(card json.RawMessage) schema.Activity {
+	return schema.Activity{
+		Type:        schema.Message,
+		Attachments: []schema.Attachment{{ContentType: cards.ContentType, Content: card}},
+	}
+}
+
+// outgoing addresses a reply: from the bot, to the user, in the same conversation.
+func (t *Turn) outgoing(a schema.Activity) schema.Activity {
+	if a.Type == "" {
+		a.Type = schema.Message
+	}
+	a.From = t.in.Recipient
+	a.Recipient = t.in.From
+	a.Conversation = t.in.Conversation
+	a.ChannelID = t.in.ChannelID
+	a.ServiceURL = t.in.ServiceURL
+	return a
+}
+
+// Later acknowledges the activity now and runs fn after the HTTP answer has gone, for
+// work that may outlast Teams' deadline (about 15 s for messages, less for invokes).
+// fn gets a context that survives the request, carries its request id, and is bounded
+// by the background timeout and by Shutdown.
+func (t *Turn) Later(fn func(ctx context.Context)) {
+	h := t.h
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.BackgroundTimeout)
+		defer cancel()
+		ctx = requestid.With(ctx, t.requestID)
+		defer func() {
+			if p := recover(); p != nil {
+				t.log.Error("background work panicked", zap.Any("panic", p), zap.Stack("stack"))
+			}
+		}()
+		start := time.Now()
+		fn(ctx)
+		t.log.Debug("background work done", zap.Duration("took", time.Since(start)))
+	}()
+}

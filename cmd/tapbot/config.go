@@ -1,0 +1,298 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/internal/credential"
+	"github.com/tapbot/tapbot/internal/secret"
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+// Dev mode's simulated company. The committed .m365agentsplayground.yml uses the same
+// ids, so the Agents Playground talks to `tapbot dev` out of the box.
+const (
+	devTenantID = "7a1c4e2b-5d3f-4b8a-9c6e-2f1d0b3a4c5e"
+	devAppID    = "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+)
+
+// Config is everything tapbot reads at start. Environment variables are the source
+// (12-factor); Bot Framework's own names are accepted as aliases.
+type Config struct {
+	Dev bool
+
+	ListenAddr string
+	AppID      string
+	TenantID   string
+	AppType    string // SingleTenant, UserAssignedMSI, MultiTenant
+
+	Credential          credential.Kind
+	AppPassword         secret.String
+	CertificatePath     string
+	CertificatePassword secret.String
+	FederatedTokenFile  string
+	AuthorityHost       string
+
+	MetadataURL string
+	Issuers     []string
+
+	DBPath        string
+	LogLevel      string
+	LogFormat     string
+	MaxBodyBytes  int64
+	ShutdownGrace time.Duration
+}
+
+// setting describes one environment variable, for lookup and for `tapbot help`.
+type setting struct {
+	names []string // first is tapbot's own name; the rest are accepted aliases
+	help  string
+}
+
+var settings = []setting{
+	{[]string{"TAPBOT_LISTEN_ADDR"}, "address to listen on (serve: :3978; dev: 127.0.0.1:3978, loopback only)"},
+	{[]string{"TAPBOT_APP_ID", "MicrosoftAppId"}, "the Azure Bot's Microsoft App ID (client id)"},
+	{[]string{"TAPBOT_TENANT_ID", "MicrosoftAppTenantId"}, "your Entra tenant id; activities from other tenants are refused"},
+	{[]string{"TAPBOT_APP_TYPE", "MicrosoftAppType"}, "SingleTenant (default), UserAssignedMSI or MultiTenant"},
+	{[]string{"TAPBOT_CREDENTIAL"}, "client-secret, client-certificate, managed-identity or workload-identity (default: derived from the settings present)"},
+	{[]string{"TAPBOT_APP_PASSWORD", "MicrosoftAppPassword"}, "client secret of the app registration"},
+	{[]string{"TAPBOT_CLIENT_CERTIFICATE"}, "path to a PEM or PKCS#12 file with certificate and private key"},
+	{[]string{"TAPBOT_CLIENT_CERTIFICATE_PASSWORD"}, "password of that file, if any"},
+	{[]string{"AZURE_FEDERATED_TOKEN_FILE"}, "federated token file (workload identity; set by the AKS webhook)"},
+	{[]string{"TAPBOT_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"}, "Entra authority host (default https://login.microsoftonline.com/; sovereign clouds differ)"},
+	{[]string{"TAPBOT_OPENID_METADATA_URL", "BotOpenIdMetadata"}, "Bot Framework OpenID metadata URL (default public cloud)"},
+	{[]string{"TAPBOT_TOKEN_ISSUERS"}, "comma-separated accepted token issuers (default https://api.botframework.com)"},
+	{[]string{"TAPBOT_DB_PATH"}, "SQLite database file (default $XDG_STATE_HOME/tapbot/tapbot.db or ~/.local/state/tapbot/tapbot.db)"},
+	{[]string{"TAPBOT_LOG_LEVEL"}, "debug, info (default), warn or error"},
+	{[]string{"TAPBOT_LOG_FORMAT"}, "json (default for serve) or console (default for dev)"},
+	{[]string{"TAPBOT_MAX_BODY_BYTES"}, "largest accepted request body (default 262144)"},
+	{[]string{"TAPBOT_SHUTDOWN_GRACE"}, "time to finish in-flight work on SIGTERM (default 20s)"},
+}
+
+func lookup(env func(string) string, name string) string {
+	for _, s := range settings {
+		if s.names[0] != name {
+			continue
+		}
+		for _, n := range s.names {
+			if v := strings.TrimSpace(env(n)); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// loadConfig reads and validates the configuration. Every problem is reported at once,
+// so an operator fixes them in one go rather than one restart each.
+func loadConfig(dev bool, env func(string) string) (Config, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	get := func(name string) string { return lookup(env, name) }
+
+	c := Config{
+		Dev:                 dev,
+		ListenAddr:          get("TAPBOT_LISTEN_ADDR"),
+		AppID:               get("TAPBOT_APP_ID"),
+		TenantID:            get("TAPBOT_TENANT_ID"),
+		AppType:             get("TAPBOT_APP_TYPE"),
+		Credential:          credential.Kind(get("TAPBOT_CREDENTIAL")),
+		AppPassword:         secret.String(get("TAPBOT_APP_PASSWORD")),
+		CertificatePath:     get("TAPBOT_CLIENT_CERTIFICATE"),
+		CertificatePassword: secret.String(get("TAPBOT_CLIENT_CERTIFICATE_PASSWORD")),
+		FederatedTokenFile:  get("AZURE_FEDERATED_TOKEN_FILE"),
+		AuthorityHost:       get("TAPBOT_AUTHORITY_HOST"),
+		MetadataURL:         get("TAPBOT_OPENID_METADATA_URL"),
+		DBPath:              get("TAPBOT_DB_PATH"),
+		LogLevel:            get("TAPBOT_LOG_LEVEL"),
+		LogFormat:           get("TAPBOT_LOG_FORMAT"),
+		MaxBodyBytes:        bot.DefaultMaxBodyBytes,
+		ShutdownGrace:       20 * time.Second,
+	}
+	if v := get("TAPBOT_TOKEN_ISSUERS"); v != "" {
+		for _, is := range strings.Split(v, ",") {
+			if is = strings.TrimSpace(is); is != "" {
+				c.Issuers = append(c.Issuers, is)
+			}
+		}
+	}
+	if v := get("TAPBOT_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 4096 || n > 16<<20 {
+			bad("TAPBOT_MAX_BODY_BYTES=%q: want a byte count between 4096 and 16777216", v)
+		} else {
+			c.MaxBodyBytes = n
+		}
+	}
+	if v := get("TAPBOT_SHUTDOWN_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 10*time.Minute {
+			bad("TAPBOT_SHUTDOWN_GRACE=%q: want a duration such as 20s (at most 10m)", v)
+		} else {
+			c.ShutdownGrace = d
+		}
+	}
+	switch c.LogLevel {
+	case "":
+		c.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		bad("TAPBOT_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = map[bool]string{true: "console", false: "json"}[dev]
+	case "json", "console":
+	default:
+		bad("TAPBOT_LOG_FORMAT=%q: want json or console", c.LogFormat)
+	}
+	if c.DBPath == "" {
+		p, err := store.DefaultPath()
+		if err != nil {
+			bad("TAPBOT_DB_PATH is not set and no default location is available: %v", err)
+		}
+		c.DBPath = p
+	}
+
+	if dev {
+		c.validateDev(env, bad)
+	} else {
+		c.validateServe(bad)
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n  - %w", joinLines(errs))
+	}
+	return c, nil
+}
+
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  - "))
+}
+
+// validateDev keeps local mode local: loopback only, and no real tenant or credential,
+// because dev mode switches inbound authentication off.
+func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) {
+	if c.ListenAddr == "" {
+		c.ListenAddr = "127.0.0.1:3978"
+	}
+	if err := checkLoopbackAddr(c.ListenAddr); err != nil {
+		bad("TAPBOT_LISTEN_ADDR=%q: dev mode has no inbound authentication and only listens on loopback: %v", c.ListenAddr, err)
+	}
+	for _, name := range []string{"TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD", "TAPBOT_CLIENT_CERTIFICATE", "TAPBOT_CREDENTIAL"} {
+		if lookup(env, name) != "" {
+			bad("%s is set: dev mode switches inbound authentication off and runs only against the simulated tenant; unset it, or use `tapbot serve` for a real tenant", name)
+		}
+	}
+	c.TenantID = devTenantID
+	if c.AppID == "" {
+		c.AppID = devAppID
+	}
+}
+
+func (c *Config) validateServe(bad func(string, ...any)) {
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":3978"
+	}
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("TAPBOT_LISTEN_ADDR=%q: %v", c.ListenAddr, err)
+	}
+	if !guid.MatchString(c.AppID) {
+		bad("TAPBOT_APP_ID (or MicrosoftAppId) must be the bot's app id, a GUID; got %q", c.AppID)
+	}
+	if !guid.MatchString(c.TenantID) {
+		bad("TAPBOT_TENANT_ID (or MicrosoftAppTenantId) must be your Entra tenant id, a GUID; got %q", c.TenantID)
+	}
+	if c.MetadataURL == "" {
+		c.MetadataURL = botauth.DefaultMetadataURL
+	}
+	if err := botauth.CheckEndpointURL(c.MetadataURL); err != nil {
+		bad("TAPBOT_OPENID_METADATA_URL: %v", err)
+	}
+	if c.AuthorityHost != "" {
+		if err := botauth.CheckEndpointURL(c.AuthorityHost); err != nil {
+			bad("TAPBOT_AUTHORITY_HOST: %v", err)
+		}
+	}
+
+	switch c.AppType {
+	case "", "SingleTenant", "MultiTenant", "UserAssignedMSI":
+	default:
+		bad("TAPBOT_APP_TYPE (or MicrosoftAppType)=%q: want SingleTenant, UserAssignedMSI or MultiTenant", c.AppType)
+	}
+	if c.AppType == "" {
+		c.AppType = "SingleTenant"
+	}
+	if c.Credential == "" {
+		c.Credential = c.deriveCredential()
+	}
+	switch c.Credential {
+	case credential.ClientSecret:
+		if c.AppPassword.IsZero() {
+			bad("TAPBOT_APP_PASSWORD (or MicrosoftAppPassword) is required for the client-secret credential; or set TAPBOT_CLIENT_CERTIFICATE, or use a managed or workload identity")
+		}
+	case credential.ClientCertificate:
+		if c.CertificatePath == "" {
+			bad("TAPBOT_CLIENT_CERTIFICATE is required for the client-certificate credential")
+		} else if _, err := os.Stat(c.CertificatePath); err != nil {
+			bad("TAPBOT_CLIENT_CERTIFICATE: %v", err)
+		}
+	case credential.WorkloadIdentity:
+		if c.FederatedTokenFile == "" {
+			bad("AZURE_FEDERATED_TOKEN_FILE is required for the workload-identity credential")
+		}
+	case credential.ManagedIdentity:
+	default:
+		bad("TAPBOT_CREDENTIAL=%q: want one of %v", c.Credential, credential.Kinds)
+	}
+	if c.AppType == "MultiTenant" && (c.Credential == credential.ManagedIdentity || c.Credential == credential.WorkloadIdentity) {
+		bad("MicrosoftAppType MultiTenant needs a client secret or certificate")
+	}
+}
+
+// deriveCredential picks the credential the settings point at, most specific first.
+func (c *Config) deriveCredential() credential.Kind {
+	switch {
+	case c.AppType == "UserAssignedMSI":
+		return credential.ManagedIdentity
+	case c.CertificatePath != "":
+		return credential.ClientCertificate
+	case c.AppPassword.IsZero() && c.FederatedTokenFile != "":
+		return credential.WorkloadIdentity
+	default:
+		return credential.ClientSecret
+	}
+}
+
+// tokenTenant is the tenant outbound Connector tokens come from. Multi-tenant bots
+// (deprecated for new registrations, still running) use Bot Framework's own tenant.
+func (c Config) tokenTenant() string {
+	if c.AppType == "MultiTenant" {
+		return "botframework.com"
+	}
+	return c.TenantID
+}
+
+func checkLoopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if !botauth.IsLoopbackHost(host) {
+		return fmt.Errorf("%q is not a loopback address", host)
+	}
+	return nil
+}

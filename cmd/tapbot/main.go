@@ -1,0 +1,239 @@
+// Command tapbot is the tapbot Teams bot: `serve` in production, `dev` locally with the
+// Microsoft 365 Agents Playground.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/bot/connector"
+	"github.com/tapbot/tapbot/internal/credential"
+	"github.com/tapbot/tapbot/internal/server"
+	"github.com/tapbot/tapbot/internal/store/sqlite"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `tapbot — passwordless onboarding for Microsoft Teams and Entra ID
+
+Usage:
+  tapbot serve     run the bot (production: inbound tokens verified, real tenant)
+  tapbot dev       run locally for the Agents Playground (loopback only, no inbound auth,
+                   simulated tenant)
+  tapbot version   print the version
+  tapbot help      show this help and the configuration variables
+
+Configuration comes from environment variables:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve", "dev":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "tapbot %s takes no arguments (configure with environment variables; see `tapbot help`)\n", args[0])
+			return 2
+		}
+		cfg, err := loadConfig(args[0] == "dev", env)
+		if err != nil {
+			fmt.Fprintf(stderr, "tapbot: %v\n", err)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "tapbot: %v\n", err)
+			return 1
+		}
+		return 0
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "tapbot", version)
+		return 0
+	case "help", "--help", "-h":
+		printUsage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "tapbot: unknown command %q\n\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, s := range settings {
+		name := s.names[0]
+		if len(s.names) > 1 {
+			name += " (or " + s.names[1] + ")"
+		}
+		fmt.Fprintf(w, "  %-52s %s\n", name, s.help)
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.TimeKey = "time"
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	if cfg.LogFormat == "console" {
+		encCfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	} else {
+		enc = zapcore.NewJSONEncoder(encCfg)
+	}
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
+	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w)))), nil
+}
+
+// serve wires configuration into dependencies and runs the server until ctx ends.
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	log, err := newLogger(cfg, logOut)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	log = log.With(zap.String("mode", map[bool]string{true: "dev", false: "serve"}[cfg.Dev]))
+
+	// Listen first: in dev mode the bound address is checked again, after resolution,
+	// so a name that resolves off-machine cannot slip through.
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	defer ln.Close()
+	if cfg.Dev {
+		if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+			return fmt.Errorf("dev mode must listen on loopback, bound %s", ln.Addr())
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := sqlite.Open(ctx, cfg.DBPath, log.Named("store"))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	checks := map[string]server.Check{"store": st.Ping}
+	var validator auth.TokenValidator
+	connCfg := connector.Config{HTTPClient: instrumentedClient(reg)}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+
+	if cfg.Dev {
+		log.Warn("DEV MODE: inbound authentication is OFF; listening on loopback only; simulated tenant",
+			zap.String("tenant_id", cfg.TenantID), zap.String("listen", ln.Addr().String()))
+		validator = botauth.DevValidator{TenantID: cfg.TenantID}
+		connCfg.CheckServiceURL = loopbackServiceURL
+	} else {
+		v, err := botauth.New(botauth.Config{
+			AppID: cfg.AppID, TenantID: cfg.TenantID, MetadataURL: cfg.MetadataURL, Issuers: cfg.Issuers,
+		}, log.Named("botauth"))
+		if err != nil {
+			return err
+		}
+		// A failed first fetch is not fatal: /readyz reports it, requests answer 503,
+		// and Run keeps retrying.
+		_ = v.Refresh(ctx)
+		go v.Run(runCtx)
+		validator = v
+		checks["signing_keys"] = func(context.Context) error {
+			if !v.Ready() {
+				return errors.New("bot framework signing keys not loaded")
+			}
+			return nil
+		}
+		cred, err := credential.New(credential.Config{
+			Kind: cfg.Credential, TenantID: cfg.tokenTenant(), ClientID: cfg.AppID,
+			Secret: cfg.AppPassword.Reveal(), CertificatePath: cfg.CertificatePath,
+			CertificatePassword: cfg.CertificatePassword.Reveal(), TokenFilePath: cfg.FederatedTokenFile,
+			AuthorityHost: cfg.AuthorityHost,
+		})
+		if err != nil {
+			return err
+		}
+		connCfg.Tokens = connector.NewCredentialTokens(cred, connector.Scope)
+		connCfg.CheckServiceURL = httpsServiceURL
+		log.Info("tapbot starting", zap.String("version", version), zap.String("app_id", cfg.AppID),
+			zap.String("tenant_id", cfg.TenantID), zap.String("credential", string(cfg.Credential)))
+	}
+	conn, err := connector.New(connCfg, log.Named("connector"))
+	if err != nil {
+		return err
+	}
+	h := bot.New(bot.Config{MaxBodyBytes: cfg.MaxBodyBytes}, validator, conn, st, bot.NewMetrics(reg), log.Named("bot"))
+	srv := server.New(h, checks, reg, log.Named("http"))
+
+	if cfg.Dev {
+		log.Info("open the Agents Playground against this bot: cd e2e && npm ci && npx agentsplayground -e http://" +
+			ln.Addr().String() + "/api/messages -c msteams")
+	}
+	err = srv.Serve(ctx, ln, cfg.ShutdownGrace)
+	// In-flight HTTP requests are done; give background work what is left of the grace.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if berr := h.Shutdown(sctx); berr != nil {
+		log.Warn("background work cut short at shutdown", zap.Error(berr))
+	}
+	log.Info("stopped")
+	return err
+}
+
+// httpsServiceURL lets the Connector token go only to https service URLs; those come
+// from activities whose signed serviceurl claim matched.
+func httpsServiceURL(u *url.URL) error {
+	if u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("service URL %s is not https", u.Redacted())
+	}
+	return nil
+}
+
+// loopbackServiceURL keeps dev mode from being used to send requests anywhere but the
+// local emulator.
+func loopbackServiceURL(u *url.URL) error {
+	if !botauth.IsLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("dev mode only sends to loopback service URLs, not %s", u.Host)
+	}
+	return nil
+}
+
+func instrumentedClient(reg prometheus.Registerer) *http.Client {
+	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tapbot_connector_requests_total", Help: "Requests to the Bot Connector by method and status code.",
+	}, []string{"method", "code"})
+	reg.MustRegister(calls)
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: 20 * time.Second, Transport: promhttp.InstrumentRoundTripperCounter(calls, t)}
+}

@@ -1,0 +1,100 @@
+// Package store keeps tapbot's durable state: conversation references now; requests,
+// audit and schedules as the flows land. The Store interface is what the rest of tapbot
+// consumes; each backend (embedded SQLite by default) must pass the shared conformance
+// suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrInvalidReference is wrapped by the error of a SaveReference that was refused
+// because of its input, so callers can tell a bad reference from a broken store.
+var ErrInvalidReference = errors.New("store: invalid reference")
+
+// Scope is the kind of Teams conversation a reference points at.
+type Scope string
+
+const (
+	ScopePersonal  Scope = "personal"
+	ScopeGroupChat Scope = "groupChat"
+	ScopeChannel   Scope = "channel"
+)
+
+// Reference is what the bot needs to message a conversation later (proactively):
+// the Bot Framework conversation reference plus the keys we look it up by.
+type Reference struct {
+	ConversationID string // Bot Framework conversation id (primary key)
+	Scope          Scope
+	TenantID       string
+	// UserAADObjectID is the Entra object id of the user for personal (1:1)
+	// conversations; empty otherwise.
+	UserAADObjectID string
+	// TeamID is the Teams team id (channelData.team.id) for channel conversations.
+	TeamID     string
+	ServiceURL string
+	BotID      string
+	// Raw is the JSON of the full schema.ConversationReference, kept verbatim so
+	// later code can rebuild an outbound activity without losing fields.
+	Raw       []byte
+	UpdatedAt time.Time
+}
+
+// Store is tapbot's durable state. Implementations are safe for concurrent use.
+type Store interface {
+	// SaveReference inserts or replaces the reference for r.ConversationID.
+	SaveReference(ctx context.Context, r Reference) error
+	// Reference returns the reference stored for a conversation id, or ErrNotFound.
+	Reference(ctx context.Context, conversationID string) (Reference, error)
+	// PersonalReference returns the most recently updated personal (1:1)
+	// reference of a user in a tenant, or ErrNotFound.
+	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (Reference, error)
+	// Ping checks that the store is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Validate reports why r cannot be saved. It lives here rather than in each backend
+// so that every backend refuses exactly the same input.
+func (r Reference) Validate() error {
+	if r.ConversationID == "" {
+		return fmt.Errorf("%w: empty conversation id", ErrInvalidReference)
+	}
+	switch r.Scope {
+	case ScopePersonal, ScopeGroupChat, ScopeChannel:
+	default:
+		return fmt.Errorf("%w %q: unknown scope %q", ErrInvalidReference, r.ConversationID, r.Scope)
+	}
+	// A zero UpdatedAt means "now". Outside years 1-9999 RFC 3339 has no
+	// representation, so such a time could be written but never read back.
+	if y := r.UpdatedAt.UTC().Year(); !r.UpdatedAt.IsZero() && (y < 1 || y > 9999) {
+		return fmt.Errorf("%w %q: updated at %v is outside years 1-9999", ErrInvalidReference, r.ConversationID, r.UpdatedAt)
+	}
+	return nil
+}
+
+// DefaultPath is where the embedded database lives when configuration names no
+// other place: <state dir>/tapbot/tapbot.db, the state dir being $XDG_STATE_HOME or
+// else $HOME/.local/state, following the XDG base directory specification (the
+// database is state that should survive restarts but is not user configuration).
+func DefaultPath() (string, error) {
+	// The XDG spec says a relative path in XDG_STATE_HOME is invalid and must be
+	// ignored, rather than resolved against whatever the working directory is.
+	if dir := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "tapbot", "tapbot.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("store: default path: no state directory (set XDG_STATE_HOME or HOME): %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "tapbot", "tapbot.db"), nil
+}
