@@ -18,8 +18,8 @@ type inbound struct {
 }
 
 type entity struct {
-	Type      string                `json:"type"`
-	Text      string                `json:"text,omitempty"`
+	Type      string                 `json:"type"`
+	Text      string                 `json:"text,omitempty"`
 	Mentioned *schema.ChannelAccount `json:"mentioned,omitempty"`
 }
 

@@ -68,7 +68,8 @@ type Validator struct {
 	fetch  fetcher
 	parser *jwt.Parser
 
-	keys atomic.Pointer[keySet]
+	keys     atomic.Pointer[keySet]
+	verified verifiedCache
 
 	refreshMu   sync.Mutex // serialises fetches; waiters reuse the result
 	lastAttempt time.Time  // guarded by refreshMu
@@ -190,22 +191,9 @@ func (v *Validator) AuthenticateRequest(ctx context.Context, activity schema.Act
 		}
 	}
 
-	var used signingKey
-	var c tokenClaims
-	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, errors.New("token has no kid")
-		}
-		k, ok := v.lookup(ctx, kid)
-		if !ok {
-			return nil, fmt.Errorf("unknown signing key %q", kid)
-		}
-		used = k
-		return k.pub, nil
-	})
+	c, used, err := v.verifyToken(ctx, raw)
 	if err != nil {
-		return nil, reject("%v", err)
+		return nil, err
 	}
 	if !slices.Contains(v.cfg.Issuers, c.Issuer) {
 		return nil, reject("issuer %q not accepted", c.Issuer)
@@ -220,6 +208,40 @@ func (v *Validator) AuthenticateRequest(ctx context.Context, activity schema.Act
 		return nil, err
 	}
 	return identity{claims: c}, nil
+}
+
+// verifyToken checks the token's signature, algorithm, audience and lifetime, and
+// returns its claims and signing key. A token seen before skips the signature check
+// but not the lifetime check, and only while its key is still published.
+func (v *Validator) verifyToken(ctx context.Context, raw string) (tokenClaims, signingKey, error) {
+	now := v.cfg.Now()
+	if hit, ok := v.verified.get(raw); ok {
+		set := v.keys.Load()
+		k, published := (*set)[hit.kid]
+		if published && now.Before(hit.exp.Add(v.cfg.Leeway)) {
+			return hit.claims, k, nil
+		}
+	}
+	var used signingKey
+	var kid string
+	var c tokenClaims
+	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+		kid, _ = t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("token has no kid")
+		}
+		k, ok := v.lookup(ctx, kid)
+		if !ok {
+			return nil, fmt.Errorf("unknown signing key %q", kid)
+		}
+		used = k
+		return k.pub, nil
+	})
+	if err != nil {
+		return tokenClaims{}, signingKey{}, reject("%v", err)
+	}
+	v.verified.put(raw, verified{claims: c, kid: kid, exp: c.ExpiresAt.Time}, now)
+	return c, used, nil
 }
 
 // lookup finds a key by id, refreshing once (rate-limited) when the id is unknown:

@@ -101,7 +101,7 @@ func (e *Error) Error() string {
 // SendToConversation posts a new activity to a conversation and returns its id.
 func (c *Client) SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error) {
 	var res schema.ResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, &res, a, "v3", "conversations", conversationID, "activities")
+	err := c.call(ctx, http.MethodPost, serviceURL, &res, wire(&a), "v3", "conversations", conversationID, "activities")
 	return res.ID, err
 }
 
@@ -109,14 +109,14 @@ func (c *Client) SendToConversation(ctx context.Context, serviceURL, conversatio
 func (c *Client) ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, a schema.Activity) (string, error) {
 	a.ReplyToID = replyToID
 	var res schema.ResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, &res, a, "v3", "conversations", conversationID, "activities", replyToID)
+	err := c.call(ctx, http.MethodPost, serviceURL, &res, wire(&a), "v3", "conversations", conversationID, "activities", replyToID)
 	return res.ID, err
 }
 
 // UpdateActivity replaces a message the bot sent earlier (e.g. to redact a TAP).
 func (c *Client) UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error {
 	a.ID = activityID
-	return c.call(ctx, http.MethodPut, serviceURL, nil, a, "v3", "conversations", conversationID, "activities", activityID)
+	return c.call(ctx, http.MethodPut, serviceURL, nil, wire(&a), "v3", "conversations", conversationID, "activities", activityID)
 }
 
 // DeleteActivity removes a message the bot sent earlier.
@@ -127,19 +127,25 @@ func (c *Client) DeleteActivity(ctx context.Context, serviceURL, conversationID,
 // CreateConversation opens (or finds) a conversation, e.g. the 1:1 chat with a user
 // that private delivery needs.
 func (c *Client) CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (schema.ConversationResourceResponse, error) {
+	body := conversationParameters{IsGroup: p.IsGroup, Bot: p.Bot, Members: p.Members, TopicName: p.TopicName,
+		TenantID: p.TenantID, ChannelData: p.ChannelData}
+	if p.Activity.Type != "" {
+		w := wire(&p.Activity)
+		body.Activity = &w
+	}
 	var res schema.ConversationResourceResponse
-	err := c.call(ctx, http.MethodPost, serviceURL, &res, p, "v3", "conversations")
+	err := c.call(ctx, http.MethodPost, serviceURL, &res, body, "v3", "conversations")
 	return res, err
 }
 
 // Post implements client.Client for the library's activity.Response.
 func (c *Client) Post(target url.URL, a schema.Activity) error {
-	return c.do(context.Background(), http.MethodPost, &target, nil, a)
+	return c.do(context.Background(), http.MethodPost, &target, nil, wire(&a))
 }
 
 // Put implements client.Client.
 func (c *Client) Put(target url.URL, a schema.Activity) error {
-	return c.do(context.Background(), http.MethodPut, &target, nil, a)
+	return c.do(context.Background(), http.MethodPut, &target, nil, wire(&a))
 }
 
 // Delete implements client.Client.
