@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the NNNN_description.sql files in dir of fsys, sorted by
+// version. The version comes from the name so that the order is fixed by the
+// files themselves, not by whatever order a directory listing happens to return.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	// ReadDir returns entries sorted by name, and the zero-padded prefix makes that
+	// version order; the checks below keep a misnamed file from silently breaking it.
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || path.Ext(name) != ".sql" {
+			continue
+		}
+		prefix, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil || len(prefix) != 4 || v <= 0 {
+			return nil, fmt.Errorf("migration %q: name must be NNNN_description.sql with NNNN > 0", name)
+		}
+		if len(ms) > 0 && ms[len(ms)-1].version == v {
+			return nil, fmt.Errorf("migration %q: version %d already used by %q", name, v, ms[len(ms)-1].name)
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("no migrations found")
+	}
+	return ms, nil
+}
+
+// migrate brings the schema up to the last of ms, which must be sorted by version.
+func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time, log *zap.Logger) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	// Running against a schema we do not understand could corrupt data a newer
+	// tapbot wrote, so refuse rather than guess.
+	if latest := ms[len(ms)-1].version; current > latest {
+		return fmt.Errorf("database schema version %d is newer than this tapbot (max %d); upgrade tapbot", current, latest)
+	}
+	for _, m := range ms {
+		applied, err := applyMigration(ctx, db, m, now)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if applied {
+			log.Info("applied database migration", zap.Int("version", m.version), zap.String("name", m.name))
+		}
+	}
+	return nil
+}
+
+// applyMigration runs m in its own transaction, so a failing migration leaves the
+// schema at the previous version instead of half-applied. It reports false if m
+// was already applied, by an earlier run or by another process starting alongside.
+func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time) (bool, error) {
+	// The DSN makes this BEGIN IMMEDIATE, so two tapbots starting on one file
+	// queue here and the second sees the first's row below.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	// Only an early return needs this; after Commit it is a no-op (ErrTxDone).
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		m.version, formatTime(now())); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}

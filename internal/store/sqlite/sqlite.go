@@ -1,0 +1,255 @@
+// Package sqlite is the embedded store.Store backend: a single SQLite file opened
+// with the pure-Go modernc.org/sqlite driver, so tapbot builds without cgo.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// timeFormat is RFC 3339 with the fraction always nine digits. time.RFC3339Nano
+// drops trailing zeros, which makes text order disagree with time order
+// ("…:05Z" sorts after "…:05.1Z") and would break ORDER BY updated_at.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// maxConns bounds the pool: every SQLite connection carries its own page cache and
+// prepared statements, and writes serialise on the file lock anyway.
+const maxConns = 8
+
+const (
+	referenceColumns = `conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at`
+
+	saveQuery = `INSERT INTO conversation_references (` + referenceColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (conversation_id) DO UPDATE SET
+			scope = excluded.scope,
+			tenant_id = excluded.tenant_id,
+			user_aad_object_id = excluded.user_aad_object_id,
+			team_id = excluded.team_id,
+			service_url = excluded.service_url,
+			bot_id = excluded.bot_id,
+			raw = excluded.raw,
+			updated_at = excluded.updated_at`
+
+	getQuery = `SELECT ` + referenceColumns + `
+		FROM conversation_references WHERE conversation_id = ?`
+
+	// personalQuery must find its row by walking the conversation_references_personal
+	// index, without a sort step; TestPersonalReferenceUsesIndex holds it to that.
+	personalQuery = `SELECT ` + referenceColumns + `
+		FROM conversation_references
+		WHERE tenant_id = ? AND user_aad_object_id = ? AND scope = ?
+		ORDER BY updated_at DESC
+		LIMIT 1`
+)
+
+// Store is a store.Store on one SQLite database file. It is safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	log *zap.Logger
+	now func() time.Time
+
+	saveStmt     *sql.Stmt
+	getStmt      *sql.Stmt
+	personalStmt *sql.Stmt
+}
+
+// Open opens (creating if needed) the database at path and migrates its schema to
+// the version this binary knows. It fails if the schema is newer than that.
+func Open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s, err := open(ctx, path, log)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	// The database holds tenant, user and conversation ids: private to tapbot's user.
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, err
+	}
+	// SQLite would create the file 0644 and copies the main file's mode onto its
+	// -wal and -shm files, so creating it 0600 first covers all three.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+
+	s := &Store{db: db, log: log, now: time.Now}
+	if err := s.init(ctx, ms); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	log.Info("store opened", zap.String("path", abs), zap.Int("schema_version", ms[len(ms)-1].version))
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context, ms []migration) error {
+	if err := migrate(ctx, s.db, ms, s.now, s.log); err != nil {
+		return err
+	}
+	var err error
+	if s.saveStmt, err = s.db.PrepareContext(ctx, saveQuery); err != nil {
+		return fmt.Errorf("prepare save: %w", err)
+	}
+	if s.getStmt, err = s.db.PrepareContext(ctx, getQuery); err != nil {
+		return fmt.Errorf("prepare get: %w", err)
+	}
+	if s.personalStmt, err = s.db.PrepareContext(ctx, personalQuery); err != nil {
+		return fmt.Errorf("prepare personal: %w", err)
+	}
+	return nil
+}
+
+// dsn builds a file: URI so that any byte in path ('?', '#', '%') is escaped
+// rather than taken for the start of the driver's parameters.
+func dsn(path string) string {
+	q := url.Values{}
+	// _pragma values run on every connection the pool opens, unlike a one-off
+	// Exec, which would configure only whichever connection served it.
+	for _, p := range []string{
+		"busy_timeout(5000)", // wait for another writer instead of failing with SQLITE_BUSY
+		"foreign_keys(1)",
+		"journal_mode(WAL)",   // readers do not block the writer, nor it them
+		"synchronous(NORMAL)", // with WAL: durable across crashes of tapbot, may lose the last commits on power loss
+	} {
+		q.Add("_pragma", p)
+	}
+	// Transactions (migrations) take the write lock up front: a deferred one that
+	// upgrades from read to write can fail with SQLITE_BUSY despite busy_timeout.
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// SaveReference inserts r or replaces the stored reference with its conversation id.
+func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = s.now()
+	}
+	if _, err := s.saveStmt.ExecContext(ctx,
+		r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
+		r.ServiceURL, r.BotID, r.Raw, formatTime(r.UpdatedAt),
+	); err != nil {
+		return fmt.Errorf("store: save reference %q: %w", r.ConversationID, err)
+	}
+	return nil
+}
+
+// Reference returns the reference stored for conversationID, or an error wrapping
+// store.ErrNotFound.
+func (s *Store) Reference(ctx context.Context, conversationID string) (store.Reference, error) {
+	r, err := scanReference(s.getStmt.QueryRowContext(ctx, conversationID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Reference{}, fmt.Errorf("reference %q: %w", conversationID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Reference{}, fmt.Errorf("store: get reference %q: %w", conversationID, err)
+	}
+	return r, nil
+}
+
+// PersonalReference returns the most recently updated personal reference of the
+// user in the tenant, or an error wrapping store.ErrNotFound.
+func (s *Store) PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error) {
+	notFound := fmt.Errorf("personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, store.ErrNotFound)
+	// A reference saved without ids must not be handed out for "no user".
+	if tenantID == "" || userAADObjectID == "" {
+		return store.Reference{}, notFound
+	}
+	r, err := scanReference(s.personalStmt.QueryRowContext(ctx, tenantID, userAADObjectID, string(store.ScopePersonal)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Reference{}, notFound
+	}
+	if err != nil {
+		return store.Reference{}, fmt.Errorf("store: get personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, err)
+	}
+	return r, nil
+}
+
+// Ping checks that the database can be reached.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close releases the prepared statements and the database. The Store must not be
+// used afterwards.
+func (s *Store) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.saveStmt, s.getStmt, s.personalStmt} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, s.db.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+func scanReference(row *sql.Row) (store.Reference, error) {
+	var (
+		r       store.Reference
+		scope   string
+		updated string
+	)
+	if err := row.Scan(&r.ConversationID, &scope, &r.TenantID, &r.UserAADObjectID, &r.TeamID,
+		&r.ServiceURL, &r.BotID, &r.Raw, &updated); err != nil {
+		return store.Reference{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, updated)
+	if err != nil {
+		return store.Reference{}, fmt.Errorf("updated_at: %w", err)
+	}
+	r.Scope = store.Scope(scope)
+	r.UpdatedAt = t.UTC()
+	return r, nil
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format(timeFormat)
+}

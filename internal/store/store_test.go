@@ -1,0 +1,86 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestDefaultPath(t *testing.T) {
+	tests := []struct {
+		name      string
+		xdg, home string
+		want      string // "" means an error
+	}{
+		{"XDG_STATE_HOME wins", "/xdg/state", "/home/u", "/xdg/state/tapbot/tapbot.db"},
+		{"HOME when XDG_STATE_HOME unset", "", "/home/u", "/home/u/.local/state/tapbot/tapbot.db"},
+		{"relative XDG_STATE_HOME is ignored", "rel/state", "/home/u", "/home/u/.local/state/tapbot/tapbot.db"},
+		{"XDG_STATE_HOME without HOME", "/xdg/state", "", "/xdg/state/tapbot/tapbot.db"},
+		{"neither", "", "", ""},
+		{"only a relative XDG_STATE_HOME", "rel/state", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("XDG_STATE_HOME", tc.xdg)
+			t.Setenv("HOME", tc.home)
+			got, err := DefaultPath()
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("DefaultPath() = %q, want an error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("DefaultPath(): %v", err)
+			}
+			if want := filepath.FromSlash(tc.want); got != want {
+				t.Errorf("DefaultPath() = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestReferenceValidate(t *testing.T) {
+	valid := Reference{ConversationID: "a:1", Scope: ScopePersonal}
+	tests := []struct {
+		name    string
+		mutate  func(r *Reference)
+		wantErr string // "" means valid
+	}{
+		{"personal", func(r *Reference) {}, ""},
+		{"group chat", func(r *Reference) { r.Scope = ScopeGroupChat }, ""},
+		{"channel", func(r *Reference) { r.Scope = ScopeChannel }, ""},
+		{"first representable year", func(r *Reference) { r.UpdatedAt = time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC) }, ""},
+		{"last representable year", func(r *Reference) { r.UpdatedAt = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC) }, ""},
+		{"empty conversation id", func(r *Reference) { r.ConversationID = "" },
+			"store: invalid reference: empty conversation id"},
+		{"unknown scope", func(r *Reference) { r.Scope = "meeting" },
+			`store: invalid reference "a:1": unknown scope "meeting"`},
+		{"year 10000", func(r *Reference) { r.UpdatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+			`store: invalid reference "a:1": updated at 10000-01-01 00:00:00 +0000 UTC is outside years 1-9999`},
+		// The year that counts is UTC's: this is 10000-01-01 in UTC.
+		{"year 10000 in UTC only", func(r *Reference) {
+			r.UpdatedAt = time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-02", -2*3600))
+		}, `store: invalid reference "a:1": updated at 9999-12-31 23:00:00 -0200 -02 is outside years 1-9999`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := valid
+			tc.mutate(&r)
+			err := r.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
+			}
+			if !errors.Is(err, ErrInvalidReference) {
+				t.Errorf("Validate() = %v, does not wrap ErrInvalidReference", err)
+			}
+		})
+	}
+}
