@@ -34,12 +34,14 @@ func Parse(text string, mentions []Mention, botID string) Command {
 	if len(text) > MaxTextBytes {
 		text = text[:MaxTextBytes]
 	}
-	text = strings.ToValidUTF8(text, "")
 	for _, m := range mentions {
 		if m.MentionedID == botID && m.Text != "" {
 			text = strings.ReplaceAll(text, m.Text, " ")
 		}
 	}
+	// After stripping: a mention entity's text is sender-controlled too, and removing
+	// it (or the length cap) can split a multi-byte character.
+	text = strings.ToValidUTF8(text, "")
 	// Teams sends non-breaking spaces after mentions; Fields only splits on Unicode
 	// space, which includes them.
 	fields := strings.FieldsFunc(text, unicode.IsSpace)

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tapbot/tapbot/internal/credential"
+)
+
+const (
+	appID  = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+	tenant = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+)
+
+func envOf(kv ...string) func(string) string {
+	m := map[string]string{"TAPBOT_DB_PATH": "/tmp/tapbot-test.db"}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestServeConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      func(string) string
+		wantErr  []string // substrings that must all appear
+		wantCred credential.Kind
+	}{
+		{name: "bot framework names", env: envOf("MicrosoftAppId", appID, "MicrosoftAppPassword", "pw", "MicrosoftAppTenantId", tenant),
+			wantCred: credential.ClientSecret},
+		{name: "tapbot names win over aliases", env: envOf("TAPBOT_APP_ID", appID, "MicrosoftAppId", "not-a-guid", "TAPBOT_APP_PASSWORD", "pw", "TAPBOT_TENANT_ID", tenant),
+			wantCred: credential.ClientSecret},
+		{name: "managed identity", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppType", "UserAssignedMSI"),
+			wantCred: credential.ManagedIdentity},
+		{name: "workload identity from the webhook's file", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+			wantCred: credential.WorkloadIdentity},
+		{name: "everything missing is listed at once", env: envOf(),
+			wantErr: []string{"TAPBOT_APP_ID", "TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD"}},
+		{name: "bad values", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw",
+			"TAPBOT_LOG_LEVEL", "loud", "TAPBOT_MAX_BODY_BYTES", "12", "MicrosoftAppType", "Weird", "TAPBOT_SHUTDOWN_GRACE", "forever"),
+			wantErr: []string{"TAPBOT_LOG_LEVEL", "TAPBOT_MAX_BODY_BYTES", "TAPBOT_APP_TYPE", "TAPBOT_SHUTDOWN_GRACE"}},
+		{name: "cleartext metadata refused", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw",
+			"TAPBOT_OPENID_METADATA_URL", "http://login.example.com/meta"), wantErr: []string{"must use https"}},
+		{name: "missing certificate file", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "TAPBOT_CLIENT_CERTIFICATE", "/nonexistent.pem"),
+			wantErr: []string{"TAPBOT_CLIENT_CERTIFICATE", "no such file"}},
+		{name: "unknown credential", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "TAPBOT_CREDENTIAL", "password-in-a-file"),
+			wantErr: []string{"TAPBOT_CREDENTIAL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(false, tt.env)
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.AppID != appID || c.TenantID != tenant || c.Credential != tt.wantCred || c.ListenAddr != ":3978" || c.LogFormat != "json" {
+					t.Fatalf("config %+v", c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("invalid configuration accepted")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSecretsStayOutOfErrorsAndPrints(t *testing.T) {
+	const pw = "Sup3r-S3cret-Value"
+	c, err := loadConfig(false, envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if printed := sprint(c); strings.Contains(printed, pw) || !strings.Contains(printed, "[redacted]") {
+		t.Fatalf("config prints the client secret: %s", printed)
+	}
+	if c.AppPassword.Reveal() != pw {
+		t.Fatal("secret lost")
+	}
+	_, err = loadConfig(false, envOf("MicrosoftAppId", "nope", "MicrosoftAppPassword", pw))
+	if err == nil || strings.Contains(err.Error(), pw) {
+		t.Fatalf("error leaks the secret: %v", err)
+	}
+}
+
+func TestDevConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     func(string) string
+		wantErr string
+	}{
+		{"defaults", envOf(), ""},
+		{"localhost", envOf("TAPBOT_LISTEN_ADDR", "localhost:4000"), ""},
+		{"ipv6 loopback", envOf("TAPBOT_LISTEN_ADDR", "[::1]:4000"), ""},
+		{"all interfaces refused", envOf("TAPBOT_LISTEN_ADDR", ":3978"), "loopback"},
+		{"public address refused", envOf("TAPBOT_LISTEN_ADDR", "0.0.0.0:3978"), "loopback"},
+		{"real tenant refused", envOf("MicrosoftAppTenantId", tenant), "TAPBOT_TENANT_ID is set"},
+		{"real secret refused", envOf("MicrosoftAppPassword", "pw"), "TAPBOT_APP_PASSWORD is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(true, tt.env)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.TenantID != devTenantID || c.AppID != devAppID || c.LogFormat != "console" {
+					t.Fatalf("dev config %+v", c)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("want error %q, got %v", tt.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestMultiTenantTokensComeFromBotFrameworkTenant(t *testing.T) {
+	c, err := loadConfig(false, envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw", "MicrosoftAppType", "MultiTenant"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.tokenTenant() != "botframework.com" || c.TenantID != tenant {
+		t.Fatalf("multi-tenant: token tenant %q, activity tenant %q", c.tokenTenant(), c.TenantID)
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func sprint(v any) string { return fmt.Sprintf("%v %+v %#v", v, v, v) }
+
+func TestRunCommands(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        func(string) string
+		wantCode   int
+		wantOut    string
+		wantErrOut string
+	}{
+		{"no args", nil, envOf(), 2, "", "Usage:"},
+		{"version", []string{"version"}, envOf(), 0, "tapbot ", ""},
+		{"help lists settings", []string{"help"}, envOf(), 0, "MicrosoftAppPassword", ""},
+		{"unknown", []string{"frobnicate"}, envOf(), 2, "", `unknown command "frobnicate"`},
+		{"serve with no config", []string{"serve"}, envOf(), 2, "", "invalid configuration"},
+		{"dev on a public address", []string{"dev"}, envOf("TAPBOT_LISTEN_ADDR", "0.0.0.0:3978"), 2, "", "loopback"},
+		{"stray argument", []string{"dev", "--port=1"}, envOf(), 2, "", "takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, tt.env, &out, &errOut)
+			if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errOut.String(), tt.wantErrOut) {
+				t.Fatalf("code %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
+			}
+		})
+	}
+}
