@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -129,5 +130,23 @@ func TestMultiTenantTokensComeFromBotFrameworkTenant(t *testing.T) {
 	}
 	if c.tokenTenant() != "botframework.com" || c.TenantID != tenant {
 		t.Fatalf("multi-tenant: token tenant %q, activity tenant %q", c.tokenTenant(), c.TenantID)
+	}
+}
+
+// The README's configuration table is the operator's reference: it must name every
+// variable tapbot reads, with the same aliases.
+func TestReadmeDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		row := "`" + s.names[0] + "`"
+		if len(s.names) > 1 {
+			row += " (`" + s.names[1] + "`)"
+		}
+		if !strings.Contains(string(readme), "| "+row+" |") {
+			t.Errorf("README configuration table lacks the row %s", row)
+		}
 	}
 }

@@ -38,6 +38,8 @@ Usage:
   tapbot serve     run the bot (production: inbound tokens verified, real tenant)
   tapbot dev       run locally for the Agents Playground (loopback only, no inbound auth,
                    simulated tenant)
+  tapbot healthcheck
+                   exit 0 if the local server answers /healthz (for container health checks)
   tapbot version   print the version
   tapbot help      show this help and the configuration variables
 
@@ -71,6 +73,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "healthcheck":
+		return healthcheck(env, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tapbot", version)
 		return 0
@@ -82,6 +86,31 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
+}
+
+// healthcheck probes the local server, for images without curl (distroless).
+func healthcheck(env func(string) string, stderr io.Writer) int {
+	addr := lookup(env, "TAPBOT_LISTEN_ADDR")
+	if addr == "" {
+		addr = ":3978"
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot healthcheck: TAPBOT_LISTEN_ADDR=%q: %v\n", addr, err)
+		return 2
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/healthz")
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot healthcheck: %v\n", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "tapbot healthcheck: status %d\n", resp.StatusCode)
+		return 1
+	}
+	return 0
 }
 
 func printUsage(w io.Writer) {

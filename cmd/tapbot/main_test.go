@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -34,5 +38,23 @@ func TestRunCommands(t *testing.T) {
 				t.Fatalf("code %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
 			}
 		})
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	var errOut bytes.Buffer
+	if code := run([]string{"healthcheck"}, envOf("TAPBOT_LISTEN_ADDR", ":"+port), io.Discard, &errOut); code != 0 {
+		t.Fatalf("healthy server: code %d %s", code, errOut.String())
+	}
+	srv.Close()
+	if code := run([]string{"healthcheck"}, envOf("TAPBOT_LISTEN_ADDR", ":"+port), io.Discard, &errOut); code != 1 {
+		t.Fatalf("server down: code %d", code)
 	}
 }

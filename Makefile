@@ -1,0 +1,52 @@
+# One way to do each thing; README and .ci/run use these targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN := bin/tapbot
+
+.PHONY: build run test unit e2e bench bench-smoke fuzz lint clean
+
+## build: static binary (no cgo), the same command the Dockerfile runs
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tapbot
+
+## run: tapbot dev on 127.0.0.1:3978 with the simulated tenant (for the Agents Playground)
+run: build
+	./$(BIN) dev
+
+## test: everything CI runs — vet, unit and integration tests with -race, the real
+## binary under load (auth on), and the end-to-end tests in the Agents Playground
+test: lint unit bench-smoke e2e
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## e2e: tapbot dev driven through Microsoft's Agents Playground (npm, pinned)
+e2e: build
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error
+	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 run.mjs
+
+## bench: the load generator against the real binary (see bench/README.md)
+bench:
+	bash bench/run.sh
+
+bench-smoke:
+	bash bench/run.sh -n 3000 -warmup 300
+
+## fuzz: each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./bot/command/
+	$(GO) test -run x -fuzz FuzzDecodeActivity -fuzztime $(FUZZTIME) ./bot/
+	$(GO) test -run x -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./cards/
+
+## lint: gofmt, go vet, staticcheck (pinned)
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+clean:
+	rm -rf bin
