@@ -1,0 +1,141 @@
+// Package graph is tapbot's vocabulary for Microsoft Graph: the users, roles, policies
+// and authentication methods the flows decide on, and the typed errors they explain.
+// It has no SDK imports, so the bot and its tests stay light; the msgraph-sdk-go
+// client lives in graph/msgraph and the fake tenant in graph/graphtest.
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tapbot/tapbot/internal/secret"
+)
+
+// User is an Entra user as the flows see it.
+type User struct {
+	ID                string
+	UserPrincipalName string
+	Mail              string
+	DisplayName       string
+	UserType          string // "Member" or "Guest"
+	AccountEnabled    bool
+	CreatedDateTime   time.Time
+}
+
+// IsGuest reports whether the user is a B2B guest.
+func (u User) IsGuest() bool { return u.UserType == "Guest" }
+
+// Role is a directory role a user holds, actively or as a PIM-eligible assignment.
+type Role struct {
+	ID             string // directoryRole or roleDefinition id
+	RoleTemplateID string // stable across tenants, e.g. 62e90394-69f5-4237-9190-012177145e10 (Global Administrator)
+	DisplayName    string
+	Eligible       bool // PIM-eligible rather than active
+}
+
+// AllUsers is the includeTargets id Entra uses for "all users".
+const AllUsers = "all_users"
+
+// TAPPolicy is the tenant's Temporary Access Pass authentication-method configuration.
+type TAPPolicy struct {
+	Enabled         bool
+	DefaultLifetime time.Duration
+	MinLifetime     time.Duration
+	MaxLifetime     time.Duration
+	UsableOnce      bool // the policy forces one-time use
+	DefaultLength   int
+	IncludeTargets  []string // group ids, or AllUsers
+	ExcludeTargets  []string
+}
+
+// TAP is a Temporary Access Pass method of a user. Value is set only in the answer to
+// its creation: Graph never returns it again.
+type TAP struct {
+	ID              string
+	Value           secret.String
+	Created         time.Time
+	Start           time.Time
+	Lifetime        time.Duration
+	UsableOnce      bool
+	Usable          bool
+	UsabilityReason string // EnabledByPolicy, DisabledByPolicy, Expired, NotYetValid, OneTimeUsed
+}
+
+// Expires is when the TAP stops working.
+func (t TAP) Expires() time.Time {
+	start := t.Start
+	if start.IsZero() {
+		start = t.Created
+	}
+	return start.Add(t.Lifetime)
+}
+
+// TAPRequest asks for a new TAP. Zero fields take the policy's defaults.
+type TAPRequest struct {
+	Start      time.Time
+	Lifetime   time.Duration
+	UsableOnce bool
+}
+
+// Method is a registered authentication method of a user.
+type Method struct {
+	Type        string // short @odata.type: microsoftAuthenticator, windowsHelloForBusiness, fido2, phone, password, temporaryAccessPass, email, softwareOath
+	ID          string
+	DisplayName string
+	Created     time.Time
+}
+
+// Sentinel errors the flows branch on. *Error matches them with errors.Is.
+var (
+	ErrNotFound     = errors.New("graph: not found")
+	ErrForbidden    = errors.New("graph: insufficient privileges")
+	ErrThrottled    = errors.New("graph: throttled")
+	ErrUnavailable  = errors.New("graph: service unavailable")
+	ErrBadRequest   = errors.New("graph: bad request")
+	ErrConflict     = errors.New("graph: conflict")
+	ErrUnauthorized = errors.New("graph: unauthorized")
+)
+
+// Error is a Graph error answer. Message is Graph's text: useful in logs, never shown
+// to users as is (it can name objects).
+type Error struct {
+	Status    int
+	Code      string // e.g. Request_ResourceNotFound, Authorization_RequestDenied
+	Message   string
+	RequestID string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("graph: %d %s: %s (request-id %s)", e.Status, e.Code, e.Message, e.RequestID)
+}
+
+// Is maps the HTTP status to the sentinels.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == 404
+	case ErrForbidden:
+		return e.Status == 403
+	case ErrUnauthorized:
+		return e.Status == 401
+	case ErrThrottled:
+		return e.Status == 429
+	case ErrUnavailable:
+		return e.Status == 503 || e.Status == 502 || e.Status == 504
+	case ErrBadRequest:
+		return e.Status == 400
+	case ErrConflict:
+		return e.Status == 409
+	}
+	return false
+}
+
+// Target is what /tap decides on about the person a TAP is for. The client fetches it
+// in one $batch round trip.
+type Target struct {
+	User        User
+	ActiveRoles []Role   // directory roles held now, directly or through role-assignable groups
+	MemberOf    []string // which of the asked group ids the user belongs to (transitively)
+	TAPs        []TAP    // existing TAP methods (never with a value)
+}
