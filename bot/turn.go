@@ -28,6 +28,9 @@ func (t *Turn) Activity() schema.Activity { return t.in.Activity }
 // Scope tells whether the activity came from a personal chat, a group chat or a channel.
 func (t *Turn) Scope() store.Scope { return t.scope }
 
+// RequestID is the id of the HTTP request that carried the activity.
+func (t *Turn) RequestID() string { return t.requestID }
+
 // Log is the turn's logger (request id and activity type attached).
 func (t *Turn) Log() *zap.Logger { return t.log }
 

@@ -104,3 +104,66 @@ var markdownEscaper = strings.NewReplacer(
 // Escape makes user text display literally in a TextBlock or Fact: no bold, links,
 // lists or injected mentions.
 func Escape(s string) string { return markdownEscaper.Replace(s) }
+
+// RichText shows runs of text that are never interpreted as markdown: the right
+// element for credentials (which must display exactly) and for text people typed.
+type RichText struct {
+	Runs    []TextRun
+	Spacing string
+}
+
+func (RichText) isElement() {}
+
+// MarshalJSON implements json.Marshaler.
+func (r RichText) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type    string    `json:"type"`
+		Inlines []TextRun `json:"inlines"`
+		Spacing string    `json:"spacing,omitempty"`
+	}{"RichTextBlock", r.Runs, r.Spacing})
+}
+
+// TextRun is a run of literal text inside RichText.
+type TextRun struct {
+	Text     string
+	Size     string
+	Weight   string
+	FontType string
+	Subtle   bool
+	Color    string // "", Good, Warning, Attention, Accent
+}
+
+// MarshalJSON implements json.Marshaler.
+func (t TextRun) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		Size     string `json:"size,omitempty"`
+		Weight   string `json:"weight,omitempty"`
+		FontType string `json:"fontType,omitempty"`
+		Subtle   bool   `json:"isSubtle,omitempty"`
+		Color    string `json:"color,omitempty"`
+	}{"TextRun", t.Text, t.Size, t.Weight, t.FontType, t.Subtle, t.Color})
+}
+
+// Execute is an Action.Execute (Universal Actions): Teams sends an invoke and shows the
+// card the bot answers with in place of this one.
+type Execute struct {
+	Title string
+	Verb  string
+	Data  any
+	Style string // "", positive, destructive
+}
+
+func (Execute) isAction() {}
+
+// MarshalJSON implements json.Marshaler.
+func (e Execute) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type  string `json:"type"`
+		Title string `json:"title"`
+		Verb  string `json:"verb"`
+		Data  any    `json:"data,omitempty"`
+		Style string `json:"style,omitempty"`
+	}{"Action.Execute", e.Title, e.Verb, e.Data, e.Style})
+}

@@ -1,0 +1,131 @@
+package tap
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// UsageError is a mistake in what someone typed. Its text is written for them.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(msg string) error { return &UsageError{Msg: msg} }
+
+func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+
+// Request is a parsed `/tap <user> [lifetime] [once] [reason…]`.
+type Request struct {
+	User     string        // UPN or mail, lower-cased
+	Lifetime time.Duration // 0: the policy's default
+	Once     bool
+	Reason   string // free text: a reason or ticket number
+}
+
+// Entra accepts TAP lifetimes from 10 minutes to 30 days.
+const (
+	MinLifetime = 10 * time.Minute
+	MaxLifetime = 30 * 24 * time.Hour
+	maxReason   = 500 // runes
+)
+
+// userRef accepts what Entra accepts in a UPN or mail address, conservatively: the
+// value ends up in a Graph URL path or $filter, so anything odd is refused here.
+var userRef = regexp.MustCompile(`^[A-Za-z0-9._%+'#-]{1,113}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+
+var lifetimeRE = regexp.MustCompile(`^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$`)
+
+// ParseRequest parses the arguments of /tap. Errors are written for the person who
+// typed the command.
+func ParseRequest(args []string) (Request, error) {
+	if len(args) == 0 {
+		return Request{}, usage("Tell me whose pass to create: /tap user@contoso.com [lifetime like 90m, 8h or 2d] [once] [reason or ticket]")
+	}
+	var r Request
+	ref, err := ParseUser(args[0])
+	if err != nil {
+		return Request{}, err
+	}
+	r.User = ref
+	rest := args[1:]
+	if len(rest) > 0 {
+		if d, ok, err := parseLifetime(rest[0]); err != nil {
+			return Request{}, err
+		} else if ok {
+			r.Lifetime = d
+			rest = rest[1:]
+		}
+	}
+	if len(rest) > 0 && strings.EqualFold(rest[0], "once") {
+		r.Once = true
+		rest = rest[1:]
+	}
+	reason := strings.Join(rest, " ")
+	if utf8.RuneCountInString(reason) > maxReason {
+		return Request{}, usagef("The reason is too long (%d characters at most).", maxReason)
+	}
+	r.Reason = reason
+	return r, nil
+}
+
+// ParseUser validates a user reference (UPN or mail) and lower-cases it.
+func ParseUser(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	// Teams turns typed addresses into mailto links in some clients.
+	s = strings.TrimPrefix(s, "mailto:")
+	if !userRef.MatchString(s) {
+		return "", usagef("%q is not a user principal name or e-mail address like user@contoso.com.", truncate(s, 80))
+	}
+	return strings.ToLower(s), nil
+}
+
+// parseLifetime reads 90m, 8h, 2d, 1h30m. ok is false when s is not a lifetime at all
+// (then it is the start of the reason).
+func parseLifetime(s string) (time.Duration, bool, error) {
+	m := lifetimeRE.FindStringSubmatch(strings.ToLower(s))
+	if m == nil || s == "" {
+		return 0, false, nil
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, _ := strconv.Atoi(m[i+1]) // digits only, at most 5
+		d += time.Duration(n) * unit
+	}
+	if d < MinLifetime || d > MaxLifetime {
+		return 0, false, usagef("A pass can live from 10 minutes to 30 days; %s is outside that.", s)
+	}
+	return d, true, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+// FormatLifetime prints a lifetime the way people type it: 90m, 8h, 2d, 1h30m.
+func FormatLifetime(d time.Duration) string {
+	d = d.Round(time.Minute)
+	var b strings.Builder
+	if days := d / (24 * time.Hour); days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+		d -= days * 24 * time.Hour
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 || b.Len() == 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	return b.String()
+}

@@ -1,0 +1,85 @@
+package tap
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRequest(t *testing.T) {
+	tests := []struct {
+		args    string
+		want    Request
+		wantErr string
+	}{
+		{args: "alice@contoso.com", want: Request{User: "alice@contoso.com"}},
+		{args: "Alice@Contoso.COM 8h once ticket 4711", want: Request{User: "alice@contoso.com", Lifetime: 8 * time.Hour, Once: true, Reason: "ticket 4711"}},
+		{args: "alice@contoso.com 90m", want: Request{User: "alice@contoso.com", Lifetime: 90 * time.Minute}},
+		{args: "alice@contoso.com 2d new laptop", want: Request{User: "alice@contoso.com", Lifetime: 48 * time.Hour, Reason: "new laptop"}},
+		{args: "alice@contoso.com 1h30m", want: Request{User: "alice@contoso.com", Lifetime: 90 * time.Minute}},
+		{args: "alice@contoso.com ONCE", want: Request{User: "alice@contoso.com", Once: true}},
+		{args: "alice@contoso.com 4711", want: Request{User: "alice@contoso.com", Reason: "4711"}},
+		{args: "mailto:alice@contoso.com", want: Request{User: "alice@contoso.com"}},
+		{args: "o'brien@contoso.com", want: Request{User: "o'brien@contoso.com"}},
+		{args: "greg_fabrikam.com#EXT#@contoso.onmicrosoft.com", want: Request{User: "greg_fabrikam.com#ext#@contoso.onmicrosoft.com"}},
+		{args: "", wantErr: "Tell me whose pass"},
+		{args: "alice", wantErr: "is not a user principal name"},
+		{args: "alice@contoso.com/../../me", wantErr: "is not a user principal name"},
+		{args: "alice@contoso.com?$select=x", wantErr: "is not a user principal name"},
+		{args: "alice@contoso.com 5m", wantErr: "10 minutes to 30 days"},
+		{args: "alice@contoso.com 31d", wantErr: "10 minutes to 30 days"},
+		{args: "alice@contoso.com 8h " + strings.Repeat("x", 501), wantErr: "too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			got, err := ParseRequest(strings.Fields(tt.args))
+			if tt.wantErr != "" {
+				var u *UsageError
+				if !errors.As(err, &u) || !strings.Contains(u.Msg, tt.wantErr) {
+					t.Fatalf("want usage error %q, got %v", tt.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatLifetime(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		10 * time.Minute: "10m", 90 * time.Minute: "1h30m", 8 * time.Hour: "8h", 48 * time.Hour: "2d", 0: "0m",
+	} {
+		if got := FormatLifetime(d); got != want {
+			t.Errorf("FormatLifetime(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{"a@b.co 8h once x", "a@b.co 1d2h3m", "x@y.z 99999m", "'@a.b", "a@b.c\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRequest(strings.Fields(s))
+		if err != nil {
+			var u *UsageError
+			if !errors.As(err, &u) {
+				t.Fatalf("non-usage error %T %v", err, err)
+			}
+			return
+		}
+		// Whatever is accepted is safe to put in a Graph path or OData literal.
+		if strings.ContainsAny(r.User, "/?&\\ \"\x00") || r.User != strings.ToLower(r.User) {
+			t.Fatalf("unsafe user %q", r.User)
+		}
+		if r.Lifetime != 0 && (r.Lifetime < MinLifetime || r.Lifetime > MaxLifetime) {
+			t.Fatalf("lifetime %v out of range", r.Lifetime)
+		}
+	})
+}

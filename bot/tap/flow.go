@@ -1,0 +1,177 @@
+// Package tap is the helpdesk's Temporary Access Pass flow: /tap, /revoke and /status,
+// the Replace and Revoke card actions, private delivery to the requester's 1:1 chat,
+// audit, rate limiting, and redaction of delivered passes when they expire.
+package tap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+// Directory is what the flow needs from Microsoft Graph.
+type Directory interface {
+	Target(ctx context.Context, ref string, groupIDs []string) (graph.Target, error)
+	UserByMail(ctx context.Context, mail string) (graph.User, error)
+	EligibleRoles(ctx context.Context, userID string) ([]graph.Role, error)
+	CheckMemberGroups(ctx context.Context, userID string, groupIDs []string) ([]string, error)
+	TAPPolicy(ctx context.Context) (graph.TAPPolicy, error)
+	CreateTAP(ctx context.Context, userID string, r graph.TAPRequest) (graph.TAP, error)
+	DeleteTAP(ctx context.Context, userID, methodID string) error
+	Methods(ctx context.Context, userID string) ([]graph.Method, error)
+}
+
+// Messenger sends through the Bot Connector: private delivery needs a 1:1 conversation
+// with the requester, and redaction updates a message sent earlier.
+type Messenger interface {
+	CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (schema.ConversationResourceResponse, error)
+	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
+	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
+}
+
+// Store is the durable state the flow writes.
+type Store interface {
+	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
+	SaveDelivery(ctx context.Context, d store.Delivery) error
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error)
+	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
+	Claim(ctx context.Context, key string, at time.Time) (bool, error)
+}
+
+// Config configures the flow.
+type Config struct {
+	HelpdeskGroups []string // members may use /tap, /revoke, /status
+	Rules          Rules
+	RequireReason  bool
+	MaxPerHour     int           // TAPs one requester may create per hour (default 20)
+	CacheTTL       time.Duration // helpdesk membership and TAP policy cache (default 5m)
+	Now            func() time.Time
+}
+
+// Flow is the TAP flow. Create it with New and register it on the bot.
+type Flow struct {
+	cfg   Config
+	dir   Directory
+	msg   Messenger
+	store Store
+	log   *zap.Logger
+
+	mu       sync.Mutex
+	helpdesk map[string]cached[bool] // requester object id → member of a helpdesk group
+	policy   cached[graph.TAPPolicy]
+}
+
+type cached[T any] struct {
+	val     T
+	expires time.Time
+}
+
+// New builds the flow.
+func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*Flow, error) {
+	if len(cfg.HelpdeskGroups) == 0 {
+		return nil, errors.New("tap: at least one helpdesk group is required")
+	}
+	if cfg.MaxPerHour <= 0 {
+		cfg.MaxPerHour = 20
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log, helpdesk: map[string]cached[bool]{}}, nil
+}
+
+// isHelpdesk checks the requester's (transitive) membership of a helpdesk group,
+// cached for CacheTTL: minutes, so that removing someone from the group takes effect
+// quickly.
+func (f *Flow) isHelpdesk(ctx context.Context, requesterID string) (bool, error) {
+	if requesterID == "" {
+		return false, nil
+	}
+	now := f.cfg.Now()
+	f.mu.Lock()
+	c, ok := f.helpdesk[requesterID]
+	f.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.val, nil
+	}
+	in, err := f.dir.CheckMemberGroups(ctx, requesterID, f.cfg.HelpdeskGroups)
+	if err != nil {
+		return false, fmt.Errorf("check helpdesk membership: %w", err)
+	}
+	member := len(in) > 0
+	f.mu.Lock()
+	f.helpdesk[requesterID] = cached[bool]{member, now.Add(f.cfg.CacheTTL)}
+	f.mu.Unlock()
+	return member, nil
+}
+
+func (f *Flow) tapPolicy(ctx context.Context) (graph.TAPPolicy, error) {
+	now := f.cfg.Now()
+	f.mu.Lock()
+	c := f.policy
+	f.mu.Unlock()
+	if now.Before(c.expires) {
+		return c.val, nil
+	}
+	p, err := f.dir.TAPPolicy(ctx)
+	if err != nil {
+		return graph.TAPPolicy{}, fmt.Errorf("read TAP policy: %w", err)
+	}
+	f.mu.Lock()
+	f.policy = cached[graph.TAPPolicy]{p, now.Add(f.cfg.CacheTTL)}
+	f.mu.Unlock()
+	return p, nil
+}
+
+// resolve finds the target by UPN or object id, and by mail if that fails, returning
+// everything the checks need. The first lookup is one Graph round trip.
+func (f *Flow) resolve(ctx context.Context, ref string, groups []string) (graph.Target, error) {
+	t, err := f.dir.Target(ctx, ref, groups)
+	if errors.Is(err, graph.ErrNotFound) {
+		u, merr := f.dir.UserByMail(ctx, ref)
+		if merr != nil {
+			if errors.Is(merr, graph.ErrNotFound) {
+				return graph.Target{}, err
+			}
+			return graph.Target{}, merr
+		}
+		return f.dir.Target(ctx, u.ID, groups)
+	}
+	return t, err
+}
+
+// audit appends a row. A failure to audit is logged loudly; the caller decides
+// whether the action may go on (issuing may not).
+func (f *Flow) audit(ctx context.Context, e store.AuditEntry) error {
+	if _, err := f.store.AppendAudit(ctx, e); err != nil {
+		f.log.Error("audit append failed", zap.String("action", e.Action), zap.String("outcome", e.Outcome), zap.Error(err))
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// explain turns a Graph failure into words for the requester. The details stay in
+// the log under the request id.
+func explain(err error, requestID string) string {
+	switch {
+	case errors.Is(err, graph.ErrForbidden):
+		return "tapbot's app registration lacks a Microsoft Graph permission for this. An admin should run `tapbot doctor`. Reference: " + requestID
+	case errors.Is(err, graph.ErrThrottled), errors.Is(err, graph.ErrUnavailable):
+		return "Microsoft Graph is busy or unavailable right now; nothing was changed. Try again in a minute. Reference: " + requestID
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Microsoft Graph took too long to answer; nothing was changed. Try again in a minute. Reference: " + requestID
+	}
+	return "Something went wrong talking to Microsoft Graph; nothing was changed. Reference: " + requestID
+}

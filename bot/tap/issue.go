@@ -1,0 +1,302 @@
+package tap
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+var everywhere = []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.ScopeChannel}
+
+// Register adds the flow's commands and card actions to the bot.
+func (f *Flow) Register(h *bot.Handler) {
+	h.HandleCommand(bot.Command{
+		Name: "tap", Usage: "/tap user [lifetime] [once] [reason]", Scopes: everywhere,
+		Description: "Create a Temporary Access Pass (helpdesk). It is sent to you privately.",
+		Run:         f.onTap,
+	})
+	h.HandleCommand(bot.Command{
+		Name: "revoke", Usage: "/revoke user", Scopes: everywhere,
+		Description: "Delete the user's Temporary Access Pass (helpdesk).",
+		Run:         f.onRevokeCommand,
+	})
+	h.HandleCommand(bot.Command{
+		Name: "status", Usage: "/status user", Scopes: everywhere,
+		Description: "Show the user's account, pass and sign-in methods (helpdesk).",
+		Run:         f.onStatus,
+	})
+	h.HandleAction(verbReplace, f.onReplace)
+	h.HandleAction(verbRevoke, f.onRevokeAction)
+}
+
+const (
+	verbReplace = "tap.replace"
+	verbRevoke  = "tap.revoke"
+)
+
+// onTap parses at once (so typos get an immediate answer) and does the Graph work
+// after acknowledging, since it can outlast Teams' deadline.
+func (f *Flow) onTap(ctx context.Context, t *bot.Turn, c command.Command) error {
+	req, err := ParseRequest(c.Args)
+	if err != nil {
+		var u *UsageError
+		if errors.As(err, &u) {
+			return t.ReplyText(ctx, u.Msg)
+		}
+		return err
+	}
+	t.Later(func(ctx context.Context) { f.issue(ctx, t, req, false) })
+	return nil
+}
+
+// issue runs every check and, if all pass, creates the TAP and delivers it privately.
+// confirmed is true when the requester has approved replacing an existing TAP.
+func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bool) {
+	a := t.Activity()
+	log := t.Log().With(zap.String("target", req.User))
+	entry := store.AuditEntry{
+		RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: req.User,
+		Action: "tap.create", Ticket: req.Reason,
+	}
+	answer := func(text string) {
+		if err := t.ReplyText(ctx, text); err != nil {
+			log.Error("reply failed", zap.Error(err))
+		}
+	}
+	refused := func(r *Refusal) {
+		entry.Outcome, entry.Reason = "refused", r.Code
+		_ = f.audit(ctx, entry)
+		log.Info("TAP refused", zap.String("reason", r.Code))
+		answer(r.Message)
+	}
+	failed := func(what string, err error) {
+		entry.Outcome, entry.Reason = "failed", what
+		_ = f.audit(ctx, entry)
+		log.Error("TAP failed", zap.String("step", what), zap.Error(err))
+		answer(explain(err, t.RequestID()))
+	}
+
+	ok, err := f.isHelpdesk(ctx, a.From.AadObjectID)
+	if err != nil {
+		failed("helpdesk_check", err)
+		return
+	}
+	if !ok {
+		refused(refuse("not_helpdesk", "Only members of the helpdesk group can create Temporary Access Passes."))
+		return
+	}
+	if f.cfg.RequireReason && req.Reason == "" {
+		refused(refuse("reason_required", "Add a reason or ticket number: /tap %s [lifetime] [once] ticket 4711", req.User))
+		return
+	}
+	now := f.cfg.Now()
+	n, err := f.store.CountAudit(ctx, store.AuditFilter{RequesterID: a.From.AadObjectID, Action: "tap.create", Outcome: "allowed", Since: now.Add(-time.Hour)})
+	if err != nil {
+		failed("rate_limit", err)
+		return
+	}
+	if n >= f.cfg.MaxPerHour {
+		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", n))
+		return
+	}
+	policy, err := f.tapPolicy(ctx)
+	if err != nil {
+		failed("policy", err)
+		return
+	}
+	target, err := f.resolve(ctx, req.User, groupsToCheck(f.cfg.Rules, policy))
+	if errors.Is(err, graph.ErrNotFound) {
+		refused(refuse("not_found", "I can't find %s in this tenant.", req.User))
+		return
+	}
+	if err != nil {
+		failed("lookup", err)
+		return
+	}
+	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
+	eligible, err := f.dir.EligibleRoles(ctx, target.User.ID)
+	if err != nil {
+		failed("eligible_roles", err)
+		return
+	}
+	grant, refusal := Check(a.From.AadObjectID, target, eligible, policy, req, f.cfg.Rules)
+	if refusal != nil {
+		refused(refusal)
+		return
+	}
+	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
+		entry.Outcome, entry.Reason = "refused", "needs_confirmation"
+		_ = f.audit(ctx, entry)
+		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
+			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
+		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data)
+		if _, _, err := f.sendPrivately(ctx, t, card); err != nil {
+			log.Error("confirmation card not delivered", zap.Error(err))
+			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
+			return
+		}
+		f.notePublicly(ctx, t, fmt.Sprintf("%s already has a pass. I've asked you privately whether to replace it.", target.User.UserPrincipalName))
+		return
+	}
+
+	created, err := f.dir.CreateTAP(ctx, target.User.ID, graph.TAPRequest{Lifetime: grant.Lifetime, UsableOnce: grant.Once})
+	if err != nil {
+		failed("create", err)
+		return
+	}
+	entry.Outcome, entry.MethodID, entry.Expires = "allowed", created.ID, created.Expires()
+	// No TAP may exist that the audit log does not know about.
+	if err := f.audit(ctx, entry); err != nil {
+		f.undo(ctx, log, target.User.ID, created.ID)
+		answer("I couldn't record the pass in the audit log, so I deleted it again. Reference: " + t.RequestID())
+		return
+	}
+	if confirmed {
+		// Graph deleted the previous pass when creating this one; its card must go too.
+		f.redactOpen(ctx, log, target.User.ID, "it was replaced by a new pass")
+	}
+	card := cards.TAP(cards.TAPView{
+		UserDisplayName: target.User.DisplayName, UserPrincipalName: target.User.UserPrincipalName,
+		Value: created.Value.Reveal(), Start: created.Start, Expires: created.Expires(), UsableOnce: created.UsableOnce,
+		Reason:     req.Reason,
+		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID, UPN: target.User.UserPrincipalName},
+	})
+	conv, activityID, err := f.sendPrivately(ctx, t, card)
+	if err != nil {
+		// Nobody has the pass: remove it rather than leave a live credential behind.
+		f.undo(ctx, log, target.User.ID, created.ID)
+		f.auditFailure(ctx, entry, "delivery_failed")
+		log.Error("TAP not delivered; deleted", zap.Error(err))
+		answer("I couldn't reach you in a private chat, so I deleted the pass again. Open a personal chat with me and try again.")
+		return
+	}
+	d := store.Delivery{
+		ID: t.RequestID(), TargetID: target.User.ID, TargetUPN: target.User.UserPrincipalName, MethodID: created.ID,
+		RequesterID: a.From.AadObjectID, ServiceURL: a.ServiceURL, ConversationID: conv, ActivityID: activityID,
+		Expires: created.Expires(),
+	}
+	if err := f.store.SaveDelivery(ctx, d); err != nil {
+		// Without the record the card would keep the pass visible forever: fail closed.
+		log.Error("delivery not recorded; revoking", zap.Error(err))
+		f.undo(ctx, log, target.User.ID, created.ID)
+		f.auditFailure(ctx, entry, "delivery_not_recorded")
+		_ = f.redact(ctx, d, "it could not be tracked and was revoked")
+		return
+	}
+	log.Info("TAP issued", zap.String("method_id", created.ID), zap.Time("expires", created.Expires()))
+	f.notePublicly(ctx, t, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
+}
+
+func (f *Flow) auditFailure(ctx context.Context, e store.AuditEntry, reason string) {
+	e.Action, e.Outcome, e.Reason = "tap.create", "failed", reason
+	_ = f.audit(ctx, e)
+}
+
+// undo deletes a TAP tapbot just created but could not hand over or record.
+func (f *Flow) undo(ctx context.Context, log *zap.Logger, userID, methodID string) {
+	if err := f.dir.DeleteTAP(ctx, userID, methodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
+		log.Error("could not delete an undelivered TAP: revoke it in the Entra admin center",
+			zap.String("user_id", userID), zap.String("method_id", methodID), zap.Error(err))
+	}
+}
+
+// sendPrivately posts card to the requester's 1:1 chat with the bot, creating it if
+// the command came from a group chat or channel. It returns the conversation and
+// activity ids of the message.
+func (f *Flow) sendPrivately(ctx context.Context, t *bot.Turn, card cards.Card) (string, string, error) {
+	a := t.Activity()
+	tenant := a.Conversation.TenantID
+	conv := a.Conversation.ID
+	if t.Scope() != store.ScopePersonal {
+		res, err := f.msg.CreateConversation(ctx, a.ServiceURL, schema.ConversationParameters{
+			Bot: a.Recipient, Members: []schema.ChannelAccount{{ID: a.From.ID}}, TenantID: tenant,
+			ChannelData: map[string]any{"tenant": map[string]any{"id": tenant}},
+		})
+		if err != nil {
+			return "", "", fmt.Errorf("open 1:1 chat: %w", err)
+		}
+		conv = res.ID
+	}
+	raw, err := json.Marshal(card)
+	if err != nil {
+		return "", "", fmt.Errorf("encode card: %w", err)
+	}
+	out := bot.CardActivity(raw)
+	out.From, out.Recipient = a.Recipient, a.From
+	out.Conversation = schema.ConversationAccount{ID: conv, ConversationType: "personal", TenantID: tenant}
+	out.ChannelID, out.ServiceURL = a.ChannelID, a.ServiceURL
+	id, err := f.msg.SendToConversation(ctx, a.ServiceURL, conv, out)
+	if err != nil {
+		return "", "", fmt.Errorf("send to 1:1 chat: %w", err)
+	}
+	return conv, id, nil
+}
+
+// notePublicly tells a group chat or channel what happened, without the pass.
+func (f *Flow) notePublicly(ctx context.Context, t *bot.Turn, text string) {
+	if t.Scope() == store.ScopePersonal {
+		return
+	}
+	if err := t.ReplyText(ctx, text); err != nil {
+		t.Log().Error("public note failed", zap.Error(err))
+	}
+}
+
+// replaceData is the Replace button's data. It comes back from the client, so it is
+// re-validated and every check runs again before anything is replaced.
+type replaceData struct {
+	User            string `json:"user"`
+	LifetimeMinutes int    `json:"lifetimeMinutes"`
+	Once            bool   `json:"once"`
+	Reason          string `json:"reason,omitempty"`
+	Nonce           string `json:"nonce"`
+}
+
+func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	var d replaceData
+	if err := remarshal(data, &d); err != nil || d.Nonce == "" {
+		c := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &c, nil
+	}
+	user, err := ParseUser(d.User)
+	if err != nil {
+		c := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &c, nil
+	}
+	lifetime := time.Duration(d.LifetimeMinutes) * time.Minute
+	if lifetime < MinLifetime || lifetime > MaxLifetime || len([]rune(d.Reason)) > maxReason {
+		c := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &c, nil
+	}
+	// Teams redelivers invokes on timeouts and people double-click: one replacement.
+	first, err := f.store.Claim(ctx, verbReplace+":"+d.Nonce, f.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("claim replace: %w", err)
+	}
+	if !first {
+		c := cards.Notice("Already on its way", "This replacement was already requested.")
+		return &c, nil
+	}
+	req := Request{User: user, Lifetime: lifetime, Once: d.Once, Reason: d.Reason}
+	t.Later(func(ctx context.Context) { f.issue(ctx, t, req, true) })
+	c := cards.Notice("Replacing the pass", "The new pass for "+user+" will arrive here in a moment.")
+	return &c, nil
+}
+
+func remarshal(in map[string]any, out any) error {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}

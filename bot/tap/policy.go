@@ -1,0 +1,137 @@
+package tap
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tapbot/tapbot/graph"
+)
+
+// Rules are the tenant-specific limits on who may get a TAP from tapbot, on top of
+// Entra's own policy. tapbot holds an application permission that can create a TAP for
+// anyone, administrators included, so these rules are the gate.
+type Rules struct {
+	// ProtectedGroups: members (transitive) never get a TAP from tapbot.
+	ProtectedGroups []string
+	// ScopeGroups: when set, only members (transitive) of one of them may get a TAP.
+	ScopeGroups []string
+	// AllowedRoles are role template ids harmless enough not to block a TAP (e.g.
+	// Directory Readers). Any other active or eligible role blocks it.
+	AllowedRoles []string
+}
+
+// Refusal explains why no TAP is issued: Code for audit and metrics, Message for the
+// person who asked.
+type Refusal struct {
+	Code    string
+	Message string
+}
+
+func (r *Refusal) Error() string { return "refused: " + r.Code }
+
+func refuse(code, format string, args ...any) *Refusal {
+	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Grant is what a TAP may be created with once every check passed.
+type Grant struct {
+	Lifetime time.Duration
+	Once     bool
+}
+
+// groupsToCheck lists the group ids whose membership the checks need, so the caller
+// can ask Graph for all of them in one request.
+func groupsToCheck(rules Rules, p graph.TAPPolicy) []string {
+	var ids []string
+	add := func(list []string) {
+		for _, id := range list {
+			if id != graph.AllUsers && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	add(rules.ProtectedGroups)
+	add(rules.ScopeGroups)
+	add(p.IncludeTargets)
+	add(p.ExcludeTargets)
+	return ids
+}
+
+// Check decides whether requesterID may get a TAP for target. eligible are the
+// target's PIM-eligible roles. It is a pure function: every refusal has a table test.
+func Check(requesterID string, t graph.Target, eligible []graph.Role, p graph.TAPPolicy, req Request, rules Rules) (Grant, *Refusal) {
+	u := t.User
+	name := u.UserPrincipalName
+	switch {
+	case strings.EqualFold(u.ID, requesterID):
+		return Grant{}, refuse("self", "You can't create a pass for yourself. Ask a colleague on the helpdesk.")
+	case u.IsGuest():
+		return Grant{}, refuse("guest", "%s is a guest account. Guests sign in with their home organisation and don't get passes here.", name)
+	case !u.AccountEnabled:
+		return Grant{}, refuse("disabled", "%s's account is disabled. If it should be in use, enable it first, then ask again.", name)
+	}
+	for _, r := range t.ActiveRoles {
+		if !slices.Contains(rules.AllowedRoles, r.RoleTemplateID) {
+			return Grant{}, refuse("privileged_role", "%s holds the directory role %s. Passes for administrators are issued by a Privileged Authentication Administrator in the Entra admin center, not by tapbot.", name, roleName(r))
+		}
+	}
+	for _, r := range eligible {
+		if !slices.Contains(rules.AllowedRoles, r.RoleTemplateID) {
+			return Grant{}, refuse("eligible_role", "%s is eligible for the directory role %s and could activate it at any time. Passes for administrators are issued by a Privileged Authentication Administrator in the Entra admin center, not by tapbot.", name, roleName(r))
+		}
+	}
+	if anyIn(t.MemberOf, rules.ProtectedGroups) {
+		return Grant{}, refuse("protected_group", "%s is in a protected group. tapbot doesn't issue passes for protected accounts.", name)
+	}
+	if len(rules.ScopeGroups) > 0 && !anyIn(t.MemberOf, rules.ScopeGroups) {
+		return Grant{}, refuse("out_of_scope", "%s is outside the people tapbot may issue passes for (the configured scope groups).", name)
+	}
+	if !p.Enabled {
+		return Grant{}, refuse("policy_disabled", "Temporary Access Pass is turned off in this tenant's authentication methods policy. An admin must enable it (Entra admin center → Protection → Authentication methods → Temporary Access Pass).")
+	}
+	if anyIn(t.MemberOf, p.ExcludeTargets) {
+		return Grant{}, refuse("policy_excluded", "%s is in a group the tenant's Temporary Access Pass policy excludes. An admin must change the policy's exclusions for a pass to work.", name)
+	}
+	if !slices.Contains(p.IncludeTargets, graph.AllUsers) && !anyIn(t.MemberOf, p.IncludeTargets) {
+		return Grant{}, refuse("policy_not_targeted", "The tenant's Temporary Access Pass policy doesn't include %s. An admin must add a group %s is in (for example the new-hires group) to the policy's targets.", name, name)
+	}
+
+	g := Grant{Lifetime: req.Lifetime, Once: req.Once || p.UsableOnce}
+	if g.Lifetime == 0 {
+		g.Lifetime = p.DefaultLifetime
+	}
+	if (p.MinLifetime > 0 && g.Lifetime < p.MinLifetime) || (p.MaxLifetime > 0 && g.Lifetime > p.MaxLifetime) {
+		return Grant{}, refuse("lifetime_out_of_range", "The tenant allows passes that live from %s to %s; you asked for %s.",
+			FormatLifetime(p.MinLifetime), FormatLifetime(p.MaxLifetime), FormatLifetime(g.Lifetime))
+	}
+	return g, nil
+}
+
+func anyIn(have, want []string) bool {
+	for _, w := range want {
+		if slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func roleName(r graph.Role) string {
+	if r.DisplayName != "" {
+		return r.DisplayName
+	}
+	return r.RoleTemplateID
+}
+
+// Existing returns the TAP that a new one would replace: one that is usable now or
+// will become usable.
+func Existing(taps []graph.TAP, now time.Time) (graph.TAP, bool) {
+	for _, t := range taps {
+		if t.Expires().After(now) && t.UsabilityReason != "OneTimeUsed" {
+			return t, true
+		}
+	}
+	return graph.TAP{}, false
+}

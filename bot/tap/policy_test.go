@@ -1,0 +1,127 @@
+package tap
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/graph"
+)
+
+const (
+	helpdeskID  = "11111111-1111-4111-8111-111111111111"
+	targetID    = "55555555-5555-4555-8555-555555555555"
+	gNewHires   = "aaaaaaaa-0000-4000-8000-000000000001"
+	gProtected  = "aaaaaaaa-0000-4000-8000-000000000002"
+	gStaff      = "aaaaaaaa-0000-4000-8000-000000000003"
+	gExcluded   = "aaaaaaaa-0000-4000-8000-000000000004"
+	globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+	dirReaders  = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+)
+
+func TestCheck(t *testing.T) {
+	policy := graph.TAPPolicy{Enabled: true, DefaultLifetime: time.Hour, MinLifetime: 10 * time.Minute,
+		MaxLifetime: 8 * time.Hour, IncludeTargets: []string{gNewHires}, ExcludeTargets: []string{gExcluded}}
+	rules := Rules{ProtectedGroups: []string{gProtected}, ScopeGroups: []string{gNewHires, gStaff}, AllowedRoles: []string{dirReaders}}
+	newHire := func() graph.Target {
+		return graph.Target{User: graph.User{ID: targetID, UserPrincipalName: "nina@contoso.com", UserType: "Member", AccountEnabled: true},
+			MemberOf: []string{gNewHires}}
+	}
+	tests := []struct {
+		name     string
+		target   func(*graph.Target)
+		eligible []graph.Role
+		policy   func(*graph.TAPPolicy)
+		rules    func(*Rules)
+		req      Request
+		want     string // refusal code, "" = allowed
+		grant    Grant
+	}{
+		{name: "new hire, policy default", want: "", grant: Grant{Lifetime: time.Hour}},
+		{name: "asked lifetime and once", req: Request{Lifetime: 8 * time.Hour, Once: true}, grant: Grant{Lifetime: 8 * time.Hour, Once: true}},
+		{name: "policy forces one-time use", policy: func(p *graph.TAPPolicy) { p.UsableOnce = true }, grant: Grant{Lifetime: time.Hour, Once: true}},
+		{name: "harmless role allowed", target: func(t *graph.Target) { t.ActiveRoles = []graph.Role{{RoleTemplateID: dirReaders}} }, grant: Grant{Lifetime: time.Hour}},
+		{name: "all_users policy target", policy: func(p *graph.TAPPolicy) { p.IncludeTargets = []string{graph.AllUsers} }, grant: Grant{Lifetime: time.Hour}},
+		{name: "no scope configured", rules: func(r *Rules) { r.ScopeGroups = nil }, grant: Grant{Lifetime: time.Hour}},
+		{name: "self", target: func(t *graph.Target) { t.User.ID = helpdeskID }, want: "self"},
+		{name: "guest", target: func(t *graph.Target) { t.User.UserType = "Guest" }, want: "guest"},
+		{name: "disabled", target: func(t *graph.Target) { t.User.AccountEnabled = false }, want: "disabled"},
+		{name: "global admin", target: func(t *graph.Target) {
+			t.ActiveRoles = []graph.Role{{RoleTemplateID: globalAdmin, DisplayName: "Global Administrator"}}
+		}, want: "privileged_role"},
+		{name: "eligible admin", eligible: []graph.Role{{RoleTemplateID: globalAdmin, Eligible: true}}, want: "eligible_role"},
+		{name: "protected group", target: func(t *graph.Target) { t.MemberOf = append(t.MemberOf, gProtected) }, want: "protected_group"},
+		{name: "out of scope", target: func(t *graph.Target) { t.MemberOf = nil }, want: "out_of_scope"},
+		{name: "policy disabled", policy: func(p *graph.TAPPolicy) { p.Enabled = false }, want: "policy_disabled"},
+		{name: "excluded by policy", target: func(t *graph.Target) { t.MemberOf = append(t.MemberOf, gExcluded) }, want: "policy_excluded"},
+		{name: "not targeted by policy", target: func(t *graph.Target) { t.MemberOf = []string{gStaff} }, want: "policy_not_targeted"},
+		{name: "lifetime above policy max", req: Request{Lifetime: 2 * 24 * time.Hour}, want: "lifetime_out_of_range"},
+		{name: "lifetime below policy min", policy: func(p *graph.TAPPolicy) { p.MinLifetime = time.Hour }, req: Request{Lifetime: 30 * time.Minute}, want: "lifetime_out_of_range"},
+		// Order matters: a protected admin is refused for the role, the first reason.
+		{name: "admin guest is refused as guest first", target: func(t *graph.Target) {
+			t.User.UserType = "Guest"
+			t.ActiveRoles = []graph.Role{{RoleTemplateID: globalAdmin}}
+		}, want: "guest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg, p, r := newHire(), policy, rules
+			p.IncludeTargets = append([]string(nil), policy.IncludeTargets...)
+			if tt.target != nil {
+				tt.target(&tg)
+			}
+			if tt.policy != nil {
+				tt.policy(&p)
+			}
+			if tt.rules != nil {
+				tt.rules(&r)
+			}
+			grant, refusal := Check(helpdeskID, tg, tt.eligible, p, tt.req, r)
+			if tt.want == "" {
+				if refusal != nil {
+					t.Fatalf("refused %s: %s", refusal.Code, refusal.Message)
+				}
+				if grant != tt.grant {
+					t.Fatalf("grant %+v, want %+v", grant, tt.grant)
+				}
+				return
+			}
+			if refusal == nil || refusal.Code != tt.want {
+				t.Fatalf("want refusal %q, got %+v", tt.want, refusal)
+			}
+			if refusal.Message == "" {
+				t.Fatal("refusal without an explanation")
+			}
+		})
+	}
+}
+
+func TestGroupsToCheckDeduplicates(t *testing.T) {
+	got := groupsToCheck(Rules{ProtectedGroups: []string{"a"}, ScopeGroups: []string{"b", "a"}},
+		graph.TAPPolicy{IncludeTargets: []string{graph.AllUsers, "b", "c"}, ExcludeTargets: []string{"d"}})
+	want := []string{"a", "b", "c", "d"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}
+
+func TestExisting(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	live := graph.TAP{ID: "live", Start: now.Add(-10 * time.Minute), Lifetime: time.Hour}
+	expired := graph.TAP{ID: "old", Start: now.Add(-2 * time.Hour), Lifetime: time.Hour}
+	used := graph.TAP{ID: "used", Start: now.Add(-10 * time.Minute), Lifetime: time.Hour, UsabilityReason: "OneTimeUsed"}
+	future := graph.TAP{ID: "future", Start: now.Add(time.Hour), Lifetime: time.Hour}
+	for _, tt := range []struct {
+		taps []graph.TAP
+		want string
+	}{{nil, ""}, {[]graph.TAP{expired}, ""}, {[]graph.TAP{used}, ""}, {[]graph.TAP{expired, live}, "live"}, {[]graph.TAP{future}, "future"}} {
+		got, ok := Existing(tt.taps, now)
+		if (tt.want == "") == ok || (ok && got.ID != tt.want) {
+			t.Errorf("Existing(%v) = %v %v, want %q", tt.taps, got.ID, ok, tt.want)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package tap
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+// revokeData is the Revoke button's data: ids only, never the pass.
+type revokeData struct {
+	UserID   string `json:"userId"`
+	MethodID string `json:"methodId"`
+	UPN      string `json:"upn"`
+}
+
+// onRevokeAction handles the Revoke button on a TAP card. The answer card replaces
+// the one clicked, so the value disappears at once.
+func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	var d revokeData
+	if err := remarshal(data, &d); err != nil || d.UserID == "" || d.MethodID == "" {
+		c := cards.Notice("That card is not valid", "Use /revoke user instead.")
+		return &c, nil
+	}
+	a := t.Activity()
+	entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetID: d.UserID,
+		TargetUPN: d.UPN, Action: "tap.revoke", MethodID: d.MethodID}
+	ok, err := f.isHelpdesk(ctx, a.From.AadObjectID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		entry.Outcome, entry.Reason = "refused", "not_helpdesk"
+		_ = f.audit(ctx, entry)
+		c := cards.Notice("Not allowed", "Only members of the helpdesk group can revoke passes.")
+		return &c, nil
+	}
+	if err := f.dir.DeleteTAP(ctx, d.UserID, d.MethodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
+		entry.Outcome, entry.Reason = "failed", "delete"
+		_ = f.audit(ctx, entry)
+		return nil, fmt.Errorf("delete TAP: %w", err)
+	}
+	entry.Outcome = "allowed"
+	_ = f.audit(ctx, entry)
+	f.redactOpen(ctx, t.Log(), d.UserID, "it was revoked")
+	c := cards.RedactedTAP("", d.UPN, f.cfg.Now(), "it was revoked")
+	return &c, nil
+}
+
+// onRevokeCommand deletes every TAP of a user.
+func (f *Flow) onRevokeCommand(ctx context.Context, t *bot.Turn, c command.Command) error {
+	if len(c.Args) != 1 {
+		return t.ReplyText(ctx, "Tell me whose pass to revoke: /revoke user@contoso.com")
+	}
+	ref, err := ParseUser(c.Args[0])
+	if err != nil {
+		return t.ReplyText(ctx, err.Error())
+	}
+	t.Later(func(ctx context.Context) {
+		a := t.Activity()
+		entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: ref, Action: "tap.revoke"}
+		text, outcome, reason := f.revokeAll(ctx, t, ref, &entry)
+		entry.Outcome, entry.Reason = outcome, reason
+		_ = f.audit(ctx, entry)
+		if err := t.ReplyText(ctx, text); err != nil {
+			t.Log().Error("reply failed", zap.Error(err))
+		}
+	})
+	return nil
+}
+
+func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *store.AuditEntry) (text, outcome, reason string) {
+	ok, err := f.isHelpdesk(ctx, entry.RequesterID)
+	if err != nil {
+		t.Log().Error("helpdesk check failed", zap.Error(err))
+		return explain(err, t.RequestID()), "failed", "helpdesk_check"
+	}
+	if !ok {
+		return "Only members of the helpdesk group can revoke passes.", "refused", "not_helpdesk"
+	}
+	target, err := f.resolve(ctx, ref, nil)
+	if errors.Is(err, graph.ErrNotFound) {
+		return fmt.Sprintf("I can't find %s in this tenant.", ref), "refused", "not_found"
+	}
+	if err != nil {
+		t.Log().Error("lookup failed", zap.Error(err))
+		return explain(err, t.RequestID()), "failed", "lookup"
+	}
+	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
+	deleted := 0
+	for _, tp := range target.TAPs {
+		if err := f.dir.DeleteTAP(ctx, target.User.ID, tp.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {
+			t.Log().Error("delete TAP failed", zap.Error(err))
+			return explain(err, t.RequestID()), "failed", "delete"
+		}
+		entry.MethodID = tp.ID
+		deleted++
+	}
+	f.redactOpen(ctx, t.Log(), target.User.ID, "it was revoked")
+	if deleted == 0 {
+		return fmt.Sprintf("%s has no Temporary Access Pass.", target.User.UserPrincipalName), "allowed", "none_present"
+	}
+	return fmt.Sprintf("Revoked the Temporary Access Pass of %s.", target.User.UserPrincipalName), "allowed", ""
+}
+
+// redactOpen removes the value from every delivered card of a user's passes.
+func (f *Flow) redactOpen(ctx context.Context, log *zap.Logger, userID, why string) {
+	open, err := f.store.OpenDeliveries(ctx, userID)
+	if err != nil {
+		log.Error("list deliveries to redact", zap.Error(err))
+		return
+	}
+	for _, d := range open {
+		if err := f.redact(ctx, d, why); err != nil {
+			log.Error("redaction failed; the expiry job retries", zap.String("delivery", d.ID), zap.Error(err))
+		}
+	}
+}
+
+// redact replaces a delivered TAP card with one without the value, then records it.
+// The card is updated first: if that fails the delivery stays open and is retried.
+func (f *Flow) redact(ctx context.Context, d store.Delivery, why string) error {
+	raw, err := json.Marshal(cards.RedactedTAP("", d.TargetUPN, d.Expires, why))
+	if err != nil {
+		return err
+	}
+	out := bot.CardActivity(raw)
+	if err := f.msg.UpdateActivity(ctx, d.ServiceURL, d.ConversationID, d.ActivityID, out); err != nil {
+		return fmt.Errorf("update card: %w", err)
+	}
+	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), why); err != nil {
+		return fmt.Errorf("mark redacted: %w", err)
+	}
+	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
+		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: why, MethodID: d.MethodID, Expires: d.Expires})
+	return nil
+}
+
+// RedactExpired removes the value from the cards of passes that have expired. It is
+// durable: deliveries live in the store, so passes that expired while tapbot was down
+// are redacted on the first run after start.
+func (f *Flow) RedactExpired(ctx context.Context) (int, error) {
+	due, err := f.store.DueDeliveries(ctx, f.cfg.Now(), 50)
+	if err != nil {
+		return 0, fmt.Errorf("due deliveries: %w", err)
+	}
+	done := 0
+	for _, d := range due {
+		if err := f.redact(ctx, d, "it expired"); err != nil {
+			f.log.Warn("redaction failed; will retry", zap.String("delivery", d.ID), zap.Error(err))
+			continue
+		}
+		done++
+	}
+	return done, nil
+}
+
+// RunRedactor calls RedactExpired every interval until ctx ends.
+func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := f.RedactExpired(ctx); err != nil {
+			f.log.Error("redaction run failed", zap.Error(err))
+		} else if n > 0 {
+			f.log.Info("expired passes redacted", zap.Int("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// onStatus shows a user's account, pass (never its value) and registered methods.
+func (f *Flow) onStatus(ctx context.Context, t *bot.Turn, c command.Command) error {
+	if len(c.Args) != 1 {
+		return t.ReplyText(ctx, "Tell me whose status to show: /status user@contoso.com")
+	}
+	ref, err := ParseUser(c.Args[0])
+	if err != nil {
+		return t.ReplyText(ctx, err.Error())
+	}
+	t.Later(func(ctx context.Context) {
+		if err := f.status(ctx, t, ref); err != nil {
+			t.Log().Error("status failed", zap.Error(err))
+			_ = t.ReplyText(ctx, explain(err, t.RequestID()))
+		}
+	})
+	return nil
+}
+
+func (f *Flow) status(ctx context.Context, t *bot.Turn, ref string) error {
+	ok, err := f.isHelpdesk(ctx, t.Activity().From.AadObjectID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return t.ReplyText(ctx, "Only members of the helpdesk group can see a user's sign-in status.")
+	}
+	target, err := f.resolve(ctx, ref, nil)
+	if errors.Is(err, graph.ErrNotFound) {
+		return t.ReplyText(ctx, fmt.Sprintf("I can't find %s in this tenant.", ref))
+	}
+	if err != nil {
+		return err
+	}
+	methods, err := f.dir.Methods(ctx, target.User.ID)
+	if err != nil {
+		return err
+	}
+	return t.ReplyCard(ctx, cards.Status(statusView(target, methods, f.cfg.Now())))
+}
+
+var methodNames = []struct{ typ, name string }{
+	{"microsoftAuthenticator", "Microsoft Authenticator"},
+	{"windowsHelloForBusiness", "Windows Hello for Business"},
+	{"fido2", "FIDO2 security key"},
+	{"phone", "Phone"},
+}
+
+func statusView(t graph.Target, methods []graph.Method, now time.Time) cards.StatusView {
+	v := cards.StatusView{DisplayName: t.User.DisplayName, UPN: t.User.UserPrincipalName,
+		Enabled: t.User.AccountEnabled, Created: t.User.CreatedDateTime, TAP: "none"}
+	if cur, ok := Existing(t.TAPs, now); ok {
+		v.TAP = "present, valid until " + cur.Expires().UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for _, m := range methodNames {
+		state := "not registered"
+		for _, have := range methods {
+			if have.Type == m.typ {
+				state = "registered"
+				if !have.Created.IsZero() {
+					state += " " + have.Created.UTC().Format("2006-01-02")
+				}
+				break
+			}
+		}
+		v.Methods = append(v.Methods, cards.Fact{Title: m.name, Value: state})
+	}
+	return v
+}
