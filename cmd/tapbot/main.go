@@ -225,8 +225,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	srv := server.New(h, checks, reg, log.Named("http"))
 
 	if cfg.Dev {
-		log.Info("open the Agents Playground against this bot: cd e2e && npm ci && npx agentsplayground -e http://" +
-			ln.Addr().String() + "/api/messages -c msteams")
+		log.Info("chat with this bot in Microsoft's Teams emulator: in another terminal run " +
+			"`cd e2e && npm ci && TAPBOT_URL=http://" + ln.Addr().String() + "/api/messages npm run playground` and open the URL it prints")
 	}
 	err = srv.Serve(ctx, ln, cfg.ShutdownGrace)
 	// In-flight HTTP requests are done; give background work what is left of the grace.

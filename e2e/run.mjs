@@ -1,0 +1,155 @@
+// End-to-end tests: tapbot (local `dev` mode) against the Microsoft 365 Agents
+// Playground (Teams emulator). Run with `npm test` (= node --test run.mjs) in e2e/.
+//
+// Env:
+//   TAPBOT_URL      bot messaging endpoint (default http://127.0.0.1:3978/api/messages)
+//   TAPBOT_BIN      if set, start `$TAPBOT_BIN dev` here (TAPBOT_LISTEN_ADDR from TAPBOT_URL,
+//                   TAPBOT_DB_PATH in a temp dir), wait for /healthz, stop it at the end;
+//                   otherwise a bot must already be listening at TAPBOT_URL
+//   PLAYGROUND_PORT preferred playground port (default 56150; another is picked if taken)
+//   E2E_TIMEOUT_MS  how long to wait for each bot reply (default 15000)
+//   E2E_KEEP_TMP=1  keep the temp dir (logs, db) even when everything passes
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ADAPTIVE_CARD,
+  OutputTail,
+  cardJson,
+  killGroup,
+  localEnv,
+  pollUntil,
+  spawnGroup,
+  startPlayground,
+} from './lib.mjs';
+
+const TAPBOT_URL = process.env.TAPBOT_URL || 'http://127.0.0.1:3978/api/messages';
+const TAPBOT_BIN = process.env.TAPBOT_BIN || '';
+const REPLY_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 15000);
+const TEST_TIMEOUT_MS = REPLY_TIMEOUT_MS + 5000;
+
+const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapbot-e2e-'));
+let pg; // Playground
+let bot; // { child, out } when we started tapbot ourselves
+let failed = false;
+
+async function startTapbot() {
+  const u = new URL(TAPBOT_URL);
+  const listen = `${u.hostname}:${u.port || 80}`;
+  const out = new OutputTail(path.join(tmpDir, 'tapbot.log'));
+  const child = spawnGroup(TAPBOT_BIN, ['dev'], {
+    cwd: tmpDir,
+    env: localEnv({ TAPBOT_LISTEN_ADDR: listen, TAPBOT_DB_PATH: path.join(tmpDir, 'tapbot.db') }),
+  });
+  child.stdout.on('data', (d) => out.push(d));
+  child.stderr.on('data', (d) => out.push(d));
+  let exited = null;
+  child.once('exit', (code, sig) => (exited = code ?? sig));
+  child.once('error', (e) => (exited = e.message));
+  const healthz = `${u.protocol}//${listen}/healthz`;
+  try {
+    await pollUntil(
+      async () => {
+        if (exited !== null) throw Object.assign(new Error(`tapbot exited (${exited})`), { fatal: true });
+        return (await fetch(healthz)).status === 200;
+      },
+      { timeoutMs: 30000, what: `${healthz} to answer 200` },
+    );
+  } catch (e) {
+    await killGroup(child);
+    out.close();
+    throw new Error(`${TAPBOT_BIN} dev did not become healthy: ${e.message}\n--- tapbot output ---\n${out.text()}`);
+  }
+  return { child, out };
+}
+
+function botLogTail() {
+  return bot ? `\n--- tapbot output (tail) ---\n${bot.out.text(6000)}` : '';
+}
+
+/** Runs a test body; on failure, adds what the emulator got from the bot and tapbot's log. */
+async function withDiagnostics(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    failed = true;
+    const frames = pg ? pg.botFrames().map((f) => JSON.stringify(f)).join('\n') : '';
+    const exchanges = pg ? pg.logSummary() : '';
+    e.message +=
+      `\n--- bot messages shown by the playground so far ---\n${frames || '(none)'}` +
+      `\n--- playground log (activities to the bot, the bot's connector calls) ---\n${exchanges || '(none)'}` +
+      botLogTail() +
+      `\n(full logs kept in ${tmpDir}: tapbot.log, m365agentsplayground.log, playground-log-stream.jsonl =` +
+      ` every activity exchanged with status codes, playground-frames.jsonl = what the chat UI would show)`;
+    throw e;
+  }
+}
+
+const isCardListing = (needle) => (m) => cardJson(m).some((json) => json.includes(needle));
+
+before(async () => {
+  failed = true; // until setup completes: keep the temp dir for diagnosis
+  if (TAPBOT_BIN) {
+    bot = await startTapbot();
+  } else {
+    const origin = new URL(TAPBOT_URL).origin;
+    await pollUntil(async () => (await fetch(`${origin}/healthz`)) && true, {
+      timeoutMs: 5000,
+      what: `a bot at ${origin} (start \`tapbot dev\` or set TAPBOT_BIN)`,
+    });
+  }
+  pg = await startPlayground({ botEndpoint: TAPBOT_URL, tmpDir });
+  failed = false;
+});
+
+after(async () => {
+  // The bot first: it drains in-flight replies while the emulator is still there to take them.
+  if (bot) {
+    await killGroup(bot.child, 10000);
+    bot.out.close();
+  }
+  await pg?.stop();
+  if (failed || process.env.E2E_KEEP_TMP) console.log(`e2e temp dir kept: ${tmpDir}`);
+  else fs.rmSync(tmpDir, { recursive: true, force: true });
+});
+
+test('personal chat: /help replies with an Adaptive Card listing the commands', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', '/help');
+    const msg = (await pg.waitForBotMessage(sent, isCardListing('/help'), REPLY_TIMEOUT_MS, 'an Adaptive Card listing /help')).message;
+    const card = msg.attachments.find((a) => a.contentType === ADAPTIVE_CARD);
+    assert.ok(card, 'reply has an Adaptive Card attachment');
+    const json = JSON.stringify(card.content);
+    assert.match(json, /tapbot/i, 'card mentions tapbot');
+    assert.ok(json.includes('/help'), 'card lists /help');
+  }),
+);
+
+test('channel: @tapbot help (with a mention) replies in the channel with the help card', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('channel', 'help', { mention: true });
+    assert.ok(sent.postConversationId, 'posting to a channel starts a thread');
+    const frame = await pg.waitForBotMessage(sent, isCardListing('/help'), REPLY_TIMEOUT_MS, 'an Adaptive Card listing /help');
+    // The reply is in the channel: in the new post's thread (or, if the bot posted to the
+    // channel itself, as a new post there).
+    assert.ok(
+      frame.actionConversationId === sent.postConversationId ||
+        frame.actionConversationId === sent.parentConversationId,
+      `reply landed in ${frame.actionConversationId}`,
+    );
+    assert.ok(cardJson(frame).some((j) => j.includes('/help')), 'card lists /help');
+  }),
+);
+
+test('personal chat: non-command text gets a hint mentioning /help', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', 'hello there');
+    const msg = (
+      await pg.waitForBotMessage(sent, (m) => typeof m.text === 'string' && m.text.includes('/help'), REPLY_TIMEOUT_MS, 'a text reply mentioning /help')
+    ).message;
+    assert.ok(msg.text.includes('/help'));
+  }),
+);
