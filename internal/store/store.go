@@ -57,6 +57,31 @@ type Store interface {
 	// PersonalReference returns the most recently updated personal (1:1)
 	// reference of a user in a tenant, or ErrNotFound.
 	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (Reference, error)
+
+	// AppendAudit adds a row and returns its id. The audit log is append-only: there
+	// is no method to change or delete rows, and backends refuse it at the database
+	// level too.
+	AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
+	// Audit lists rows matching f, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// CountAudit counts rows matching f (Limit ignored); rate limits use it.
+	CountAudit(ctx context.Context, f AuditFilter) (int, error)
+
+	// SaveDelivery records a TAP card sent (insert or replace by ID).
+	SaveDelivery(ctx context.Context, d Delivery) error
+	// DueDeliveries lists unredacted deliveries whose Expires is at or before now,
+	// oldest first, at most limit.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// OpenDeliveries lists the unredacted deliveries for a target user.
+	OpenDeliveries(ctx context.Context, targetID string) ([]Delivery, error)
+	// MarkRedacted sets RedactedAt and RedactReason once; it reports false if the
+	// delivery was already redacted (so concurrent redactions act once).
+	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
+
+	// Claim records key as used and reports whether this call claimed it: the basis
+	// of exactly-once handling of card actions that Teams may deliver twice.
+	Claim(ctx context.Context, key string, at time.Time) (bool, error)
+
 	// Ping checks that the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -65,6 +66,25 @@ type Store struct {
 	saveStmt     *sql.Stmt
 	getStmt      *sql.Stmt
 	personalStmt *sql.Stmt
+
+	appendAuditStmt    *sql.Stmt
+	saveDeliveryStmt   *sql.Stmt
+	dueStmt            *sql.Stmt
+	openStmt           *sql.Stmt
+	redactStmt         *sql.Stmt
+	deliveryExistsStmt *sql.Stmt
+	claimStmt          *sql.Stmt
+
+	// stmts holds the statements prepared on first use, by query (see cachedStmt).
+	stmtsMu sync.Mutex
+	stmts   map[string]*sql.Stmt
+}
+
+// preparedStmt is a statement init prepares into *dst.
+type preparedStmt struct {
+	dst   **sql.Stmt
+	name  string
+	query string
 }
 
 // Open opens (creating if needed) the database at path and migrates its schema to
@@ -134,6 +154,11 @@ func (s *Store) init(ctx context.Context, ms []migration) error {
 	}
 	if s.personalStmt, err = s.db.PrepareContext(ctx, personalQuery); err != nil {
 		return fmt.Errorf("prepare personal: %w", err)
+	}
+	for _, p := range s.tapStatements() {
+		if *p.dst, err = s.db.PrepareContext(ctx, p.query); err != nil {
+			return fmt.Errorf("prepare %s: %w", p.name, err)
+		}
 	}
 	return nil
 }
@@ -219,7 +244,17 @@ func (s *Store) Ping(ctx context.Context) error {
 // used afterwards.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.saveStmt, s.getStmt, s.personalStmt} {
+	stmts := []*sql.Stmt{s.saveStmt, s.getStmt, s.personalStmt}
+	for _, p := range s.tapStatements() {
+		stmts = append(stmts, *p.dst)
+	}
+	s.stmtsMu.Lock()
+	for _, st := range s.stmts {
+		stmts = append(stmts, st)
+	}
+	s.stmts = nil
+	s.stmtsMu.Unlock()
+	for _, st := range stmts {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -241,12 +276,12 @@ func scanReference(row *sql.Row) (store.Reference, error) {
 		&r.ServiceURL, &r.BotID, &r.Raw, &updated); err != nil {
 		return store.Reference{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, updated)
+	t, err := parseTime(updated)
 	if err != nil {
 		return store.Reference{}, fmt.Errorf("updated_at: %w", err)
 	}
 	r.Scope = store.Scope(scope)
-	r.UpdatedAt = t.UTC()
+	r.UpdatedAt = t
 	return r, nil
 }
 

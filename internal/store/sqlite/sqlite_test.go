@@ -511,3 +511,319 @@ func BenchmarkPersonalReference(b *testing.B) {
 		i++
 	}
 }
+
+func TestAuditIsAppendOnlyInTheDatabase(t *testing.T) {
+	s := openTemp(t)
+	for _, e := range []store.AuditEntry{
+		{Time: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), TargetUPN: "a@contoso.com", Action: "tap.create", Outcome: store.OutcomeRefused, Reason: "privileged_role"},
+		{Time: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), TargetUPN: "b@contoso.com", Action: "tap.create", Outcome: store.OutcomeAllowed},
+	} {
+		if _, err := s.AppendAudit(t.Context(), e); err != nil {
+			t.Fatalf("AppendAudit: %v", err)
+		}
+	}
+	before, err := s.Audit(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	insert := `INTO audit (id, at, request_id, requester_id, requester_upn, target_id, target_upn, action, outcome, reason, ticket, method_id)
+		VALUES (1, '2024-01-01T00:00:00.000000000Z', '', '', '', '', 'a@contoso.com', 'tap.create', 'allowed', '', '', '')`
+	// Every way plain SQL has to change or remove a row, as a tapbot bug or
+	// someone with the file might try. The raw handle bypasses the store's API.
+	for _, stmt := range []string{
+		`UPDATE audit SET outcome = 'allowed' WHERE id = 1`,
+		`UPDATE audit SET reason = ''`,
+		`DELETE FROM audit WHERE id = 1`,
+		`DELETE FROM audit`,
+		`INSERT OR REPLACE ` + insert,
+		`REPLACE ` + insert,
+		`INSERT ` + insert + ` ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome`,
+		// An id given as text is still the row's id.
+		`INSERT OR REPLACE ` + strings.Replace(insert, "(1,", "('1',", 1),
+	} {
+		t.Run(strings.Fields(stmt)[0], func(t *testing.T) {
+			_, err := s.db.ExecContext(t.Context(), stmt)
+			if err == nil || !strings.Contains(err.Error(), "audit log is append-only") {
+				t.Errorf("%s: err = %v, want the append-only refusal", stmt, err)
+			}
+		})
+	}
+	// Not even inside a transaction, nor by a table-wide update that changes nothing.
+	tx, err := s.db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatalf("BeginTx: %v", err)
+	}
+	if _, err := tx.ExecContext(t.Context(), `UPDATE audit SET id = id`); err == nil {
+		t.Error("UPDATE in a transaction succeeded")
+	}
+	if err := tx.Commit(); err != nil {
+		t.Logf("Commit: %v", err)
+	}
+
+	after, err := s.Audit(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("audit rows changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	// Appending still works, and takes the next id.
+	id, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.revoke", Outcome: store.OutcomeAllowed})
+	if err != nil || id != before[0].ID+1 {
+		t.Errorf("AppendAudit after the refusals = %d, %v; want %d", id, err, before[0].ID+1)
+	}
+}
+
+func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
+	s := openTemp(t)
+	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
+	s.now = func() time.Time { return now }
+	const want = "2024-03-04T04:06:07.800000000Z"
+	ctx := t.Context()
+	text := func(query string, args ...any) sql.NullString {
+		t.Helper()
+		var v sql.NullString
+		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return v
+	}
+
+	if _, err := s.AppendAudit(ctx, store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	if got := text(`SELECT at FROM audit`); got.String != want {
+		t.Errorf("audit.at = %q, want %q", got.String, want)
+	}
+	if got := text(`SELECT expires FROM audit`); got.Valid {
+		t.Errorf("audit.expires for a zero Expires = %q, want NULL", got.String)
+	}
+
+	d := store.Delivery{ID: "d", MethodID: "m", ServiceURL: "s", ConversationID: "c", ActivityID: "a",
+		Expires: time.Date(2024, 3, 4, 4, 0, 0, 0, time.UTC)}
+	if err := s.SaveDelivery(ctx, d); err != nil {
+		t.Fatalf("SaveDelivery: %v", err)
+	}
+	if got := text(`SELECT expires FROM deliveries`); got.String != "2024-03-04T04:00:00.000000000Z" {
+		t.Errorf("deliveries.expires = %q", got.String)
+	}
+	if got := text(`SELECT redacted_at FROM deliveries`); got.Valid {
+		t.Errorf("deliveries.redacted_at before redaction = %q, want NULL", got.String)
+	}
+	// A zero now is the injected clock's (04:06 UTC): d expired before it.
+	if ds, err := s.DueDeliveries(ctx, time.Time{}, 0); err != nil || len(ds) != 1 {
+		t.Errorf("DueDeliveries(zero) = %d deliveries, %v; want d", len(ds), err)
+	}
+	if ok, err := s.MarkRedacted(ctx, "d", time.Time{}, store.RedactExpired); !ok || err != nil {
+		t.Fatalf("MarkRedacted = %v, %v", ok, err)
+	}
+	if got := text(`SELECT redacted_at FROM deliveries`); got.String != want {
+		t.Errorf("deliveries.redacted_at = %q, want %q", got.String, want)
+	}
+	if ok, err := s.Claim(ctx, "k", time.Time{}); !ok || err != nil {
+		t.Fatalf("Claim = %v, %v", ok, err)
+	}
+	if got := text(`SELECT claimed_at FROM claims WHERE key = 'k'`); got.String != want {
+		t.Errorf("claims.claimed_at = %q, want %q", got.String, want)
+	}
+}
+
+func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tapbot.db")
+	ms := knownMigrations(t)
+	if len(ms) < 2 || !strings.HasPrefix(ms[1].name, "0002_") {
+		t.Fatalf("migrations = %d, want 0002 among them", len(ms))
+	}
+	// A database as the tapbot before 0002 left it.
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	if err := migrate(t.Context(), db, ms[:1], time.Now, zap.NewNop()); err != nil {
+		t.Fatalf("migrate to version 1: %v", err)
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO conversation_references
+		(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
+		VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`); err != nil {
+		t.Fatalf("insert version-1 reference: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	core, logs := observer.New(zap.InfoLevel)
+	s, err := Open(t.Context(), path, zap.New(core))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-1 {
+		t.Errorf("Open applied %d migrations, want %d (all but the first)", n, len(ms)-1)
+	}
+	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
+		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
+	}
+	r, err := s.PersonalReference(t.Context(), "t", "u")
+	if err != nil {
+		t.Fatalf("PersonalReference after migrating: %v", err)
+	}
+	if r.ConversationID != "a:1" || string(r.Raw) != `{"a":1}` || !r.UpdatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) {
+		t.Errorf("reference after migrating = %+v", r)
+	}
+	// And the new tables work.
+	if _, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {
+		t.Errorf("AppendAudit after migrating: %v", err)
+	}
+	if err := s.SaveDelivery(t.Context(), store.Delivery{ID: "d", MethodID: "m", ServiceURL: "s", ConversationID: "c", ActivityID: "a", Expires: time.Now()}); err != nil {
+		t.Errorf("SaveDelivery after migrating: %v", err)
+	}
+	if ok, err := s.Claim(t.Context(), "k", time.Time{}); !ok || err != nil {
+		t.Errorf("Claim after migrating = %v, %v", ok, err)
+	}
+}
+
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN: %v", err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatalf("scan plan: %v", err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return strings.Join(plan, "\n")
+}
+
+func TestTapQueriesUseIndexes(t *testing.T) {
+	s := openTemp(t)
+	since := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	auditCount := func(f store.AuditFilter) (string, []any) {
+		where, args := auditWhere(f)
+		return `SELECT COUNT(*) FROM audit` + where, args
+	}
+	rateQuery, rateArgs := auditCount(store.AuditFilter{RequesterID: "r", Action: "tap.create", Since: since})
+	targetQuery, targetArgs := auditCount(store.AuditFilter{Target: "a@contoso.com"})
+	timeQuery, timeArgs := auditCount(store.AuditFilter{Since: since, Until: since.Add(time.Hour)})
+	tests := []struct {
+		name   string
+		query  string
+		args   []any
+		want   []string // in the plan
+		noSort bool
+	}{
+		{"due", dueQuery, []any{formatTime(since), 100}, []string{"USING INDEX deliveries_due"}, true},
+		{"open", openQuery, []any{"t"}, []string{"USING INDEX deliveries_open"}, true},
+		// Rate limits count on every request: from the index alone.
+		{"rate limit count", rateQuery, rateArgs, []string{"USING COVERING INDEX audit_requester_action"}, true},
+		{"target", targetQuery, targetArgs, []string{"USING INDEX audit_target_id", "USING INDEX audit_target_upn"}, true},
+		{"time range", timeQuery, timeArgs, []string{"USING COVERING INDEX audit_at"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := queryPlan(t, s.db, tc.query, tc.args...)
+			for _, w := range tc.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("query plan:\n%s\nwant it to contain %q", plan, w)
+				}
+			}
+			if tc.noSort && strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("query plan:\n%s\nwant no sort step", plan)
+			}
+		})
+	}
+}
+
+func TestTapUseAfterCloseFails(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "tapbot.db"))
+	// Prepare a filtered statement, so Close has a cached one to release.
+	if _, err := s.CountAudit(t.Context(), store.AuditFilter{RequesterID: "r"}); err != nil {
+		t.Fatalf("CountAudit: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ctx := t.Context()
+	checks := map[string]error{}
+	_, checks["AppendAudit"] = s.AppendAudit(ctx, store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed})
+	_, checks["Audit"] = s.Audit(ctx, store.AuditFilter{})
+	_, checks["CountAudit"] = s.CountAudit(ctx, store.AuditFilter{RequesterID: "r"})
+	checks["SaveDelivery"] = s.SaveDelivery(ctx, store.Delivery{ID: "d", MethodID: "m", ServiceURL: "s", ConversationID: "c", ActivityID: "a", Expires: time.Now()})
+	_, checks["DueDeliveries"] = s.DueDeliveries(ctx, time.Now(), 0)
+	_, checks["OpenDeliveries"] = s.OpenDeliveries(ctx, "t")
+	_, checks["MarkRedacted"] = s.MarkRedacted(ctx, "d", time.Now(), store.RedactExpired)
+	_, checks["Claim"] = s.Claim(ctx, "k", time.Now())
+	for name, err := range checks {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s after Close: err = %v, want a store error", name, err)
+		}
+	}
+}
+
+func BenchmarkAppendAudit(b *testing.B) {
+	s := openTemp(b)
+	e := store.AuditEntry{
+		RequestID: "00000000-0000-0000-0000-000000000001", RequesterID: "00000000-0000-0000-0000-00000000000a",
+		RequesterUPN: "helpdesk@contoso.com", TargetID: "00000000-0000-0000-0000-00000000000b",
+		TargetUPN: "user@contoso.com", Action: "tap.create", Outcome: store.OutcomeAllowed,
+		Ticket: "INC-12345: user lost their phone", MethodID: "00000000-0000-0000-0000-00000000000c",
+		Expires: time.Now().Add(time.Hour),
+	}
+	for b.Loop() {
+		if _, err := s.AppendAudit(b.Context(), e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCountAudit(b *testing.B) {
+	s := openTemp(b)
+	const (
+		rows       = 10000
+		requesters = 50
+	)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	actions := []string{"tap.create", "tap.revoke", "tap.redact", "onboard.start"}
+	for i := range rows {
+		if _, err := s.AppendAudit(b.Context(), store.AuditEntry{
+			Time: base.Add(time.Duration(i) * time.Minute), RequesterID: fmt.Sprintf("requester-%d", i%requesters),
+			TargetID: fmt.Sprintf("target-%d", i%1000), TargetUPN: fmt.Sprintf("User-%d@contoso.com", i%1000),
+			Action: actions[i%len(actions)], Outcome: store.OutcomeAllowed,
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	end := base.Add(rows * time.Minute)
+	for _, bc := range []struct {
+		name string
+		f    func(i int) store.AuditFilter
+	}{
+		// What a rate limit asks on each request: this requester's TAPs in the last day.
+		{"rate limit", func(i int) store.AuditFilter {
+			return store.AuditFilter{RequesterID: fmt.Sprintf("requester-%d", i%requesters), Action: "tap.create", Since: end.Add(-24 * time.Hour)}
+		}},
+		{"target", func(i int) store.AuditFilter {
+			return store.AuditFilter{Target: fmt.Sprintf("user-%d@CONTOSO.com", i%1000)}
+		}},
+		{"all", func(int) store.AuditFilter { return store.AuditFilter{} }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := s.CountAudit(b.Context(), bc.f(i)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

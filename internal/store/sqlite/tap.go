@@ -1,0 +1,383 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+const (
+	auditColumns = `id, at, request_id, requester_id, requester_upn, target_id, target_upn,
+		action, outcome, reason, ticket, method_id, expires`
+
+	appendAuditQuery = `INSERT INTO audit (at, request_id, requester_id, requester_upn, target_id, target_upn,
+		action, outcome, reason, ticket, method_id, expires)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	deliveryColumns = `id, target_id, target_upn, method_id, requester_id, service_url,
+		conversation_id, activity_id, expires, redacted_at, redact_reason`
+
+	saveDeliveryQuery = `INSERT INTO deliveries (` + deliveryColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+			target_id = excluded.target_id,
+			target_upn = excluded.target_upn,
+			method_id = excluded.method_id,
+			requester_id = excluded.requester_id,
+			service_url = excluded.service_url,
+			conversation_id = excluded.conversation_id,
+			activity_id = excluded.activity_id,
+			expires = excluded.expires,
+			redacted_at = excluded.redacted_at,
+			redact_reason = excluded.redact_reason`
+
+	// dueQuery and openQuery must walk the partial indexes deliveries_due and
+	// deliveries_open without a sort step; TestDeliveryQueriesUseIndexes holds them
+	// to that.
+	dueQuery = `SELECT ` + deliveryColumns + `
+		FROM deliveries
+		WHERE redacted_at IS NULL AND expires <= ?
+		ORDER BY expires, id
+		LIMIT ?`
+
+	openQuery = `SELECT ` + deliveryColumns + `
+		FROM deliveries
+		WHERE redacted_at IS NULL AND target_id = ?
+		ORDER BY expires, id`
+
+	// The IS NULL makes the redaction a compare-and-set: of concurrent callers,
+	// exactly one changes the row.
+	redactQuery = `UPDATE deliveries SET redacted_at = ?, redact_reason = ?
+		WHERE id = ? AND redacted_at IS NULL`
+
+	deliveryExistsQuery = `SELECT 1 FROM deliveries WHERE id = ?`
+
+	claimQuery = `INSERT INTO claims (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
+)
+
+// tapStatements are the prepared statements of the TAP methods, in the order of
+// the fields they fill.
+func (s *Store) tapStatements() []preparedStmt {
+	return []preparedStmt{
+		{&s.appendAuditStmt, "append audit", appendAuditQuery},
+		{&s.saveDeliveryStmt, "save delivery", saveDeliveryQuery},
+		{&s.dueStmt, "due deliveries", dueQuery},
+		{&s.openStmt, "open deliveries", openQuery},
+		{&s.redactStmt, "mark redacted", redactQuery},
+		{&s.deliveryExistsStmt, "delivery exists", deliveryExistsQuery},
+		{&s.claimStmt, "claim", claimQuery},
+	}
+}
+
+// AppendAudit appends e, normalised by store.AuditEntry.Normalize (text cut to its
+// maximum length), and returns its id. A zero Time is the clock's now.
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error) {
+	e, err := e.Normalize()
+	if err != nil {
+		return 0, err
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	res, err := s.appendAuditStmt.ExecContext(ctx,
+		formatTime(e.Time), e.RequestID, e.RequesterID, e.RequesterUPN, e.TargetID, e.TargetUPN,
+		e.Action, e.Outcome, e.Reason, e.Ticket, e.MethodID, nullTime(e.Expires),
+	)
+	if err != nil {
+		return 0, fmt.Errorf("store: append audit %q: %w", e.Action, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: append audit %q: %w", e.Action, err)
+	}
+	return id, nil
+}
+
+// Audit lists the rows matching f, newest (highest id) first, at most
+// store.ClampLimit(f.Limit).
+func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	where, args := auditWhere(f)
+	st, err := s.cachedStmt(ctx, `SELECT `+auditColumns+` FROM audit`+where+` ORDER BY id DESC LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, append(args, store.ClampLimit(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	defer rows.Close()
+	var es []store.AuditEntry
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: audit: %w", err)
+		}
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	return es, nil
+}
+
+// CountAudit counts the rows matching f, whatever its Limit.
+func (s *Store) CountAudit(ctx context.Context, f store.AuditFilter) (int, error) {
+	if err := f.Validate(); err != nil {
+		return 0, err
+	}
+	where, args := auditWhere(f)
+	st, err := s.cachedStmt(ctx, `SELECT COUNT(*) FROM audit`+where)
+	if err != nil {
+		return 0, fmt.Errorf("store: count audit: %w", err)
+	}
+	var n int
+	if err := st.QueryRowContext(ctx, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count audit: %w", err)
+	}
+	return n, nil
+}
+
+// auditWhere returns the WHERE clause (with a leading space, or "" for no filter)
+// and its arguments. The clause names only the filters that are set, so that
+// SQLite plans each combination with the indexes that fit it; there are 2⁶
+// combinations, each prepared once for Audit and once for CountAudit (see
+// cachedStmt).
+func auditWhere(f store.AuditFilter) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if !f.Since.IsZero() {
+		add(`at >= ?`, formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add(`at < ?`, formatTime(f.Until))
+	}
+	if f.Target != "" {
+		// lower() folds ASCII letters only, on both sides alike: UPNs are ASCII.
+		// Written to match the audit_target_upn index's expression.
+		add(`(target_id = ? OR lower(target_upn) = lower(?))`, f.Target, f.Target)
+	}
+	if f.RequesterID != "" {
+		add(`requester_id = ?`, f.RequesterID)
+	}
+	if f.Action != "" {
+		add(`action = ?`, f.Action)
+	}
+	if f.Outcome != "" {
+		add(`outcome = ?`, f.Outcome)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// cachedStmt returns query prepared, preparing it on first use. It is for queries
+// built from a bounded set of parts (auditWhere's), so the cache stays small.
+func (s *Store) cachedStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtsMu.Lock()
+	defer s.stmtsMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// SaveDelivery inserts d or replaces every field of the delivery with its id,
+// redaction state included.
+func (s *Store) SaveDelivery(ctx context.Context, d store.Delivery) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if _, err := s.saveDeliveryStmt.ExecContext(ctx,
+		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
+		d.ConversationID, d.ActivityID, formatTime(d.Expires), nullTime(d.RedactedAt), d.RedactReason,
+	); err != nil {
+		return fmt.Errorf("store: save delivery %q: %w", d.ID, err)
+	}
+	return nil
+}
+
+// DueDeliveries lists the unredacted deliveries expiring at or before now (the
+// clock's now if zero), by Expires then ID, at most store.ClampLimit(limit).
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	if err := store.ValidateDueTime(now); err != nil {
+		return nil, err
+	}
+	if now.IsZero() {
+		now = s.now()
+	}
+	ds, err := queryDeliveries(ctx, s.dueStmt, formatTime(now), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: due deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// OpenDeliveries lists the unredacted deliveries for targetID, by Expires then ID.
+// An empty targetID matches none, not the deliveries saved without one.
+func (s *Store) OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error) {
+	if targetID == "" {
+		return nil, nil
+	}
+	ds, err := queryDeliveries(ctx, s.openStmt, targetID)
+	if err != nil {
+		return nil, fmt.Errorf("store: open deliveries for %q: %w", targetID, err)
+	}
+	return ds, nil
+}
+
+// MarkRedacted records the redaction of delivery id at at (the clock's now if
+// zero) for reason, unless it is already redacted. It reports whether this call
+// recorded it, and returns an error wrapping store.ErrNotFound for an unknown id.
+func (s *Store) MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error) {
+	if err := store.ValidateRedaction(id, at, reason); err != nil {
+		return false, err
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	res, err := s.redactStmt.ExecContext(ctx, formatTime(at), reason, id)
+	if err != nil {
+		return false, fmt.Errorf("store: mark delivery %q redacted: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: mark delivery %q redacted: %w", id, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	// Nothing changed: already redacted, or no such delivery. Rows are never
+	// deleted, so the answer cannot change between the two statements.
+	var one int
+	err = s.deliveryExistsStmt.QueryRowContext(ctx, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: mark delivery %q redacted: %w", id, err)
+	}
+	return false, nil
+}
+
+// Claim records key as claimed at at (the clock's now if zero) and reports whether
+// this call did; false means an earlier call claimed it.
+func (s *Store) Claim(ctx context.Context, key string, at time.Time) (bool, error) {
+	if err := store.ValidateClaim(key, at); err != nil {
+		return false, err
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	res, err := s.claimStmt.ExecContext(ctx, key, formatTime(at))
+	if err != nil {
+		return false, fmt.Errorf("store: claim %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claim %q: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+func queryDeliveries(ctx context.Context, st *sql.Stmt, args ...any) ([]store.Delivery, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ds []store.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
+func scanAudit(rows *sql.Rows) (store.AuditEntry, error) {
+	var (
+		e       store.AuditEntry
+		at      string
+		expires sql.NullString
+	)
+	if err := rows.Scan(&e.ID, &at, &e.RequestID, &e.RequesterID, &e.RequesterUPN, &e.TargetID, &e.TargetUPN,
+		&e.Action, &e.Outcome, &e.Reason, &e.Ticket, &e.MethodID, &expires); err != nil {
+		return store.AuditEntry{}, err
+	}
+	var err error
+	if e.Time, err = parseTime(at); err != nil {
+		return store.AuditEntry{}, fmt.Errorf("audit %d: at: %w", e.ID, err)
+	}
+	if e.Expires, err = parseNullTime(expires); err != nil {
+		return store.AuditEntry{}, fmt.Errorf("audit %d: expires: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+func scanDelivery(rows *sql.Rows) (store.Delivery, error) {
+	var (
+		d        store.Delivery
+		expires  string
+		redacted sql.NullString
+	)
+	if err := rows.Scan(&d.ID, &d.TargetID, &d.TargetUPN, &d.MethodID, &d.RequesterID, &d.ServiceURL,
+		&d.ConversationID, &d.ActivityID, &expires, &redacted, &d.RedactReason); err != nil {
+		return store.Delivery{}, err
+	}
+	var err error
+	if d.Expires, err = parseTime(expires); err != nil {
+		return store.Delivery{}, fmt.Errorf("delivery %q: expires: %w", d.ID, err)
+	}
+	if d.RedactedAt, err = parseNullTime(redacted); err != nil {
+		return store.Delivery{}, fmt.Errorf("delivery %q: redacted_at: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+// nullTime stores a zero time as NULL, so that it reads back as zero.
+func nullTime(t time.Time) sql.NullString {
+	if t.IsZero() {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: formatTime(t), Valid: true}
+}
+
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return parseTime(s.String)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
