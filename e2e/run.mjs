@@ -153,3 +153,56 @@ test('personal chat: non-command text gets a hint mentioning /help', { timeout: 
     assert.ok(msg.text.includes('/help'));
   }),
 );
+
+/** The pass on a TAP card: the monospace run of its RichTextBlock. */
+function tapValue(m) {
+  for (const json of cardJson(m)) {
+    const card = JSON.parse(json);
+    for (const el of card.body ?? []) {
+      for (const run of el.type === 'RichTextBlock' ? el.inlines : []) {
+        if (run.fontType === 'Monospace') return run.text;
+      }
+    }
+  }
+  return '';
+}
+
+const isTapCard = (m) => tapValue(m) !== '';
+
+test('personal chat: /tap for the new hire delivers a TAP card with a Revoke button', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', '/tap nina@contoso.com 2h ticket 4711');
+    const msg = (await pg.waitForBotMessage(sent, isTapCard, REPLY_TIMEOUT_MS, 'a TAP card')).message;
+    assert.match(tapValue(msg), /^\S{8,48}$/, 'a pass of the policy length');
+    const json = cardJson(msg).join('');
+    assert.ok(json.includes('nina@contoso.com') && json.includes('tap.revoke'), 'card names the user and offers Revoke');
+  }),
+);
+
+test('channel: /tap answers publicly without the pass and delivers it in the 1:1 chat', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const since = pg.frames.length;
+    const sent = await pg.send('channel', 'tap max@contoso.com', { mention: true });
+    const note = (await pg.waitForBotMessage(sent, (m) => (m.text ?? '').includes('private chat'), REPLY_TIMEOUT_MS, 'the public note')).message;
+    const card = await pg.waitFor((f) => f.message?.from?.id === pg.botId && isTapCard(f.message), REPLY_TIMEOUT_MS, {
+      since,
+      what: 'the TAP card in a 1:1 chat',
+    });
+    const value = tapValue(card.message);
+    const channelConvs = new Set([sent.conversationId, sent.parentConversationId]);
+    assert.ok(!channelConvs.has(card.actionConversationId), 'the TAP card is not in the channel');
+    assert.equal(card.actionConversationId, pg.conversationId('personal'), 'the TAP card is in the personal chat');
+    for (const f of pg.frames.slice(since)) {
+      if (channelConvs.has(f.actionConversationId)) assert.ok(!JSON.stringify(f).includes(value), 'the pass never appears in the channel');
+    }
+    assert.ok(!JSON.stringify(note).includes(value));
+  }),
+);
+
+test('personal chat: /tap for the Global Administrator is refused with the reason', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', '/tap gwen@contoso.com');
+    const msg = (await pg.waitForBotMessage(sent, (m) => (m.text ?? '').includes('Global Administrator'), REPLY_TIMEOUT_MS, 'a refusal')).message;
+    assert.ok(!isTapCard(msg));
+  }),
+);

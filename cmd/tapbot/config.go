@@ -12,17 +12,16 @@ import (
 
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/secret"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
-// Dev mode's simulated company. The committed .m365agentsplayground.yml uses the same
-// ids, so the Agents Playground talks to `tapbot dev` out of the box.
-const (
-	devTenantID = "7a1c4e2b-5d3f-4b8a-9c6e-2f1d0b3a4c5e"
-	devAppID    = "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
-)
+// devAppID is the bot id of the committed .m365agentsplayground.yml (whose tenant and
+// users are graphtest.Contoso's), so the Agents Playground talks to `tapbot dev` out of
+// the box.
+const devAppID = "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
 
 // Config is everything tapbot reads at start. Environment variables are the source
 // (12-factor); Bot Framework's own names are accepted as aliases.
@@ -43,6 +42,14 @@ type Config struct {
 
 	MetadataURL string
 	Issuers     []string
+
+	GraphURL       string
+	HelpdeskGroups []string
+	Protected      []string
+	ScopeGroups    []string
+	AllowedRoles   []string
+	RequireReason  bool
+	MaxTAPsPerHour int
 
 	DBPath        string
 	LogLevel      string
@@ -70,6 +77,13 @@ var settings = []setting{
 	{[]string{"TAPBOT_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"}, "Entra authority host (default https://login.microsoftonline.com/; sovereign clouds differ)"},
 	{[]string{"TAPBOT_OPENID_METADATA_URL", "BotOpenIdMetadata"}, "Bot Framework OpenID metadata URL (default public cloud)"},
 	{[]string{"TAPBOT_TOKEN_ISSUERS"}, "comma-separated accepted token issuers (default https://api.botframework.com)"},
+	{[]string{"TAPBOT_GRAPH_URL"}, "Microsoft Graph base URL (default https://graph.microsoft.com/v1.0; sovereign clouds differ)"},
+	{[]string{"TAPBOT_HELPDESK_GROUPS"}, "Entra group ids (comma-separated) whose members may use /tap, /revoke and /status"},
+	{[]string{"TAPBOT_PROTECTED_GROUPS"}, "group ids whose members never get a TAP from tapbot (e.g. executives, break-glass accounts)"},
+	{[]string{"TAPBOT_SCOPE_GROUPS"}, "group ids; when set, only their members can get a TAP (e.g. new hires, staff)"},
+	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
+	{[]string{"TAPBOT_TAP_REQUIRE_REASON"}, "true to require a reason or ticket with /tap (default false)"},
+	{[]string{"TAPBOT_TAP_MAX_PER_HOUR"}, "TAPs one helpdesk member may create per hour (default 20)"},
 	{[]string{"TAPBOT_DB_PATH"}, "SQLite database file (default $XDG_STATE_HOME/tapbot/tapbot.db or ~/.local/state/tapbot/tapbot.db)"},
 	{[]string{"TAPBOT_LOG_LEVEL"}, "debug, info (default), warn or error"},
 	{[]string{"TAPBOT_LOG_FORMAT"}, "json (default for serve) or console (default for dev)"},
@@ -126,6 +140,34 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 			}
 		}
 	}
+	c.GraphURL = get("TAPBOT_GRAPH_URL")
+	c.MaxTAPsPerHour = 20
+	for _, g := range []struct {
+		name string
+		dst  *[]string
+	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
+		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles}} {
+		ids, err := guidList(get(g.name))
+		if err != nil {
+			bad("%s: %v", g.name, err)
+		}
+		*g.dst = ids
+	}
+	switch v := strings.ToLower(get("TAPBOT_TAP_REQUIRE_REASON")); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.RequireReason = true
+	default:
+		bad("TAPBOT_TAP_REQUIRE_REASON=%q: want true or false", v)
+	}
+	if v := get("TAPBOT_TAP_MAX_PER_HOUR"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			bad("TAPBOT_TAP_MAX_PER_HOUR=%q: want a number from 1 to 1000", v)
+		} else {
+			c.MaxTAPsPerHour = n
+		}
+	}
 	if v := get("TAPBOT_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 4096 || n > 16<<20 {
@@ -175,6 +217,22 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	return c, nil
 }
 
+// guidList parses comma-separated object ids.
+func guidList(v string) ([]string, error) {
+	var ids []string
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !guid.MatchString(id) {
+			return nil, fmt.Errorf("%q is not an object id (GUID)", id)
+		}
+		ids = append(ids, strings.ToLower(id))
+	}
+	return ids, nil
+}
+
 func joinLines(errs []error) error {
 	msgs := make([]string, len(errs))
 	for i, e := range errs {
@@ -192,14 +250,24 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 	if err := checkLoopbackAddr(c.ListenAddr); err != nil {
 		bad("TAPBOT_LISTEN_ADDR=%q: dev mode has no inbound authentication and only listens on loopback: %v", c.ListenAddr, err)
 	}
-	for _, name := range []string{"TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD", "TAPBOT_CLIENT_CERTIFICATE", "TAPBOT_CREDENTIAL"} {
+	for _, name := range []string{"TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD", "TAPBOT_CLIENT_CERTIFICATE", "TAPBOT_CREDENTIAL", "TAPBOT_GRAPH_URL"} {
 		if lookup(env, name) != "" {
 			bad("%s is set: dev mode switches inbound authentication off and runs only against the simulated tenant; unset it, or use `tapbot serve` for a real tenant", name)
 		}
 	}
-	c.TenantID = devTenantID
+	c.TenantID = graphtest.ContosoTenantID
 	if c.AppID == "" {
 		c.AppID = devAppID
+	}
+	// The simulated Contoso tenant's groups, unless the developer names others.
+	if len(c.HelpdeskGroups) == 0 {
+		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
+	}
+	if len(c.Protected) == 0 {
+		c.Protected = []string{graphtest.GroupProtected}
+	}
+	if len(c.ScopeGroups) == 0 {
+		c.ScopeGroups = []string{graphtest.GroupNewHires, graphtest.GroupStaff}
 	}
 }
 
@@ -221,6 +289,15 @@ func (c *Config) validateServe(bad func(string, ...any)) {
 	}
 	if err := botauth.CheckEndpointURL(c.MetadataURL); err != nil {
 		bad("TAPBOT_OPENID_METADATA_URL: %v", err)
+	}
+	if c.GraphURL == "" {
+		c.GraphURL = "https://graph.microsoft.com/v1.0"
+	}
+	if err := botauth.CheckEndpointURL(c.GraphURL); err != nil {
+		bad("TAPBOT_GRAPH_URL: %v", err)
+	}
+	if len(c.HelpdeskGroups) == 0 {
+		bad("TAPBOT_HELPDESK_GROUPS is required: the Entra group(s) whose members may create Temporary Access Passes")
 	}
 	if c.AuthorityHost != "" {
 		if err := botauth.CheckEndpointURL(c.AuthorityHost); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+
+	"github.com/tapbot/tapbot/graph/graphtest"
 	"strings"
 	"testing"
 
@@ -12,6 +14,13 @@ const (
 	appID  = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 	tenant = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 )
+
+const helpdeskGroup = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"
+
+// serveEnv is envOf plus the settings every serve configuration needs.
+func serveEnv(kv ...string) func(string) string {
+	return envOf(append([]string{"MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "TAPBOT_HELPDESK_GROUPS", helpdeskGroup}, kv...)...)
+}
 
 func envOf(kv ...string) func(string) string {
 	m := map[string]string{"TAPBOT_DB_PATH": "/tmp/tapbot-test.db"}
@@ -28,24 +37,26 @@ func TestServeConfig(t *testing.T) {
 		wantErr  []string // substrings that must all appear
 		wantCred credential.Kind
 	}{
-		{name: "bot framework names", env: envOf("MicrosoftAppId", appID, "MicrosoftAppPassword", "pw", "MicrosoftAppTenantId", tenant),
+		{name: "bot framework names", env: serveEnv("MicrosoftAppPassword", "pw"),
 			wantCred: credential.ClientSecret},
-		{name: "tapbot names win over aliases", env: envOf("TAPBOT_APP_ID", appID, "MicrosoftAppId", "not-a-guid", "TAPBOT_APP_PASSWORD", "pw", "TAPBOT_TENANT_ID", tenant),
+		{name: "tapbot names win over aliases", env: serveEnv("TAPBOT_APP_ID", appID, "MicrosoftAppId", "not-a-guid", "TAPBOT_APP_PASSWORD", "pw"),
 			wantCred: credential.ClientSecret},
-		{name: "managed identity", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppType", "UserAssignedMSI"),
+		{name: "managed identity", env: serveEnv("MicrosoftAppType", "UserAssignedMSI"),
 			wantCred: credential.ManagedIdentity},
-		{name: "workload identity from the webhook's file", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+		{name: "workload identity from the webhook's file", env: serveEnv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
 			wantCred: credential.WorkloadIdentity},
 		{name: "everything missing is listed at once", env: envOf(),
-			wantErr: []string{"TAPBOT_APP_ID", "TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD"}},
-		{name: "bad values", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw",
+			wantErr: []string{"TAPBOT_APP_ID", "TAPBOT_TENANT_ID", "TAPBOT_APP_PASSWORD", "TAPBOT_HELPDESK_GROUPS"}},
+		{name: "group lists must be object ids", env: serveEnv("MicrosoftAppPassword", "pw", "TAPBOT_PROTECTED_GROUPS", "executives", "TAPBOT_TAP_MAX_PER_HOUR", "0"),
+			wantErr: []string{"TAPBOT_PROTECTED_GROUPS", "not an object id", "TAPBOT_TAP_MAX_PER_HOUR"}},
+		{name: "bad values", env: serveEnv("MicrosoftAppPassword", "pw",
 			"TAPBOT_LOG_LEVEL", "loud", "TAPBOT_MAX_BODY_BYTES", "12", "MicrosoftAppType", "Weird", "TAPBOT_SHUTDOWN_GRACE", "forever"),
 			wantErr: []string{"TAPBOT_LOG_LEVEL", "TAPBOT_MAX_BODY_BYTES", "TAPBOT_APP_TYPE", "TAPBOT_SHUTDOWN_GRACE"}},
-		{name: "cleartext metadata refused", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw",
+		{name: "cleartext metadata refused", env: serveEnv("MicrosoftAppPassword", "pw",
 			"TAPBOT_OPENID_METADATA_URL", "http://login.example.com/meta"), wantErr: []string{"must use https"}},
-		{name: "missing certificate file", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "TAPBOT_CLIENT_CERTIFICATE", "/nonexistent.pem"),
+		{name: "missing certificate file", env: serveEnv("TAPBOT_CLIENT_CERTIFICATE", "/nonexistent.pem"),
 			wantErr: []string{"TAPBOT_CLIENT_CERTIFICATE", "no such file"}},
-		{name: "unknown credential", env: envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "TAPBOT_CREDENTIAL", "password-in-a-file"),
+		{name: "unknown credential", env: serveEnv("TAPBOT_CREDENTIAL", "password-in-a-file"),
 			wantErr: []string{"TAPBOT_CREDENTIAL"}},
 	}
 	for _, tt := range tests {
@@ -74,7 +85,7 @@ func TestServeConfig(t *testing.T) {
 
 func TestSecretsStayOutOfErrorsAndPrints(t *testing.T) {
 	const pw = "Sup3r-S3cret-Value"
-	c, err := loadConfig(false, envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", pw))
+	c, err := loadConfig(false, serveEnv("MicrosoftAppPassword", pw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +122,7 @@ func TestDevConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.TenantID != devTenantID || c.AppID != devAppID || c.LogFormat != "console" {
+				if c.TenantID != graphtest.ContosoTenantID || len(c.HelpdeskGroups) != 1 || c.AppID != devAppID || c.LogFormat != "console" {
 					t.Fatalf("dev config %+v", c)
 				}
 				return
@@ -124,7 +135,7 @@ func TestDevConfig(t *testing.T) {
 }
 
 func TestMultiTenantTokensComeFromBotFrameworkTenant(t *testing.T) {
-	c, err := loadConfig(false, envOf("MicrosoftAppId", appID, "MicrosoftAppTenantId", tenant, "MicrosoftAppPassword", "pw", "MicrosoftAppType", "MultiTenant"))
+	c, err := loadConfig(false, serveEnv("MicrosoftAppPassword", "pw", "MicrosoftAppType", "MultiTenant"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,6 +24,9 @@ import (
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/connector"
+	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/msgraph"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/server"
 	"github.com/tapbot/tapbot/internal/store/sqlite"
@@ -38,6 +43,8 @@ Usage:
   tapbot serve     run the bot (production: inbound tokens verified, real tenant)
   tapbot dev       run locally for the Agents Playground (loopback only, no inbound auth,
                    simulated tenant)
+  tapbot audit [--since 24h|7d|2026-11-01] [--until …] [--user upn] [--format csv|json]
+                   export the audit log (reads TAPBOT_DB_PATH)
   tapbot healthcheck
                    exit 0 if the local server answers /healthz (for container health checks)
   tapbot version   print the version
@@ -73,6 +80,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "audit":
+		return auditCmd(args[1:], env, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(env, stderr)
 	case "version", "--version", "-v":
@@ -176,6 +185,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 
 	checks := map[string]server.Check{"store": st.Ping}
 	var validator auth.TokenValidator
+	var graphClient *msgraph.Client
 	connCfg := connector.Config{HTTPClient: instrumentedClient(reg)}
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
@@ -185,6 +195,15 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 			zap.String("tenant_id", cfg.TenantID), zap.String("listen", ln.Addr().String()))
 		validator = botauth.DevValidator{TenantID: cfg.TenantID}
 		connCfg.CheckServiceURL = loopbackServiceURL
+		// The simulated Contoso tenant, served over loopback TLS in Graph's wire format,
+		// so the real Graph client code runs in dev too.
+		fake := graphtest.NewServer(graphtest.Contoso())
+		defer fake.Close()
+		graphClient, err = msgraph.New(msgraph.Config{Credential: devCredential{}, BaseURL: fake.URL() + "/v1.0",
+			HTTPClient: fake.Client()}, log.Named("graph"))
+		if err != nil {
+			return err
+		}
 	} else {
 		v, err := botauth.New(botauth.Config{
 			AppID: cfg.AppID, TenantID: cfg.TenantID, MetadataURL: cfg.MetadataURL, Issuers: cfg.Issuers,
@@ -203,17 +222,24 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 			}
 			return nil
 		}
-		cred, err := credential.New(credential.Config{
-			Kind: cfg.Credential, TenantID: cfg.tokenTenant(), ClientID: cfg.AppID,
-			Secret: cfg.AppPassword.Reveal(), CertificatePath: cfg.CertificatePath,
-			CertificatePassword: cfg.CertificatePassword.Reveal(), TokenFilePath: cfg.FederatedTokenFile,
-			AuthorityHost: cfg.AuthorityHost,
-		})
+		connCred, err := newCredential(cfg, cfg.tokenTenant())
 		if err != nil {
 			return err
 		}
-		connCfg.Tokens = connector.NewCredentialTokens(cred, connector.Scope)
+		// Graph tokens always come from the tenant itself, also for legacy
+		// multi-tenant bots whose Connector tokens come from botframework.com.
+		graphCred := connCred
+		if cfg.tokenTenant() != cfg.TenantID {
+			if graphCred, err = newCredential(cfg, cfg.TenantID); err != nil {
+				return err
+			}
+		}
+		connCfg.Tokens = connector.NewCredentialTokens(connCred, connector.Scope)
 		connCfg.CheckServiceURL = httpsServiceURL
+		graphClient, err = msgraph.New(msgraph.Config{Credential: graphCred, BaseURL: cfg.GraphURL}, log.Named("graph"))
+		if err != nil {
+			return err
+		}
 		log.Info("tapbot starting", zap.String("version", version), zap.String("app_id", cfg.AppID),
 			zap.String("tenant_id", cfg.TenantID), zap.String("credential", string(cfg.Credential)))
 	}
@@ -222,6 +248,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	h := bot.New(bot.Config{MaxBodyBytes: cfg.MaxBodyBytes}, validator, conn, st, bot.NewMetrics(reg), log.Named("bot"))
+	flow, err := tap.New(tap.Config{
+		HelpdeskGroups: cfg.HelpdeskGroups,
+		Rules:          tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
+		RequireReason:  cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour,
+	}, graphClient, conn, st, log.Named("tap"))
+	if err != nil {
+		return err
+	}
+	flow.Register(h)
+	go flow.RunRedactor(runCtx, 30*time.Second)
 	srv := server.New(h, checks, reg, log.Named("http"))
 
 	if cfg.Dev {
@@ -237,6 +273,23 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+func newCredential(cfg Config, tenant string) (azcore.TokenCredential, error) {
+	return credential.New(credential.Config{
+		Kind: cfg.Credential, TenantID: tenant, ClientID: cfg.AppID,
+		Secret: cfg.AppPassword.Reveal(), CertificatePath: cfg.CertificatePath,
+		CertificatePassword: cfg.CertificatePassword.Reveal(), TokenFilePath: cfg.FederatedTokenFile,
+		AuthorityHost: cfg.AuthorityHost,
+	})
+}
+
+// devCredential is the token for the simulated tenant, which only checks that one is
+// present.
+type devCredential struct{}
+
+func (devCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: "simulated-tenant", ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // httpsServiceURL lets the Connector token go only to https service URLs; those come

@@ -1,0 +1,322 @@
+// Package graphtest is an in-memory Entra tenant served over Microsoft Graph's v1.0
+// wire format on a loopback TLS server. The real msgraph-sdk-go client is pointed at it
+// in tests, and `tapbot dev` uses it so that nobody needs a tenant to try the bot.
+//
+// It is honest on purpose: it answers as Graph documents (paths, JSON property names,
+// @odata annotations, paging, error codes and messages), including the refusals, so
+// that a client that passes against it has a good chance of passing against Graph.
+// Where Microsoft's documentation is silent the choice is the most plausible real
+// behaviour, and the comment next to it says so.
+//
+// It imports neither msgraph-sdk-go nor kiota: it is net/http and encoding/json only,
+// so packages that use it stay fast to build.
+package graphtest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tapbot/tapbot/graph"
+)
+
+// Tenant is a simulated Entra tenant. It is safe for concurrent use. The seed methods
+// panic on inconsistent seeds (an unknown id, a duplicate user): those are mistakes in
+// a test or fixture, like a bad pattern given to regexp.MustCompile.
+type Tenant struct {
+	// Now is the tenant's clock. Replace it before serving to test expiry.
+	Now func() time.Time
+	// PageSize is how many objects a paged list answers before an @odata.nextLink
+	// (Graph's default is 100). Set it small before serving to exercise paging.
+	PageSize int
+
+	id string
+
+	mu        sync.Mutex
+	users     []*user // in creation order, which is the order lists answer in
+	groups    []*group
+	active    []assignment
+	eligible  []eligibility
+	dirRoles  map[string]string // role template id → id of its activated directoryRole
+	tapPolicy graph.TAPPolicy
+	authr     AuthenticatorPolicy
+	methods   map[string][]graph.Method // user id → registered methods other than TAPs
+	taps      map[string]*tap           // user id → the user's one TAP
+}
+
+type user struct {
+	graph.User
+	manager string
+}
+
+type group struct {
+	id, displayName string
+	members         []string // user or group ids
+	roleAssignable  bool
+}
+
+// assignment is an active directory role assignment to a user or a group.
+type assignment struct {
+	principal, template, displayName string
+}
+
+// eligibility is a PIM-eligible role assignment.
+type eligibility struct {
+	id, scheduleID                   string
+	principal, template, displayName string
+	start                            time.Time
+}
+
+// NewTenant returns an empty tenant with Entra's default authentication-method
+// policies: Temporary Access Pass disabled with the documented default settings
+// (lifetime 1 h, minimum 1 h, maximum 8 h, length 8, reusable, all users), Microsoft
+// Authenticator enabled for all users in any mode.
+func NewTenant(tenantID string) *Tenant {
+	return &Tenant{
+		Now:      time.Now,
+		PageSize: 100,
+		id:       tenantID,
+		dirRoles: map[string]string{},
+		tapPolicy: graph.TAPPolicy{
+			DefaultLifetime: time.Hour,
+			MinLifetime:     time.Hour,
+			MaxLifetime:     8 * time.Hour,
+			DefaultLength:   8,
+			IncludeTargets:  []string{graph.AllUsers},
+		},
+		authr: AuthenticatorPolicy{
+			Enabled:        true,
+			IncludeTargets: []AuthenticatorTarget{{ID: graph.AllUsers, Mode: "any"}},
+		},
+		methods: map[string][]graph.Method{},
+		taps:    map[string]*tap{},
+	}
+}
+
+// ID is the tenant id.
+func (t *Tenant) ID() string { return t.id }
+
+func (t *Tenant) now() time.Time { return t.Now().UTC() }
+
+// AddUser adds a user and returns it as stored: an empty ID gets a new GUID, an empty
+// UserType is "Member", a zero CreatedDateTime is now.
+func (t *Tenant) AddUser(u graph.User) graph.User {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u.ID == "" {
+		u.ID = newGUID()
+	}
+	if u.UserType == "" {
+		u.UserType = "Member"
+	}
+	if u.CreatedDateTime.IsZero() {
+		u.CreatedDateTime = t.now()
+	}
+	if u.UserPrincipalName == "" {
+		panic("graphtest: AddUser needs a userPrincipalName")
+	}
+	for _, o := range t.users {
+		if strings.EqualFold(o.ID, u.ID) || strings.EqualFold(o.UserPrincipalName, u.UserPrincipalName) {
+			panic(fmt.Sprintf("graphtest: user %s (%s) already exists", u.ID, u.UserPrincipalName))
+		}
+	}
+	if t.groupLocked(u.ID) != nil {
+		panic("graphtest: id " + u.ID + " is a group")
+	}
+	t.users = append(t.users, &user{User: u})
+	return u
+}
+
+// SetManager records managerID as userID's manager.
+func (t *Tenant) SetManager(userID, managerID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u, m := t.userByIDLocked(userID), t.userByIDLocked(managerID)
+	if u == nil || m == nil {
+		panic("graphtest: SetManager: unknown user " + userID + " or " + managerID)
+	}
+	u.manager = m.ID
+}
+
+// AddGroup adds a security group with the given members (user or group ids).
+func (t *Tenant) AddGroup(id, displayName string, memberIDs ...string) {
+	t.mu.Lock()
+	if t.groupLocked(id) != nil || t.userByIDLocked(id) != nil {
+		t.mu.Unlock()
+		panic("graphtest: id " + id + " already exists")
+	}
+	t.groups = append(t.groups, &group{id: id, displayName: displayName})
+	t.mu.Unlock()
+	for _, m := range memberIDs {
+		t.AddMember(id, m)
+	}
+}
+
+// AddMember adds a user or a group to a group. Adding an existing member is a no-op.
+func (t *Tenant) AddMember(groupID, memberID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	g := t.groupLocked(groupID)
+	if g == nil {
+		panic("graphtest: AddMember: unknown group " + groupID)
+	}
+	if t.userByIDLocked(memberID) == nil && t.groupLocked(memberID) == nil {
+		panic("graphtest: AddMember: unknown member " + memberID)
+	}
+	if !slices.Contains(g.members, memberID) {
+		g.members = append(g.members, memberID)
+	}
+}
+
+// AssignRole gives a user or a group an active directory role. A group that holds a
+// role becomes role-assignable, as Entra requires of groups roles are assigned to.
+func (t *Tenant) AssignRole(principalID, roleTemplateID, displayName string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mustPrincipalLocked(principalID)
+	if g := t.groupLocked(principalID); g != nil {
+		g.roleAssignable = true
+	}
+	if _, ok := t.dirRoles[roleTemplateID]; !ok {
+		// A directoryRole object exists once the role is activated in the tenant; its
+		// id differs from the template id, as in Entra.
+		t.dirRoles[roleTemplateID] = newGUID()
+	}
+	t.active = append(t.active, assignment{principalID, roleTemplateID, displayName})
+}
+
+// AssignEligibleRole gives a user or a group a PIM-eligible role assignment, permanent
+// and starting now.
+func (t *Tenant) AssignEligibleRole(principalID, roleTemplateID, displayName string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mustPrincipalLocked(principalID)
+	t.eligible = append(t.eligible, eligibility{
+		id: newGUID(), scheduleID: newGUID(),
+		principal: principalID, template: roleTemplateID, displayName: displayName,
+		start: t.now(),
+	})
+}
+
+// AddMethod registers an authentication method for a user. Type is the short
+// @odata.type (microsoftAuthenticator, windowsHelloForBusiness, fido2, phone, password,
+// email, softwareOath); an empty ID gets one, a zero Created is now. TAPs are created
+// with CreateTAP, as in Graph.
+func (t *Tenant) AddMethod(userID string, m graph.Method) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u := t.userByIDLocked(userID)
+	if u == nil {
+		panic("graphtest: AddMethod: unknown user " + userID)
+	}
+	kind, ok := methodKinds[m.Type]
+	if !ok {
+		panic("graphtest: AddMethod: unsupported method type " + m.Type)
+	}
+	if m.ID == "" {
+		m.ID = kind.fixedID
+		if m.ID == "" {
+			m.ID = newGUID()
+		}
+	}
+	if m.Created.IsZero() {
+		m.Created = t.now()
+	}
+	t.methods[u.ID] = append(t.methods[u.ID], m)
+}
+
+func (t *Tenant) mustPrincipalLocked(id string) {
+	if t.userByIDLocked(id) == nil && t.groupLocked(id) == nil {
+		panic("graphtest: unknown principal " + id)
+	}
+}
+
+func (t *Tenant) userByIDLocked(id string) *user {
+	for _, u := range t.users {
+		if strings.EqualFold(u.ID, id) {
+			return u
+		}
+	}
+	return nil
+}
+
+// resolveUserLocked finds a user by id or userPrincipalName, both case-insensitive as
+// in Entra.
+func (t *Tenant) resolveUserLocked(ref string) (*user, *graph.Error) {
+	for _, u := range t.users {
+		if strings.EqualFold(u.ID, ref) || strings.EqualFold(u.UserPrincipalName, ref) {
+			return u, nil
+		}
+	}
+	return nil, errNotFound(ref)
+}
+
+func (t *Tenant) groupLocked(id string) *group {
+	for _, g := range t.groups {
+		if strings.EqualFold(g.id, id) {
+			return g
+		}
+	}
+	return nil
+}
+
+// transitiveGroupsLocked lists the groups a principal belongs to directly or through
+// nested groups, nearest first. Membership cycles are tolerated.
+func (t *Tenant) transitiveGroupsLocked(id string) []*group {
+	var out []*group
+	seen := map[string]bool{}
+	frontier := []string{id}
+	for len(frontier) > 0 {
+		var next []string
+		for _, g := range t.groups {
+			if seen[g.id] {
+				continue
+			}
+			for _, m := range g.members {
+				if slices.ContainsFunc(frontier, func(f string) bool { return strings.EqualFold(f, m) }) {
+					seen[g.id] = true
+					out = append(out, g)
+					next = append(next, g.id)
+					break
+				}
+			}
+		}
+		frontier = next
+	}
+	return out
+}
+
+// activeRolesLocked lists a user's active roles, held directly or through a group,
+// one per role template.
+func (t *Tenant) activeRolesLocked(userID string) []graph.Role {
+	principals := map[string]bool{strings.ToLower(userID): true}
+	for _, g := range t.transitiveGroupsLocked(userID) {
+		principals[strings.ToLower(g.id)] = true
+	}
+	var out []graph.Role
+	for _, a := range t.active {
+		if !principals[strings.ToLower(a.principal)] {
+			continue
+		}
+		if slices.ContainsFunc(out, func(r graph.Role) bool { return r.RoleTemplateID == a.template }) {
+			continue
+		}
+		out = append(out, graph.Role{ID: t.dirRoles[a.template], RoleTemplateID: a.template, DisplayName: a.displayName})
+	}
+	return out
+}
+
+// inScopeLocked reports whether a policy's include and exclude targets (all_users,
+// group or user ids) cover a user. Nested groups count, as they do for group membership.
+func (t *Tenant) inScopeLocked(userID string, include, exclude []string) bool {
+	ids := map[string]bool{graph.AllUsers: true, strings.ToLower(userID): true}
+	for _, g := range t.transitiveGroupsLocked(userID) {
+		ids[strings.ToLower(g.id)] = true
+	}
+	hit := func(targets []string) bool {
+		return slices.ContainsFunc(targets, func(id string) bool { return ids[strings.ToLower(id)] })
+	}
+	return hit(include) && !hit(exclude)
+}
