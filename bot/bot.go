@@ -95,6 +95,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if requestid.From(ctx) == "" {
+		// Request ids key audit rows and deliveries; never run a turn without one.
+		ctx = requestid.With(ctx, requestid.New())
+	}
 	log := h.log.With(zap.String("request_id", requestid.From(ctx)))
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -109,6 +110,12 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", n))
 		return
 	}
+	// B2B guests' generated UPNs carry #EXT#; the Graph client will not put that in a
+	// URL path, so say what it is rather than "not found".
+	if strings.Contains(req.User, "#ext#") {
+		refused(refuse("guest", "%s is a guest account. Guests sign in with their home organisation and don't get passes here.", req.User))
+		return
+	}
 	policy, err := f.tapPolicy(ctx)
 	if err != nil {
 		failed("policy", err)
@@ -163,7 +170,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 	if confirmed {
 		// Graph deleted the previous pass when creating this one; its card must go too.
-		f.redactOpen(ctx, log, target.User.ID, "it was replaced by a new pass")
+		f.redactOpen(ctx, log, target.User.ID, store.RedactReplaced)
 	}
 	card := cards.TAP(cards.TAPView{
 		UserDisplayName: target.User.DisplayName, UserPrincipalName: target.User.UserPrincipalName,
@@ -190,7 +197,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		log.Error("delivery not recorded; revoking", zap.Error(err))
 		f.undo(ctx, log, target.User.ID, created.ID)
 		f.auditFailure(ctx, entry, "delivery_not_recorded")
-		_ = f.redact(ctx, d, "it could not be tracked and was revoked")
+		_ = f.redact(ctx, d, store.RedactRevoked)
 		return
 	}
 	log.Info("TAP issued", zap.String("method_id", created.ID), zap.Time("expires", created.Expires()))

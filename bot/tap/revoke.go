@@ -50,8 +50,8 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	}
 	entry.Outcome = "allowed"
 	_ = f.audit(ctx, entry)
-	f.redactOpen(ctx, t.Log(), d.UserID, "it was revoked")
-	c := cards.RedactedTAP("", d.UPN, f.cfg.Now(), "it was revoked")
+	f.redactOpen(ctx, t.Log(), d.UserID, store.RedactRevoked)
+	c := cards.RedactedTAP("", d.UPN, f.cfg.Now(), redactionText[store.RedactRevoked])
 	return &c, nil
 }
 
@@ -104,7 +104,7 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 		entry.MethodID = tp.ID
 		deleted++
 	}
-	f.redactOpen(ctx, t.Log(), target.User.ID, "it was revoked")
+	f.redactOpen(ctx, t.Log(), target.User.ID, store.RedactRevoked)
 	if deleted == 0 {
 		return fmt.Sprintf("%s has no Temporary Access Pass.", target.User.UserPrincipalName), "allowed", "none_present"
 	}
@@ -112,23 +112,32 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 }
 
 // redactOpen removes the value from every delivered card of a user's passes.
-func (f *Flow) redactOpen(ctx context.Context, log *zap.Logger, userID, why string) {
+func (f *Flow) redactOpen(ctx context.Context, log *zap.Logger, userID, reason string) {
 	open, err := f.store.OpenDeliveries(ctx, userID)
 	if err != nil {
 		log.Error("list deliveries to redact", zap.Error(err))
 		return
 	}
 	for _, d := range open {
-		if err := f.redact(ctx, d, why); err != nil {
+		if err := f.redact(ctx, d, reason); err != nil {
 			log.Error("redaction failed; the expiry job retries", zap.String("delivery", d.ID), zap.Error(err))
 		}
 	}
 }
 
+// redactionText says on the card why the pass is gone, by store.Redact* reason.
+var redactionText = map[string]string{
+	store.RedactExpired:  "it expired",
+	store.RedactRevoked:  "it was revoked",
+	store.RedactReplaced: "it was replaced by a new pass",
+	store.RedactUsed:     "it was used",
+}
+
 // redact replaces a delivered TAP card with one without the value, then records it.
 // The card is updated first: if that fails the delivery stays open and is retried.
-func (f *Flow) redact(ctx context.Context, d store.Delivery, why string) error {
-	raw, err := json.Marshal(cards.RedactedTAP("", d.TargetUPN, d.Expires, why))
+// reason is one of the store.Redact* codes.
+func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) error {
+	raw, err := json.Marshal(cards.RedactedTAP("", d.TargetUPN, d.Expires, redactionText[reason]))
 	if err != nil {
 		return err
 	}
@@ -136,11 +145,11 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, why string) error {
 	if err := f.msg.UpdateActivity(ctx, d.ServiceURL, d.ConversationID, d.ActivityID, out); err != nil {
 		return fmt.Errorf("update card: %w", err)
 	}
-	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), why); err != nil {
+	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), reason); err != nil {
 		return fmt.Errorf("mark redacted: %w", err)
 	}
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
-		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: why, MethodID: d.MethodID, Expires: d.Expires})
+		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: reason, MethodID: d.MethodID, Expires: d.Expires})
 	return nil
 }
 
@@ -154,7 +163,7 @@ func (f *Flow) RedactExpired(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for _, d := range due {
-		if err := f.redact(ctx, d, "it expired"); err != nil {
+		if err := f.redact(ctx, d, store.RedactExpired); err != nil {
 			f.log.Warn("redaction failed; will retry", zap.String("delivery", d.ID), zap.Error(err))
 			continue
 		}

@@ -1,0 +1,382 @@
+package itest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+func (e *env) lastAudit(action string) store.AuditEntry {
+	e.t.Helper()
+	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: action, Limit: 1})
+	if err != nil || len(rows) == 0 {
+		e.t.Fatalf("no %s audit row: %v", action, err)
+	}
+	return rows[0]
+}
+
+func TestTAPIssuedPrivatelyInPersonalChat(t *testing.T) {
+	e := newEnv(t)
+	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 2h ticket 4711")
+	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
+		t.Fatalf("want one message to the personal chat, got %+v", calls)
+	}
+	card := decode(t, calls[0]).card()
+	value := tapValue(card)
+	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	if len(taps) != 1 || value == "" || taps[0].Value.Reveal() != value {
+		t.Fatalf("card value %q, tenant has %+v", value, taps)
+	}
+	if taps[0].Lifetime != 2*time.Hour || !strings.Contains(card, "tap.revoke") || !strings.Contains(card, "ticket 4711") {
+		t.Fatalf("lifetime %v; card %s", taps[0].Lifetime, card)
+	}
+	row := e.lastAudit("tap.create")
+	if row.Outcome != "allowed" || row.RequesterID != graphtest.HanaID || row.TargetID != graphtest.NinaID ||
+		row.MethodID != taps[0].ID || row.Ticket != "ticket 4711" || row.Expires.IsZero() {
+		t.Fatalf("audit row %+v", row)
+	}
+	open, err := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+	if err != nil || len(open) != 1 || open[0].ActivityID == "" || open[0].ConversationID != personalConv {
+		t.Fatalf("delivery %+v %v", open, err)
+	}
+}
+
+func TestTAPFromChannelGoesToOneToOne(t *testing.T) {
+	e := newEnv(t)
+	calls := e.command("channel", graphtest.HanaID, "tap nina@contoso.com")
+	var created, card, public int
+	var value string
+	for _, c := range calls {
+		switch {
+		case c.Method == http.MethodPost && c.ConversationID == "":
+			created++
+			if !strings.Contains(string(c.Body), "29:"+graphtest.HanaID) || strings.Contains(string(c.Body), `"isGroup":true`) {
+				t.Fatalf("1:1 conversation not with the requester: %s", c.Body)
+			}
+		case strings.HasPrefix(c.ConversationID, "a:new-"):
+			card++
+			value = tapValue(decode(t, c).card())
+		case c.ConversationID == channelConv:
+			public++
+			if !strings.Contains(decode(t, c).Text, "private chat") {
+				t.Fatalf("public note: %s", c.Body)
+			}
+		}
+	}
+	if created != 1 || card != 1 || public != 1 || value == "" {
+		t.Fatalf("create=%d card=%d public=%d value=%q; calls %+v", created, card, public, value, calls)
+	}
+	for place, text := range e.everythingOutsideTheOneToOne() {
+		if strings.Contains(text, value) {
+			t.Fatalf("TAP value found in %s", place)
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		from    string
+		text    string
+		setup   func(e *env)
+		code    string
+		message string
+	}{
+		{"not helpdesk", graphtest.MaxID, "/tap nina@contoso.com", nil, "not_helpdesk", "Only members of the helpdesk"},
+		{"global administrator", graphtest.HanaID, "/tap gwen@contoso.com", nil, "privileged_role", "Global Administrator"},
+		{"admin through a group", graphtest.HanaID, "/tap ines@contoso.com", nil, "privileged_role", "Authentication Administrator"},
+		{"PIM-eligible admin", graphtest.HanaID, "/tap paul@contoso.com", nil, "eligible_role", "eligible"},
+		{"guest by UPN", graphtest.HanaID, "/tap " + graphtest.GregUPN, nil, "guest", "guest account"},
+		{"guest by mail", graphtest.HanaID, "/tap greg@fabrikam.com", nil, "guest", "guest account"},
+		{"disabled", graphtest.HanaID, "/tap dan@contoso.com", nil, "disabled", "disabled"},
+		{"protected group", graphtest.HanaID, "/tap erin@contoso.com", nil, "protected_group", "protected"},
+		{"out of scope", graphtest.HanaID, "/tap colin@contoso.com", nil, "out_of_scope", "outside"},
+		{"self", graphtest.HanaID, "/tap hana@contoso.com", nil, "self", "yourself"},
+		{"unknown user", graphtest.HanaID, "/tap nobody@contoso.com", nil, "not_found", "can't find"},
+		{"lifetime above policy", graphtest.HanaID, "/tap nina@contoso.com 2d", nil, "lifetime_out_of_range", "10m to 8h"},
+		{"policy disabled", graphtest.HanaID, "/tap nina@contoso.com", func(e *env) {
+			p := e.tenant.TAPPolicy()
+			p.Enabled = false
+			e.tenant.SetTAPPolicy(p)
+		}, "policy_disabled", "turned off"},
+		{"not targeted by policy", graphtest.HanaID, "/tap max@contoso.com", func(e *env) {
+			p := e.tenant.TAPPolicy()
+			p.IncludeTargets = []string{graphtest.GroupNewHires}
+			e.tenant.SetTAPPolicy(p)
+		}, "policy_not_targeted", "doesn't include"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			calls := e.command("personal", tt.from, tt.text)
+			if len(calls) != 1 {
+				t.Fatalf("want one reply, got %d", len(calls))
+			}
+			reply := decode(t, calls[0])
+			if !strings.Contains(reply.Text, tt.message) || reply.card() != "" {
+				t.Fatalf("reply %q does not explain %q", reply.Text, tt.message)
+			}
+			row := e.lastAudit("tap.create")
+			if row.Outcome != "refused" || row.Reason != tt.code || row.RequesterID != tt.from {
+				t.Fatalf("audit %+v, want refused/%s", row, tt.code)
+			}
+			for _, u := range []string{graphtest.NinaID, graphtest.GwenID, graphtest.MaxID, graphtest.PaulID, graphtest.ErinID} {
+				if n := len(e.tenant.TAPsOf(u)); n != 0 {
+					t.Fatalf("a TAP was created for %s", u)
+				}
+			}
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *tap.Config) { c.MaxPerHour = 2 })
+	for _, u := range []string{"nina@contoso.com", "max@contoso.com"} {
+		if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap "+u)[0]).card()); v == "" {
+			t.Fatalf("TAP for %s not issued", u)
+		}
+	}
+	reply := decode(t, e.command("personal", graphtest.HanaID, "/tap alex@contoso.com")[0])
+	if !strings.Contains(reply.Text, "in the last hour") || len(e.tenant.TAPsOf(graphtest.AlexID)) != 0 {
+		t.Fatalf("third TAP in an hour not refused: %q", reply.Text)
+	}
+	if row := e.lastAudit("tap.create"); row.Reason != "rate_limited" {
+		t.Fatalf("audit %+v", row)
+	}
+	e.clock.advance(61 * time.Minute)
+	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap alex@contoso.com")[0]).card()); v == "" {
+		t.Fatal("limit did not lift after an hour")
+	}
+}
+
+func TestExistingTAPNeedsConfirmation(t *testing.T) {
+	e := newEnv(t)
+	first := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 3h")
+	confirm := decode(t, calls[0]).card()
+	if len(calls) != 1 || tapValue(confirm) != "" || !strings.Contains(confirm, "tap.replace") || strings.Contains(confirm, first) {
+		t.Fatalf("want a confirmation card without any value, got %s", confirm)
+	}
+	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
+		t.Fatal("existing TAP replaced without confirmation")
+	}
+	// The Replace button's data, as Teams sends it back.
+	var c struct {
+		Actions []struct {
+			Verb string         `json:"verb"`
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 1 {
+		t.Fatalf("confirmation actions: %v", err)
+	}
+	before := len(e.cloud.Calls())
+	resp := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
+	if resp["statusCode"] != float64(200) {
+		t.Fatalf("replace invoke: %v", resp)
+	}
+	// A double click or a Teams redelivery replaces nothing more.
+	again := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
+	if raw, _ := json.Marshal(again); !strings.Contains(string(raw), "already") {
+		t.Fatalf("second replace: %s", raw)
+	}
+	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	if len(taps) != 1 || taps[0].Value.Reveal() == first || taps[0].Lifetime != 3*time.Hour {
+		t.Fatalf("after replace: %+v", taps)
+	}
+	var updatedOld, newCard bool
+	for _, call := range e.cloud.Calls()[before:] {
+		s := decode(t, call)
+		switch {
+		case call.Method == http.MethodPut && strings.Contains(s.card(), "replaced") && !strings.Contains(s.card(), first):
+			updatedOld = true
+		case tapValue(s.card()) == taps[0].Value.Reveal():
+			newCard = true
+		}
+	}
+	if !updatedOld || !newCard {
+		t.Fatalf("old card redacted=%v, new card delivered=%v", updatedOld, newCard)
+	}
+}
+
+func TestRevokeButtonRedactsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	card := decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()
+	value := tapValue(card)
+	var c struct {
+		Actions []struct {
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	_ = json.Unmarshal([]byte(card), &c)
+	// Someone outside the helpdesk cannot revoke, even with the card's data.
+	if resp := e.invoke(graphtest.MaxID, "tap.revoke", c.Actions[0].Data); !strings.Contains(mustJSON(resp), "Not allowed") {
+		t.Fatalf("non-helpdesk revoke: %v", resp)
+	}
+	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+		t.Fatal("non-helpdesk revoke deleted the TAP")
+	}
+	resp := e.invoke(graphtest.HanaID, "tap.revoke", c.Actions[0].Data)
+	if raw := mustJSON(resp); strings.Contains(raw, value) || !strings.Contains(raw, "revoked") {
+		t.Fatalf("revoke answer %s", raw)
+	}
+	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+		t.Fatal("TAP still exists after Revoke")
+	}
+	if open, _ := e.store.OpenDeliveries(context.Background(), graphtest.NinaID); len(open) != 0 {
+		t.Fatalf("delivery still open: %+v", open)
+	}
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.RequesterID != graphtest.HanaID {
+		t.Fatalf("revoke audit %+v", row)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestRevokeCommandAndStatus(t *testing.T) {
+	e := newEnv(t)
+	value := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone"})
+
+	status := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	for _, want := range []string{"Microsoft Authenticator", "registered", "present, valid until", "Windows Hello for Business"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status card lacks %q: %s", want, status)
+		}
+	}
+	if strings.Contains(status, value) {
+		t.Fatal("status shows the TAP value")
+	}
+
+	calls := e.command("personal", graphtest.HanaID, "/revoke nina@contoso.com")
+	var redacted, replied bool
+	for _, c := range calls {
+		s := decode(t, c)
+		redacted = redacted || (c.Method == http.MethodPut && strings.Contains(s.card(), "revoked") && !strings.Contains(s.card(), value))
+		replied = replied || strings.Contains(s.Text, "Revoked")
+	}
+	if !redacted || !replied || len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+		t.Fatalf("revoke: redacted=%v replied=%v taps=%d", redacted, replied, len(e.tenant.TAPsOf(graphtest.NinaID)))
+	}
+	if reply := decode(t, e.command("personal", graphtest.MaxID, "/status nina@contoso.com")[0]); !strings.Contains(reply.Text, "Only members") {
+		t.Fatalf("non-helpdesk status: %q", reply.Text)
+	}
+}
+
+func TestExpiredPassIsRedactedDurably(t *testing.T) {
+	e := newEnv(t)
+	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 30m")
+	value := tapValue(decode(t, calls[0]).card())
+	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 0 {
+		t.Fatalf("redacted %d before expiry (%v)", n, err)
+	}
+	e.clock.advance(31 * time.Minute)
+	before := len(e.cloud.Calls())
+	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 1 {
+		t.Fatalf("redacted %d after expiry (%v)", n, err)
+	}
+	upd := e.cloud.Calls()[before:]
+	if len(upd) != 1 || upd[0].Method != http.MethodPut || upd[0].ActivityID != calls[0].ResponseID ||
+		strings.Contains(string(upd[0].Body), value) || !strings.Contains(string(upd[0].Body), "expired") {
+		t.Fatalf("expiry update %+v", upd)
+	}
+	// Once only.
+	if n, _ := e.flow.RedactExpired(context.Background()); n != 0 {
+		t.Fatalf("redacted again: %d", n)
+	}
+}
+
+func TestGraphThrottlingIsRetried(t *testing.T) {
+	e := newEnv(t)
+	// The TAP policy and helpdesk membership are cached after this first TAP.
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	e.graph.FailNext(1, http.StatusTooManyRequests, "0")
+	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap max@contoso.com")[0]).card()); v == "" {
+		t.Fatal("a 429 then success did not issue the TAP")
+	}
+}
+
+func TestGraphOutageIsExplainedAndAudited(t *testing.T) {
+	e := newEnv(t)
+	e.graph.FailNext(1000, http.StatusServiceUnavailable, "0")
+	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	reply := decode(t, calls[0])
+	if !strings.Contains(reply.Text, "unavailable") || !strings.Contains(reply.Text, "nothing was changed") {
+		t.Fatalf("outage reply %q", reply.Text)
+	}
+	if row := e.lastAudit("tap.create"); row.Outcome != "failed" {
+		t.Fatalf("audit %+v", row)
+	}
+}
+
+func TestGraphRoundTripsPerTAP(t *testing.T) {
+	e := newEnv(t)
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") // warms helpdesk and policy caches
+	e.graph.Reset()
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	if n := e.graph.RequestCount(); n > 3 {
+		t.Fatalf("/tap with warm caches made %d Graph round trips (want ≤ 3): %+v", n, e.graph.Requests())
+	}
+}
+
+// The leak test: TAPs issued through every path (personal, channel, replace, revoke,
+// expiry, refusal) appear nowhere but in messages to the requester's 1:1 chat.
+func TestTAPValueNeverLeaks(t *testing.T) {
+	e := newEnv(t)
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 2h once ticket 1")
+	e.command("channel", graphtest.HanaID, "tap max@contoso.com")
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	confirm := decode(t, e.cloud.Calls()[len(e.cloud.Calls())-1]).card()
+	var c struct {
+		Actions []struct {
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	_ = json.Unmarshal([]byte(confirm), &c)
+	replaced := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
+	e.command("personal", graphtest.HanaID, "/revoke max@contoso.com")
+	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	e.clock.advance(3 * time.Hour)
+	if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	for _, c := range e.cloud.Calls() {
+		if v := tapValue(decode(t, c).card()); v != "" && !contains(values, v) {
+			values = append(values, v)
+		}
+	}
+	if len(values) != 3 {
+		t.Fatalf("want 3 TAPs issued, saw %d", len(values))
+	}
+	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced)) {
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				t.Fatalf("TAP value found in %s", place)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
