@@ -39,6 +39,7 @@ type Messenger interface {
 // Store is the durable state the flow writes.
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
 	SaveDelivery(ctx context.Context, d store.Delivery) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
@@ -50,6 +51,7 @@ type Store interface {
 // Config configures the flow.
 type Config struct {
 	HelpdeskGroups []string // members may use /tap, /revoke, /status
+	AuditorGroups  []string // members may use /audit
 	Rules          Rules
 	RequireReason  bool
 	MaxPerHour     int           // TAPs one requester may create per hour (default 20)

@@ -36,6 +36,11 @@ func (f *Flow) Register(h *bot.Handler) {
 		Description: "Show the user's account, pass and sign-in methods (helpdesk).",
 		Run:         f.onStatus,
 	})
+	h.HandleCommand(bot.Command{
+		Name: "audit", Usage: "/audit [user]", Scopes: everywhere,
+		Description: "Show recent TAP decisions (auditors). Sent to you privately.",
+		Run:         f.onAudit,
+	})
 	h.HandleAction(verbReplace, f.onReplace)
 	h.HandleAction(verbRevoke, f.onRevokeAction)
 }

@@ -45,6 +45,7 @@ type Config struct {
 
 	GraphURL       string
 	HelpdeskGroups []string
+	AuditorGroups  []string
 	Protected      []string
 	ScopeGroups    []string
 	AllowedRoles   []string
@@ -79,6 +80,7 @@ var settings = []setting{
 	{[]string{"TAPBOT_TOKEN_ISSUERS"}, "comma-separated accepted token issuers (default https://api.botframework.com)"},
 	{[]string{"TAPBOT_GRAPH_URL"}, "Microsoft Graph base URL (default https://graph.microsoft.com/v1.0; sovereign clouds differ)"},
 	{[]string{"TAPBOT_HELPDESK_GROUPS"}, "Entra group ids (comma-separated) whose members may use /tap, /revoke and /status"},
+	{[]string{"TAPBOT_AUDITOR_GROUPS"}, "group ids whose members may read the audit log with /audit"},
 	{[]string{"TAPBOT_PROTECTED_GROUPS"}, "group ids whose members never get a TAP from tapbot (e.g. executives, break-glass accounts)"},
 	{[]string{"TAPBOT_SCOPE_GROUPS"}, "group ids; when set, only their members can get a TAP (e.g. new hires, staff)"},
 	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
@@ -145,7 +147,7 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	for _, g := range []struct {
 		name string
 		dst  *[]string
-	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
+	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_AUDITOR_GROUPS", &c.AuditorGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
 		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles}} {
 		ids, err := guidList(get(g.name))
 		if err != nil {
@@ -262,6 +264,9 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 	// The simulated Contoso tenant's groups, unless the developer names others.
 	if len(c.HelpdeskGroups) == 0 {
 		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
+	}
+	if len(c.AuditorGroups) == 0 {
+		c.AuditorGroups = []string{graphtest.GroupHelpdesk} // so the demo can show /audit
 	}
 	if len(c.Protected) == 0 {
 		c.Protected = []string{graphtest.GroupProtected}

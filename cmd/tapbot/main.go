@@ -249,9 +249,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	h := bot.New(bot.Config{MaxBodyBytes: cfg.MaxBodyBytes}, validator, conn, st, bot.NewMetrics(reg), log.Named("bot"))
 	flow, err := tap.New(tap.Config{
-		HelpdeskGroups: cfg.HelpdeskGroups,
-		Rules:          tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
-		RequireReason:  cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour,
+		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups,
+		Rules:         tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
+		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour,
 	}, graphClient, conn, st, log.Named("tap"))
 	if err != nil {
 		return err

@@ -126,6 +126,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 	h := bot.New(bot.Config{}, v, conn, st, bot.NewMetrics(reg), log)
 	cfg := tap.Config{
 		HelpdeskGroups: []string{graphtest.GroupHelpdesk},
+		AuditorGroups:  []string{graphtest.GroupApprovers},
 		Rules:          tap.Rules{ProtectedGroups: []string{graphtest.GroupProtected}, ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff}},
 		Now:            clk.now,
 	}

@@ -380,3 +380,27 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestAuditView(t *testing.T) {
+	e := newEnv(t)
+	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 1h ticket =4711")
+	card := decode(t, e.command("personal", graphtest.AlexID, "/audit")[0]).card()
+	for _, want := range []string{"tap.create refused (privileged_role) gwen@contoso.com", "tap.create allowed", "=4711"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("audit card lacks %q: %s", want, card)
+		}
+	}
+	if only := decode(t, e.command("personal", graphtest.AlexID, "/audit gwen@contoso.com")[0]).card(); strings.Contains(only, "nina") {
+		t.Fatalf("filtered audit shows other users: %s", only)
+	}
+	if reply := decode(t, e.command("personal", graphtest.HanaID, "/audit")[0]); !strings.Contains(reply.Text, "Only members of the auditor group") {
+		t.Fatalf("non-auditor: %q", reply.Text)
+	}
+	calls := e.command("channel", graphtest.AlexID, "audit")
+	for _, c := range calls {
+		if c.ConversationID == channelConv && strings.Contains(string(c.Body), "gwen") {
+			t.Fatal("audit entries posted in a channel")
+		}
+	}
+}
