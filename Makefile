@@ -28,9 +28,10 @@ e2e: build
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 run.mjs
 
-## bench: the load generator against the real binary (see bench/README.md)
+## bench: the load generator against the real binary (see bench/README.md), and /tap end to end
 bench:
 	bash bench/run.sh
+	$(GO) test -run x -bench BenchmarkTAP -benchtime 2000x -cpu 1 ./internal/itest/
 
 bench-smoke:
 	bash bench/run.sh -n 3000 -warmup 300
@@ -41,6 +42,9 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./bot/command/
 	$(GO) test -run x -fuzz FuzzDecodeActivity -fuzztime $(FUZZTIME) ./bot/
 	$(GO) test -run x -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./cards/
+	$(GO) test -run x -fuzz FuzzParseRequest -fuzztime $(FUZZTIME) ./bot/tap/
+	$(GO) test -run x -fuzz FuzzParseFilter -fuzztime $(FUZZTIME) ./graph/graphtest/
+	$(GO) test -run x -fuzz FuzzServe -fuzztime $(FUZZTIME) ./graph/graphtest/
 
 ## lint: gofmt, go vet, staticcheck (pinned)
 lint:
