@@ -73,12 +73,12 @@ func (c *Client) UserByMail(ctx context.Context, mail string) (graph.User, error
 // has that UPN and ref looks like an address, the user with that mail.
 func (c *Client) FindUser(ctx context.Context, ref string) (graph.User, error) {
 	u, err := c.User(ctx, ref)
-	if errors.Is(err, graph.ErrNotFound) && isMail(ref) && !isGUID(ref) {
-		u, merr := c.UserByMail(ctx, ref)
+	if errors.Is(err, graph.ErrNotFound) && isMail(ref) {
+		byMail, merr := c.UserByMail(ctx, ref)
 		if errors.Is(merr, graph.ErrNotFound) {
 			return graph.User{}, err // the UPN miss is the more useful message
 		}
-		return u, merr
+		return byMail, merr
 	}
 	return u, err
 }
@@ -121,8 +121,7 @@ func (c *Client) ActiveRoles(ctx context.Context, userID string) ([]graph.Role, 
 	}
 	var roles []graph.Role
 	err := c.do(ctx, "list active roles", func(ctx context.Context) error {
-		b := c.sdk.Users().ByUserId(userID).TransitiveMemberOf().GraphDirectoryRole()
-		first, err := b.Get(ctx, nil)
+		first, err := c.sdk.Users().ByUserId(userID).TransitiveMemberOf().GraphDirectoryRole().Get(ctx, nil)
 		if err != nil {
 			return err
 		}

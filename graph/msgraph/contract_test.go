@@ -1,0 +1,415 @@
+package msgraph
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+)
+
+// The contract tests run every method against graphtest's Contoso tenant, the fake
+// the rest of tapbot (and dev mode) uses: the real SDK, its middleware and TLS.
+
+func contoso(t testing.TB) (*graphtest.Server, *Client, *observer.ObservedLogs) {
+	t.Helper()
+	srv := graphtest.NewServer(graphtest.Contoso())
+	t.Cleanup(srv.Close)
+	core, logs := observer.New(zap.DebugLevel)
+	c, err := New(Config{Credential: staticToken{}, BaseURL: srv.URL() + "/v1.0", HTTPClient: srv.Client()}, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, logs
+}
+
+func TestContractUsers(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+
+	nina, err := c.User(ctx, graphtest.NinaUPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nina.ID != graphtest.NinaID || nina.DisplayName != "Nina Newhire" || nina.UserType != "Member" || !nina.AccountEnabled || nina.CreatedDateTime.IsZero() {
+		t.Errorf("Nina %+v", nina)
+	}
+	if byID, err := c.User(ctx, graphtest.NinaID); err != nil || byID != nina {
+		t.Errorf("by id %+v %v", byID, err)
+	}
+	if dan, err := c.User(ctx, graphtest.DanID); err != nil || dan.AccountEnabled {
+		t.Errorf("Dan %+v %v", dan, err)
+	}
+	_, err = c.User(ctx, "nobody@contoso.com")
+	var ge *graph.Error
+	if !errors.Is(err, graph.ErrNotFound) || !errors.As(err, &ge) || ge.Code != "Request_ResourceNotFound" || ge.RequestID == "" {
+		t.Errorf("unknown user: %v", err)
+	}
+
+	greg, err := c.UserByMail(ctx, "greg@fabrikam.com")
+	if err != nil || greg.ID != graphtest.GregID || !greg.IsGuest() {
+		t.Errorf("Greg by mail %+v %v", greg, err)
+	}
+	if _, err := c.UserByMail(ctx, "o'brien@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("quoted mail: %v", err)
+	}
+	last := srv.Requests()[len(srv.Requests())-1]
+	if got := last.Query.Get("$filter"); got != "mail eq 'o''brien@contoso.com'" {
+		t.Errorf("$filter on the wire %q", got)
+	}
+
+	// A guest's generated UPN cannot be a path segment here; their mail finds them.
+	if _, err := c.FindUser(ctx, graphtest.GregUPN); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("guest UPN: %v", err)
+	}
+	if u, err := c.FindUser(ctx, "greg@fabrikam.com"); err != nil || u.ID != graphtest.GregID {
+		t.Errorf("FindUser by mail %+v %v", u, err)
+	}
+	if u, err := c.FindUser(ctx, graphtest.HanaUPN); err != nil || u.ID != graphtest.HanaID {
+		t.Errorf("FindUser by UPN %+v %v", u, err)
+	}
+}
+
+func TestContractGroupsAndRoles(t *testing.T) {
+	_, c, _ := contoso(t)
+	ctx := context.Background()
+
+	member, err := c.CheckMemberGroups(ctx, graphtest.HanaID, []string{graphtest.GroupHelpdesk, graphtest.GroupStaff, graphtest.GroupProtected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(member)
+	if want := []string{graphtest.GroupHelpdesk, graphtest.GroupStaff}; !slices.Equal(member, want) {
+		t.Errorf("Hana is in %v (Staff nests Helpdesk)", member)
+	}
+
+	for _, tc := range []struct {
+		user, template string
+	}{
+		{graphtest.GwenID, graphtest.RoleGlobalAdministrator},
+		{graphtest.InesUPN, graphtest.RoleAuthenticationAdministrator}, // through a role-assignable group
+		{graphtest.NinaID, ""},
+	} {
+		roles, err := c.ActiveRoles(ctx, tc.user)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.user, err)
+		}
+		if tc.template == "" && len(roles) != 0 || tc.template != "" && (len(roles) != 1 || roles[0].RoleTemplateID != tc.template || roles[0].DisplayName == "" || roles[0].Eligible) {
+			t.Errorf("%s active roles %+v", tc.user, roles)
+		}
+	}
+
+	paul, err := c.EligibleRoles(ctx, graphtest.PaulID)
+	if err != nil || len(paul) != 1 || paul[0].RoleTemplateID != graphtest.RolePrivilegedAuthenticationAdministrator || !paul[0].Eligible || paul[0].DisplayName == "" {
+		t.Errorf("Paul eligible %+v %v", paul, err)
+	}
+	if nina, err := c.EligibleRoles(ctx, graphtest.NinaID); err != nil || len(nina) != 0 {
+		t.Errorf("Nina eligible %+v %v", nina, err)
+	}
+}
+
+func TestContractTargetIsOneRoundTrip(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	groups := []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupProtected, graphtest.GroupAuthAdmin}
+
+	srv.Reset()
+	nina, err := c.Target(ctx, graphtest.NinaUPN, groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.RequestCount(); n != 1 {
+		t.Fatalf("%d round trips, want 1", n)
+	}
+	if n := len(srv.BatchedRequests()); n != 4 {
+		t.Errorf("%d batched requests, want user, roles, TAPs, groups", n)
+	}
+	if nina.User.ID != graphtest.NinaID || len(nina.ActiveRoles) != 0 || !slices.Equal(nina.MemberOf, []string{graphtest.GroupNewHires}) || len(nina.TAPs) != 0 {
+		t.Errorf("Nina %+v", nina)
+	}
+
+	ines, err := c.Target(ctx, graphtest.InesID, groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ines.MemberOf)
+	if len(ines.ActiveRoles) != 1 || ines.ActiveRoles[0].RoleTemplateID != graphtest.RoleAuthenticationAdministrator ||
+		!slices.Equal(ines.MemberOf, []string{graphtest.GroupStaff, graphtest.GroupAuthAdmin}) {
+		t.Errorf("Ines %+v", ines)
+	}
+
+	srv.Reset()
+	if _, err := c.Target(ctx, "nobody@contoso.com", groups); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if n := srv.RequestCount(); n != 1 {
+		t.Errorf("%d round trips for an unknown user", n)
+	}
+
+	srv.Forbid("/users/*/transitiveMemberOf")
+	if _, err := c.Target(ctx, graphtest.GwenUPN, groups); !errors.Is(err, graph.ErrForbidden) {
+		t.Errorf("roles step forbidden: %v", err)
+	}
+}
+
+func TestContractPaging(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	tenant := srv.Tenant()
+	tenant.AssignRole(graphtest.MaxID, graphtest.RoleGlobalAdministrator, "Global Administrator")
+	tenant.AssignRole(graphtest.MaxID, graphtest.RoleAuthenticationAdministrator, "Authentication Administrator")
+	tenant.AssignEligibleRole(graphtest.MaxID, graphtest.RoleGlobalAdministrator, "Global Administrator")
+	tenant.AssignEligibleRole(graphtest.MaxID, graphtest.RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator")
+	tenant.PageSize = 1
+
+	roles, err := c.ActiveRoles(ctx, graphtest.MaxUPN)
+	if err != nil || len(roles) != 2 {
+		t.Errorf("active roles over two pages %+v %v", roles, err)
+	}
+	eligible, err := c.EligibleRoles(ctx, graphtest.MaxID)
+	if err != nil || len(eligible) != 2 {
+		t.Errorf("eligible roles over two pages %+v %v", eligible, err)
+	}
+	srv.Reset()
+	tg, err := c.Target(ctx, graphtest.MaxUPN, nil)
+	if err != nil || len(tg.ActiveRoles) != 2 {
+		t.Errorf("Target roles %+v %v", tg.ActiveRoles, err)
+	}
+	if n := srv.RequestCount(); n != 2 {
+		t.Errorf("%d round trips: the batch, then the roles' second page", n)
+	}
+}
+
+func TestContractTAPLifecycle(t *testing.T) {
+	srv, c, logs := contoso(t)
+	ctx := context.Background()
+
+	p, err := c.TAPPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Enabled || p.DefaultLifetime != time.Hour || p.MinLifetime != 10*time.Minute || p.MaxLifetime != 8*time.Hour ||
+		p.UsableOnce || p.DefaultLength != 8 || !slices.Equal(p.IncludeTargets, []string{graphtest.GroupNewHires, graphtest.GroupStaff}) {
+		t.Errorf("policy %+v", p)
+	}
+
+	created, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 2 * time.Hour, UsableOnce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := srv.Tenant().TAPsOf(graphtest.NinaID)
+	if created.Value.IsZero() || len(stored) != 1 || created.Value.Reveal() != stored[0].Value.Reveal() {
+		t.Fatalf("created %+v, tenant has %+v", created, stored)
+	}
+	if created.ID != stored[0].ID || created.Lifetime != 2*time.Hour || !created.UsableOnce || !created.Usable || created.UsabilityReason != "EnabledByPolicy" {
+		t.Errorf("created %+v", created)
+	}
+
+	taps, err := c.TAPs(ctx, graphtest.NinaUPN)
+	if err != nil || len(taps) != 1 || taps[0].ID != created.ID || !taps[0].Value.IsZero() {
+		t.Errorf("TAPs %+v %v", taps, err)
+	}
+	tg, err := c.Target(ctx, graphtest.NinaUPN, nil)
+	if err != nil || len(tg.TAPs) != 1 || !tg.TAPs[0].Value.IsZero() || !tg.TAPs[0].Expires().Equal(created.Expires()) {
+		t.Errorf("Target TAPs %+v %v", tg.TAPs, err)
+	}
+	methods, err := c.Methods(ctx, graphtest.NinaID)
+	if err != nil || len(methods) != 1 || methods[0].Type != "temporaryAccessPass" {
+		t.Errorf("Nina's methods %+v %v", methods, err)
+	}
+
+	if err := c.DeleteTAP(ctx, graphtest.NinaID, created.ID); err != nil {
+		t.Fatal(err)
+	}
+	if taps, err := c.TAPs(ctx, graphtest.NinaID); err != nil || len(taps) != 0 {
+		t.Errorf("after delete %+v %v", taps, err)
+	}
+	if err := c.DeleteTAP(ctx, graphtest.NinaID, created.ID); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("second delete: %v", err)
+	}
+	if s := logText(logs); strings.Contains(s, created.Value.Reveal()) {
+		t.Errorf("TAP value logged:\n%s", s)
+	}
+}
+
+func TestContractPolicyRefusalsAreTyped(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	var ge *graph.Error
+
+	// Colin is outside the policy's targets: Graph refuses creation.
+	_, err := c.CreateTAP(ctx, graphtest.ColinID, graph.TAPRequest{})
+	if !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "badRequest" || !strings.Contains(ge.Message, "UserCredentialPolicy") {
+		t.Errorf("out of scope: %v", err)
+	}
+	// 9 h is a valid TAP lifetime for Graph but over this tenant's 8 h maximum.
+	if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 9 * time.Hour}); !errors.Is(err, graph.ErrBadRequest) {
+		t.Errorf("over the policy's maximum: %v", err)
+	}
+	if _, err := c.CreateTAP(ctx, graphtest.GregID, graph.TAPRequest{}); !errors.Is(err, graph.ErrBadRequest) {
+		t.Errorf("external guest: %v", err)
+	}
+	if len(srv.Tenant().TAPsOf(graphtest.NinaID)) != 0 || len(srv.Tenant().TAPsOf(graphtest.ColinID)) != 0 {
+		t.Error("a refused request created a pass")
+	}
+
+	srv.Forbid("/policies")
+	if _, err := c.TAPPolicy(ctx); !errors.Is(err, graph.ErrForbidden) {
+		t.Errorf("policy read without permission: %v", err)
+	}
+	srv.Forbid("/users/*/authentication")
+	if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{}); !errors.Is(err, graph.ErrForbidden) {
+		t.Errorf("create without permission: %v", err)
+	}
+}
+
+func TestContractThrottlingIsRetried(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+
+	srv.FailNext(1, 429, "0")
+	created, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 3 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.RequestCount(); n != 2 {
+		t.Errorf("%d round trips, want 429 then 201", n)
+	}
+	// The retried POST carried its body: the pass has the lifetime asked for, not
+	// the policy's default.
+	if created.Lifetime != 3*time.Hour || srv.Tenant().TAPsOf(graphtest.NinaID)[0].Lifetime != 3*time.Hour {
+		t.Errorf("created %+v", created)
+	}
+
+	srv.Reset()
+	srv.FailNext(1, 503, "0")
+	if _, err := c.Target(ctx, graphtest.NinaUPN, []string{graphtest.GroupNewHires}); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.RequestCount(); n != 2 {
+		t.Errorf("%d round trips, want 503 then the batch", n)
+	}
+}
+
+func TestContractPersistentUnavailability(t *testing.T) {
+	srv, c, _ := contoso(t)
+	srv.FailNext(10, 503, "0")
+	_, err := c.User(context.Background(), graphtest.NinaID)
+	if !errors.Is(err, graph.ErrUnavailable) {
+		t.Fatalf("err %v", err)
+	}
+	if n := srv.RequestCount(); n != 4 {
+		t.Errorf("%d round trips, want 1 + 3 retries", n)
+	}
+	srv.Reset()
+	srv.FailNext(10, 429, "0")
+	if _, err := c.TAPPolicy(context.Background()); !errors.Is(err, graph.ErrThrottled) {
+		t.Errorf("persistent 429: %v", err)
+	}
+}
+
+func TestContractMethods(t *testing.T) {
+	_, c, _ := contoso(t)
+	ctx := context.Background()
+	hana, err := c.Methods(ctx, graphtest.HanaUPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byType := map[string]graph.Method{}
+	for _, m := range hana {
+		byType[m.Type] = m
+	}
+	if len(hana) != 3 || byType["microsoftAuthenticator"].DisplayName != "Pixel 8" || byType["windowsHelloForBusiness"].DisplayName != "HANA-LAPTOP" ||
+		byType["password"].ID == "" || byType["microsoftAuthenticator"].Created.IsZero() {
+		t.Errorf("Hana's methods %+v", hana)
+	}
+	max, err := c.Methods(ctx, graphtest.MaxID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range max {
+		if m.Type == "phone" && m.DisplayName != "mobile" {
+			t.Errorf("phone method shows %q", m.DisplayName)
+		}
+	}
+	if _, err := c.Methods(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestContractNoTAPValueAnywhere issues passes through every path that touches one,
+// successes and failures, and looks for the values in every log line (Debug and
+// up) and error text.
+func TestContractNoTAPValueAnywhere(t *testing.T) {
+	srv, c, logs := contoso(t)
+	ctx := context.Background()
+	var values, texts []string
+	for i, user := range []string{graphtest.NinaID, graphtest.HanaUPN, graphtest.NinaUPN} {
+		if i == 1 {
+			srv.FailNext(1, 429, "0")
+		}
+		tp, err := c.CreateTAP(ctx, user, graph.TAPRequest{Lifetime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		values = append(values, tp.Value.Reveal())
+		if _, err := c.TAPs(ctx, user); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Target(ctx, user, []string{graphtest.GroupStaff}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, call := range []func() error{
+		func() error { _, err := c.CreateTAP(ctx, graphtest.ColinID, graph.TAPRequest{}); return err },
+		func() error { return c.DeleteTAP(ctx, graphtest.NinaID, methodID) },
+		func() error { srv.FailNext(10, 503, "0"); _, err := c.TAPs(ctx, graphtest.HanaID); return err },
+	} {
+		err := call()
+		if err == nil {
+			t.Fatal("failure path succeeded")
+		}
+		texts = append(texts, err.Error())
+	}
+	texts = append(texts, logText(logs))
+	for _, v := range values {
+		for _, s := range texts {
+			if strings.Contains(s, v) {
+				t.Fatalf("TAP value %q found in:\n%s", v, s)
+			}
+		}
+	}
+	if len(logs.All()) == 0 {
+		t.Fatal("nothing logged: the check proves nothing")
+	}
+}
+
+func BenchmarkCreateTAP(b *testing.B) {
+	_, c, _ := contoso(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: time.Hour}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTarget(b *testing.B) {
+	_, c, _ := contoso(b)
+	ctx := context.Background()
+	groups := []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupProtected, graphtest.GroupAuthAdmin}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Target(ctx, graphtest.NinaUPN, groups); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
