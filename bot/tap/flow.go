@@ -25,6 +25,7 @@ type Directory interface {
 	TAPPolicy(ctx context.Context) (graph.TAPPolicy, error)
 	CreateTAP(ctx context.Context, userID string, r graph.TAPRequest) (graph.TAP, error)
 	DeleteTAP(ctx context.Context, userID, methodID string) error
+	TAPs(ctx context.Context, userID string) ([]graph.TAP, error)
 	Methods(ctx context.Context, userID string) ([]graph.Method, error)
 }
 

@@ -172,15 +172,62 @@ func (f *Flow) RedactExpired(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-// RunRedactor calls RedactExpired every interval until ctx ends.
+// spentBatch bounds the Graph lookups of one RedactSpent run.
+const spentBatch = 20
+
+// RedactSpent removes the value of passes that stopped working before they expired:
+// a one-time pass that was used, or a pass deleted outside tapbot (in the Entra admin
+// center, or replaced by another tool). It asks Graph about the open deliveries that
+// expire first, at most spentBatch of them.
+func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
+	open, err := f.store.DueDeliveries(ctx, f.cfg.Now().Add(MaxLifetime), spentBatch)
+	if err != nil {
+		return 0, fmt.Errorf("open deliveries: %w", err)
+	}
+	done := 0
+	for _, d := range open {
+		taps, err := f.dir.TAPs(ctx, d.TargetID)
+		if err != nil && !errors.Is(err, graph.ErrNotFound) {
+			return done, fmt.Errorf("TAPs of %s: %w", d.TargetID, err)
+		}
+		reason := store.RedactRevoked // gone, unless found below
+		for _, tp := range taps {
+			if tp.ID == d.MethodID {
+				reason = ""
+				if tp.UsabilityReason == "OneTimeUsed" {
+					reason = store.RedactUsed
+				}
+			}
+		}
+		if reason == "" {
+			continue
+		}
+		if err := f.redact(ctx, d, reason); err != nil {
+			f.log.Warn("redaction failed; will retry", zap.String("delivery", d.ID), zap.Error(err))
+			continue
+		}
+		done++
+	}
+	return done, nil
+}
+
+// RunRedactor calls RedactExpired every interval, and RedactSpent every fourth
+// interval (it costs Graph requests), until ctx ends.
 func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		if n, err := f.RedactExpired(ctx); err != nil {
 			f.log.Error("redaction run failed", zap.Error(err))
 		} else if n > 0 {
 			f.log.Info("expired passes redacted", zap.Int("count", n))
+		}
+		if tick%4 == 0 {
+			if n, err := f.RedactSpent(ctx); err != nil {
+				f.log.Error("used-pass redaction failed", zap.Error(err))
+			} else if n > 0 {
+				f.log.Info("used or removed passes redacted", zap.Int("count", n))
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -404,3 +404,30 @@ func TestAuditView(t *testing.T) {
 		}
 	}
 }
+
+func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
+	e := newEnv(t)
+	once := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com once")[0]
+	multi := e.command("personal", graphtest.HanaID, "/tap max@contoso.com")[0]
+	if n, err := e.flow.RedactSpent(context.Background()); err != nil || n != 0 {
+		t.Fatalf("redacted %d live passes (%v)", n, err)
+	}
+	if err := e.tenant.UseTAP(graphtest.NinaID); err != nil {
+		t.Fatal(err)
+	}
+	// Max's pass is replaced outside tapbot, e.g. in the Entra admin center.
+	if _, err := e.tenant.CreateTAP(graphtest.MaxID, graph.TAPRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.cloud.Calls())
+	if n, err := e.flow.RedactSpent(context.Background()); err != nil || n != 2 {
+		t.Fatalf("redacted %d, want 2 (%v)", n, err)
+	}
+	got := map[string]string{}
+	for _, c := range e.cloud.Calls()[before:] {
+		got[c.ActivityID] = string(c.Body)
+	}
+	if !strings.Contains(got[once.ResponseID], "it was used") || !strings.Contains(got[multi.ResponseID], "revoked") {
+		t.Fatalf("updates %v", got)
+	}
+}
