@@ -206,3 +206,18 @@ test('personal chat: /tap for the Global Administrator is refused with the reaso
     assert.ok(!isTapCard(msg));
   }),
 );
+
+test('personal chat: Revoke on the TAP card replaces it with a card without the pass', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', '/tap alex@contoso.com');
+    const frame = await pg.waitForBotMessage(sent, isTapCard, REPLY_TIMEOUT_MS, 'a TAP card');
+    const value = tapValue(frame.message);
+    const card = JSON.parse(cardJson(frame.message)[0]);
+    const revoke = card.actions.find((a) => a.verb === 'tap.revoke');
+    assert.ok(revoke, 'card has a Revoke action');
+    const answer = await pg.invoke({ conversationId: 'personal', replyToId: frame.message.messageId, verb: revoke.verb, data: revoke.data });
+    const json = JSON.stringify(answer);
+    assert.match(json, /revoked/, 'the answer card says the pass was revoked');
+    assert.ok(!json.includes(value), 'the answer card does not show the pass');
+  }),
+);
