@@ -139,3 +139,43 @@ type Target struct {
 	MemberOf    []string // which of the asked group ids the user belongs to (transitively)
 	TAPs        []TAP    // existing TAP methods (never with a value)
 }
+
+// Microsoft Authenticator authentication modes (authenticationMode of an
+// includeTargets entry of the Authenticator policy).
+const (
+	// AuthenticatorAny allows push notifications (MFA) and phone sign-in (passwordless).
+	AuthenticatorAny = "any"
+	// AuthenticatorPush allows push notifications only: Authenticator works as a second
+	// factor, and phone sign-in, which passwordless onboarding relies on, does not.
+	AuthenticatorPush = "push"
+	// AuthenticatorDeviceBasedPush allows phone sign-in only (passwordless).
+	AuthenticatorDeviceBasedPush = "deviceBasedPush"
+)
+
+// AuthenticatorPolicy is the tenant's Microsoft Authenticator authentication-method
+// configuration, as far as tapbot checks it.
+type AuthenticatorPolicy struct {
+	Enabled bool
+	Targets []AuthenticatorTarget // includeTargets
+	Exclude []string              // excludeTargets: group ids; read only for tapbot
+}
+
+// AuthenticatorTarget is one includeTargets entry of the Authenticator policy.
+type AuthenticatorTarget struct {
+	ID   string // group id, or AllUsers
+	Mode string // AuthenticatorAny, AuthenticatorPush or AuthenticatorDeviceBasedPush
+	// RegistrationRequired is Graph's isRegistrationRequired. tapbot never changes it,
+	// but carries it so that an update, which replaces every target, keeps it.
+	RegistrationRequired bool
+}
+
+// Passwordless reports whether the target's mode allows phone sign-in.
+func (t AuthenticatorTarget) Passwordless() bool {
+	return t.Mode == AuthenticatorAny || t.Mode == AuthenticatorDeviceBasedPush
+}
+
+// Group is an Entra group as tapbot's configuration refers to it.
+type Group struct {
+	ID          string
+	DisplayName string
+}

@@ -73,6 +73,9 @@ type Flow struct {
 	policy   cached[graph.TAPPolicy]
 }
 
+// maxCachedRequesters bounds the helpdesk-membership cache.
+const maxCachedRequesters = 10000
+
 type cached[T any] struct {
 	val     T
 	expires time.Time
@@ -115,6 +118,9 @@ func (f *Flow) isHelpdesk(ctx context.Context, requesterID string) (bool, error)
 	}
 	member := len(in) > 0
 	f.mu.Lock()
+	if len(f.helpdesk) >= maxCachedRequesters {
+		clear(f.helpdesk) // bounded memory; a miss costs one Graph call
+	}
 	f.helpdesk[requesterID] = cached[bool]{member, now.Add(f.cfg.CacheTTL)}
 	f.mu.Unlock()
 	return member, nil

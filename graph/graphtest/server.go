@@ -364,6 +364,8 @@ func (s *Server) route(c *call) reply {
 	switch strings.ToLower(c.segs[0]) {
 	case "users":
 		return s.routeUsers(c, c.segs[1:])
+	case "groups":
+		return s.routeGroups(c, c.segs[1:])
 	case "me":
 		// tapbot runs with application permissions, where /me has no meaning.
 		return fail(gerr(http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."))
