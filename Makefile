@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/tapbot
 
-.PHONY: build run test unit e2e bench bench-smoke fuzz lint clean
+.PHONY: build run test unit e2e bench bench-smoke fuzz lint manifest clean
 
 ## build: static binary (no cgo), the same command the Dockerfile runs
 build:
@@ -23,10 +23,16 @@ test: lint unit bench-smoke e2e
 unit:
 	$(GO) test -race -count=1 ./...
 
-## e2e: tapbot dev driven through Microsoft's Agents Playground (npm, pinned)
+## e2e: tapbot dev driven through Microsoft's Agents Playground (npm, pinned), and the
+## Teams app package and every card validated by Microsoft's own npm libraries
 e2e: build
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
+	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) npm run --silent validate
 	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 run.mjs
+
+## manifest: the Teams app package for TAPBOT_APP_ID (see README "Install in Teams")
+manifest: build
+	./$(BIN) manifest -o bin/tapbot-teams-app.zip
 
 ## bench: the load generator against the real binary (see bench/README.md), and /tap end to end
 bench:

@@ -46,6 +46,8 @@ type Config struct {
 	GraphURL       string
 	HelpdeskGroups []string
 	AuditorGroups  []string
+	AdminGroups    []string
+	Onboarding     []string
 	Protected      []string
 	ScopeGroups    []string
 	AllowedRoles   []string
@@ -81,6 +83,8 @@ var settings = []setting{
 	{[]string{"TAPBOT_GRAPH_URL"}, "Microsoft Graph base URL (default https://graph.microsoft.com/v1.0; sovereign clouds differ)"},
 	{[]string{"TAPBOT_HELPDESK_GROUPS"}, "Entra group ids (comma-separated) whose members may use /tap, /revoke and /status"},
 	{[]string{"TAPBOT_AUDITOR_GROUPS"}, "group ids whose members may read the audit log with /audit"},
+	{[]string{"TAPBOT_ADMIN_GROUPS"}, "group ids whose members may run /doctor in Teams (default: none, /doctor off)"},
+	{[]string{"TAPBOT_ONBOARDING_GROUPS"}, "group ids of new hires: the TAP and Authenticator policies must target them (tapbot doctor checks; --fix adds them)"},
 	{[]string{"TAPBOT_PROTECTED_GROUPS"}, "group ids whose members never get a TAP from tapbot (e.g. executives, break-glass accounts)"},
 	{[]string{"TAPBOT_SCOPE_GROUPS"}, "group ids; when set, only their members can get a TAP (e.g. new hires, staff)"},
 	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
@@ -148,6 +152,7 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 		name string
 		dst  *[]string
 	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_AUDITOR_GROUPS", &c.AuditorGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
+		{"TAPBOT_ADMIN_GROUPS", &c.AdminGroups}, {"TAPBOT_ONBOARDING_GROUPS", &c.Onboarding},
 		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles}} {
 		ids, err := guidList(get(g.name))
 		if err != nil {
@@ -265,8 +270,15 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 	if len(c.HelpdeskGroups) == 0 {
 		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
 	}
+	// Hana from the playground is in Helpdesk, so the demo can show /audit and /doctor.
 	if len(c.AuditorGroups) == 0 {
-		c.AuditorGroups = []string{graphtest.GroupHelpdesk} // so the demo can show /audit
+		c.AuditorGroups = []string{graphtest.GroupHelpdesk}
+	}
+	if len(c.AdminGroups) == 0 {
+		c.AdminGroups = []string{graphtest.GroupHelpdesk}
+	}
+	if len(c.Onboarding) == 0 {
+		c.Onboarding = []string{graphtest.GroupNewHires}
 	}
 	if len(c.Protected) == 0 {
 		c.Protected = []string{graphtest.GroupProtected}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +23,7 @@ import (
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/connector"
+	botdoctor "github.com/tapbot/tapbot/bot/doctor"
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
@@ -45,6 +45,11 @@ Usage:
                    simulated tenant)
   tapbot audit [--since 24h|7d|2026-11-01] [--until …] [--user upn] [--format csv|json]
                    export the audit log (reads TAPBOT_DB_PATH)
+  tapbot doctor [--dev] [--fix [--yes]]
+                   check the tenant's set-up (policies, permissions, groups); --fix makes
+                   the changes tapbot can make, after confirmation, audited
+  tapbot manifest [-o tapbot-teams-app.zip] [-app-id …] [-version 1.0.0] [-domain …]
+                   write the Teams app package (manifest and icons) to upload to your org
   tapbot healthcheck
                    exit 0 if the local server answers /healthz (for container health checks)
   tapbot version   print the version
@@ -82,6 +87,10 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return 0
 	case "audit":
 		return auditCmd(args[1:], env, stdout, stderr)
+	case "doctor":
+		return doctorCmd(args[1:], env, os.Stdin, stdout, stderr)
+	case "manifest":
+		return manifestCmd(args[1:], env, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(env, stderr)
 	case "version", "--version", "-v":
@@ -199,7 +208,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		// so the real Graph client code runs in dev too.
 		fake := graphtest.NewServer(graphtest.Contoso())
 		defer fake.Close()
-		graphClient, err = msgraph.New(msgraph.Config{Credential: devCredential{}, BaseURL: fake.URL() + "/v1.0",
+		graphClient, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{}, BaseURL: fake.URL() + "/v1.0",
 			HTTPClient: fake.Client()}, log.Named("graph"))
 		if err != nil {
 			return err
@@ -257,6 +266,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	flow.Register(h)
+	// Always registered, so /help matches the app manifest's command list; without
+	// TAPBOT_ADMIN_GROUPS it explains that it is off.
+	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
+		graphClient, log.Named("doctor")).Register(h)
 	go flow.RunRedactor(runCtx, 30*time.Second)
 	srv := server.New(h, checks, reg, log.Named("http"))
 
@@ -282,14 +295,6 @@ func newCredential(cfg Config, tenant string) (azcore.TokenCredential, error) {
 		CertificatePassword: cfg.CertificatePassword.Reveal(), TokenFilePath: cfg.FederatedTokenFile,
 		AuthorityHost: cfg.AuthorityHost,
 	})
-}
-
-// devCredential is the token for the simulated tenant, which only checks that one is
-// present.
-type devCredential struct{}
-
-func (devCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: "simulated-tenant", ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // httpsServiceURL lets the Connector token go only to https service URLs; those come

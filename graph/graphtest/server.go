@@ -361,6 +361,9 @@ func (s *Server) route(c *call) reply {
 	if len(c.segs) == 0 {
 		return fail(errSegment("v1.0"))
 	}
+	if rep, handled := s.routeProvisioning(c); handled { // provision_http.go
+		return rep
+	}
 	switch strings.ToLower(c.segs[0]) {
 	case "users":
 		return s.routeUsers(c, c.segs[1:])
@@ -396,7 +399,7 @@ func (s *Server) route(c *call) reply {
 func (s *Server) routeUsers(c *call, rest []string) reply {
 	if len(rest) == 0 {
 		if c.method != http.MethodGet {
-			// Creating users is Graph's but not this fake's.
+			// POST creates users (provision_http.go); other verbs are not Graph's.
 			return fail(errMethod())
 		}
 		return s.listUsers(c)

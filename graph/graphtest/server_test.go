@@ -66,7 +66,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/users/" + NinaID + "/authentication/temporaryAccessPassMethods/a/b", 400, "BadRequest"},
 		{"GET", "/me", 400, "BadRequest"},
 		{"DELETE", "/users/" + NinaID, 405, "Request_BadRequest"},
-		{"POST", "/users", 405, "Request_BadRequest"},
+		{"PUT", "/users", 405, "Request_BadRequest"},
 		{"GET", "/users/" + NinaID + "/checkMemberGroups", 405, "Request_BadRequest"},
 		{"PUT", "/users/" + NinaID + "/authentication/temporaryAccessPassMethods", 405, "Request_BadRequest"},
 		{"GET", "/$batch", 405, "Request_BadRequest"},

@@ -44,6 +44,7 @@ type Tenant struct {
 	authr     AuthenticatorPolicy
 	methods   map[string][]graph.Method // user id → registered methods other than TAPs
 	taps      map[string]*tap           // user id → the user's one TAP
+	prov      *provState                // domains, SKUs, profiles: provision.go
 }
 
 type user struct {

@@ -1,0 +1,101 @@
+package doctor_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"go.uber.org/zap"
+
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/internal/doctor"
+)
+
+// rolesToken is an unsigned JWT carrying roles, as an Entra app-only token does.
+type rolesToken []string
+
+func (r rolesToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "roles": []string(r)})
+	enc := base64.RawURLEncoding.EncodeToString
+	return azcore.AccessToken{Token: enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + ".", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// The real Graph client against the simulated tenant: what Check finds, Plan and
+// Apply fix, and the tenant's policies really change.
+func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
+	tenant := graphtest.Contoso()
+	tap := tenant.TAPPolicy()
+	tap.Enabled = false
+	tap.IncludeTargets = []string{graphtest.GroupStaff}
+	tenant.SetTAPPolicy(tap)
+	tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{
+		Enabled:        true,
+		IncludeTargets: []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}},
+	})
+	srv := graphtest.NewServer(tenant)
+	t.Cleanup(srv.Close)
+	c, err := msgraph.New(msgraph.Config{
+		Credential: rolesToken(append(doctor.RequiredNames(), doctor.FixPermission)),
+		BaseURL:    srv.URL() + "/v1.0", HTTPClient: srv.Client(),
+	}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := doctor.Config{
+		AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: graphtest.ContosoTenantID,
+		HelpdeskGroups: []string{graphtest.GroupHelpdesk}, OnboardingGroups: []string{graphtest.GroupNewHires},
+		ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff}, ProtectedGroups: []string{graphtest.GroupProtected},
+	}
+	ctx := context.Background()
+
+	r := doctor.Check(ctx, c, cfg)
+	var failed []string
+	for _, it := range r.Items {
+		if it.Status != doctor.OK {
+			failed = append(failed, it.ID)
+		}
+	}
+	if !slices.Equal(failed, []string{"tap.enabled", "tap.targets", "authenticator.targets"}) {
+		t.Fatalf("findings %v\n%+v", failed, r.Items)
+	}
+	if it, _ := r.Item("tap.targets"); !strings.Contains(it.Detail, "New hires is not among") {
+		t.Errorf("targets name the group from Graph: %+v", it)
+	}
+
+	plan := doctor.Plan(r)
+	if len(plan) != 3 {
+		t.Fatalf("plan %+v", plan)
+	}
+	before := srv.RequestCount()
+	for _, res := range doctor.Apply(ctx, c, plan) {
+		if !res.Done || res.Err != nil {
+			t.Errorf("%s: %+v", res.ID, res)
+		}
+	}
+	// One read and one update per policy, each update preceded by the client's own
+	// read of the targets it keeps.
+	if n := srv.RequestCount() - before; n != 6 {
+		t.Errorf("%d requests for three changes", n)
+	}
+	got := tenant.TAPPolicy()
+	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{graphtest.GroupStaff, graphtest.GroupNewHires}) || got.DefaultLength != 8 {
+		t.Errorf("TAP policy %+v", got)
+	}
+	wantAuthr := []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: graphtest.GroupNewHires, Mode: "any"}}
+	if a := tenant.AuthenticatorPolicy(); !a.Enabled || !slices.Equal(a.IncludeTargets, wantAuthr) {
+		t.Errorf("Authenticator policy %+v", a)
+	}
+
+	after := doctor.Check(ctx, c, cfg)
+	if after.Count(doctor.OK) != len(after.Items) {
+		t.Errorf("after the fixes: %+v", after.Items)
+	}
+}

@@ -1,0 +1,453 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/graph"
+)
+
+const (
+	appID      = "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+	tenantID   = "7a1c4e2b-5d3f-4b8a-9c6e-2f1d0b3a4c5e"
+	helpdesk   = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40001"
+	newHires   = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40003"
+	staff      = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40004"
+	protected  = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40005"
+	nowhere    = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff"
+	groupNames = "Helpdesk New hires Staff Protected"
+)
+
+var allRoles = append(RequiredNames(), FixPermission)
+
+// healthy is a tenant set up as flow.md asks, with tapbot configured for it.
+func healthy() (Facts, Config) {
+	f := Facts{
+		TAP: graph.TAPPolicy{Enabled: true, DefaultLifetime: time.Hour, MinLifetime: 10 * time.Minute, MaxLifetime: 8 * time.Hour,
+			DefaultLength: 8, IncludeTargets: []string{newHires, staff}},
+		Authenticator: graph.AuthenticatorPolicy{Enabled: true, Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: graph.AuthenticatorAny}}},
+		Roles:         slices.Clone(allRoles),
+		Groups: map[string]GroupFact{
+			helpdesk:  {Group: graph.Group{ID: helpdesk, DisplayName: "Helpdesk"}},
+			newHires:  {Group: graph.Group{ID: newHires, DisplayName: "New hires"}},
+			staff:     {Group: graph.Group{ID: staff, DisplayName: "Staff"}},
+			protected: {Group: graph.Group{ID: protected, DisplayName: "Protected"}},
+		},
+	}
+	cfg := Config{AppID: appID, TenantID: tenantID, HelpdeskGroups: []string{helpdesk}, OnboardingGroups: []string{newHires},
+		ScopeGroups: []string{newHires, staff}, ProtectedGroups: []string{protected}, AuditorGroups: []string{helpdesk}, AdminGroups: []string{helpdesk}}
+	return f, cfg
+}
+
+func TestHealthyTenantIsAllOK(t *testing.T) {
+	f, cfg := healthy()
+	r := Evaluate(f, cfg)
+	for _, it := range r.Items {
+		if it.Status != OK || it.Fix != "" || it.Fixable || it.Detail == "" || it.Title == "" {
+			t.Errorf("%+v", it)
+		}
+	}
+	wantIDs := []string{"registration", "permissions", "permissions.least-privilege", "tap.enabled", "tap.targets", "tap.lifetime",
+		"authenticator.enabled", "authenticator.targets", "groups.helpdesk", "groups.onboarding", "groups.scope", "groups.protected",
+		"groups.auditor", "groups.admin"}
+	var ids []string
+	for _, it := range r.Items {
+		ids = append(ids, it.ID)
+	}
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("items %v", ids)
+	}
+	if r.Failed() || r.Count(OK) != len(wantIDs) || len(Plan(r)) != 0 {
+		t.Errorf("failed %v, ok %d, plan %v", r.Failed(), r.Count(OK), Plan(r))
+	}
+	reg, _ := r.Item("registration")
+	if !strings.Contains(reg.Detail, appID) || !strings.Contains(reg.Detail, tenantID) {
+		t.Errorf("registration %q", reg.Detail)
+	}
+}
+
+// finding is what one row of the table expects of one item.
+type finding struct {
+	status   Status
+	detail   []string // substrings of Detail
+	fix      []string // substrings of Fix
+	fixable  bool
+	change   string // Plan's change id for the item, if any
+	groups   []string
+	notInFix []string
+}
+
+func TestEvaluate(t *testing.T) {
+	forbidden := &graph.Error{Status: 403, Code: "Authorization_RequestDenied", RequestID: "req-1"}
+	notFound := &graph.Error{Status: 404, Code: "Request_ResourceNotFound", RequestID: "req-2"}
+	busy := fmt.Errorf("graph: get group: %w", &graph.Error{Status: 503, Code: "serviceNotAvailable", RequestID: "req-3"})
+	tests := []struct {
+		name  string
+		setup func(*Facts, *Config)
+		item  string
+		want  finding
+	}{
+		{"TAP disabled", func(f *Facts, _ *Config) { f.TAP.Enabled = false },
+			"tap.enabled", finding{status: Fail, detail: []string{"disabled"}, fix: []string{"tapbot doctor --fix", "Temporary Access Pass"}, fixable: true, change: ChangeTAPEnable}},
+		{"TAP policy unreadable", func(f *Facts, _ *Config) { f.TAPErr = forbidden },
+			"tap.enabled", finding{status: Fail, detail: []string{"Policy.Read.AuthenticationMethod", "403", "req-1"}}},
+		{"TAP policy busy", func(f *Facts, _ *Config) { f.TAPErr = busy },
+			"tap.enabled", finding{status: Warn, detail: []string{"again"}}},
+		{"TAP targets all users", func(f *Facts, _ *Config) { f.TAP.IncludeTargets = []string{graph.AllUsers} },
+			"tap.targets", finding{status: OK, detail: []string{"all users"}}},
+		{"TAP misses the new hires", func(f *Facts, _ *Config) { f.TAP.IncludeTargets = []string{staff} },
+			"tap.targets", finding{status: Fail, detail: []string{"New hires is not among"}, fix: []string{"Add New hires", "--fix"}, fixable: true,
+				change: ChangeTAPTargets, groups: []string{newHires}}},
+		{"TAP misses a scope group", func(f *Facts, _ *Config) { f.TAP.IncludeTargets = []string{newHires} },
+			"tap.targets", finding{status: Fail, detail: []string{"Staff is not"}, fixable: true, change: ChangeTAPTargets, groups: []string{staff}}},
+		{"TAP misses a group that does not exist", func(f *Facts, c *Config) {
+			c.OnboardingGroups = []string{nowhere}
+			f.Groups[nowhere] = GroupFact{Err: notFound}
+		}, "tap.targets", finding{status: Fail, detail: []string{nowhere, "do not exist"}, fix: []string{"Add " + nowhere}, notInFix: []string{"--fix"}}},
+		{"TAP excludes the new hires", func(f *Facts, _ *Config) { f.TAP.ExcludeTargets = []string{newHires} },
+			"tap.targets", finding{status: Fail, detail: []string{"New hires is excluded"}, fix: []string{"Remove New hires"}}},
+		{"no groups configured, TAP for some", func(f *Facts, c *Config) { c.OnboardingGroups, c.ScopeGroups = nil, nil },
+			"tap.targets", finding{status: Warn, detail: []string{"New hires, Staff", "cannot be checked"}, fix: []string{"TAPBOT_ONBOARDING_GROUPS"}}},
+		{"no groups configured, TAP for all", func(f *Facts, c *Config) {
+			c.OnboardingGroups, c.ScopeGroups = nil, nil
+			f.TAP.IncludeTargets = []string{graph.AllUsers}
+		}, "tap.targets", finding{status: OK}},
+		{"one-time use reported", func(f *Facts, _ *Config) { f.TAP.UsableOnce = true },
+			"tap.lifetime", finding{status: OK, detail: []string{"one-time use", "Default 1 h, allowed 10 min to 8 h"}}},
+		{"multi-use reported", func(*Facts, *Config) {},
+			"tap.lifetime", finding{status: OK, detail: []string{"several times"}}},
+		{"default lifetime long", func(f *Facts, _ *Config) { f.TAP.DefaultLifetime, f.TAP.MaxLifetime = 3*24*time.Hour, 30*24*time.Hour },
+			"tap.lifetime", finding{status: Warn, detail: []string{"long", "3 days"}, fix: []string{"1 h"}}},
+		{"default lifetime short", func(f *Facts, _ *Config) { f.TAP.DefaultLifetime = 15 * time.Minute },
+			"tap.lifetime", finding{status: Warn, detail: []string{"run out"}, fix: []string{"1 h"}}},
+		{"default over maximum", func(f *Facts, _ *Config) { f.TAP.DefaultLifetime, f.TAP.MaxLifetime = 2*time.Hour, time.Hour },
+			"tap.lifetime", finding{status: Warn, detail: []string{"outside"}}},
+
+		{"Authenticator disabled", func(f *Facts, _ *Config) { f.Authenticator.Enabled = false },
+			"authenticator.enabled", finding{status: Fail, fix: []string{"--fix"}, fixable: true, change: ChangeAuthenticatorEnable}},
+		{"Authenticator unreadable", func(f *Facts, _ *Config) { f.AuthenticatorErr = forbidden },
+			"authenticator.enabled", finding{status: Fail, detail: []string{"Policy.Read.AuthenticationMethod"}}},
+		{"push only for all users", func(f *Facts, _ *Config) { f.Authenticator.Targets[0].Mode = graph.AuthenticatorPush },
+			"authenticator.targets", finding{status: Fail, detail: []string{"push only", "phone sign-in is off", "password"}, fix: []string{"mode Any", "--fix"},
+				fixable: true, change: ChangeAuthenticatorTargets, groups: []string{newHires}}},
+		{"push only for the group", func(f *Facts, _ *Config) {
+			f.Authenticator.Targets = []graph.AuthenticatorTarget{{ID: newHires, Mode: graph.AuthenticatorPush}}
+		}, "authenticator.targets", finding{status: Fail, detail: []string{"push only"}, fixable: true, change: ChangeAuthenticatorTargets, groups: []string{newHires}}},
+		{"deviceBasedPush is passwordless", func(f *Facts, _ *Config) {
+			f.Authenticator.Targets = []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: graph.AuthenticatorPush}, {ID: newHires, Mode: graph.AuthenticatorDeviceBasedPush}}
+		}, "authenticator.targets", finding{status: OK, detail: []string{"New hires can use"}}},
+		{"group not targeted", func(f *Facts, _ *Config) {
+			f.Authenticator.Targets = []graph.AuthenticatorTarget{{ID: staff, Mode: graph.AuthenticatorAny}}
+		}, "authenticator.targets", finding{status: Fail, detail: []string{"New hires is not among", "TAPBOT_ONBOARDING_GROUPS"}, fixable: true,
+			change: ChangeAuthenticatorTargets, groups: []string{newHires}}},
+		{"scope groups stand in for onboarding groups", func(f *Facts, c *Config) {
+			c.OnboardingGroups = nil
+			f.Authenticator.Targets = []graph.AuthenticatorTarget{{ID: newHires, Mode: graph.AuthenticatorAny}}
+		}, "authenticator.targets", finding{status: Fail, detail: []string{"Staff is not among", "TAPBOT_SCOPE_GROUPS"}, fixable: true,
+			change: ChangeAuthenticatorTargets, groups: []string{staff}}},
+		{"group excluded from Authenticator", func(f *Facts, _ *Config) { f.Authenticator.Exclude = []string{newHires} },
+			"authenticator.targets", finding{status: Fail, detail: []string{"excluded"}, fix: []string{"Remove New hires"}}},
+		{"unknown mode", func(f *Facts, _ *Config) { f.Authenticator.Targets[0].Mode = "" },
+			"authenticator.targets", finding{status: Warn, detail: []string{"does not know"}}},
+
+		{"permission missing", func(f *Facts, _ *Config) {
+			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "RoleManagement.Read.Directory" || r == "User.Read.All" })
+		}, "permissions", finding{status: Fail, detail: []string{"Missing: User.Read.All, RoleManagement.Read.Directory"}, fix: []string{"admin consent", "User.Read.All, RoleManagement.Read.Directory"}}},
+		{"no permissions at all", func(f *Facts, _ *Config) { f.Roles = []string{} },
+			"permissions", finding{status: Fail, detail: []string{"UserAuthMethod-TAP.ReadWrite.All", "would also need " + FixPermission}}},
+		{"write permission stands for read", func(f *Facts, _ *Config) {
+			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" })
+		}, "permissions", finding{status: OK, detail: []string{"All 6", "only needed while you run `tapbot doctor --fix`"}}},
+		{"without the write permission", func(f *Facts, _ *Config) { f.Roles = RequiredNames() },
+			"permissions", finding{status: OK, detail: []string{"would also need " + FixPermission}}},
+		{"roles unreadable", func(f *Facts, _ *Config) {
+			f.Roles, f.RolesErr = nil, errors.New("the access token is not a readable JWT")
+		},
+			"permissions", finding{status: Warn, detail: []string{"not a readable JWT"}, fix: []string{"API permissions", "User.Read.All"}}},
+		{"over-broad permission", func(f *Facts, _ *Config) {
+			f.Roles = append(f.Roles, "Directory.Read.All", "UserAuthenticationMethod.ReadWrite.All")
+		},
+			"permissions.least-privilege", finding{status: Warn, detail: []string{"Directory.Read.All (can read the whole directory)", "UserAuthenticationMethod.ReadWrite.All"}, fix: []string{"Grant less"}}},
+		{"needed one only through a broader one", func(f *Facts, _ *Config) {
+			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "UserAuthMethod-TAP.ReadWrite.All" }), "UserAuthenticationMethod.ReadWrite.All")
+		}, "permissions.least-privilege", finding{status: Warn, detail: []string{"UserAuthMethod-TAP.ReadWrite.All (only through UserAuthenticationMethod.ReadWrite.All)"}}},
+		{"needed one only through a broader one is no failure", func(f *Facts, _ *Config) {
+			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "GroupMember.Read.All" }), "Group.Read.All")
+		}, "permissions", finding{status: OK}},
+		{"roles compared case-insensitively", func(f *Facts, _ *Config) { f.Roles = []string{"user.read.all"} },
+			"permissions", finding{status: Fail, detail: []string{"Missing: GroupMember.Read.All"}, notInFix: []string{"User.Read.All,"}}},
+
+		{"helpdesk group missing", func(f *Facts, c *Config) {
+			c.HelpdeskGroups = []string{helpdesk, nowhere}
+			f.Groups[nowhere] = GroupFact{Err: notFound}
+		}, "groups.helpdesk", finding{status: Fail, detail: []string{"Found: Helpdesk (" + helpdesk + ")", "No group in the tenant has the id " + nowhere}, fix: []string{"TAPBOT_HELPDESK_GROUPS", "Object ID"}}},
+		{"helpdesk group not set", func(_ *Facts, c *Config) { c.HelpdeskGroups = nil },
+			"groups.helpdesk", finding{status: Fail, detail: []string{"Not set"}, fix: []string{"TAPBOT_HELPDESK_GROUPS"}}},
+		{"admin group not set", func(_ *Facts, c *Config) { c.AdminGroups = nil },
+			"groups.admin", finding{status: OK, detail: []string{"/doctor is off"}}},
+		{"groups unreadable", func(f *Facts, _ *Config) { f.Groups[protected] = GroupFact{Err: forbidden} },
+			"groups.protected", finding{status: Fail, detail: []string{"GroupMember.Read.All"}, fix: []string{"GroupMember.Read.All"}}},
+		{"group read busy", func(f *Facts, _ *Config) { f.Groups[protected] = GroupFact{Err: busy} },
+			"groups.protected", finding{status: Warn, detail: []string{"busy", "req-3"}}},
+
+		{"app id not set", func(_ *Facts, c *Config) { c.AppID = "" },
+			"registration", finding{status: Fail, detail: []string{"app id", "not set"}, fix: []string{"GUIDs"}}},
+		{"tenant id not a GUID", func(_ *Facts, c *Config) { c.TenantID = "contoso.onmicrosoft.com" },
+			"registration", finding{status: Fail, detail: []string{`"contoso.onmicrosoft.com", not a GUID`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, cfg := healthy()
+			tt.setup(&f, &cfg)
+			r := Evaluate(f, cfg)
+			it, ok := r.Item(tt.item)
+			if !ok {
+				t.Fatalf("no item %s in %+v", tt.item, r.Items)
+			}
+			w := tt.want
+			if it.Status != w.status || it.Fixable != w.fixable {
+				t.Errorf("status %s fixable %v: %+v", it.Status, it.Fixable, it)
+			}
+			for _, s := range w.detail {
+				if !strings.Contains(it.Detail, s) {
+					t.Errorf("detail lacks %q: %s", s, it.Detail)
+				}
+			}
+			for _, s := range w.fix {
+				if !strings.Contains(it.Fix, s) {
+					t.Errorf("fix lacks %q: %s", s, it.Fix)
+				}
+			}
+			for _, s := range w.notInFix {
+				if strings.Contains(it.Fix, s) {
+					t.Errorf("fix has %q: %s", s, it.Fix)
+				}
+			}
+			if it.Status != OK && it.Fix == "" {
+				t.Errorf("a %s without a fix: %+v", it.Status, it)
+			}
+			var plan []Change
+			for _, c := range Plan(r) {
+				if c.ID == w.change {
+					plan = append(plan, c)
+				}
+			}
+			switch {
+			case w.change == "" && it.change != nil:
+				t.Errorf("unexpected change %+v", it.change)
+			case w.change != "" && (len(plan) != 1 || !slices.Equal(plan[0].Groups, w.groups) || plan[0].Description == ""):
+				t.Errorf("plan %+v, want %s %v", Plan(r), w.change, w.groups)
+			}
+			if r.Failed() != (r.Count(Fail) > 0) {
+				t.Error("Failed disagrees with Count")
+			}
+		})
+	}
+}
+
+func TestPlanOrderAndCopies(t *testing.T) {
+	f, cfg := healthy()
+	f.TAP.Enabled = false
+	f.TAP.IncludeTargets = []string{staff}
+	f.Authenticator = graph.AuthenticatorPolicy{Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: graph.AuthenticatorPush}}}
+	r := Evaluate(f, cfg)
+	plan := Plan(r)
+	var ids []string
+	for _, c := range plan {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Equal(ids, []string{ChangeTAPEnable, ChangeTAPTargets, ChangeAuthenticatorEnable, ChangeAuthenticatorTargets}) {
+		t.Fatalf("plan %v", ids)
+	}
+	plan[1].Groups[0] = "changed"
+	if again := Plan(r); again[1].Groups[0] != newHires {
+		t.Error("Plan hands out the report's own slices")
+	}
+	if !strings.Contains(plan[3].Description, "New hires") || !strings.Contains(plan[3].Description, "any") {
+		t.Errorf("description %q", plan[3].Description)
+	}
+	// Items that are not fixable by tapbot contribute nothing.
+	if Plan(Report{Items: []Item{{ID: "x", Status: Fail, Fixable: false, change: &Change{ID: ChangeTAPEnable}}}}) != nil {
+		t.Error("unfixable item planned")
+	}
+}
+
+func TestMutate(t *testing.T) {
+	tests := []struct {
+		name    string
+		before  graph.AuthenticatorPolicy
+		change  Change
+		changed bool
+		after   []graph.AuthenticatorTarget
+	}{
+		{"adds the group in mode any", graph.AuthenticatorPolicy{Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push", RegistrationRequired: true}}},
+			Change{ID: ChangeAuthenticatorTargets, Groups: []string{newHires}}, true,
+			[]graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push", RegistrationRequired: true}, {ID: newHires, Mode: "any"}}},
+		{"switches the group's push to any", graph.AuthenticatorPolicy{Targets: []graph.AuthenticatorTarget{{ID: newHires, Mode: "push", RegistrationRequired: true}}},
+			Change{ID: ChangeAuthenticatorTargets, Groups: []string{strings.ToUpper(newHires)}}, true,
+			[]graph.AuthenticatorTarget{{ID: newHires, Mode: "any", RegistrationRequired: true}}},
+		{"nothing when already passwordless", graph.AuthenticatorPolicy{Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "deviceBasedPush"}}},
+			Change{ID: ChangeAuthenticatorTargets, Groups: []string{newHires}}, false,
+			[]graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "deviceBasedPush"}}},
+		{"enable", graph.AuthenticatorPolicy{}, Change{ID: ChangeAuthenticatorEnable}, true, nil},
+		{"enable when enabled", graph.AuthenticatorPolicy{Enabled: true}, Change{ID: ChangeAuthenticatorEnable}, false, nil},
+	}
+	for _, tt := range tests {
+		p := tt.before
+		p.Targets = slices.Clone(p.Targets)
+		if got := mutateAuthenticator(&p, tt.change); got != tt.changed || !slices.Equal(p.Targets, tt.after) {
+			t.Errorf("%s: changed %v, targets %+v", tt.name, got, p.Targets)
+		}
+		if tt.change.ID == ChangeAuthenticatorEnable && !p.Enabled {
+			t.Errorf("%s: not enabled", tt.name)
+		}
+	}
+
+	p := graph.TAPPolicy{IncludeTargets: []string{staff}}
+	if !mutateTAP(&p, Change{ID: ChangeTAPTargets, Groups: []string{newHires, strings.ToUpper(staff)}}) || !slices.Equal(p.IncludeTargets, []string{staff, newHires}) {
+		t.Errorf("TAP targets %v", p.IncludeTargets)
+	}
+	p = graph.TAPPolicy{IncludeTargets: []string{graph.AllUsers}}
+	if mutateTAP(&p, Change{ID: ChangeTAPTargets, Groups: []string{newHires}}) || len(p.IncludeTargets) != 1 {
+		t.Errorf("all users already: %v", p.IncludeTargets)
+	}
+	if !mutateTAP(&p, Change{ID: ChangeTAPEnable}) || !p.Enabled || mutateTAP(&p, Change{ID: ChangeTAPEnable}) {
+		t.Error("TAP enable")
+	}
+}
+
+// fakeTenant is a Writer over two policies, recording the updates.
+type fakeTenant struct {
+	tap      graph.TAPPolicy
+	authr    graph.AuthenticatorPolicy
+	readErr  error
+	writeErr error
+	updates  []string
+}
+
+func (f *fakeTenant) TAPPolicy(context.Context) (graph.TAPPolicy, error) {
+	p := f.tap
+	p.IncludeTargets = slices.Clone(p.IncludeTargets)
+	return p, f.readErr
+}
+func (f *fakeTenant) AuthenticatorPolicy(context.Context) (graph.AuthenticatorPolicy, error) {
+	p := f.authr
+	p.Targets = slices.Clone(p.Targets)
+	return p, f.readErr
+}
+func (f *fakeTenant) Group(_ context.Context, id string) (graph.Group, error) {
+	if strings.Contains(groupNames, id) {
+		return graph.Group{ID: id}, nil
+	}
+	return graph.Group{ID: id, DisplayName: id}, nil
+}
+func (f *fakeTenant) GrantedRoles(context.Context) ([]string, error) { return allRoles, nil }
+func (f *fakeTenant) UpdateTAPPolicy(_ context.Context, p graph.TAPPolicy) error {
+	f.updates = append(f.updates, "tap")
+	if f.writeErr != nil {
+		return f.writeErr
+	}
+	f.tap = p
+	return nil
+}
+func (f *fakeTenant) UpdateAuthenticatorPolicy(_ context.Context, p graph.AuthenticatorPolicy) error {
+	f.updates = append(f.updates, "authenticator")
+	if f.writeErr != nil {
+		return f.writeErr
+	}
+	f.authr = p
+	return nil
+}
+
+func TestApplyOneUpdatePerPolicy(t *testing.T) {
+	ft := &fakeTenant{
+		tap:   graph.TAPPolicy{IncludeTargets: []string{staff}},
+		authr: graph.AuthenticatorPolicy{Enabled: true, Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}}},
+	}
+	changes := []Change{
+		{ID: ChangeTAPEnable}, {ID: ChangeTAPTargets, Groups: []string{newHires}},
+		{ID: ChangeAuthenticatorEnable}, {ID: ChangeAuthenticatorTargets, Groups: []string{newHires}},
+		{ID: "tenant.delete"},
+	}
+	res := Apply(context.Background(), ft, changes)
+	if !slices.Equal(ft.updates, []string{"tap", "authenticator"}) {
+		t.Errorf("updates %v", ft.updates)
+	}
+	if !ft.tap.Enabled || !slices.Equal(ft.tap.IncludeTargets, []string{staff, newHires}) || len(ft.authr.Targets) != 2 {
+		t.Errorf("tenant %+v %+v", ft.tap, ft.authr)
+	}
+	want := []struct{ done, already, failed bool }{{true, false, false}, {true, false, false}, {false, true, false}, {true, false, false}, {false, false, true}}
+	for i, r := range res {
+		if r.ID != changes[i].ID || r.Done != want[i].done || r.AlreadyDone != want[i].already || (r.Err != nil) != want[i].failed {
+			t.Errorf("result %d %+v", i, r)
+		}
+	}
+
+	// Nothing left to do: no update at all.
+	ft.updates = nil
+	for _, r := range Apply(context.Background(), ft, changes[:4]) {
+		if !r.AlreadyDone || r.Done || r.Err != nil {
+			t.Errorf("second apply %+v", r)
+		}
+	}
+	if len(ft.updates) != 0 {
+		t.Errorf("updates %v", ft.updates)
+	}
+
+	// A failed update fails the changes it carried, and the tenant stays as it was.
+	ft = &fakeTenant{writeErr: &graph.Error{Status: 403}, tap: graph.TAPPolicy{IncludeTargets: []string{staff}}}
+	res = Apply(context.Background(), ft, changes[:2])
+	if !errors.Is(res[0].Err, graph.ErrForbidden) || !errors.Is(res[1].Err, graph.ErrForbidden) || res[0].Done || ft.tap.Enabled {
+		t.Errorf("failed apply %+v %+v", res, ft.tap)
+	}
+	ft = &fakeTenant{readErr: graph.ErrUnavailable}
+	if res := Apply(context.Background(), ft, changes[2:4]); !errors.Is(res[0].Err, graph.ErrUnavailable) || len(ft.updates) != 0 {
+		t.Errorf("read failure %+v", res)
+	}
+}
+
+func TestGatherReadsEachGroupOnce(t *testing.T) {
+	r := &countingReader{fakeTenant: &fakeTenant{}}
+	f, cfg := healthy()
+	_ = f
+	cfg.AuditorGroups = []string{strings.ToUpper(helpdesk)}
+	facts := Gather(context.Background(), r, cfg)
+	if len(r.groups) != 4 || len(facts.Groups) != 4 {
+		t.Errorf("read %v, facts %v", r.groups, facts.Groups)
+	}
+	if _, ok := facts.Groups[helpdesk]; !ok {
+		t.Error("facts not keyed by lower-case id")
+	}
+}
+
+type countingReader struct {
+	*fakeTenant
+	groups []string
+}
+
+func (c *countingReader) Group(ctx context.Context, id string) (graph.Group, error) {
+	c.groups = append(c.groups, id)
+	return c.fakeTenant.Group(ctx, id)
+}
+
+func TestLongErrorsAreShortened(t *testing.T) {
+	f, cfg := healthy()
+	f.RolesErr = errors.New("azidentity: ClientSecretCredential: authentication failed\n" + strings.Repeat("----- RESPONSE 401 ", 100))
+	it, _ := Evaluate(f, cfg).Item("permissions")
+	if len(it.Detail) > 500 || strings.Contains(it.Detail, "\n") || !strings.Contains(it.Detail, "authentication failed") || !strings.Contains(it.Detail, "…") {
+		t.Errorf("detail %q", it.Detail)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "unset", time.Hour: "1 h", 90 * time.Minute: "90 min", 24 * time.Hour: "1 day", 30 * 24 * time.Hour: "30 days", 10 * time.Minute: "10 min"} {
+		if got := duration(d); got != want {
+			t.Errorf("%v: %q", d, got)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package itest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	botdoctor "github.com/tapbot/tapbot/bot/doctor"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/internal/doctor"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// rolesToken is an app-only Graph token as Entra shapes it (a JWT; unsigned here)
+// carrying the application permissions tapbot needs.
+type rolesToken struct{}
+
+func (rolesToken) token() string {
+	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "tid": graphtest.ContosoTenantID,
+		"roles": append(doctor.RequiredNames(), doctor.FixPermission)})
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."
+}
+
+func (r rolesToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: r.token(), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// newDoctorEnv is the harness's environment with /doctor registered too, for the
+// members of Authentication admins (Ines), on a Graph client whose token carries
+// roles. The flow is registered before the first activity is posted.
+func newDoctorEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(e.logs), zap.DebugLevel))
+	gc, err := msgraph.New(msgraph.Config{Credential: rolesToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	botdoctor.New(botdoctor.Config{
+		AdminGroups: []string{graphtest.GroupAuthAdmin},
+		Check: doctor.Config{
+			AppID: e.cloud.AppID(), TenantID: graphtest.ContosoTenantID,
+			HelpdeskGroups: []string{graphtest.GroupHelpdesk}, AuditorGroups: []string{graphtest.GroupApprovers},
+			ProtectedGroups: []string{graphtest.GroupProtected}, ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff},
+			OnboardingGroups: []string{graphtest.GroupNewHires}, AdminGroups: []string{graphtest.GroupAuthAdmin},
+		},
+	}, gc, log).Register(e.handler)
+	return e
+}
+
+func TestDoctorCardForAdmins(t *testing.T) {
+	e := newDoctorEnv(t)
+	calls := e.command("personal", graphtest.InesID, "/doctor")
+	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
+		t.Fatalf("want one card in the personal chat, got %+v", calls)
+	}
+	card := decode(t, calls[0]).card()
+	for _, want := range []string{"Tenant check", "14 checks passed.", "Graph permissions", "All 6 permissions", "New hires",
+		"Authentication admins", "never changes it from Teams"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q: %s", want, card)
+		}
+	}
+	if strings.Contains(card, "✗") || strings.Contains(card, "Action.") {
+		t.Errorf("problems or actions on a healthy tenant: %s", card)
+	}
+	if strings.Contains(e.logs.String(), strings.Split(rolesToken{}.token(), ".")[1]) {
+		t.Error("the Graph token is in the log")
+	}
+}
+
+func TestDoctorShowsProblemsAndChangesNothing(t *testing.T) {
+	e := newDoctorEnv(t)
+	p := e.tenant.TAPPolicy()
+	p.Enabled = false
+	e.tenant.SetTAPPolicy(p)
+	e.tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{Enabled: true,
+		IncludeTargets: []graphtest.AuthenticatorTarget{{ID: "all_users", Mode: "push"}}})
+	e.graph.Reset()
+
+	calls := e.command("personal", graphtest.InesID, "doctor")
+	if len(calls) != 1 {
+		t.Fatalf("calls %+v", calls)
+	}
+	card := decode(t, calls[0]).card()
+	for _, want := range []string{"2 problems", "✗", "disabled", "push only", "phone sign-in is off", "run `tapbot doctor --fix` on the server"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q: %s", want, card)
+		}
+	}
+	for _, r := range e.graph.Requests() {
+		if r.Method != http.MethodGet && !(r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/checkMemberGroups")) {
+			t.Errorf("/doctor sent %s %s", r.Method, r.Path)
+		}
+	}
+	if e.tenant.TAPPolicy().Enabled || e.tenant.AuthenticatorPolicy().IncludeTargets[0].Mode != "push" {
+		t.Error("/doctor changed the tenant")
+	}
+}
+
+func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
+	e := newDoctorEnv(t)
+	e.graph.Reset()
+	calls := e.command("personal", graphtest.HanaID, "/doctor")
+	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "Only members of the admin group") {
+		t.Fatalf("helpdesk, not admin: %+v", calls)
+	}
+	for _, r := range e.graph.Requests() {
+		if strings.Contains(r.Path, "/policies/") || strings.Contains(r.Path, "/groups/") {
+			t.Errorf("a refused /doctor read %s", r.Path)
+		}
+	}
+	calls = e.command("channel", graphtest.InesID, "/doctor")
+	if len(calls) != 1 || calls[0].ConversationID != channelConv || !strings.Contains(decode(t, calls[0]).Text, "can't be used in this channel") {
+		t.Fatalf("channel: %+v", calls)
+	}
+}
