@@ -221,3 +221,12 @@ test('personal chat: Revoke on the TAP card replaces it with a card without the 
     assert.ok(!json.includes(value), 'the answer card does not show the pass');
   }),
 );
+
+test('personal chat: /doctor shows the tenant check to an admin', { timeout: TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    const sent = await pg.send('personal', '/doctor');
+    const msg = (await pg.waitForBotMessage(sent, (m) => cardJson(m).some((j) => j.includes('Temporary Access Pass')), REPLY_TIMEOUT_MS, 'the doctor card')).message;
+    const json = cardJson(msg).join('');
+    assert.ok(json.includes('Microsoft Authenticator') && json.includes('tapbot doctor --fix'), 'card reports the policies and points to the CLI for fixes');
+  }),
+);
