@@ -82,6 +82,31 @@ type Store interface {
 	// of exactly-once handling of card actions that Teams may deliver twice.
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
 
+	// CreateOnboard inserts a new request (State must be OnboardSubmitted, Version is set to 1).
+	// A second create with the same ID is ErrConflict (the submit was redelivered).
+	CreateOnboard(ctx context.Context, r OnboardRequest) error
+	// Onboard returns a request by id, or ErrNotFound.
+	Onboard(ctx context.Context, id string) (OnboardRequest, error)
+	// UpdateOnboard writes r if the stored Version equals r.Version and the state change
+	// is allowed (forward only, see onboard.go); it returns the stored request with
+	// Version+1. A stale Version or a forbidden transition is ErrConflict, so concurrent
+	// approvals and double clicks have exactly one effect.
+	UpdateOnboard(ctx context.Context, r OnboardRequest) (OnboardRequest, error)
+	// Onboards lists requests, newest first.
+	Onboards(ctx context.Context, f OnboardFilter) ([]OnboardRequest, error)
+
+	// ScheduleJob inserts a job unless one with the same ID exists (then it is a no-op
+	// and reports false).
+	ScheduleJob(ctx context.Context, j Job) (bool, error)
+	// ClaimJobs leases up to limit due, undone jobs (DueAt ≤ now) whose lease is free or
+	// expired, for lease; each claim increments Attempts. Concurrent callers never get
+	// the same job while its lease runs.
+	ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// CompleteJob marks a job done (idempotent).
+	CompleteJob(ctx context.Context, id string, at time.Time) error
+	// RescheduleJob releases a claimed job to run again at dueAt (back-off after a failure).
+	RescheduleJob(ctx context.Context, id string, dueAt time.Time) error
+
 	// Ping checks that the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -75,6 +75,16 @@ type Store struct {
 	deliveryExistsStmt *sql.Stmt
 	claimStmt          *sql.Stmt
 
+	createOnboardStmt *sql.Stmt
+	getOnboardStmt    *sql.Stmt
+	onboardStateStmt  *sql.Stmt
+	updateOnboardStmt *sql.Stmt
+	scheduleJobStmt   *sql.Stmt
+	claimJobsStmt     *sql.Stmt
+	completeJobStmt   *sql.Stmt
+	rescheduleJobStmt *sql.Stmt
+	jobDoneStmt       *sql.Stmt
+
 	// stmts holds the statements prepared on first use, by query (see cachedStmt).
 	stmtsMu sync.Mutex
 	stmts   map[string]*sql.Stmt
@@ -155,7 +165,7 @@ func (s *Store) init(ctx context.Context, ms []migration) error {
 	if s.personalStmt, err = s.db.PrepareContext(ctx, personalQuery); err != nil {
 		return fmt.Errorf("prepare personal: %w", err)
 	}
-	for _, p := range s.tapStatements() {
+	for _, p := range append(s.tapStatements(), s.onboardStatements()...) {
 		if *p.dst, err = s.db.PrepareContext(ctx, p.query); err != nil {
 			return fmt.Errorf("prepare %s: %w", p.name, err)
 		}
@@ -245,7 +255,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var errs []error
 	stmts := []*sql.Stmt{s.saveStmt, s.getStmt, s.personalStmt}
-	for _, p := range s.tapStatements() {
+	for _, p := range append(s.tapStatements(), s.onboardStatements()...) {
 		stmts = append(stmts, *p.dst)
 	}
 	s.stmtsMu.Lock()
