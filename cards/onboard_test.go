@@ -1,7 +1,8 @@
-package cards
+package cards_test
 
 import (
 	"encoding/json"
+	"github.com/tapbot/tapbot/cards"
 	"maps"
 	"reflect"
 	"slices"
@@ -25,18 +26,18 @@ const (
 // hostile is user text that would do harm if a card rendered it as markdown.
 const hostile = "**Boss** <at>Admin</at> [click](https://evil.example) _x_ # y"
 
-func formView() OnboardFormView {
-	return OnboardFormView{
+func formView() cards.OnboardFormView {
+	return cards.OnboardFormView{
 		RequestID: testRequestID,
-		Values: OnboardValues{GivenName: "José", Surname: "Müller", DisplayName: "José Müller", MailNickname: "jose.muller",
+		Values: cards.OnboardValues{GivenName: "José", Surname: "Müller", DisplayName: "José Müller", MailNickname: "jose.muller",
 			Domain: "fabrikam.com", JobTitle: "Sales engineer", Department: "Sales", OfficeLocation: "Berlin 3.14",
 			UsageLocation: "DE", StartDate: "2026-03-02", Manager: otherManager, Licence: skuE3,
 			Groups: []string{groupNewHires, groupSales}, Notes: "Laptop shipped.\nCall on day one."},
 		Domains:      []string{"contoso.com", "fabrikam.com"},
-		Licences:     []LicenceOption{{SKUID: skuE3, Name: "Microsoft 365 E3", Free: 12}, {SKUID: skuP1, Name: "Microsoft Entra ID P1", Free: 1}},
-		Groups:       []Choice{{Title: "New hires", Value: groupNewHires}, {Title: "Sales", Value: groupSales}},
+		Licences:     []cards.LicenceOption{{SKUID: skuE3, Name: "Microsoft 365 E3", Free: 12}, {SKUID: skuP1, Name: "Microsoft Entra ID P1", Free: 1}},
+		Groups:       []cards.Choice{{Title: "New hires", Value: groupNewHires}, {Title: "Sales", Value: groupSales}},
 		PeoplePicker: true,
-		People:       []Choice{{Title: "Megan Bowen", Value: requesterID}, {Title: "Lee Gu", Value: otherManager}},
+		People:       []cards.Choice{{Title: "Megan Bowen", Value: requesterID}, {Title: "Lee Gu", Value: otherManager}},
 		MinStartDate: "2026-03-01",
 	}
 }
@@ -50,7 +51,7 @@ func formRequest() onboard.Request {
 		Notes: "Laptop shipped.\nCall on day one."}
 }
 
-func cardJSON(t *testing.T, c Card) map[string]any {
+func cardJSON(t *testing.T, c cards.Card) map[string]any {
 	t.Helper()
 	raw, err := json.Marshal(c)
 	if err != nil {
@@ -115,7 +116,7 @@ func submit(t *testing.T, card map[string]any) map[string]any {
 }
 
 func TestOnboardFormIDsAreTheParsersKeys(t *testing.T) {
-	card := cardJSON(t, OnboardForm(formView()))
+	card := cardJSON(t, cards.OnboardForm(formView()))
 	var ids []string
 	for _, in := range inputs(card) {
 		ids = append(ids, str(in, "id"))
@@ -123,14 +124,9 @@ func TestOnboardFormIDsAreTheParsersKeys(t *testing.T) {
 	if !slices.Equal(ids, onboard.Fields) {
 		t.Errorf("input ids %q\nparser keys %q", ids, onboard.Fields)
 	}
-	for _, id := range onboard.Fields {
-		if !isOnboardInput(id) {
-			t.Errorf("%q is not an input id of the form", id)
-		}
-	}
 	action := card["actions"].([]any)[0].(map[string]any)
 	data := action["data"].(map[string]any)
-	if str(action, "type") != "Action.Execute" || str(action, "verb") != onboard.SubmitVerb || OnboardSubmitVerb != onboard.SubmitVerb {
+	if str(action, "type") != "Action.Execute" || str(action, "verb") != onboard.SubmitVerb || cards.OnboardSubmitVerb != onboard.SubmitVerb {
 		t.Errorf("submit action %v", action)
 	}
 	if len(data) != 2 || data[onboard.KeyVerb] != onboard.SubmitVerb || data[onboard.KeyRequestID] != testRequestID {
@@ -141,26 +137,26 @@ func TestOnboardFormIDsAreTheParsersKeys(t *testing.T) {
 func TestOnboardFormRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		view func(*OnboardFormView)
+		view func(*cards.OnboardFormView)
 		want func(*onboard.Request)
 	}{
 		{name: "filled form with people picker"},
-		{name: "manager by UPN in a text input", view: func(v *OnboardFormView) {
+		{name: "manager by UPN in a text input", view: func(v *cards.OnboardFormView) {
 			v.PeoplePicker, v.Values.Manager = false, "Megan.Bowen@contoso.com"
 		}, want: func(r *onboard.Request) { r.Manager = "megan.bowen@contoso.com" }},
-		{name: "no smartphone", view: func(v *OnboardFormView) { v.Values.NoSmartphone = true },
+		{name: "no smartphone", view: func(v *cards.OnboardFormView) { v.Values.NoSmartphone = true },
 			want: func(r *onboard.Request) { r.HasSmartphone = onboard.No }},
-		{name: "new form with defaults", view: func(v *OnboardFormView) {
-			v.Values = OnboardValues{UsageLocation: "DE", Manager: requesterID}
+		{name: "new form with defaults", view: func(v *cards.OnboardFormView) {
+			v.Values = cards.OnboardValues{UsageLocation: "DE", Manager: requesterID}
 		}, want: func(r *onboard.Request) {
 			*r = onboard.Request{RequestID: testRequestID, Domain: "contoso.com", UsageLocation: "DE", Manager: requesterID, HasSmartphone: onboard.Yes}
 		}},
-		{name: "user text with markdown kept as typed", view: func(v *OnboardFormView) {
+		{name: "user text with markdown kept as typed", view: func(v *cards.OnboardFormView) {
 			v.Values.DisplayName, v.Values.Notes = hostile, hostile
 		}, want: func(r *onboard.Request) { r.DisplayName, r.Notes = hostile, hostile }},
-		{name: "one group", view: func(v *OnboardFormView) { v.Values.Groups = []string{groupSales} },
+		{name: "one group", view: func(v *cards.OnboardFormView) { v.Values.Groups = []string{groupSales} },
 			want: func(r *onboard.Request) { r.Groups = []string{groupSales} }},
-		{name: "no licence offered", view: func(v *OnboardFormView) { v.Licences = nil },
+		{name: "no licence offered", view: func(v *cards.OnboardFormView) { v.Licences = nil },
 			want: func(r *onboard.Request) { r.Licence = "" }},
 	}
 	for _, tt := range tests {
@@ -173,7 +169,7 @@ func TestOnboardFormRoundTrip(t *testing.T) {
 			if tt.want != nil {
 				tt.want(&want)
 			}
-			got, err := onboard.ParseSubmission(submit(t, cardJSON(t, OnboardForm(v))))
+			got, err := onboard.ParseSubmission(submit(t, cardJSON(t, cards.OnboardForm(v))))
 			if err != nil {
 				t.Fatalf("ParseSubmission: %v", err)
 			}
@@ -185,7 +181,7 @@ func TestOnboardFormRoundTrip(t *testing.T) {
 }
 
 func TestOnboardFormInputs(t *testing.T) {
-	card := cardJSON(t, OnboardForm(formView()))
+	card := cardJSON(t, cards.OnboardForm(formView()))
 	byID := map[string]map[string]any{}
 	for _, in := range inputs(card) {
 		byID[str(in, "id")] = in
@@ -232,11 +228,11 @@ func TestOnboardFormInputs(t *testing.T) {
 	// Without the picker: a text input, and nothing outside schema 1.5.
 	v := formView()
 	v.PeoplePicker = false
-	raw, _ := json.Marshal(OnboardForm(v))
+	raw, _ := json.Marshal(cards.OnboardForm(v))
 	if strings.Contains(string(raw), "choices.data") || strings.Contains(string(raw), "Data.Query") {
 		t.Errorf("form without people picker uses the Teams extension: %s", raw)
 	}
-	for _, in := range inputs(cardJSON(t, OnboardForm(v))) {
+	for _, in := range inputs(cardJSON(t, cards.OnboardForm(v))) {
 		if str(in, "id") == "manager" && (str(in, "type") != "Input.Text" || str(in, "style") != "email") {
 			t.Errorf("manager input %v", in)
 		}
@@ -245,7 +241,7 @@ func TestOnboardFormInputs(t *testing.T) {
 	// Nothing to offer: no licence input (a note instead), no groups input.
 	v = formView()
 	v.Licences, v.Groups = nil, nil
-	c := cardJSON(t, OnboardForm(v))
+	c := cardJSON(t, cards.OnboardForm(v))
 	for _, in := range inputs(c) {
 		if id := str(in, "id"); id == "licence" || id == "groups" {
 			t.Errorf("input %q offered without choices", id)
@@ -280,7 +276,7 @@ func TestOnboardFormErrorsBesideFields(t *testing.T) {
 		"hasSmartphone": "Say whether the new hire has a smartphone.",
 		"":              "This request was already sent.",
 	}
-	card := cardJSON(t, OnboardForm(v))
+	card := cardJSON(t, cards.OnboardForm(v))
 	body := card["body"].([]any)
 	attention := func(o map[string]any) string {
 		if str(o, "type") != "RichTextBlock" {
@@ -324,7 +320,7 @@ func TestOnboardFormErrorsBesideFields(t *testing.T) {
 		}
 	}
 	// Without errors there is no attention text at all.
-	walk(cardJSON(t, OnboardForm(formView()))["body"], func(o map[string]any) {
+	walk(cardJSON(t, cards.OnboardForm(formView()))["body"], func(o map[string]any) {
 		if str(o, "color") == "Attention" {
 			t.Errorf("attention text without errors: %v", o)
 		}
@@ -337,10 +333,10 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 	v := formView()
 	v.Values.GivenName, v.Values.Notes, v.Values.JobTitle = hostile, hostile, hostile
 	v.Errors = map[string]string{"givenName": hostile + " is too long."}
-	s := OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: hostile,
+	s := cards.OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: hostile,
 		Submitted: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Values: v.Values, ManagerName: hostile,
 		LicenceName: hostile, GroupNames: []string{hostile}}
-	for name, c := range map[string]Card{"form": OnboardForm(v), "summary": OnboardSummary(s)} {
+	for name, c := range map[string]cards.Card{"form": cards.OnboardForm(v), "summary": cards.OnboardSummary(s)} {
 		card := cardJSON(t, c)
 		runs := 0
 		walk(card["body"], func(o map[string]any) {
@@ -365,11 +361,11 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 }
 
 func TestOnboardSummary(t *testing.T) {
-	approve := Execute{Title: "Approve", Verb: "onboard.approve", Data: map[string]string{"requestId": testRequestID}, Style: "positive"}
-	v := OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
+	approve := cards.Execute{Title: "Approve", Verb: "onboard.approve", Data: map[string]string{"requestId": testRequestID}, Style: "positive"}
+	v := cards.OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
 		Submitted: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Values: formView().Values, ManagerName: "Lee Gu",
-		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Actions: []Action{approve}}
-	rows := func(c Card) map[string]string {
+		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Actions: []cards.Action{approve}}
+	rows := func(c cards.Card) map[string]string {
 		out := map[string]string{}
 		walk(cardJSON(t, c)["body"], func(o map[string]any) {
 			if str(o, "type") != "RichTextBlock" {
@@ -390,10 +386,10 @@ func TestOnboardSummary(t *testing.T) {
 		"Smartphone": "Yes: Microsoft Authenticator", "Notes": "Laptop shipped.\nCall on day one.",
 		"Requested by ": "Megan Bowen",
 	}
-	if got := rows(OnboardSummary(v)); !maps.Equal(got, want) {
+	if got := rows(cards.OnboardSummary(v)); !maps.Equal(got, want) {
 		t.Errorf("summary rows:\n got  %q\n want %q", got, want)
 	}
-	card := cardJSON(t, OnboardSummary(v))
+	card := cardJSON(t, cards.OnboardSummary(v))
 	if acts := card["actions"].([]any); len(acts) != 1 || str(acts[0].(map[string]any), "verb") != "onboard.approve" {
 		t.Errorf("actions %v", card["actions"])
 	}
@@ -402,14 +398,14 @@ func TestOnboardSummary(t *testing.T) {
 	}
 
 	// Names not resolved: the raw values; optional rows left out; no phone: the key.
-	v = OnboardSummaryView{Values: OnboardValues{GivenName: "Ann", MailNickname: "ann", Domain: "contoso.com",
+	v = cards.OnboardSummaryView{Values: cards.OnboardValues{GivenName: "Ann", MailNickname: "ann", Domain: "contoso.com",
 		Manager: "megan@contoso.com", Licence: skuE3, Groups: []string{groupSales}, NoSmartphone: true}}
 	want = map[string]string{"Name": "Ann", "Sign-in name": "ann@contoso.com", "Manager": "megan@contoso.com",
 		"Licence": skuE3, "Groups": groupSales, "Smartphone": "No: a FIDO2 security key"}
-	if got := rows(OnboardSummary(v)); !maps.Equal(got, want) {
+	if got := rows(cards.OnboardSummary(v)); !maps.Equal(got, want) {
 		t.Errorf("bare summary rows:\n got  %q\n want %q", got, want)
 	}
-	if _, ok := cardJSON(t, OnboardSummary(v))["actions"]; ok {
+	if _, ok := cardJSON(t, cards.OnboardSummary(v))["actions"]; ok {
 		t.Error("summary without actions has an actions array")
 	}
 }
@@ -417,27 +413,27 @@ func TestOnboardSummary(t *testing.T) {
 func TestInputJSON(t *testing.T) {
 	tests := []struct {
 		name string
-		el   Element
+		el   cards.Element
 		want string
 	}{
-		{"text, minimal", InputText{ID: "a"}, `{"type":"Input.Text","id":"a"}`},
-		{"text, all", InputText{ID: "a", Label: "L", Placeholder: "P", Value: "V", MaxLength: 5, IsMultiline: true, IsRequired: true,
+		{"text, minimal", cards.InputText{ID: "a"}, `{"type":"Input.Text","id":"a"}`},
+		{"text, all", cards.InputText{ID: "a", Label: "L", Placeholder: "P", Value: "V", MaxLength: 5, IsMultiline: true, IsRequired: true,
 			ErrorMessage: "E", Regex: "^x$", Style: "email"},
 			`{"type":"Input.Text","id":"a","label":"L","placeholder":"P","value":"V","maxLength":5,"isMultiline":true,"isRequired":true,"errorMessage":"E","regex":"^x$","style":"email"}`},
-		{"date", InputDate{ID: "d", Label: "L", Value: "2026-03-02", Min: "2026-03-01", IsRequired: true, ErrorMessage: "E"},
+		{"date", cards.InputDate{ID: "d", Label: "L", Value: "2026-03-02", Min: "2026-03-01", IsRequired: true, ErrorMessage: "E"},
 			`{"type":"Input.Date","id":"d","label":"L","value":"2026-03-02","min":"2026-03-01","isRequired":true,"errorMessage":"E"}`},
-		{"choice set, no choices", InputChoiceSet{ID: "c"}, `{"type":"Input.ChoiceSet","id":"c","choices":[],"wrap":true}`},
-		{"choice set, filtered multi", InputChoiceSet{ID: "c", Label: "L", Placeholder: "P", Value: "1,2", Choices: []Choice{{"One", "1"}},
-			IsMultiSelect: true, Style: ChoiceFiltered, IsRequired: true, ErrorMessage: "E"},
+		{"choice set, no choices", cards.InputChoiceSet{ID: "c"}, `{"type":"Input.ChoiceSet","id":"c","choices":[],"wrap":true}`},
+		{"choice set, filtered multi", cards.InputChoiceSet{ID: "c", Label: "L", Placeholder: "P", Value: "1,2", Choices: []cards.Choice{{"One", "1"}},
+			IsMultiSelect: true, Style: cards.ChoiceFiltered, IsRequired: true, ErrorMessage: "E"},
 			`{"type":"Input.ChoiceSet","id":"c","label":"L","placeholder":"P","value":"1,2","choices":[{"title":"One","value":"1"}],"isMultiSelect":true,"style":"filtered","isRequired":true,"errorMessage":"E","wrap":true}`},
-		{"people picker", InputChoiceSet{ID: "p", PeoplePicker: true},
+		{"people picker", cards.InputChoiceSet{ID: "p", PeoplePicker: true},
 			`{"type":"Input.ChoiceSet","id":"p","choices":[],"choices.data":{"type":"Data.Query","dataset":"graph.microsoft.com/users"},"wrap":true}`},
-		{"toggle", InputToggle{ID: "t", Title: "T", Value: "true", ValueOn: "true", ValueOff: "false"},
+		{"toggle", cards.InputToggle{ID: "t", Title: "T", Value: "true", ValueOn: "true", ValueOff: "false"},
 			`{"type":"Input.Toggle","id":"t","title":"T","value":"true","valueOn":"true","valueOff":"false","wrap":true}`},
-		{"toggle, title required even empty", InputToggle{ID: "t"}, `{"type":"Input.Toggle","id":"t","title":"","wrap":true}`},
-		{"container", Container{Items: []Element{TextBlock{Text: "x"}}, Style: "attention", Spacing: "Small"},
+		{"toggle, title required even empty", cards.InputToggle{ID: "t"}, `{"type":"Input.Toggle","id":"t","title":"","wrap":true}`},
+		{"container", cards.Container{Items: []cards.Element{cards.TextBlock{Text: "x"}}, Style: "attention", Spacing: "Small"},
 			`{"type":"Container","items":[{"type":"TextBlock","text":"x"}],"style":"attention","spacing":"Small"}`},
-		{"empty container", Container{}, `{"type":"Container","items":[]}`},
+		{"empty container", cards.Container{}, `{"type":"Container","items":[]}`},
 	}
 	for _, tt := range tests {
 		if got := mustJSON(t, tt.el); got != tt.want {
