@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/tapbot
 
-.PHONY: build run test unit e2e bench bench-smoke fuzz lint manifest clean
+.PHONY: build run test unit e2e bench bench-smoke fuzz lint manifest card-images clean
 
 ## build: static binary (no cgo), the same command the Dockerfile runs
 build:
@@ -29,6 +29,11 @@ e2e: build
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) npm run --silent validate
 	cd e2e && TAPBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 run.mjs
+
+## card-images: re-render docs/cards/*.png with the official renderer in headless
+## Chromium (needs Debian's chromium: apt-get install chromium; not run in CI)
+card-images:
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error && npm run --silent screenshots
 
 ## manifest: the Teams app package for TAPBOT_APP_ID (see README "Install in Teams")
 manifest: build
