@@ -42,11 +42,11 @@ func (f *Flow) showAudit(ctx context.Context, t *bot.Turn, target string) error 
 	if len(f.cfg.AuditorGroups) == 0 {
 		return t.ReplyText(ctx, "No auditor group is configured (TAPBOT_AUDITOR_GROUPS), so /audit is off. Use `tapbot audit` on the server.")
 	}
-	in, err := f.dir.CheckMemberGroups(ctx, t.Activity().From.AadObjectID, f.cfg.AuditorGroups)
+	auditor, err := f.members.IsMember(ctx, t.Activity().From.AadObjectID, f.cfg.AuditorGroups)
 	if err != nil {
 		return err
 	}
-	if len(in) == 0 {
+	if !auditor {
 		return t.ReplyText(ctx, "Only members of the auditor group can read the audit log.")
 	}
 	rows, err := f.store.Audit(ctx, store.AuditFilter{Target: target, Limit: auditRows})

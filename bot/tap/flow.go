@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/bot/membership"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -68,13 +69,11 @@ type Flow struct {
 	store Store
 	log   *zap.Logger
 
-	mu       sync.Mutex
-	helpdesk map[string]cached[bool] // requester object id → member of a helpdesk group
-	policy   cached[graph.TAPPolicy]
-}
+	members *membership.Checker
 
-// maxCachedRequesters bounds the helpdesk-membership cache.
-const maxCachedRequesters = 10000
+	mu     sync.Mutex
+	policy cached[graph.TAPPolicy]
+}
 
 type cached[T any] struct {
 	val     T
@@ -95,35 +94,15 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log, helpdesk: map[string]cached[bool]{}}, nil
+	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log,
+		members: membership.New(dir, cfg.CacheTTL, cfg.Now)}, nil
 }
 
 // isHelpdesk checks the requester's (transitive) membership of a helpdesk group,
 // cached for CacheTTL: minutes, so that removing someone from the group takes effect
 // quickly.
 func (f *Flow) isHelpdesk(ctx context.Context, requesterID string) (bool, error) {
-	if requesterID == "" {
-		return false, nil
-	}
-	now := f.cfg.Now()
-	f.mu.Lock()
-	c, ok := f.helpdesk[requesterID]
-	f.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.val, nil
-	}
-	in, err := f.dir.CheckMemberGroups(ctx, requesterID, f.cfg.HelpdeskGroups)
-	if err != nil {
-		return false, fmt.Errorf("check helpdesk membership: %w", err)
-	}
-	member := len(in) > 0
-	f.mu.Lock()
-	if len(f.helpdesk) >= maxCachedRequesters {
-		clear(f.helpdesk) // bounded memory; a miss costs one Graph call
-	}
-	f.helpdesk[requesterID] = cached[bool]{member, now.Add(f.cfg.CacheTTL)}
-	f.mu.Unlock()
-	return member, nil
+	return f.members.IsMember(ctx, requesterID, f.cfg.HelpdeskGroups)
 }
 
 func (f *Flow) tapPolicy(ctx context.Context) (graph.TAPPolicy, error) {
