@@ -364,6 +364,9 @@ func (s *Server) route(c *call) reply {
 	if rep, handled := s.routeProvisioning(c); handled { // provision_http.go
 		return rep
 	}
+	if rep, handled := s.routeTeamwork(c); handled { // teamwork.go
+		return rep
+	}
 	switch strings.ToLower(c.segs[0]) {
 	case "users":
 		return s.routeUsers(c, c.segs[1:])

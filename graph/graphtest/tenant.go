@@ -45,6 +45,7 @@ type Tenant struct {
 	methods   map[string][]graph.Method // user id → registered methods other than TAPs
 	taps      map[string]*tap           // user id → the user's one TAP
 	prov      *provState                // domains, SKUs, profiles: provision.go
+	teamwork  *teamworkState            // devices, app catalog, installations: teamwork.go
 }
 
 type user struct {

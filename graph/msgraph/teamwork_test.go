@@ -1,0 +1,194 @@
+package msgraph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+)
+
+const tapbotCatalogApp = "3f2a9c1e-7b4d-4e8f-9a6b-2c1d0e9f8a7b"
+
+func TestContractRegisteredDevices(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	tenant := srv.Tenant()
+	reg := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	laptop := tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined, Registered: reg})
+	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered, Registered: reg.Add(time.Hour)})
+	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-DESKTOP", TrustType: graph.TrustHybrid, Registered: reg.Add(2 * time.Hour)})
+
+	devs, err := c.RegisteredDevices(ctx, graphtest.NinaUPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) != 3 || devs[0] != laptop || !devs[0].EntraJoined() || devs[1].TrustType != graph.TrustRegistered ||
+		devs[2].TrustType != graph.TrustHybrid || !devs[2].Registered.Equal(reg.Add(2*time.Hour)) {
+		t.Errorf("devices %+v", devs)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || !strings.HasSuffix(reqs[0].Path, "/registeredDevices/graph.device") || reqs[0].Query.Get("$select") == "" {
+		t.Errorf("requests %+v", reqs)
+	}
+
+	// Paging: every page is read.
+	srv.Reset()
+	tenant.PageSize = 1
+	devs, err = c.RegisteredDevices(ctx, graphtest.NinaID)
+	if err != nil || len(devs) != 3 || devs[2].DisplayName != "NINA-DESKTOP" {
+		t.Errorf("paged devices %+v %v", devs, err)
+	}
+	if n := srv.RequestCount(); n != 3 {
+		t.Errorf("%d round trips for three pages", n)
+	}
+
+	if devs, err := c.RegisteredDevices(ctx, graphtest.MaxID); err != nil || len(devs) != 0 {
+		t.Errorf("no devices: %+v %v", devs, err)
+	}
+	if _, err := c.RegisteredDevices(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	srv.Reset()
+	if _, err := c.RegisteredDevices(ctx, "not a user/../x"); !errors.Is(err, graph.ErrBadRequest) || srv.RequestCount() != 0 {
+		t.Errorf("bad ref: %v after %d requests", err, srv.RequestCount())
+	}
+}
+
+func TestContractInstallAppForUser(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	tenant := srv.Tenant()
+	tenant.SetAppCatalog(tapbotCatalogApp)
+
+	inst, err := c.InstallAppForUser(ctx, graphtest.NinaUPN, tapbotCatalogApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := tenant.InstalledApps(graphtest.NinaID)
+	if len(apps) != 1 || inst.ID != apps[0].ID || apps[0].TeamsAppID != tapbotCatalogApp {
+		t.Fatalf("installation %+v, tenant has %+v", inst, apps)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || reqs[0].Method != http.MethodPost || reqs[0].Status != 201 ||
+		reqs[1].Method != http.MethodGet || reqs[1].Query.Get("$filter") != "teamsApp/id eq '"+tapbotCatalogApp+"'" ||
+		reqs[1].Query.Get("$expand") != "teamsApp" {
+		t.Errorf("requests %+v", reqs)
+	}
+
+	chat, err := c.InstallationChat(ctx, graphtest.NinaID, inst.ID)
+	if err != nil || chat != apps[0].ChatID || !strings.HasPrefix(chat, "19:") {
+		t.Errorf("chat %q %v, want %q", chat, err, apps[0].ChatID)
+	}
+
+	// Idempotent: the second install meets 409 and returns the same installation.
+	srv.Reset()
+	again, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp)
+	if err != nil || again != inst {
+		t.Errorf("second install %+v %v, want %+v", again, err, inst)
+	}
+	if reqs := srv.Requests(); len(reqs) != 2 || reqs[0].Status != 409 {
+		t.Errorf("second install requests %+v", reqs)
+	}
+	if n := len(tenant.InstalledApps(graphtest.NinaID)); n != 1 {
+		t.Errorf("%d installations", n)
+	}
+}
+
+func TestContractInstallAppRefusals(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	srv.Tenant().SetAppCatalog(tapbotCatalogApp)
+
+	if _, err := c.InstallAppForUser(ctx, "nobody@contoso.com", tapbotCatalogApp); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	_, err := c.InstallAppForUser(ctx, graphtest.NinaID, "11111111-2222-4333-8444-555555555555")
+	var ge *graph.Error
+	if !errors.Is(err, graph.ErrNotFound) || !errors.As(err, &ge) || ge.Code != "NotFound" {
+		t.Errorf("unknown catalog app: %v", err)
+	}
+	if _, err := c.InstallationChat(ctx, graphtest.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("unknown installation: %v", err)
+	}
+	if _, err := c.InstallationChat(ctx, "nobody@contoso.com", "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("chat of unknown user: %v", err)
+	}
+
+	srv.Reset()
+	for _, bad := range []struct{ user, app string }{
+		{graphtest.NinaID, "tapbot"},
+		{graphtest.NinaID, ""},
+		{"a/b", tapbotCatalogApp},
+	} {
+		if _, err := c.InstallAppForUser(ctx, bad.user, bad.app); !errors.Is(err, graph.ErrBadRequest) {
+			t.Errorf("InstallAppForUser(%q, %q): %v", bad.user, bad.app, err)
+		}
+	}
+	for _, bad := range []string{"", "../x", "a b", "a?b", strings.Repeat("A", maxInstallID+1)} {
+		if _, err := c.InstallationChat(ctx, graphtest.NinaID, bad); !errors.Is(err, graph.ErrBadRequest) {
+			t.Errorf("InstallationChat(%q): %v", bad, err)
+		}
+	}
+	if n := srv.RequestCount(); n != 0 {
+		t.Errorf("%d requests for refused input", n)
+	}
+	if n := len(srv.Tenant().InstalledApps(graphtest.NinaID)); n != 0 {
+		t.Errorf("%d installations", n)
+	}
+}
+
+func TestContractTeamworkUnavailable(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	srv.Tenant().SetAppCatalog(tapbotCatalogApp)
+
+	srv.FailNext(10, 503, "0")
+	if _, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp); !errors.Is(err, graph.ErrUnavailable) {
+		t.Errorf("install: %v", err)
+	}
+	if n := len(srv.Tenant().InstalledApps(graphtest.NinaID)); n != 0 {
+		t.Errorf("%d installations after 503s", n)
+	}
+	srv.Reset()
+	srv.FailNext(10, 503, "0")
+	if _, err := c.RegisteredDevices(ctx, graphtest.NinaID); !errors.Is(err, graph.ErrUnavailable) {
+		t.Errorf("devices: %v", err)
+	}
+	srv.Reset()
+	srv.FailNext(10, 503, "0")
+	if _, err := c.InstallationChat(ctx, graphtest.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrUnavailable) {
+		t.Errorf("chat: %v", err)
+	}
+
+	// One 503 is retried by the SDK; the install then succeeds.
+	srv.Reset()
+	srv.FailNext(1, 503, "0")
+	inst, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp)
+	if err != nil || inst.ID == "" {
+		t.Errorf("install after one 503: %+v %v", inst, err)
+	}
+
+	srv.Forbid("/users/*/teamwork")
+	if _, err := c.InstallationChat(ctx, graphtest.NinaID, inst.ID); !errors.Is(err, graph.ErrForbidden) {
+		t.Errorf("forbidden: %v", err)
+	}
+}
+
+// Installation ids are base64 and can hold '/', '+' and '='; the SDK must escape them
+// into one path segment.
+func TestContractInstallIDEscaping(t *testing.T) {
+	srv, c, _ := contoso(t)
+	_, err := c.InstallationChat(context.Background(), graphtest.NinaID, "a/b+c==")
+	var ge *graph.Error
+	if !errors.As(err, &ge) || ge.Status != 404 || ge.Code != "NotFound" || !strings.Contains(ge.Message, "'a/b+c=='") {
+		t.Errorf("err %v", err)
+	}
+	if reqs := srv.Requests(); len(reqs) != 1 || !strings.HasSuffix(reqs[0].Path, "/installedApps/a/b+c==/chat") {
+		t.Errorf("requests %+v", reqs)
+	}
+}

@@ -1,0 +1,29 @@
+package graph
+
+import "time"
+
+// Device trust types (the device resource's trustType): how a device is tied to Entra.
+const (
+	TrustEntraJoined = "AzureAd"   // Microsoft Entra joined (cloud only; Autopilot user-driven)
+	TrustRegistered  = "Workplace" // Microsoft Entra registered (personal device, BYOD)
+	TrustHybrid      = "ServerAd"  // Microsoft Entra hybrid joined (on-premises domain joined)
+)
+
+// Device is an Entra device registered to a user, as the checklist sees it.
+type Device struct {
+	ID          string
+	DisplayName string
+	// TrustType is Graph's trustType: AzureAd = Entra joined, Workplace = registered,
+	// ServerAd = hybrid joined (see the Trust constants).
+	TrustType  string
+	Registered time.Time // registrationDateTime; zero when Graph does not say
+}
+
+// EntraJoined reports whether the device is Microsoft Entra joined.
+func (d Device) EntraJoined() bool { return d.TrustType == TrustEntraJoined }
+
+// AppInstallation is a Teams app installed in a user's personal scope.
+type AppInstallation struct {
+	ID     string // the installation's id (not the catalog app's id)
+	ChatID string // the 1:1 chat between the user and the app's bot, when known
+}
