@@ -20,6 +20,9 @@ const schemaURL = "http://adaptivecards.io/schemas/adaptive-card.json"
 type Card struct {
 	Body    []Element
 	Actions []Action
+	// Refresh makes Teams re-fetch the card through an Action.Execute when one of its
+	// users views it (Universal Actions); nil for static cards.
+	Refresh *Refresh
 }
 
 // MarshalJSON writes the card with its fixed type, schema and version, and asks Teams
@@ -31,8 +34,9 @@ func (c Card) MarshalJSON() ([]byte, error) {
 		Version string         `json:"version"`
 		Body    []Element      `json:"body"`
 		Actions []Action       `json:"actions,omitempty"`
+		Refresh *Refresh       `json:"refresh,omitempty"`
 		MSTeams map[string]any `json:"msteams"`
-	}{"AdaptiveCard", schemaURL, Version, nonNil(c.Body), c.Actions, map[string]any{"width": "Full"}})
+	}{"AdaptiveCard", schemaURL, Version, nonNil(c.Body), c.Actions, c.Refresh, map[string]any{"width": "Full"}})
 }
 
 func nonNil(b []Element) []Element {

@@ -69,6 +69,8 @@ func samples() map[string]Card {
 				UsageLocation: "XX", StartDate: "2026-03-01", Manager: "max@contoso.com", NoSmartphone: true, Notes: "[laptop](https://evil.example)"},
 			Errors:  map[string]string{"usageLocation": "Use a two-letter country code such as DE.", "startDate": "The start date is in the past.", "": "jose.muller@contoso.com is taken; try jose.muller2."},
 			Domains: []string{"contoso.com"}, MinStartDate: "2026-03-02"}),
+		"checklist":      withRefresh(Checklist(sampleChecklist()), ChecklistRefresh(sampleChecklist())),
+		"checklist-copy": ChecklistCopy(sampleChecklist()),
 		"onboard-summary": OnboardSummary(OnboardSummaryView{RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
 			Submitted: start, Values: OnboardValues{GivenName: "Nina", Surname: "Newhire", DisplayName: "Nina Newhire", MailNickname: "nina",
 				Domain: "contoso.com", UsageLocation: "DE", StartDate: "2026-03-09", Manager: "max@contoso.com"},

@@ -1,0 +1,300 @@
+package checklist
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/graph"
+)
+
+var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+
+// progress builds a progress from "id:status" pairs, status t, c or d.
+func progress(spec string) Progress {
+	var p Progress
+	for _, f := range strings.Fields(spec) {
+		id, st, _ := strings.Cut(f, ":")
+		s := StepState{ID: id, Status: map[string]Status{"t": StatusTodo, "c": StatusClaimed, "d": StatusDone}[st]}
+		switch s.Status {
+		case StatusClaimed:
+			s.ClaimedAt = at(1)
+		case StatusDone:
+			s.DoneAt, s.SeenAt = at(1), at(1)
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	return p
+}
+
+// statuses writes a progress as "id:status" pairs, like progress reads them.
+func statuses(p Progress) string {
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, s.ID+":"+map[Status]string{StatusTodo: "t", StatusClaimed: "c", StatusDone: "d"}[s.Status])
+	}
+	return strings.Join(out, " ")
+}
+
+func phoneStart() Progress { return NewProgress(DefaultContent().Path(false)) }
+func keyStart() Progress   { return NewProgress(DefaultContent().Path(true)) }
+
+func TestNewProgress(t *testing.T) {
+	if got := statuses(phoneStart()); got != "tap:t install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t" {
+		t.Errorf("phone path: %s", got)
+	}
+	if got := statuses(keyStart()); got != "tap:t key:t laptop-key:t hello:t" {
+		t.Errorf("key path: %s", got)
+	}
+}
+
+func TestEvidenceFrom(t *testing.T) {
+	now := at(600)
+	tests := []struct {
+		name    string
+		methods []graph.Method
+		taps    []graph.TAP
+		devices int
+		want    Evidence
+	}{
+		{name: "nothing", want: Evidence{At: map[string]time.Time{}}},
+		{name: "password only", methods: []graph.Method{{Type: "password"}}, want: Evidence{At: map[string]time.Time{}}},
+		{name: "active TAP", taps: []graph.TAP{{Created: at(5), Lifetime: time.Hour * 24, Usable: true, UsabilityReason: "EnabledByPolicy"}},
+			want: Evidence{TAPCreated: true, At: map[string]time.Time{StepTAP: at(5)}}},
+		{name: "expired TAP by reason", taps: []graph.TAP{{Created: at(5), Lifetime: 100 * 24 * time.Hour, UsabilityReason: "Expired"}},
+			want: Evidence{TAPCreated: true, TAPUsedOrExpired: true, At: map[string]time.Time{StepTAP: at(5)}}},
+		{name: "used one-time TAP", taps: []graph.TAP{{Created: at(5), Lifetime: time.Hour, UsableOnce: true, UsabilityReason: "OneTimeUsed"}},
+			want: Evidence{TAPCreated: true, TAPUsedOrExpired: true, At: map[string]time.Time{StepTAP: at(5)}}},
+		{name: "TAP past its lifetime", taps: []graph.TAP{{Created: at(5), Lifetime: time.Hour, Usable: true}},
+			want: Evidence{TAPCreated: true, TAPUsedOrExpired: true, At: map[string]time.Time{StepTAP: at(5)}}},
+		{name: "TAP as a method, earliest wins", methods: []graph.Method{{Type: "temporaryAccessPass", Created: at(9)}},
+			taps: []graph.TAP{{Created: at(20), Start: at(500), Lifetime: 24 * time.Hour}},
+			want: Evidence{TAPCreated: true, At: map[string]time.Time{StepTAP: at(9)}}},
+		{name: "authenticator", methods: []graph.Method{{Type: "microsoftAuthenticator", Created: at(30)}, {Type: "microsoftAuthenticator", Created: at(20)}},
+			want: Evidence{Authenticator: true, At: map[string]time.Time{StepInstall: at(20), StepAddAccount: at(20), StepSignIn: at(20)}}},
+		{name: "authenticator without creation time", methods: []graph.Method{{Type: "microsoftAuthenticator"}},
+			want: Evidence{Authenticator: true, At: map[string]time.Time{}}},
+		{name: "windows hello, fido2, devices", devices: 2,
+			methods: []graph.Method{{Type: "windowsHelloForBusiness", Created: at(50)}, {Type: "fido2", Created: at(40)}, {Type: "phone"}},
+			want:    Evidence{WindowsHello: true, FIDO2: true, Device: true, At: map[string]time.Time{StepHello: at(50), StepKey: at(40)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := EvidenceFrom(tt.methods, tt.taps, tt.devices, now); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestApply(t *testing.T) {
+	phone := "tap:t install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"
+	key := "tap:t key:t laptop-key:t hello:t"
+	tests := []struct {
+		name  string
+		start string
+		ev    Evidence
+		want  string
+	}{
+		{"nothing yet", phone, Evidence{}, phone},
+		{"TAP created", phone, Evidence{TAPCreated: true}, "tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
+		{"TAP used or expired", phone, Evidence{TAPUsedOrExpired: true}, "tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
+		// Graph cannot tell MFA-only from phone sign-in: the step waits for the laptop.
+		{"authenticator: three steps tick, phone sign-in waits", phone, Evidence{TAPCreated: true, Authenticator: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:c laptop:t hello:t"},
+		{"authenticator and device: phone sign-in confirmed", phone, Evidence{Authenticator: true, Device: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:t"},
+		{"everything", phone, Evidence{TAPUsedOrExpired: true, TAPCreated: true, Authenticator: true, Device: true, WindowsHello: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:d"},
+		// Out of order: later evidence implies the TAP even after the TAP was deleted.
+		{"authenticator, TAP already deleted", phone, Evidence{Authenticator: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:c laptop:t hello:t"},
+		{"device before authenticator", phone, Evidence{Device: true},
+			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:t"},
+		{"windows hello while the device list lags", phone, Evidence{WindowsHello: true},
+			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:d"},
+		{"windows hello and authenticator confirm phone sign-in", phone, Evidence{WindowsHello: true, Authenticator: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:d"},
+		{"fido2 means nothing on the phone path", phone, Evidence{FIDO2: true},
+			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
+		// Claims.
+		{"claimed stays claimed without evidence", "tap:d install:c add-account:t", Evidence{TAPCreated: true}, "tap:d install:c add-account:t"},
+		{"claimed becomes done when evidence arrives", "tap:d install:c add-account:c sign-in:t phone-sign-in:c", Evidence{Authenticator: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:c"},
+		// Never undone.
+		{"done stays done when evidence goes away", "tap:d install:d laptop:d hello:t", Evidence{}, "tap:d install:d laptop:d hello:t"},
+		// Security-key branch.
+		{"key path: nothing", key, Evidence{}, key},
+		{"key path: TAP", key, Evidence{TAPCreated: true}, "tap:d key:t laptop-key:t hello:t"},
+		{"key path: fido2", key, Evidence{FIDO2: true}, "tap:d key:d laptop-key:t hello:t"},
+		{"key path: fido2 and device", key, Evidence{FIDO2: true, Device: true}, "tap:d key:d laptop-key:d hello:t"},
+		{"key path: everything", key, Evidence{TAPCreated: true, FIDO2: true, Device: true, WindowsHello: true}, "tap:d key:d laptop-key:d hello:d"},
+		{"key path: hello before the key shows", key, Evidence{WindowsHello: true}, "tap:d key:t laptop-key:d hello:d"},
+		{"key path: authenticator ticks only the TAP", key, Evidence{Authenticator: true}, "tap:d key:t laptop-key:t hello:t"},
+		{"key path: claimed key confirmed", "tap:d key:c laptop-key:t hello:t", Evidence{FIDO2: true}, "tap:d key:d laptop-key:t hello:t"},
+		{"unknown stored step is left alone", "tap:t retired:t", Evidence{TAPCreated: true, Authenticator: true, Device: true}, "tap:d retired:t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := progress(tt.start)
+			before := statuses(start)
+			got := Apply(start, tt.ev, at(100))
+			if s := statuses(got); s != tt.want {
+				t.Fatalf("got  %s\nwant %s", s, tt.want)
+			}
+			if statuses(start) != before {
+				t.Fatal("Apply changed its input")
+			}
+		})
+	}
+}
+
+func TestApplyTimes(t *testing.T) {
+	now := at(100)
+	ev := Evidence{Authenticator: true, At: map[string]time.Time{
+		StepInstall: at(20), StepAddAccount: at(20), StepSignIn: at(200), // a clock ahead of ours
+	}}
+	p := Apply(progress("tap:t install:c add-account:t sign-in:t phone-sign-in:t laptop:t"), ev, now)
+	want := map[string]StepState{
+		// The TAP must have come before the earliest evidence Graph dates.
+		StepTAP:         {ID: StepTAP, Status: StatusDone, DoneAt: at(20), SeenAt: now},
+		StepInstall:     {ID: StepInstall, Status: StatusDone, DoneAt: at(20), SeenAt: now, ClaimedAt: at(1)},
+		StepAddAccount:  {ID: StepAddAccount, Status: StatusDone, DoneAt: at(20), SeenAt: now},
+		StepSignIn:      {ID: StepSignIn, Status: StatusDone, DoneAt: now, SeenAt: now},
+		StepPhoneSignIn: {ID: StepPhoneSignIn, Status: StatusClaimed, ClaimedAt: now},
+		StepLaptop:      {ID: StepLaptop, Status: StatusTodo},
+	}
+	for _, s := range p.Steps {
+		if s != want[s.ID] {
+			t.Errorf("%s = %+v, want %+v", s.ID, s, want[s.ID])
+		}
+	}
+
+	// Later checks keep the first times; the device confirms phone sign-in and the laptop.
+	later := at(300)
+	ev.Device = true
+	p2 := Apply(p, ev, later)
+	if s, _ := p2.Step(StepInstall); s.DoneAt != at(20) || s.SeenAt != now {
+		t.Errorf("install re-dated: %+v", s)
+	}
+	if s, _ := p2.Step(StepPhoneSignIn); s != (StepState{ID: StepPhoneSignIn, Status: StatusDone, DoneAt: later, SeenAt: later, ClaimedAt: now}) {
+		t.Errorf("phone-sign-in = %+v", s)
+	}
+	if s, _ := p2.Step(StepLaptop); s != (StepState{ID: StepLaptop, Status: StatusDone, DoneAt: later, SeenAt: later}) {
+		t.Errorf("laptop = %+v", s)
+	}
+	// A TAP only dated by itself keeps its own time.
+	p3 := Apply(progress("tap:t"), Evidence{TAPCreated: true, At: map[string]time.Time{StepTAP: at(7), StepHello: at(3)}}, now)
+	if p3.Steps[0].DoneAt != at(7) {
+		t.Errorf("tap DoneAt = %v", p3.Steps[0].DoneAt)
+	}
+}
+
+func TestClaim(t *testing.T) {
+	now := at(50)
+	tests := []struct {
+		name, start, step, want string
+		claimedAt               time.Time
+		err                     error
+	}{
+		{name: "todo becomes claimed", start: "tap:d install:t", step: "install", want: "tap:d install:c", claimedAt: now},
+		{name: "claimed keeps its first claim", start: "tap:d install:c", step: "install", want: "tap:d install:c", claimedAt: at(1)},
+		{name: "done is never claimed", start: "tap:d install:t", step: "tap", want: "tap:d install:t"},
+		{name: "claiming out of order", start: "tap:t install:t hello:t", step: "hello", want: "tap:t install:t hello:c", claimedAt: now},
+		{name: "unknown step", start: "tap:t", step: "key", want: "tap:t", err: ErrUnknownStep},
+		{name: "empty step", start: "tap:t", step: "", want: "tap:t", err: ErrUnknownStep},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := progress(tt.start)
+			before := statuses(start)
+			got, err := Claim(start, tt.step, now)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if s := statuses(got); s != tt.want {
+				t.Fatalf("got %s, want %s", s, tt.want)
+			}
+			if statuses(start) != before {
+				t.Fatal("Claim changed its input")
+			}
+			if s, ok := got.Step(tt.step); ok && s.Status == StatusClaimed && s.ClaimedAt != tt.claimedAt {
+				t.Fatalf("ClaimedAt = %v, want %v", s.ClaimedAt, tt.claimedAt)
+			}
+		})
+	}
+}
+
+func TestDoneAndNext(t *testing.T) {
+	tests := []struct {
+		start string
+		done  bool
+		next  string
+	}{
+		{"", false, ""},
+		{"tap:t install:t", false, "tap"},
+		{"tap:d install:t hello:t", false, "install"},
+		{"tap:d install:c hello:t", false, "hello"}, // a claimed step waits; the hire moves on
+		{"tap:d install:c hello:c", false, "install"},
+		{"tap:d install:d hello:d", true, ""},
+	}
+	for _, tt := range tests {
+		p := progress(tt.start)
+		if Done(p) != tt.done || Next(p) != tt.next {
+			t.Errorf("%q: Done = %v, Next = %q; want %v, %q", tt.start, Done(p), Next(p), tt.done, tt.next)
+		}
+	}
+}
+
+// TestDayOne walks a new hire through the phone path as the tenant gains each method.
+func TestDayOne(t *testing.T) {
+	p := phoneStart()
+	var methods []graph.Method
+	var taps []graph.TAP
+	devices := 0
+	check := func(min int, wantNext string) {
+		t.Helper()
+		p = Apply(p, EvidenceFrom(methods, taps, devices, at(min)), at(min))
+		if Next(p) != wantNext {
+			t.Fatalf("minute %d: Next = %q, want %q (%s)", min, Next(p), wantNext, statuses(p))
+		}
+	}
+	check(0, StepTAP)
+	taps = append(taps, graph.TAP{Created: at(5), Lifetime: time.Hour, Usable: true})
+	check(6, StepInstall)
+	p, _ = Claim(p, StepInstall, at(8))
+	check(9, StepAddAccount)
+	methods = append(methods, graph.Method{Type: "microsoftAuthenticator", Created: at(12)})
+	check(15, StepLaptop) // phone-sign-in claimed by Apply: the hire moves on to the laptop
+	if s, _ := p.Step(StepPhoneSignIn); s.Status != StatusClaimed {
+		t.Fatalf("phone-sign-in = %v", s.Status)
+	}
+	check(70, StepLaptop) // the TAP expires: nothing changes
+	devices = 1
+	check(80, StepHello)
+	methods = append(methods, graph.Method{Type: "windowsHelloForBusiness", Created: at(85)})
+	check(90, "")
+	if !Done(p) {
+		t.Fatalf("not done: %s", statuses(p))
+	}
+	if s, _ := p.Step(StepInstall); s.DoneAt != at(12) || s.ClaimedAt != at(8) {
+		t.Fatalf("install = %+v", s)
+	}
+	if s, _ := p.Step(StepHello); s.DoneAt != at(85) || s.SeenAt != at(90) {
+		t.Fatalf("hello = %+v", s)
+	}
+}
+
+func TestStatusWordsMatchCards(t *testing.T) {
+	pairs := map[Status]cards.ChecklistStatus{StatusTodo: cards.ChecklistTodo, StatusClaimed: cards.ChecklistClaimed, StatusDone: cards.ChecklistDone}
+	for s, c := range pairs {
+		if string(s) != string(c) {
+			t.Errorf("checklist %q vs cards %q", s, c)
+		}
+	}
+}

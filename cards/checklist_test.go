@@ -1,0 +1,318 @@
+package cards
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleChecklist is a checklist part way through: done, claimed and to-do steps,
+// company text with markdown in it, and the hire's MRI for the automatic refresh.
+func sampleChecklist() ChecklistView {
+	start := time.Date(2026, time.March, 2, 8, 30, 0, 0, time.UTC)
+	return ChecklistView{
+		RequestID: "req-8c1f",
+		Welcome:   "Welcome to *Contoso*! [Click](https://evil.example) <at>Max</at>",
+		HireName:  "Nina Newhire", HireUPN: "nina@contoso.com",
+		Current:   "add-account",
+		CheckedAt: start.Add(20 * time.Minute),
+		Steps: []ChecklistStep{
+			{ID: "tap", Title: "Get your Temporary Access Pass", Body: "Call the helpdesk.", Why: "You have no password.", Status: ChecklistDone, DoneAt: start},
+			{ID: "install", Title: "Install Microsoft Authenticator", Body: "Install the app.", Why: "Your phone is your sign-in.", Status: ChecklistClaimed,
+				Links: []ChecklistLink{{"App Store (iPhone)", "https://apps.apple.com/app/microsoft-authenticator/id983156458"},
+					{"Google Play (Android)", "https://play.google.com/store/apps/details?id=com.azure.authenticator"}}},
+			{ID: "add-account", Title: "Add your **work** account", Body: "Skip → Add account → Work or school account → Sign in", Why: "It connects the app.",
+				Stuck: "Ask the helpdesk_for a new pass.", Status: ChecklistTodo},
+			{ID: "hello", Title: "Set up Windows Hello", Body: "Set a PIN.", Why: "Daily sign-in.", Stuck: "Settings → Accounts", Status: ChecklistTodo},
+		},
+		RefreshUserIDs: []string{"29:1bSnHZ7Js2STWrgk6ScEErLk1Lp2zQuD5H2qQ960rtvs"},
+	}
+}
+
+// Generic JSON view of a card.
+type node = map[string]any
+
+func decode(t *testing.T, v any) node {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n node
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func list(n node, key string) []node {
+	var out []node
+	for _, x := range n[key].([]any) {
+		out = append(out, x.(node))
+	}
+	return out
+}
+
+// runsText joins a RichTextBlock's runs.
+func runsText(n node) string {
+	var b strings.Builder
+	for _, r := range list(n, "inlines") {
+		b.WriteString(r["text"].(string))
+	}
+	return b.String()
+}
+
+// section is what a step's Container shows: its text and its actions.
+type section struct {
+	text    []string
+	actions []node
+}
+
+func sections(t *testing.T, card node) []section {
+	t.Helper()
+	var out []section
+	for _, e := range list(card, "body") {
+		if e["type"] != "Container" {
+			continue
+		}
+		var s section
+		for _, it := range list(e, "items") {
+			switch it["type"] {
+			case "RichTextBlock":
+				s.text = append(s.text, runsText(it))
+			case "TextBlock":
+				s.text = append(s.text, it["text"].(string))
+			case "ActionSet":
+				s.actions = append(s.actions, list(it, "actions")...)
+			default:
+				t.Fatalf("unexpected item %v", it["type"])
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestChecklistShape(t *testing.T) {
+	v := sampleChecklist()
+	card := decode(t, withRefresh(Checklist(v), ChecklistRefresh(v)))
+	if card["type"] != "AdaptiveCard" || card["version"] != "1.5" || card["$schema"] == nil {
+		t.Fatalf("header: %v", card)
+	}
+	// Universal Actions refresh: an Action.Execute and the hire's MRI.
+	refresh := card["refresh"].(node)
+	action := refresh["action"].(node)
+	if action["type"] != "Action.Execute" || action["verb"] != ChecklistRefreshVerb ||
+		action["data"].(node)["requestId"] != "req-8c1f" || action["data"].(node)["verb"] != ChecklistRefreshVerb {
+		t.Errorf("refresh action: %v", action)
+	}
+	if ids := refresh["userIds"].([]any); len(ids) != 1 || ids[0] != v.RefreshUserIDs[0] {
+		t.Errorf("refresh userIds: %v", refresh["userIds"])
+	}
+	// The card-level Refresh button.
+	acts := list(card, "actions")
+	if len(acts) != 1 || acts[0]["verb"] != ChecklistRefreshVerb || acts[0]["title"] != "Refresh" {
+		t.Errorf("card actions: %v", acts)
+	}
+	// The welcome is literal text in a run, markdown and all.
+	body := list(card, "body")
+	if body[1]["type"] != "RichTextBlock" || runsText(body[1]) != v.Welcome {
+		t.Errorf("welcome: %v", body[1])
+	}
+	if !strings.Contains(body[2]["text"].(string), "1 of 4 steps done.") || !strings.Contains(body[2]["text"].(string), "{{DATE(2026-03-02T08:50:00Z") {
+		t.Errorf("progress line: %v", body[2]["text"])
+	}
+
+	secs := sections(t, card)
+	if len(secs) != 4 {
+		t.Fatalf("%d sections", len(secs))
+	}
+	// Markers per state.
+	for i, want := range []string{"✓ Get your", "⏳ Install", "○ Add your **work** account", "○ Set up"} {
+		if !strings.HasPrefix(secs[i].text[0], want) {
+			t.Errorf("section %d title %q, want prefix %q", i, secs[i].text[0], want)
+		}
+	}
+	// Done: title and time, no body, no buttons.
+	if len(secs[0].actions) != 0 || len(secs[0].text) != 2 || !strings.HasPrefix(secs[0].text[1], "Done {{DATE(2026-03-02T08:30:00Z") {
+		t.Errorf("done section: %+v", secs[0])
+	}
+	// Claimed: waiting for confirmation, links, "I'm stuck" but no second "I did this".
+	if !strings.Contains(secs[1].text[1], "Waiting for confirmation") {
+		t.Errorf("claimed section: %+v", secs[1].text)
+	}
+	if got := titles(secs[1].actions); got != "App Store (iPhone)|Google Play (Android)|I'm stuck" {
+		t.Errorf("claimed actions: %s", got)
+	}
+	if secs[1].actions[0]["type"] != "Action.OpenUrl" || secs[1].actions[0]["url"] != "https://apps.apple.com/app/microsoft-authenticator/id983156458" {
+		t.Errorf("link: %v", secs[1].actions[0])
+	}
+	// To do: both buttons, with the step in the data; the current step shows its stuck hint.
+	if got := titles(secs[2].actions); got != "I did this|I'm stuck" {
+		t.Errorf("todo actions: %s", got)
+	}
+	claim, stuck := secs[2].actions[0], secs[2].actions[1]
+	if claim["type"] != "Action.Execute" || claim["verb"] != ChecklistClaimVerb ||
+		claim["data"].(node)["step"] != "add-account" || claim["data"].(node)["requestId"] != "req-8c1f" {
+		t.Errorf("claim: %v", claim)
+	}
+	if stuck["verb"] != ChecklistStuckVerb || stuck["data"].(node)["step"] != "add-account" {
+		t.Errorf("stuck: %v", stuck)
+	}
+	if got := strings.Join(secs[2].text, "\n"); !strings.Contains(got, "Stuck? Ask the helpdesk_for a new pass.") ||
+		!strings.Contains(got, "Skip → Add account → Work or school account → Sign in") || !strings.Contains(got, "Why: It connects the app.") {
+		t.Errorf("todo text: %s", got)
+	}
+	// Only the current step shows its stuck hint.
+	if strings.Contains(strings.Join(secs[3].text, "\n"), "Settings → Accounts") {
+		t.Errorf("non-current step shows its stuck hint: %v", secs[3].text)
+	}
+}
+
+func titles(actions []node) string {
+	var t []string
+	for _, a := range actions {
+		t = append(t, a["title"].(string))
+	}
+	return strings.Join(t, "|")
+}
+
+// Company and user text never goes through markdown: it sits in RichText runs.
+func TestChecklistTextIsLiteral(t *testing.T) {
+	raw, err := json.Marshal(Checklist(sampleChecklist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card struct {
+		Body []json.RawMessage `json:"body"`
+	}
+	_ = json.Unmarshal(raw, &card)
+	var walk func(json.RawMessage)
+	walk = func(m json.RawMessage) {
+		var e struct {
+			Type  string            `json:"type"`
+			Text  string            `json:"text"`
+			Items []json.RawMessage `json:"items"`
+		}
+		_ = json.Unmarshal(m, &e)
+		if e.Type == "TextBlock" && (strings.Contains(e.Text, "Contoso") || strings.Contains(e.Text, "work") || strings.Contains(e.Text, "helpdesk_")) {
+			t.Errorf("content text in a markdown TextBlock: %q", e.Text)
+		}
+		for _, it := range e.Items {
+			walk(it)
+		}
+	}
+	for _, b := range card.Body {
+		walk(b)
+	}
+	if !strings.Contains(string(raw), `"text":"Add your **work** account"`) {
+		t.Errorf("title not literal: %s", raw)
+	}
+}
+
+func TestChecklistAllDone(t *testing.T) {
+	v := sampleChecklist()
+	for i := range v.Steps {
+		v.Steps[i].Status = ChecklistDone
+	}
+	v.CheckedAt = time.Time{}
+	card := decode(t, Checklist(v))
+	for i, s := range sections(t, card) {
+		if len(s.actions) != 0 || !strings.HasPrefix(s.text[0], "✓ ") {
+			t.Errorf("section %d: %+v", i, s)
+		}
+	}
+	if got := list(card, "body")[2]["text"]; got != "All done: no password needed, ever. Welcome!" {
+		t.Errorf("progress line: %v", got)
+	}
+}
+
+func TestChecklistCopy(t *testing.T) {
+	v := sampleChecklist()
+	card := decode(t, ChecklistCopy(v))
+	if card["version"] != "1.5" || card["actions"] != nil || card["refresh"] != nil {
+		t.Fatalf("copy header: %v", card)
+	}
+	body := list(card, "body")
+	if body[0]["text"] != "What your new hire will see" || runsText(body[1]) != "Nina Newhire (nina@contoso.com)" {
+		t.Errorf("copy heading: %v %v", body[0], body[1])
+	}
+	secs := sections(t, card)
+	if len(secs) != 4 {
+		t.Fatalf("%d sections", len(secs))
+	}
+	for i, s := range secs {
+		for _, a := range s.actions {
+			if a["type"] != "Action.OpenUrl" {
+				t.Errorf("section %d: the manager's copy has a %v button", i, a["type"])
+			}
+		}
+	}
+	if !strings.HasPrefix(secs[1].text[0], "⏳ ") || !strings.HasPrefix(secs[2].text[0], "○ ") {
+		t.Errorf("copy markers: %v %v", secs[1].text, secs[2].text)
+	}
+	if strings.Contains(strings.Join(secs[2].text, "\n"), "Stuck?") {
+		t.Errorf("copy shows the stuck hint")
+	}
+}
+
+func TestOpenURLOnlyHTTPS(t *testing.T) {
+	for _, u := range []string{"http://contoso.com", "javascript:alert(1)", "", "/relative", "https://", "https://u:p@contoso.com", "ms-settings:signinoptions"} {
+		if _, err := json.Marshal(OpenURL{Title: "x", URL: u}); err == nil {
+			t.Errorf("OpenURL %q marshalled", u)
+		}
+	}
+	raw, err := json.Marshal(OpenURL{Title: "My Security Info", URL: "https://aka.ms/mysecurityinfo"})
+	if err != nil || string(raw) != `{"type":"Action.OpenUrl","title":"My Security Info","url":"https://aka.ms/mysecurityinfo"}` {
+		t.Fatalf("%s %v", raw, err)
+	}
+	// The checklist drops a non-https link rather than failing the whole card.
+	v := sampleChecklist()
+	v.Steps[2].Links = []ChecklistLink{{"evil", "javascript:alert(1)"}}
+	if _, err := json.Marshal(Checklist(v)); err != nil {
+		t.Fatal(err)
+	}
+	// A card carrying one directly fails to marshal.
+	if _, err := json.Marshal(Card{Body: []Element{ActionSet{Actions: []Action{OpenURL{URL: "http://x"}}}}}); err == nil {
+		t.Fatal("card with an http OpenUrl marshalled")
+	}
+}
+
+func TestRefresh(t *testing.T) {
+	// No users: userIds is still written (empty), and Teams offers a manual refresh.
+	raw, _ := json.Marshal(Refresh{Action: Execute{Title: "Refresh", Verb: "v"}})
+	if !strings.Contains(string(raw), `"userIds":[]`) {
+		t.Errorf("empty refresh: %s", raw)
+	}
+	ids := make([]string, MaxRefreshUsers+1)
+	for i := range ids {
+		ids[i] = "29:x"
+	}
+	if _, err := json.Marshal(Refresh{UserIDs: ids}); err == nil {
+		t.Error("61 userIds marshalled")
+	}
+	if _, err := json.Marshal(withRefresh(Card{}, Refresh{UserIDs: ids[:MaxRefreshUsers]})); err != nil {
+		t.Error(err)
+	}
+	if _, err := json.Marshal(withRefresh(Card{}, Refresh{UserIDs: ids})); err == nil {
+		t.Error("card with 61 userIds marshalled")
+	}
+	// A refresh keeps everything else Card writes.
+	n := decode(t, withRefresh(Notice("a", "b"), Refresh{}))
+	if n["type"] != "AdaptiveCard" || n["version"] != "1.5" || n["msteams"].(node)["width"] != "Full" || len(list(n, "body")) != 2 {
+		t.Errorf("wrapped card: %v", n)
+	}
+}
+
+func TestEmptyActionSet(t *testing.T) {
+	raw, _ := json.Marshal(ActionSet{})
+	if string(raw) != `{"type":"ActionSet","actions":[]}` {
+		t.Fatalf("%s", raw)
+	}
+}
+
+func withRefresh(c Card, r Refresh) Card {
+	c.Refresh = &r
+	return c
+}
