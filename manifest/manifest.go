@@ -107,6 +107,8 @@ var commands = []Command{
 	{"status", "/status user", "Show the user's account, pass and sign-in methods (helpdesk).", allScopes},
 	{"audit", "/audit [user]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
 	{"doctor", "/doctor", "Check the tenant's set-up for tapbot (admins). Changes nothing.", []Scope{ScopePersonal}},
+	{"onboard", "/onboard", "Request an account for a new hire (a form; approvers approve it).", []Scope{ScopePersonal}},
+	{"requests", "/requests", "Your open onboarding requests, and for approvers the ones waiting for them.", []Scope{ScopePersonal}},
 }
 
 // Commands returns the bot's command menu, in menu order.

@@ -194,7 +194,7 @@ func TestBotSection(t *testing.T) {
 		t.Fatalf("bot %+v", b)
 	}
 	wantMenu := map[Scope][]string{
-		"personal":  {"help", "tap", "revoke", "status", "audit", "doctor"},
+		"personal":  {"help", "tap", "revoke", "status", "audit", "doctor", "onboard", "requests"},
 		"team":      {"help", "tap", "revoke", "status", "audit"},
 		"groupChat": {"help", "tap", "revoke", "status", "audit"},
 	}

@@ -42,13 +42,24 @@ func (f *Flow) Register(h *bot.Handler) {
 		Run:         f.onAudit,
 	})
 	h.HandleAction(verbReplace, f.onReplace)
+	h.HandleAction(VerbIssue, f.onIssue)
 	h.HandleAction(verbRevoke, f.onRevokeAction)
 }
 
 const (
 	verbReplace = "tap.replace"
 	verbRevoke  = "tap.revoke"
+	// VerbIssue is a card button that runs /tap for whoever clicks it (the start-day
+	// card's "Issue TAP"). Its data is IssueData.
+	VerbIssue = "tap.issue"
 )
+
+// IssueData is the data of a VerbIssue button. Nonce makes one card issue one pass.
+type IssueData struct {
+	User   string `json:"user"`
+	Reason string `json:"reason,omitempty"`
+	Nonce  string `json:"nonce"`
+}
 
 // onTap parses at once (so typos get an immediate answer) and does the Graph work
 // after acknowledging, since it can outlast Teams' deadline.
@@ -302,6 +313,31 @@ func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) 
 	req := Request{User: user, Lifetime: lifetime, Once: d.Once, Reason: d.Reason}
 	t.Later(func(ctx context.Context) { f.issue(ctx, t, req, true) })
 	c := cards.Notice("Replacing the pass", "The new pass for "+user+" will arrive here in a moment.")
+	return &c, nil
+}
+
+// onIssue runs every /tap check for the clicker, exactly as /tap would: an existing
+// pass still needs the Replace confirmation.
+func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	var d IssueData
+	invalid := cards.Notice("That card is not valid", "Use /tap user@contoso.com instead.")
+	if err := remarshal(data, &d); err != nil || d.Nonce == "" || len([]rune(d.Reason)) > maxReason {
+		return &invalid, nil
+	}
+	user, err := ParseUser(d.User)
+	if err != nil {
+		return &invalid, nil
+	}
+	first, err := f.store.Claim(ctx, VerbIssue+":"+d.Nonce, f.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("claim issue: %w", err)
+	}
+	if !first {
+		c := cards.Notice("Already issued", "A pass was already requested from this card. Use /status "+user+" to see it.")
+		return &c, nil
+	}
+	t.Later(func(ctx context.Context) { f.issue(ctx, t, Request{User: user, Reason: d.Reason}, false) })
+	c := cards.Notice("Creating the pass", "The pass for "+user+" will arrive in your private chat with me in a moment.")
 	return &c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/secret"
@@ -48,11 +49,18 @@ type Config struct {
 	AuditorGroups  []string
 	AdminGroups    []string
 	Onboarding     []string
-	Protected      []string
-	ScopeGroups    []string
-	AllowedRoles   []string
-	RequireReason  bool
-	MaxTAPsPerHour int
+	// Onboarding requests (bot/onboard).
+	ApproverGroups        []string
+	ApproversConversation string
+	HelpdeskConversation  string
+	OnboardGroupsAllowed  []string
+	DefaultUsageLocation  string
+	TimeZone              *time.Location
+	Protected             []string
+	ScopeGroups           []string
+	AllowedRoles          []string
+	RequireReason         bool
+	MaxTAPsPerHour        int
 
 	DBPath        string
 	LogLevel      string
@@ -85,6 +93,12 @@ var settings = []setting{
 	{[]string{"TAPBOT_AUDITOR_GROUPS"}, "group ids whose members may read the audit log with /audit"},
 	{[]string{"TAPBOT_ADMIN_GROUPS"}, "group ids whose members may run /doctor in Teams (default: none, /doctor off)"},
 	{[]string{"TAPBOT_ONBOARDING_GROUPS"}, "group ids of new hires: the TAP and Authenticator policies must target them (tapbot doctor checks; --fix adds them)"},
+	{[]string{"TAPBOT_APPROVER_GROUPS"}, "group ids whose members approve, reject and retry onboarding requests (with TAPBOT_APPROVERS_CONVERSATION; default: none, /onboard off)"},
+	{[]string{"TAPBOT_APPROVERS_CONVERSATION"}, "conversation id of the Teams channel that gets the approval cards (install tapbot there first)"},
+	{[]string{"TAPBOT_HELPDESK_CONVERSATION"}, "conversation id of the channel that gets \"New hire X starts today\" with Issue TAP on start dates (default: off)"},
+	{[]string{"TAPBOT_ONBOARD_GROUPS_ALLOWED"}, "group ids the /onboard form offers (besides TAPBOT_ONBOARDING_GROUPS, which every new user joins)"},
+	{[]string{"TAPBOT_DEFAULT_USAGE_LOCATION"}, "ISO 3166 country code the /onboard form suggests, such as US or DE"},
+	{[]string{"TAPBOT_TIMEZONE"}, "IANA time zone of start dates and the 08:00 start-day card (default UTC)"},
 	{[]string{"TAPBOT_PROTECTED_GROUPS"}, "group ids whose members never get a TAP from tapbot (e.g. executives, break-glass accounts)"},
 	{[]string{"TAPBOT_SCOPE_GROUPS"}, "group ids; when set, only their members can get a TAP (e.g. new hires, staff)"},
 	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
@@ -148,12 +162,28 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	}
 	c.GraphURL = get("TAPBOT_GRAPH_URL")
 	c.MaxTAPsPerHour = 20
+	c.ApproversConversation = get("TAPBOT_APPROVERS_CONVERSATION")
+	c.HelpdeskConversation = get("TAPBOT_HELPDESK_CONVERSATION")
+	c.DefaultUsageLocation = strings.ToUpper(get("TAPBOT_DEFAULT_USAGE_LOCATION"))
+	if v := c.DefaultUsageLocation; v != "" && !onboard.IsCountryCode(v) {
+		bad("TAPBOT_DEFAULT_USAGE_LOCATION=%q: want a two-letter ISO 3166 country code such as US or DE", v)
+	}
+	c.TimeZone = time.UTC
+	if v := get("TAPBOT_TIMEZONE"); v != "" {
+		loc, err := time.LoadLocation(v)
+		if err != nil {
+			bad("TAPBOT_TIMEZONE=%q: want an IANA time zone such as Europe/Berlin", v)
+		} else {
+			c.TimeZone = loc
+		}
+	}
 	for _, g := range []struct {
 		name string
 		dst  *[]string
 	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_AUDITOR_GROUPS", &c.AuditorGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
 		{"TAPBOT_ADMIN_GROUPS", &c.AdminGroups}, {"TAPBOT_ONBOARDING_GROUPS", &c.Onboarding},
-		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles}} {
+		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles},
+		{"TAPBOT_APPROVER_GROUPS", &c.ApproverGroups}, {"TAPBOT_ONBOARD_GROUPS_ALLOWED", &c.OnboardGroupsAllowed}} {
 		ids, err := guidList(get(g.name))
 		if err != nil {
 			bad("%s: %v", g.name, err)
@@ -285,6 +315,23 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 	}
 	if len(c.ScopeGroups) == 0 {
 		c.ScopeGroups = []string{graphtest.GroupNewHires, graphtest.GroupStaff}
+	}
+	// Onboarding in the playground: Alex approves in the team's Onboarding channel,
+	// start-day cards go to its General channel.
+	if len(c.ApproverGroups) == 0 {
+		c.ApproverGroups = []string{graphtest.GroupApprovers}
+	}
+	if c.ApproversConversation == "" {
+		c.ApproversConversation = "19:contoso-onboarding@thread.tacv2"
+	}
+	if c.HelpdeskConversation == "" {
+		c.HelpdeskConversation = "19:contoso-it-helpdesk-general@thread.tacv2"
+	}
+	if len(c.OnboardGroupsAllowed) == 0 {
+		c.OnboardGroupsAllowed = []string{graphtest.GroupStaff}
+	}
+	if c.DefaultUsageLocation == "" {
+		c.DefaultUsageLocation = "US"
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // TAPBOT_TIMEZONE in a static binary without /usr/share/zoneinfo
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
@@ -24,6 +25,7 @@ import (
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/connector"
 	botdoctor "github.com/tapbot/tapbot/bot/doctor"
+	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
@@ -271,6 +273,23 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
 		graphClient, log.Named("doctor")).Register(h)
 	go flow.RunRedactor(runCtx, 30*time.Second)
+	ob, err := onboard.New(onboard.Config{
+		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,
+		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
+		DefaultUsageLocation: cfg.DefaultUsageLocation, Location: cfg.TimeZone,
+		HelpdeskConversation: cfg.HelpdeskConversation,
+		PeoplePicker:         !cfg.Dev, // the playground has no people picker: a UPN field there
+	}, graphClient, conn, st, log.Named("onboard"))
+	if err != nil {
+		return err
+	}
+	ob.Register(h)
+	go func() {
+		if err := ob.Resume(runCtx); err != nil { // provisioning interrupted by the last stop
+			log.Error("resuming onboarding failed", zap.Error(err))
+		}
+		ob.RunJobs(runCtx, time.Minute)
+	}()
 	srv := server.New(h, checks, reg, log.Named("http"))
 
 	if cfg.Dev {

@@ -1,0 +1,902 @@
+package itest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/bot/connector"
+	"github.com/tapbot/tapbot/bot/onboard"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/internal/password"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// hookDir is the real msgraph client with a hook before some provisioning calls, so
+// a test can make the fake tenant fail at a chosen step.
+type hookDir struct {
+	*msgraph.Client
+	mu     sync.Mutex
+	before map[string]func()
+}
+
+func (d *hookDir) hook(name string) {
+	d.mu.Lock()
+	fn := d.before[name]
+	delete(d.before, name)
+	d.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+func (d *hookDir) on(name string, fn func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.before[name] = fn
+}
+
+func (d *hookDir) SetManager(ctx context.Context, userID, managerID string) error {
+	d.hook("manager")
+	return d.Client.SetManager(ctx, userID, managerID)
+}
+
+func (d *hookDir) CreateUser(ctx context.Context, nu graph.NewUser) (graph.User, error) {
+	d.hook("user")
+	return d.Client.CreateUser(ctx, nu)
+}
+
+type onboardEnv struct {
+	*env
+	gc   *msgraph.Client
+	dir  *hookDir
+	ob   *onboard.Flow
+	cfg  onboard.Config
+	conn *connector.Client
+	log  *zap.Logger
+}
+
+const approversConv = "19:contoso-approvers@thread.tacv2"
+
+func newOnboardEnv(t *testing.T, mods ...func(*onboard.Config)) *onboardEnv {
+	t.Helper()
+	e := newEnv(t)
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(e.logs), zap.DebugLevel))
+	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := connector.New(connector.Config{HTTPClient: e.cloud.Client(), CheckServiceURL: func(*url.URL) error { return nil },
+		BaseBackoff: time.Millisecond}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &hookDir{Client: gc, before: map[string]func(){}}
+	cfg := onboard.Config{
+		ApproverGroups: []string{graphtest.GroupApprovers}, ApproversConversation: approversConv,
+		OnboardingGroups: []string{graphtest.GroupNewHires}, AllowedGroups: []string{graphtest.GroupStaff},
+		DefaultUsageLocation: "US", PeoplePicker: true, Now: e.clock.now,
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	ob, err := onboard.New(cfg, dir, conn, e.store, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob.Register(e.handler) // before any activity: the handler is not serving yet
+	ref := store.Reference{ConversationID: approversConv, Scope: store.ScopeChannel, TenantID: graphtest.ContosoTenantID,
+		TeamID: "19:contoso-approvers-team@thread.tacv2", ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
+	if err := e.store.SaveReference(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	ref = store.Reference{ConversationID: helpdeskConv, Scope: store.ScopeChannel, TenantID: graphtest.ContosoTenantID,
+		TeamID: "19:contoso-it-helpdesk-general@thread.tacv2", ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
+	if err := e.store.SaveReference(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	return &onboardEnv{env: e, gc: gc, dir: dir, ob: ob, cfg: cfg, conn: conn, log: log}
+}
+
+// card is a decoded Adaptive Card, loosely.
+type card struct {
+	Body    []map[string]any `json:"body"`
+	Actions []map[string]any `json:"actions"`
+}
+
+func parseCard(t testing.TB, raw []byte) card {
+	t.Helper()
+	var c card
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("card %s: %v", raw, err)
+	}
+	return c
+}
+
+// invokeCard returns the card of an invoke response.
+func invokeCard(t testing.TB, body map[string]any) (card, string) {
+	t.Helper()
+	if body["type"] != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("invoke answered %v", body)
+	}
+	raw, _ := json.Marshal(body["value"])
+	return parseCard(t, raw), string(raw)
+}
+
+// openForm sends /onboard as from and returns the form and its request id.
+func (o *onboardEnv) openForm(from string) (card, string) {
+	o.t.Helper()
+	calls := o.command("personal", from, "/onboard")
+	if len(calls) != 1 {
+		o.t.Fatalf("/onboard: %d calls", len(calls))
+	}
+	c := parseCard(o.t, []byte(decode(o.t, calls[0]).card()))
+	data, _ := c.Actions[0]["data"].(map[string]any)
+	id, _ := data["requestId"].(string)
+	if id == "" {
+		o.t.Fatalf("form without request id: %+v", c.Actions)
+	}
+	return c, id
+}
+
+func startDate(o *onboardEnv, days int) string {
+	return o.clock.now().AddDate(0, 0, days).Format("2006-01-02")
+}
+
+// goodForm is a valid submission (the user name filled in).
+func goodForm(o *onboardEnv, id string) map[string]any {
+	return map[string]any{
+		"verb": onboard.SubmitVerb, "requestId": id,
+		"givenName": "José", "surname": "Müller", "displayName": "José Müller", "mailNickname": "jose.muller",
+		"domain": "contoso.com", "jobTitle": "Engineer", "department": "R&D", "officeLocation": "Berlin",
+		"usageLocation": "DE", "startDate": startDate(o, 7), "manager": graphtest.MaxID,
+		"licence": graphtest.SKUEntraIDP1, "groups": graphtest.GroupStaff, "hasSmartphone": "true",
+		"notes": "Laptop ships Monday.",
+	}
+}
+
+const joseUPN = "jose.muller@contoso.com"
+
+// submit sends the form and returns the answer card.
+func (o *onboardEnv) submit(from string, data map[string]any) (card, string) {
+	o.t.Helper()
+	return invokeCard(o.t, o.invoke(from, onboard.SubmitVerb, data))
+}
+
+func (o *onboardEnv) decide(from, verb, id string, extra map[string]any) (card, string) {
+	o.t.Helper()
+	data := map[string]any{"verb": verb, "requestId": id}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return invokeCard(o.t, o.invoke(from, verb, data))
+}
+
+func (o *onboardEnv) request(id string) store.OnboardRequest {
+	o.t.Helper()
+	r, err := o.store.Onboard(context.Background(), id)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return r
+}
+
+// usersCreated counts POST /users round trips.
+func (o *onboardEnv) usersCreated() int {
+	n := 0
+	for _, r := range o.graph.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(strings.TrimRight(r.Path, "/"), "/users") {
+			n++
+		}
+	}
+	return n
+}
+
+func (o *onboardEnv) callsTo(conv string) []string {
+	var out []string
+	for _, c := range o.cloud.Calls() {
+		if c.ConversationID == conv {
+			out = append(out, c.Method+" "+string(c.Body))
+		}
+	}
+	return out
+}
+
+// submitted opens the form as Max and submits a valid request; it returns the id.
+func (o *onboardEnv) submitted() string {
+	o.t.Helper()
+	_, id := o.openForm(graphtest.MaxID)
+	_, raw := o.submit(graphtest.MaxID, goodForm(o, id))
+	if !strings.Contains(raw, "Waiting for approval") {
+		o.t.Fatalf("valid submit answered %s", raw)
+	}
+	return id
+}
+
+func (o *onboardEnv) memberOf(userID string, groups ...string) []string {
+	o.t.Helper()
+	in, err := o.gc.CheckMemberGroups(context.Background(), userID, groups)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return in
+}
+
+func TestOnboardHappyPath(t *testing.T) {
+	o := newOnboardEnv(t)
+	form, id := o.openForm(graphtest.MaxID)
+	formRaw, _ := json.Marshal(form)
+	for _, want := range []string{`"@contoso.com"`, "Microsoft Entra ID P1 (15 free)", "Staff", `"value":"US"`, graphtest.MaxID} {
+		if !strings.Contains(string(formRaw), want) {
+			t.Errorf("form lacks %s: %s", want, formRaw)
+		}
+	}
+	if strings.Contains(string(formRaw), graphtest.SKUM365E3) {
+		t.Error("the form offers a licence with no free unit")
+	}
+
+	// Empty user and display names: tapbot suggests them and shows the form again.
+	data := goodForm(o, id)
+	data["mailNickname"], data["displayName"] = "", ""
+	_, raw := o.submit(graphtest.MaxID, data)
+	if !strings.Contains(raw, `"value":"jose.muller"`) || !strings.Contains(raw, `"value":"José Müller"`) || !strings.Contains(raw, "suggested") {
+		t.Fatalf("suggestions not shown: %s", raw)
+	}
+	if _, err := o.store.Onboard(context.Background(), id); err == nil {
+		t.Fatal("a request was stored before the requester saw the suggestion")
+	}
+
+	_, raw = o.submit(graphtest.MaxID, goodForm(o, id))
+	if !strings.Contains(raw, "Waiting for approval") || strings.Contains(raw, "Action.Execute") {
+		t.Fatalf("requester's summary: %s", raw)
+	}
+	if r := o.request(id); r.State != store.OnboardSubmitted || r.RequesterID != graphtest.MaxID {
+		t.Fatalf("stored %+v", r)
+	}
+	if row := o.lastAudit("onboard.request"); row.Outcome != "allowed" || row.TargetUPN != joseUPN {
+		t.Fatalf("audit %+v", row)
+	}
+	posted := o.callsTo(approversConv)
+	if len(posted) != 1 || !strings.Contains(posted[0], onboard.VerbApprove) || !strings.Contains(posted[0], onboard.VerbReject) {
+		t.Fatalf("approval card: %v", posted)
+	}
+
+	c, raw := o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if !strings.Contains(raw, "Approved by Alex Approver") || len(c.Actions) != 0 {
+		t.Fatalf("decided card: %s", raw)
+	}
+	r := o.request(id)
+	if r.State != store.OnboardDone || r.Step != onboard.StepLicence || r.UserID == "" || r.DeciderID != graphtest.AlexID {
+		t.Fatalf("request after approval: %+v", r)
+	}
+	u, ok := o.tenant.User(joseUPN)
+	if !ok || u.ID != r.UserID || !u.AccountEnabled || u.ForceChangePasswordNextSignIn || u.UsageLocation != "DE" ||
+		u.DisplayName != "José Müller" || u.JobTitle != "Engineer" || u.MailNickname != "jose.muller" {
+		t.Fatalf("created user %+v", u)
+	}
+	if m, _ := o.tenant.ManagerOf(u.ID); m != graphtest.MaxID {
+		t.Errorf("manager %q", m)
+	}
+	if lic := o.tenant.LicensesOf(u.ID); len(lic) != 1 || !strings.EqualFold(lic[0], graphtest.SKUEntraIDP1) {
+		t.Errorf("licences %v", lic)
+	}
+	if in := o.memberOf(u.ID, graphtest.GroupStaff, graphtest.GroupNewHires); len(in) != 2 {
+		t.Errorf("groups %v", in)
+	}
+	if o.usersCreated() != 1 {
+		t.Errorf("%d POST /users", o.usersCreated())
+	}
+	for _, step := range onboard.Steps {
+		rows, _ := o.store.Audit(context.Background(), store.AuditFilter{Action: "onboard.provision", Outcome: "allowed"})
+		found := false
+		for _, row := range rows {
+			found = found || row.Reason == step
+		}
+		if !found {
+			t.Errorf("no audit row for step %s", step)
+		}
+	}
+	o.lastAudit("onboard.done")
+	// The approval card was updated for everyone, and the requester told.
+	var updatedDone, told bool
+	for _, c := range o.cloud.Calls() {
+		body := string(c.Body)
+		if c.ConversationID == approversConv && c.Method == http.MethodPut && strings.Contains(body, "is ready") {
+			updatedDone = true
+		}
+		if c.ConversationID == personalConv && strings.Contains(body, "The account for José Müller is ready") {
+			told = true
+		}
+	}
+	if !updatedDone || !told {
+		t.Errorf("approval card updated %v, requester told %v", updatedDone, told)
+	}
+	o.assertPasswordNeverLeaks(joseUPN)
+}
+
+// assertPasswordNeverLeaks looks for the created user's password everywhere tapbot
+// writes: logs, the database, metrics and every message, 1:1 chats included.
+func (o *onboardEnv) assertPasswordNeverLeaks(upn string) {
+	o.t.Helper()
+	pw, ok := o.tenant.PasswordOf(upn)
+	if !ok {
+		o.t.Fatal("no password recorded for " + upn)
+	}
+	value := pw.Reveal()
+	if len(value) < 16 {
+		o.t.Fatalf("password of %d characters", len(value))
+	}
+	var all bytes.Buffer
+	for _, c := range o.cloud.Calls() {
+		all.Write(c.Body)
+	}
+	// JSON escaping changes some symbols (quotes, backslashes, and < > & with HTML
+	// escaping): look for every form the value can take in a log line or a body.
+	forms := []string{value}
+	for _, html := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		_ = enc.Encode(value)
+		forms = append(forms, strings.Trim(strings.TrimSpace(b.String()), `"`))
+	}
+	for place, text := range o.everythingOutsideTheOneToOne(all.String()) {
+		for _, form := range forms {
+			if strings.Contains(text, form) {
+				o.t.Errorf("the password appears in %s", place)
+				break
+			}
+		}
+	}
+}
+
+// findInput returns the index of the input with id in the card's body.
+func findInput(c card, id string) int {
+	for i, el := range c.Body {
+		if el["id"] == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// errorAfter returns the error text shown right after the input with id, or "".
+func errorAfter(c card, id string) string {
+	i := findInput(c, id)
+	if i < 0 || i+1 >= len(c.Body) || c.Body[i+1]["type"] != "RichTextBlock" {
+		return ""
+	}
+	runs, _ := c.Body[i+1]["inlines"].([]any)
+	if len(runs) == 0 {
+		return ""
+	}
+	run, _ := runs[0].(map[string]any)
+	if run["color"] != "Attention" {
+		return ""
+	}
+	s, _ := run["text"].(string)
+	return s
+}
+
+func TestOnboardValidationErrorsBesideFields(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	cases := []struct {
+		field, value, want string
+	}{
+		{"givenName", "", "given name"},
+		{"surname", strings.Repeat("x", 65), "at most 64"},
+		{"displayName", "Evil\u202eName", "text-direction"},
+		{"mailNickname", "jose muller", "only the letters"},
+		{"domain", "fabrikam.com", "verified domains"},
+		{"usageLocation", "XX", "not a country code"},
+		{"startDate", startDate(o, -1), "in the past"},
+		{"manager", "nobody@contoso.com", "can't find"},
+		{"manager", graphtest.GregID, "not a guest"},
+		{"licence", graphtest.SKUM365E3, "No units"},
+		{"licence", "00000000-0000-4000-8000-000000000000", "not one of the organisation's"},
+		{"groups", graphtest.GroupProtected, "from the list"},
+		{"jobTitle", strings.Repeat("j", 129), "at most 128"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.field+"="+tc.want, func(t *testing.T) {
+			data := goodForm(o, id)
+			data[tc.field] = tc.value
+			c, raw := o.submit(graphtest.MaxID, data)
+			msg := errorAfter(c, tc.field)
+			if !strings.Contains(msg, tc.want) {
+				t.Fatalf("error beside %s = %q, want %q; card %s", tc.field, msg, tc.want, raw)
+			}
+			// Every other value is kept as entered.
+			for _, keep := range []string{"givenName", "surname", "officeLocation", "notes"} {
+				if keep == tc.field {
+					continue
+				}
+				if i := findInput(c, keep); i < 0 || c.Body[i]["value"] != data[keep] {
+					t.Errorf("%s not kept: %v", keep, c.Body[i])
+				}
+			}
+			if len(c.Actions) != 1 || c.Actions[0]["verb"] != onboard.SubmitVerb {
+				t.Errorf("form without its submit action: %v", c.Actions)
+			}
+		})
+	}
+	if _, err := o.store.Onboard(context.Background(), id); err == nil {
+		t.Fatal("an invalid form was stored")
+	}
+	if o.usersCreated() != 0 || len(o.callsTo(approversConv)) != 0 {
+		t.Fatal("an invalid form reached Graph or the approvers")
+	}
+}
+
+func TestOnboardUPNCollisionSuggestsNext(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	data := goodForm(o, id)
+	data["mailNickname"] = "nina"
+	c, raw := o.submit(graphtest.MaxID, data)
+	if msg := errorAfter(c, "mailNickname"); !strings.Contains(msg, "nina@contoso.com is already taken") || !strings.Contains(msg, "nina2 is free") {
+		t.Fatalf("collision message %q in %s", msg, raw)
+	}
+}
+
+func TestOnboardReject(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	c, raw := o.decide(graphtest.AlexID, onboard.VerbReject, id, map[string]any{"reason": "Hire postponed"})
+	if !strings.Contains(raw, "Rejected by Alex Approver: Hire postponed") || len(c.Actions) != 0 {
+		t.Fatalf("rejected card %s", raw)
+	}
+	if r := o.request(id); r.State != store.OnboardRejected || r.Decision != "Hire postponed" {
+		t.Fatalf("request %+v", r)
+	}
+	if _, ok := o.tenant.User(joseUPN); ok || o.usersCreated() != 0 {
+		t.Fatal("a rejected request created a user")
+	}
+	if row := o.lastAudit("onboard.reject"); row.Outcome != "allowed" || row.RequesterID != graphtest.AlexID {
+		t.Fatalf("audit %+v", row)
+	}
+	// A later approval changes nothing.
+	_, raw = o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if !strings.Contains(raw, "already decided") || o.request(id).State != store.OnboardRejected {
+		t.Fatalf("approve after reject: %s", raw)
+	}
+	told := false
+	for _, s := range o.callsTo(personalConv) {
+		told = told || strings.Contains(s, "was rejected by Alex Approver. Reason: Hire postponed")
+	}
+	if !told {
+		t.Error("requester not told of the rejection")
+	}
+}
+
+func TestOnboardSelfApprovalRefused(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.AlexID) // Alex is an approver and asks himself
+	data := goodForm(o, id)
+	if _, raw := o.submit(graphtest.AlexID, data); !strings.Contains(raw, "Waiting for approval") {
+		t.Fatalf("submit %s", raw)
+	}
+	c, raw := o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if !strings.Contains(raw, "another approver must decide") || len(c.Actions) != 2 {
+		t.Fatalf("self-approval answer %s", raw)
+	}
+	if r := o.request(id); r.State != store.OnboardSubmitted {
+		t.Fatalf("state %s", r.State)
+	}
+	if row := o.lastAudit("onboard.approve"); row.Outcome != "refused" || row.Reason != "self_approval" {
+		t.Fatalf("audit %+v", row)
+	}
+}
+
+func TestOnboardNonApproverRefused(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	for _, verb := range []string{onboard.VerbApprove, onboard.VerbReject} {
+		_, raw := o.decide(graphtest.HanaID, verb, id, nil)
+		if !strings.Contains(raw, "Only members of the onboarding approvers group") {
+			t.Fatalf("%s by a non-approver: %s", verb, raw)
+		}
+	}
+	if r := o.request(id); r.State != store.OnboardSubmitted {
+		t.Fatalf("state %s", r.State)
+	}
+	if row := o.lastAudit("onboard.reject"); row.Outcome != "refused" || row.Reason != "not_approver" {
+		t.Fatalf("audit %+v", row)
+	}
+}
+
+func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	o.submit(graphtest.MaxID, goodForm(o, id))
+	_, raw := o.submit(graphtest.MaxID, goodForm(o, id)) // Teams redelivers
+	if !strings.Contains(raw, "already sent") {
+		t.Fatalf("second submit %s", raw)
+	}
+	// Someone else replaying the request id gets nothing.
+	if _, raw := o.submit(graphtest.HanaID, goodForm(o, id)); !strings.Contains(raw, "not valid") {
+		t.Fatalf("foreign submit %s", raw)
+	}
+	if n := len(o.callsTo(approversConv)); n != 1 {
+		t.Fatalf("%d approval cards", n)
+	}
+
+	// Two approvals at once and a late double click: one decision, one user.
+	var wg sync.WaitGroup
+	answers := make([]string, 2)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := o.activity("invoke", "personal", graphtest.AlexID, "")
+			a["name"] = "adaptiveCard/action"
+			a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": onboard.VerbApprove,
+				"data": map[string]any{"verb": onboard.VerbApprove, "requestId": id}}}
+			_, body := o.post(a)
+			raw, _ := json.Marshal(body)
+			answers[i] = string(raw)
+		}()
+	}
+	wg.Wait()
+	o.drain()
+	_, raw = o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if !strings.Contains(raw, "already decided") {
+		t.Fatalf("late click %s", raw)
+	}
+	if already := strings.Count(strings.Join(answers, ""), "already decided"); already > 1 {
+		t.Fatalf("both concurrent approvals lost: %v", answers)
+	}
+	if r := o.request(id); r.State != store.OnboardDone {
+		t.Fatalf("state %s (%s)", r.State, r.Error)
+	}
+	if o.usersCreated() != 1 {
+		t.Fatalf("%d POST /users", o.usersCreated())
+	}
+	if _, ok := o.tenant.User("jose.muller2@contoso.com"); ok {
+		t.Fatal("a second user was created")
+	}
+	rows, _ := o.store.Audit(context.Background(), store.AuditFilter{Action: "onboard.approve", Outcome: "allowed"})
+	if len(rows) != 1 {
+		t.Fatalf("%d allowed approvals", len(rows))
+	}
+}
+
+// assignLicence adds or removes a licence with a raw Graph request (the client only adds).
+func (o *onboardEnv) assignLicence(userID, sku string, remove bool) {
+	o.t.Helper()
+	body := map[string]any{"addLicenses": []any{}, "removeLicenses": []any{}}
+	if remove {
+		body["removeLicenses"] = []any{sku}
+	} else {
+		body["addLicenses"] = []any{map[string]any{"skuId": sku, "disabledPlans": []any{}}}
+	}
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, o.graph.URL()+"/v1.0/users/"+userID+"/assignLicense", bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer graph-test-token")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := o.graph.Client().Do(req)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		o.t.Fatalf("assignLicense: %d", resp.StatusCode)
+	}
+}
+
+func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
+	o := newOnboardEnv(t)
+	const sku = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46" // SPB, one unit
+	o.tenant.AddSKU(graph.SKU{ID: sku, PartNumber: "SPB", Enabled: 1})
+	_, id := o.openForm(graphtest.MaxID)
+	data := goodForm(o, id)
+	data["licence"] = sku
+	if _, raw := o.submit(graphtest.MaxID, data); !strings.Contains(raw, "Waiting for approval") {
+		t.Fatalf("submit %s", raw)
+	}
+	o.assignLicence(graphtest.NinaID, sku, false) // the last unit goes elsewhere meanwhile
+
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	r := o.request(id)
+	if r.State != store.OnboardFailed || r.Step != onboard.StepGroups || !strings.Contains(r.Error, "No unit of Microsoft 365 Business Premium is free") {
+		t.Fatalf("request %+v", r)
+	}
+	if row := o.lastAudit("onboard.provision"); row.Outcome != "failed" || row.Reason != onboard.StepLicence {
+		t.Fatalf("audit %+v", row)
+	}
+	var retryCard bool
+	for _, s := range o.callsTo(approversConv) {
+		retryCard = retryCard || (strings.HasPrefix(s, "PUT") && strings.Contains(s, onboard.VerbRetry))
+	}
+	if !retryCard {
+		t.Fatal("the approvers' card got no Retry")
+	}
+
+	// Retry by a non-approver is refused; after a unit is freed, an approver's works.
+	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "Only members") {
+		t.Fatalf("retry by requester %s", raw)
+	}
+	o.assignLicence(graphtest.NinaID, sku, true)
+	o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil)
+	r = o.request(id)
+	if r.State != store.OnboardDone {
+		t.Fatalf("after retry %+v", r)
+	}
+	if lic := o.tenant.LicensesOf(r.UserID); len(lic) != 1 || !strings.EqualFold(lic[0], sku) {
+		t.Fatalf("licences %v", lic)
+	}
+	if o.usersCreated() != 1 {
+		t.Fatalf("%d POST /users", o.usersCreated())
+	}
+	// A second retry click finds nothing to do.
+	if _, raw := o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "not waiting for a retry") {
+		t.Fatalf("second retry %s", raw)
+	}
+}
+
+func TestOnboardGraphOutageMidProvisioningThenRetry(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	o.dir.on("manager", func() { o.graph.FailNext(1000, http.StatusServiceUnavailable, "0") })
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	r := o.request(id)
+	if r.State != store.OnboardFailed || r.Step != onboard.StepUsageLocation || r.UserID == "" ||
+		!strings.Contains(r.Error, "busy or unavailable") {
+		t.Fatalf("request %+v", r)
+	}
+	o.graph.Reset() // Graph is back
+	o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil)
+	r = o.request(id)
+	if r.State != store.OnboardDone {
+		t.Fatalf("after retry %+v", r)
+	}
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID {
+		t.Errorf("manager %q", m)
+	}
+	if o.usersCreated() != 0 { // Reset forgot the first attempt's requests: none since
+		t.Fatalf("the retry created a user again")
+	}
+	if u, ok := o.tenant.User(joseUPN); !ok || u.ID != r.UserID {
+		t.Fatal("user missing")
+	}
+	o.assertPasswordNeverLeaks(joseUPN)
+}
+
+// A create whose answer was lost (Graph created the user, then the call failed) is
+// found on the retry and adopted rather than duplicated or refused.
+func TestOnboardLostCreateAnswerAdoptsOwnUser(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	// Before tapbot's create, "another attempt" creates the same account, so tapbot's
+	// create meets a conflict on the UPN, exactly as a retried lost answer does.
+	o.dir.on("user", func() {
+		pw, _ := password.Generate()
+		if _, err := o.gc.CreateUser(context.Background(), graph.NewUser{DisplayName: "José Müller", UserPrincipalName: joseUPN,
+			MailNickname: "jose.muller", Password: pw}); err != nil {
+			t.Error(err)
+		}
+	})
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	r := o.request(id)
+	u, _ := o.tenant.User(joseUPN)
+	if r.State != store.OnboardDone || r.UserID != u.ID {
+		t.Fatalf("request %+v, user %s", r, u.ID)
+	}
+}
+
+// An account someone else owns under the UPN fails the request plainly.
+func TestOnboardUPNTakenMeanwhileFails(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	o.dir.on("user", func() {
+		pw, _ := password.Generate()
+		if _, err := o.gc.CreateUser(context.Background(), graph.NewUser{DisplayName: "Someone Else", UserPrincipalName: joseUPN,
+			Password: pw}); err != nil {
+			t.Error(err)
+		}
+	})
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	r := o.request(id)
+	if r.State != store.OnboardFailed || r.UserID != "" || !strings.Contains(r.Error, "was taken by another account") {
+		t.Fatalf("request %+v", r)
+	}
+}
+
+// A crash between steps (here: a panic before the manager step, which Later
+// survives, leaving the request as a dead process would) is resumed by the next
+// process's Resume from the step after the last one recorded, without a second user.
+func TestOnboardRestartBetweenStepsResumes(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	o.dir.on("manager", func() { panic("simulated crash") })
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	r := o.request(id)
+	if r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation || r.UserID == "" {
+		t.Fatalf("after the crash %+v", r)
+	}
+	restarted, err := onboard.New(o.cfg, o.gc, o.conn, o.store, o.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r = o.request(id)
+	if r.State != store.OnboardDone {
+		t.Fatalf("after resume %+v", r)
+	}
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID {
+		t.Errorf("manager %q", m)
+	}
+	if o.usersCreated() != 1 {
+		t.Fatalf("%d POST /users", o.usersCreated())
+	}
+}
+
+const helpdeskConv = "19:contoso-helpdesk@thread.tacv2"
+
+// On the start date the helpdesk channel gets "New hire X starts today"; its Issue
+// TAP button issues a pass through the TAP flow, privately to the helpdesk member who
+// clicks, once.
+func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
+	o := newOnboardEnv(t, func(c *onboard.Config) { c.HelpdeskConversation = helpdeskConv })
+	id := o.submitted()
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if r := o.request(id); r.State != store.OnboardDone {
+		t.Fatalf("request %+v", r)
+	}
+	ctx := context.Background()
+	if n, err := o.ob.RunDueJobs(ctx); err != nil || n != 0 {
+		t.Fatalf("before the start date: %d jobs, %v", n, err)
+	}
+	o.clock.advance(8 * 24 * time.Hour) // the start date is a week ahead
+	if n, err := o.ob.RunDueJobs(ctx); err != nil || n != 1 {
+		t.Fatalf("on the start date: %d jobs, %v", n, err)
+	}
+	if n, _ := o.ob.RunDueJobs(ctx); n != 0 {
+		t.Fatal("the start-day card ran twice")
+	}
+	var posted string
+	for _, c := range o.cloud.Calls() {
+		if c.ConversationID == helpdeskConv {
+			posted = decode(t, c).card()
+		}
+	}
+	if !strings.Contains(posted, "New hire José Müller starts today") || !strings.Contains(posted, "Issue TAP") {
+		t.Fatalf("start-day card %s", posted)
+	}
+	c := parseCard(t, []byte(posted))
+	data := c.Actions[0]["data"]
+	verb, _ := c.Actions[0]["verb"].(string)
+	body := o.invoke(graphtest.HanaID, verb, data)
+	if raw, _ := json.Marshal(body); verb != "tap.issue" || !strings.Contains(string(raw), "Creating the pass") {
+		t.Fatalf("Issue TAP answered %s", raw)
+	}
+	r := o.request(id)
+	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
+		t.Fatalf("%d TAPs for the new hire", len(taps))
+	}
+	if row := o.lastAudit("tap.create"); row.Outcome != "allowed" || row.TargetID != r.UserID || row.RequesterID != graphtest.HanaID {
+		t.Fatalf("tap audit %+v", row)
+	}
+	// A second click issues nothing more.
+	if raw, _ := json.Marshal(o.invoke(graphtest.HanaID, verb, data)); !strings.Contains(string(raw), "Already issued") {
+		t.Fatalf("second click answered %s", raw)
+	}
+	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
+		t.Fatalf("%d TAPs after a second click", len(taps))
+	}
+}
+
+func TestRequestsCommand(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	// The requester sees it without buttons.
+	calls := o.command("personal", graphtest.MaxID, "/requests")
+	var all strings.Builder
+	for _, c := range calls {
+		s := decode(t, c)
+		all.WriteString(s.Text + s.card())
+	}
+	if !strings.Contains(all.String(), "Your 1 open request") || !strings.Contains(all.String(), id) || strings.Contains(all.String(), onboard.VerbApprove) {
+		t.Fatalf("requester's /requests: %s", all.String())
+	}
+	// An approver sees it with Approve and Reject, and they work from there.
+	calls = o.command("personal", graphtest.AlexID, "/requests")
+	all.Reset()
+	for _, c := range calls {
+		s := decode(t, c)
+		all.WriteString(s.Text + s.card())
+	}
+	if !strings.Contains(all.String(), "waiting for an approver") || !strings.Contains(all.String(), onboard.VerbApprove) {
+		t.Fatalf("approver's /requests: %s", all.String())
+	}
+	// Someone with nothing open is told so.
+	calls = o.command("personal", graphtest.NinaID, "/requests")
+	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "no open onboarding requests") {
+		t.Fatalf("empty /requests: %+v", calls)
+	}
+}
+
+// Provisioning that stopped without a record (the process died) is picked up by the
+// job runner once it has been quiet for a while, not while it may still be running.
+func TestOnboardJobRunnerResumesStaleProvisioning(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	o.dir.on("manager", func() { panic("simulated crash") })
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	run := func() { o.ob.RunOnce(context.Background()) }
+	run()
+	if r := o.request(id); r.State != store.OnboardProvisioning {
+		t.Fatalf("resumed too early: %+v", r)
+	}
+	o.clock.advance(11 * time.Minute)
+	run()
+	r := o.request(id)
+	if r.State != store.OnboardDone || o.usersCreated() != 1 {
+		t.Fatalf("after the runner %+v, %d users", r, o.usersCreated())
+	}
+}
+
+// The requester's card (the form they submitted, whose id Teams sends as replyToId)
+// follows the request's state: it is updated for approval and again when done.
+func TestOnboardRequesterCardFollowsState(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	a := o.activity("invoke", "personal", graphtest.MaxID, "")
+	a["name"] = "adaptiveCard/action"
+	a["replyToId"] = "form-card-1"
+	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": onboard.SubmitVerb, "data": goodForm(o, id)}}
+	if status, body := o.post(a); status != http.StatusOK || !strings.Contains(func() string { b, _ := json.Marshal(body); return string(b) }(), "Waiting for approval") {
+		t.Fatalf("submit: %d %v", status, body)
+	}
+	o.drain()
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	var states []string
+	for _, c := range o.cloud.Calls() {
+		if c.ConversationID == personalConv && c.Method == http.MethodPut && c.ActivityID == "form-card-1" {
+			body := decode(t, c).card()
+			switch {
+			case strings.Contains(body, "is ready"):
+				states = append(states, "done")
+			case strings.Contains(body, "Approved by Alex Approver"):
+				states = append(states, "approved")
+			}
+			if strings.Contains(body, onboard.VerbApprove) || strings.Contains(body, onboard.VerbRetry) {
+				t.Error("the requester's card got approver buttons")
+			}
+		}
+	}
+	if strings.Join(states, ",") != "approved,done" {
+		t.Fatalf("requester's card updates: %v", states)
+	}
+}
+
+// Without approvers configured the commands stay (they are in the app manifest) and
+// say how to turn onboarding on; card actions change nothing.
+func TestOnboardOffWithoutApprovers(t *testing.T) {
+	o := newOnboardEnv(t, func(c *onboard.Config) { c.ApproverGroups, c.ApproversConversation = nil, "" })
+	for _, cmd := range []string{"/onboard", "/requests"} {
+		calls := o.command("personal", graphtest.MaxID, cmd)
+		if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "TAPBOT_APPROVER_GROUPS") {
+			t.Fatalf("%s when off: %+v", cmd, calls)
+		}
+	}
+	if _, raw := o.submit(graphtest.MaxID, goodForm(o, "abc123")); !strings.Contains(raw, "not set up") {
+		t.Fatalf("submit when off: %s", raw)
+	}
+	if _, err := o.store.Onboard(context.Background(), "abc123"); err == nil {
+		t.Fatal("a request was stored while onboarding is off")
+	}
+}
