@@ -341,6 +341,11 @@ func TestInstallStoresReferenceAndWelcomes(t *testing.T) {
 	if err != nil || cref.Scope != store.ScopeChannel || cref.TeamID != "19:team@thread.tacv2" || cref.UserAADObjectID != "" {
 		t.Fatalf("channel reference %+v err %v", cref, err)
 	}
+	// The channel itself is reachable for new posts, not only the thread.
+	base, err := e.store.Reference(context.Background(), "19:chan@thread.tacv2")
+	if err != nil || !strings.Contains(string(base.Raw), `"id":"19:chan@thread.tacv2"`) || strings.Contains(string(base.Raw), "messageid") {
+		t.Fatalf("channel's own reference %+v err %v", base, err)
+	}
 }
 
 func TestFirstMessageStoresReference(t *testing.T) {

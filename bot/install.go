@@ -81,6 +81,20 @@ func (h *Handler) saveReference(ctx context.Context, t *Turn) error {
 	if err := h.refs.SaveReference(ctx, r); err != nil {
 		return fmt.Errorf("save reference: %w", err)
 	}
+	// A message in a channel arrives in its thread ("19:…@thread.tacv2;messageid=…");
+	// posting a new message to the channel needs the channel's own id. Keep that too,
+	// so a channel the bot was added to before tapbot stored references becomes
+	// reachable (e.g. for approval cards) after its first @mention.
+	if ch := channelDataString(a, "channel", "id"); t.scope == store.ScopeChannel && ch != "" && ch != r.ConversationID {
+		ref.Conversation.ID = ch
+		if r.Raw, err = json.Marshal(ref); err != nil {
+			return fmt.Errorf("encode reference: %w", err)
+		}
+		r.ConversationID = ch
+		if err := h.refs.SaveReference(ctx, r); err != nil {
+			return fmt.Errorf("save channel reference: %w", err)
+		}
+	}
 	t.log.Info("conversation reference saved", zap.String("scope", string(t.scope)),
 		zap.String("conversation_id", a.Conversation.ID))
 	return nil

@@ -230,3 +230,65 @@ test('personal chat: /doctor shows the tenant check to an admin', { timeout: TES
     assert.ok(json.includes('Microsoft Authenticator') && json.includes('tapbot doctor --fix'), 'card reports the policies and points to the CLI for fixes');
   }),
 );
+
+/** Every input of a card with its current value, as Teams merges them into the action data. */
+function inputValues(card) {
+  const values = {};
+  const walk = (v) => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v && typeof v === 'object') {
+      if (typeof v.type === 'string' && v.type.startsWith('Input.') && v.id) values[v.id] = v.value ?? '';
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(card.body);
+  return values;
+}
+
+test('onboarding: a manager fills the form, an approver approves in the channel, the account exists', { timeout: 3 * TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    // The approvers' channel must know the bot: an @mention there is enough (in Teams,
+    // adding the bot to the team does it).
+    const hello = await pg.send('channel', 'help', { mention: true });
+    await pg.waitForBotMessage(hello, isCardListing('/help'), REPLY_TIMEOUT_MS, 'the help card in the channel');
+    const sent = await pg.send('personal', '/onboard');
+    const formMsg = (await pg.waitForBotMessage(sent, (m) => cardJson(m).some((j) => j.includes('onboard.submit')), REPLY_TIMEOUT_MS, 'the onboarding form')).message;
+    const form = JSON.parse(cardJson(formMsg)[0]);
+    const submit = form.actions.find((a) => a.verb === 'onboard.submit');
+    const nick = `e2e${Date.now() % 100000}`;
+    const start = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
+    const values = inputValues(form);
+    const licence = form.body.flatMap(function find(el) {
+      if (el.id === 'licence') return [el];
+      return [...(el.items ?? []), ...(el.columns ?? [])].flatMap(find);
+    })[0];
+    Object.assign(values, {
+      givenName: 'Erik', surname: 'Example', displayName: 'Erik Example', mailNickname: nick, startDate: start,
+      hasSmartphone: 'true', licence: licence?.choices?.[0]?.value ?? '',
+    });
+    const since = pg.frames.length;
+    const answer = await pg.invoke({ conversationId: 'personal', replyToId: formMsg.messageId, verb: submit.verb, data: { ...submit.data, ...values } });
+    assert.match(JSON.stringify(answer), /Waiting for approval/, `submit answered ${JSON.stringify(answer).slice(0, 400)}`);
+
+    const approval = await pg.waitFor(
+      (f) => f.message?.from?.id === pg.botId && cardJson(f.message).some((j) => j.includes('onboard.approve') && j.includes(nick)),
+      REPLY_TIMEOUT_MS,
+      { since, what: 'the approval card in the approvers channel' },
+    );
+    const card = JSON.parse(cardJson(approval.message)[0]);
+    const approve = card.actions.find((a) => a.verb === 'onboard.approve');
+    const decided = await pg.invoke({ conversationId: approval.message.postConversationId ?? approval.actionConversationId, replyToId: approval.message.messageId, verb: approve.verb, data: approve.data, from: 'Alex Approver' });
+    assert.doesNotMatch(JSON.stringify(decided), /onboard\.approve/, 'the decided card has no Approve button');
+
+    // The account exists in the simulated tenant: the helpdesk sees it with /status.
+    const upn = `${nick}@contoso.com`;
+    await pollUntil(
+      async () => {
+        const s = await pg.send('personal', `/status ${upn}`);
+        const m = (await pg.waitForBotMessage(s, (x) => (x.text ?? '').includes(upn) || cardJson(x).some((j) => j.includes(upn)), REPLY_TIMEOUT_MS, 'a status answer')).message;
+        return cardJson(m).some((j) => j.includes('enabled'));
+      },
+      { timeoutMs: REPLY_TIMEOUT_MS * 2, intervalMs: 500, what: `${upn} to exist` },
+    );
+  }),
+);
