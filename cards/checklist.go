@@ -170,7 +170,7 @@ func checklistSection(v ChecklistView, s ChecklistStep, interactive bool) Elemen
 	var actions []Action
 	for _, l := range s.Links {
 		if httpsURL(l.URL) {
-			actions = append(actions, OpenURL{Title: l.Title, URL: l.URL})
+			actions = append(actions, OpenURL(l))
 		}
 	}
 	if interactive {
