@@ -519,15 +519,7 @@ func (f *Flow) summary(req store.OnboardRequest, rec record, forApprovers bool) 
 
 // explain turns a Graph failure into words; the details stay in the log.
 func explain(err error, requestID string) string {
-	switch {
-	case errors.Is(err, graph.ErrForbidden):
-		return "tapbot's app registration lacks a Microsoft Graph permission for this. An admin should run `tapbot doctor`. Reference: " + requestID
-	case errors.Is(err, graph.ErrThrottled), errors.Is(err, graph.ErrUnavailable):
-		return "Microsoft Graph is busy or unavailable right now. Try again in a minute. Reference: " + requestID
-	case errors.Is(err, context.DeadlineExceeded):
-		return "Microsoft Graph took too long to answer. Try again in a minute. Reference: " + requestID
-	}
-	return "Something went wrong talking to Microsoft Graph. Reference: " + requestID
+	return graph.Explain(err) + " Reference: " + requestID
 }
 
 func notice(title, text string) *cards.Card {

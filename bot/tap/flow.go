@@ -153,13 +153,5 @@ func (f *Flow) audit(ctx context.Context, e store.AuditEntry) error {
 // explain turns a Graph failure into words for the requester. The details stay in
 // the log under the request id.
 func explain(err error, requestID string) string {
-	switch {
-	case errors.Is(err, graph.ErrForbidden):
-		return "tapbot's app registration lacks a Microsoft Graph permission for this. An admin should run `tapbot doctor`. Reference: " + requestID
-	case errors.Is(err, graph.ErrThrottled), errors.Is(err, graph.ErrUnavailable):
-		return "Microsoft Graph is busy or unavailable right now; nothing was changed. Try again in a minute. Reference: " + requestID
-	case errors.Is(err, context.DeadlineExceeded):
-		return "Microsoft Graph took too long to answer; nothing was changed. Try again in a minute. Reference: " + requestID
-	}
-	return "Something went wrong talking to Microsoft Graph; nothing was changed. Reference: " + requestID
+	return graph.Explain(err) + " Nothing was changed. Reference: " + requestID
 }

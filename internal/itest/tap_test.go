@@ -315,7 +315,7 @@ func TestGraphOutageIsExplainedAndAudited(t *testing.T) {
 	e.graph.FailNext(1000, http.StatusServiceUnavailable, "0")
 	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
 	reply := decode(t, calls[0])
-	if !strings.Contains(reply.Text, "unavailable") || !strings.Contains(reply.Text, "nothing was changed") {
+	if !strings.Contains(reply.Text, "unavailable") || !strings.Contains(reply.Text, "Nothing was changed") {
 		t.Fatalf("outage reply %q", reply.Text)
 	}
 	if row := e.lastAudit("tap.create"); row.Outcome != "failed" {
