@@ -99,13 +99,14 @@ type Command struct {
 }
 
 // commands is the bot's command menu. It matches what the bot registers (bot/commands.go,
-// bot/tap, bot/doctor); TestCommandsMatchBot keeps the two in step.
+// bot/tap, bot/doctor, bot/onboard, bot/checklist); TestCommandsMatchBot keeps the two in step.
 var commands = []Command{
 	{"help", "/help", "List the commands you can use here.", allScopes},
 	{"tap", "/tap user [lifetime] [once] [reason]", "Create a Temporary Access Pass (helpdesk). It is sent to you privately.", allScopes},
 	{"revoke", "/revoke user", "Delete the user's Temporary Access Pass (helpdesk).", allScopes},
 	{"status", "/status user", "Show the user's account, pass and sign-in methods (helpdesk).", allScopes},
 	{"audit", "/audit [user]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
+	{"checklist", "/checklist user [nophone]", "Send a new hire the passwordless set-up checklist (helpdesk).", allScopes},
 	{"doctor", "/doctor", "Check the tenant's set-up for tapbot (admins). Changes nothing.", []Scope{ScopePersonal}},
 	{"onboard", "/onboard", "Request an account for a new hire (a form; approvers approve it).", []Scope{ScopePersonal}},
 	{"requests", "/requests", "Your open onboarding requests, and for approvers the ones waiting for them.", []Scope{ScopePersonal}},

@@ -194,9 +194,9 @@ func TestBotSection(t *testing.T) {
 		t.Fatalf("bot %+v", b)
 	}
 	wantMenu := map[Scope][]string{
-		"personal":  {"help", "tap", "revoke", "status", "audit", "doctor", "onboard", "requests"},
-		"team":      {"help", "tap", "revoke", "status", "audit"},
-		"groupChat": {"help", "tap", "revoke", "status", "audit"},
+		"personal":  {"help", "tap", "revoke", "status", "audit", "checklist", "doctor", "onboard", "requests"},
+		"team":      {"help", "tap", "revoke", "status", "audit", "checklist"},
+		"groupChat": {"help", "tap", "revoke", "status", "audit", "checklist"},
 	}
 	if len(b.CommandLists) != len(wantMenu) {
 		t.Fatalf("%d command lists, want one per scope", len(b.CommandLists))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/credential"
@@ -53,6 +54,8 @@ type Config struct {
 	ApproverGroups        []string
 	ApproversConversation string
 	HelpdeskConversation  string
+	TeamsAppID            string // tapbot's id in the org's Teams app catalog
+	ChecklistContent      checklist.Content
 	OnboardGroupsAllowed  []string
 	DefaultUsageLocation  string
 	TimeZone              *time.Location
@@ -95,6 +98,8 @@ var settings = []setting{
 	{[]string{"TAPBOT_ONBOARDING_GROUPS"}, "group ids of new hires: the TAP and Authenticator policies must target them (tapbot doctor checks; --fix adds them)"},
 	{[]string{"TAPBOT_APPROVER_GROUPS"}, "group ids whose members approve, reject and retry onboarding requests (with TAPBOT_APPROVERS_CONVERSATION; default: none, /onboard off)"},
 	{[]string{"TAPBOT_APPROVERS_CONVERSATION"}, "conversation id of the Teams channel that gets the approval cards (install tapbot there first)"},
+	{[]string{"TAPBOT_TEAMS_APP_ID"}, "tapbot's id in your Teams app catalog: lets /checklist install tapbot for a new hire so it can message them first (default: wait until they open it)"},
+	{[]string{"TAPBOT_CHECKLIST_CONTENT"}, "JSON file with your company's checklist texts (default: the built-in ones; `tapbot checklist-content` prints them to start from)"},
 	{[]string{"TAPBOT_HELPDESK_CONVERSATION"}, "conversation id of the channel that gets \"New hire X starts today\" with Issue TAP on start dates (default: off)"},
 	{[]string{"TAPBOT_ONBOARD_GROUPS_ALLOWED"}, "group ids the /onboard form offers (besides TAPBOT_ONBOARDING_GROUPS, which every new user joins)"},
 	{[]string{"TAPBOT_DEFAULT_USAGE_LOCATION"}, "ISO 3166 country code the /onboard form suggests, such as US or DE"},
@@ -164,6 +169,17 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	c.MaxTAPsPerHour = 20
 	c.ApproversConversation = get("TAPBOT_APPROVERS_CONVERSATION")
 	c.HelpdeskConversation = get("TAPBOT_HELPDESK_CONVERSATION")
+	if c.TeamsAppID = get("TAPBOT_TEAMS_APP_ID"); c.TeamsAppID != "" && !guid.MatchString(c.TeamsAppID) {
+		bad("TAPBOT_TEAMS_APP_ID=%q: want the app's catalog id, a GUID", c.TeamsAppID)
+	}
+	c.ChecklistContent = checklist.DefaultContent()
+	if p := get("TAPBOT_CHECKLIST_CONTENT"); p != "" {
+		if content, err := loadChecklistContent(p); err != nil {
+			bad("TAPBOT_CHECKLIST_CONTENT: %v", err)
+		} else {
+			c.ChecklistContent = content
+		}
+	}
 	c.DefaultUsageLocation = strings.ToUpper(get("TAPBOT_DEFAULT_USAGE_LOCATION"))
 	if v := c.DefaultUsageLocation; v != "" && !onboard.IsCountryCode(v) {
 		bad("TAPBOT_DEFAULT_USAGE_LOCATION=%q: want a two-letter ISO 3166 country code such as US or DE", v)
@@ -252,6 +268,15 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration:\n  - %w", joinLines(errs))
 	}
 	return c, nil
+}
+
+func loadChecklistContent(path string) (checklist.Content, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return checklist.Content{}, err
+	}
+	defer f.Close()
+	return checklist.LoadContent(f)
 }
 
 // guidList parses comma-separated object ids.

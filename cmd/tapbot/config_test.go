@@ -56,6 +56,8 @@ func TestServeConfig(t *testing.T) {
 			"TAPBOT_OPENID_METADATA_URL", "http://login.example.com/meta"), wantErr: []string{"must use https"}},
 		{name: "missing certificate file", env: serveEnv("TAPBOT_CLIENT_CERTIFICATE", "/nonexistent.pem"),
 			wantErr: []string{"TAPBOT_CLIENT_CERTIFICATE", "no such file"}},
+		{name: "bad checklist content and app id", env: serveEnv("MicrosoftAppPassword", "pw", "TAPBOT_CHECKLIST_CONTENT", "/nonexistent.json", "TAPBOT_TEAMS_APP_ID", "tapbot"),
+			wantErr: []string{"TAPBOT_CHECKLIST_CONTENT", "TAPBOT_TEAMS_APP_ID"}},
 		{name: "unknown credential", env: serveEnv("TAPBOT_CREDENTIAL", "password-in-a-file"),
 			wantErr: []string{"TAPBOT_CREDENTIAL"}},
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/botauth"
+	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/connector"
 	botdoctor "github.com/tapbot/tapbot/bot/doctor"
 	"github.com/tapbot/tapbot/bot/onboard"
@@ -52,6 +53,9 @@ Usage:
                    the changes tapbot can make, after confirmation, audited
   tapbot manifest [-o tapbot-teams-app.zip] [-app-id …] [-version 1.0.0] [-domain …]
                    write the Teams app package (manifest and icons) to upload to your org
+  tapbot checklist-content
+                   print the built-in new-hire checklist texts (JSON) to adapt and load
+                   with TAPBOT_CHECKLIST_CONTENT
   tapbot healthcheck
                    exit 0 if the local server answers /healthz (for container health checks)
   tapbot version   print the version
@@ -93,6 +97,9 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return doctorCmd(args[1:], env, os.Stdin, stdout, stderr)
 	case "manifest":
 		return manifestCmd(args[1:], env, stdout, stderr)
+	case "checklist-content":
+		_, _ = stdout.Write(checklist.DefaultJSON())
+		return 0
 	case "healthcheck":
 		return healthcheck(env, stderr)
 	case "version", "--version", "-v":
@@ -284,6 +291,12 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	ob.Register(h)
+	cl := checklist.New(checklist.Config{
+		TenantID: cfg.TenantID, HelpdeskGroups: cfg.HelpdeskGroups, HelpdeskConversation: cfg.HelpdeskConversation,
+		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent,
+	}, graphClient, conn, st, log.Named("checklist"))
+	cl.Register(h)
+	go cl.Run(runCtx, time.Minute)
 	go func() {
 		if err := ob.Resume(runCtx); err != nil { // provisioning interrupted by the last stop
 			log.Error("resuming onboarding failed", zap.Error(err))

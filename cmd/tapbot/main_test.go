@@ -24,6 +24,7 @@ func TestRunCommands(t *testing.T) {
 	}{
 		{"no args", nil, envOf(), 2, "", "Usage:"},
 		{"version", []string{"version"}, envOf(), 0, "tapbot ", ""},
+		{"checklist content", []string{"checklist-content"}, envOf(), 0, `"welcome"`, ""},
 		{"help lists settings", []string{"help"}, envOf(), 0, "MicrosoftAppPassword", ""},
 		{"unknown", []string{"frobnicate"}, envOf(), 2, "", `unknown command "frobnicate"`},
 		{"serve with no config", []string{"serve"}, envOf(), 2, "", "invalid configuration"},

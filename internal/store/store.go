@@ -107,6 +107,17 @@ type Store interface {
 	// RescheduleJob releases a claimed job to run again at dueAt (back-off after a failure).
 	RescheduleJob(ctx context.Context, id string, dueAt time.Time) error
 
+	// CreateChecklist inserts a checklist (Version set to 1); a second create for the same
+	// UserID is ErrConflict.
+	CreateChecklist(ctx context.Context, c Checklist) error
+	// Checklist returns the checklist of a user, or ErrNotFound.
+	Checklist(ctx context.Context, userID string) (Checklist, error)
+	// UpdateChecklist writes c if the stored Version equals c.Version (else ErrConflict)
+	// and returns it with Version+1. DoneAt, once set, cannot be cleared.
+	UpdateChecklist(ctx context.Context, c Checklist) (Checklist, error)
+	// OpenChecklists lists checklists not done, oldest StartedAt first, at most limit (≤0 → 100).
+	OpenChecklists(ctx context.Context, limit int) ([]Checklist, error)
+
 	// Ping checks that the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,6 +85,12 @@ type Store struct {
 	completeJobStmt   *sql.Stmt
 	rescheduleJobStmt *sql.Stmt
 	jobDoneStmt       *sql.Stmt
+
+	createChecklistStmt  *sql.Stmt
+	getChecklistStmt     *sql.Stmt
+	updateChecklistStmt  *sql.Stmt
+	checklistVersionStmt *sql.Stmt
+	openChecklistsStmt   *sql.Stmt
 
 	// stmts holds the statements prepared on first use, by query (see cachedStmt).
 	stmtsMu sync.Mutex
@@ -165,12 +172,18 @@ func (s *Store) init(ctx context.Context, ms []migration) error {
 	if s.personalStmt, err = s.db.PrepareContext(ctx, personalQuery); err != nil {
 		return fmt.Errorf("prepare personal: %w", err)
 	}
-	for _, p := range append(s.tapStatements(), s.onboardStatements()...) {
+	for _, p := range s.statements() {
 		if *p.dst, err = s.db.PrepareContext(ctx, p.query); err != nil {
 			return fmt.Errorf("prepare %s: %w", p.name, err)
 		}
 	}
 	return nil
+}
+
+// statements are the prepared statements init makes and Close closes, but for
+// those of the references.
+func (s *Store) statements() []preparedStmt {
+	return slices.Concat(s.tapStatements(), s.onboardStatements(), s.checklistStatements())
 }
 
 // dsn builds a file: URI so that any byte in path ('?', '#', '%') is escaped
@@ -255,7 +268,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var errs []error
 	stmts := []*sql.Stmt{s.saveStmt, s.getStmt, s.personalStmt}
-	for _, p := range append(s.tapStatements(), s.onboardStatements()...) {
+	for _, p := range s.statements() {
 		stmts = append(stmts, *p.dst)
 	}
 	s.stmtsMu.Lock()

@@ -1,0 +1,475 @@
+package checklist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/bot/membership"
+	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
+	"go.uber.org/zap"
+)
+
+// Directory is what the checklist reads from Microsoft Graph.
+type Directory interface {
+	User(ctx context.Context, ref string) (graph.User, error)
+	CheckMemberGroups(ctx context.Context, userID string, groupIDs []string) ([]string, error)
+	Methods(ctx context.Context, userID string) ([]graph.Method, error)
+	TAPs(ctx context.Context, userID string) ([]graph.TAP, error)
+	RegisteredDevices(ctx context.Context, userID string) ([]graph.Device, error)
+	InstallAppForUser(ctx context.Context, userID, catalogAppID string) (graph.AppInstallation, error)
+}
+
+// Messenger sends through the Bot Connector.
+type Messenger interface {
+	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
+	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
+}
+
+// Store is the durable state the checklist uses.
+type Store interface {
+	CreateChecklist(ctx context.Context, c store.Checklist) error
+	Checklist(ctx context.Context, userID string) (store.Checklist, error)
+	UpdateChecklist(ctx context.Context, c store.Checklist) (store.Checklist, error)
+	OpenChecklists(ctx context.Context, limit int) ([]store.Checklist, error)
+	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error)
+	Reference(ctx context.Context, conversationID string) (store.Reference, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+}
+
+// Config configures the checklist flow.
+type Config struct {
+	TenantID             string
+	HelpdeskGroups       []string // may start a checklist with /checklist
+	HelpdeskConversation string   // where "I'm stuck" cards go
+	// CatalogAppID is tapbot's id in the tenant's Teams app catalog: installing the app
+	// for the hire lets the bot message them first. Empty: wait until they open it.
+	CatalogAppID string
+	Content      Content
+	Now          func() time.Time
+}
+
+// Flow is the new hire's guided checklist.
+type Flow struct {
+	cfg     Config
+	dir     Directory
+	msg     Messenger
+	store   Store
+	log     *zap.Logger
+	members *membership.Checker
+}
+
+// New builds the flow.
+func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) *Flow {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if len(cfg.Content.Steps) == 0 {
+		cfg.Content = DefaultContent()
+	}
+	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log, members: membership.New(dir, 0, cfg.Now)}
+}
+
+// Register adds /checklist and the card actions.
+func (f *Flow) Register(h *bot.Handler) {
+	h.HandleCommand(bot.Command{
+		Name: "checklist", Usage: "/checklist user [nophone]",
+		Scopes:      []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.ScopeChannel},
+		Description: "Send a new hire the passwordless set-up checklist (helpdesk).",
+		Run:         f.onChecklist,
+	})
+	h.HandleAction(cards.ChecklistRefreshVerb, f.onRefresh)
+	h.HandleAction(cards.ChecklistClaimVerb, f.onClaim)
+	h.HandleAction(cards.ChecklistStuckVerb, f.onStuck)
+}
+
+// onChecklist starts a checklist for a user: it is sent as soon as tapbot can reach
+// them (now if they have a chat with the bot, else after the app is installed for them
+// and they open Teams).
+func (f *Flow) onChecklist(ctx context.Context, t *bot.Turn, c command.Command) error {
+	if len(c.Args) < 1 || len(c.Args) > 2 || (len(c.Args) == 2 && !strings.EqualFold(c.Args[1], "nophone")) {
+		return t.ReplyText(ctx, "Usage: /checklist user@contoso.com [nophone]")
+	}
+	ref, err := tap.ParseUser(c.Args[0])
+	if err != nil {
+		return t.ReplyText(ctx, err.Error())
+	}
+	noPhone := len(c.Args) == 2
+	t.Later(func(ctx context.Context) {
+		text, err := f.start(ctx, t, ref, noPhone)
+		if err != nil {
+			t.Log().Error("checklist start failed", zap.Error(err))
+			text = graph.Explain(err) + " Reference: " + t.RequestID()
+		}
+		_ = t.ReplyText(ctx, text)
+	})
+	return nil
+}
+
+func (f *Flow) start(ctx context.Context, t *bot.Turn, ref string, noPhone bool) (string, error) {
+	requester := t.Activity().From.AadObjectID
+	ok, err := f.members.IsMember(ctx, requester, f.cfg.HelpdeskGroups)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "Only members of the helpdesk group can start a checklist.", nil
+	}
+	u, err := f.dir.User(ctx, ref)
+	if errors.Is(err, graph.ErrNotFound) {
+		return fmt.Sprintf("I can't find %s in this tenant.", ref), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	now := f.cfg.Now()
+	p, err := json.Marshal(NewProgress(f.cfg.Content.Path(noPhone)))
+	if err != nil {
+		return "", err
+	}
+	c := store.Checklist{UserID: u.ID, UserUPN: u.UserPrincipalName, RequestID: t.RequestID(), NoSmartphone: noPhone,
+		Progress: p, StartedAt: now, UpdatedAt: now}
+	switch err := f.store.CreateChecklist(ctx, c); {
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Sprintf("%s already has a checklist.", u.UserPrincipalName), nil
+	case err != nil:
+		return "", fmt.Errorf("create checklist: %w", err)
+	}
+	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: requester, TargetID: u.ID,
+		TargetUPN: u.UserPrincipalName, Action: "checklist.start", Outcome: "allowed"})
+	if f.cfg.CatalogAppID != "" {
+		if _, err := f.dir.InstallAppForUser(ctx, u.ID, f.cfg.CatalogAppID); err != nil {
+			t.Log().Warn("installing tapbot for the new hire failed; the checklist waits until they open it", zap.Error(err))
+		}
+	}
+	if sent, err := f.deliver(ctx, u.ID); err != nil {
+		return "", err
+	} else if sent {
+		return fmt.Sprintf("I've sent %s the checklist.", u.UserPrincipalName), nil
+	}
+	return fmt.Sprintf("I'll send %s the checklist as soon as they open Teams.", u.UserPrincipalName), nil
+}
+
+// deliver sends the checklist card to the hire's 1:1 chat if tapbot knows it and has
+// not sent it yet. It reports whether the card is (now) in the chat.
+func (f *Flow) deliver(ctx context.Context, userID string) (bool, error) {
+	c, err := f.store.Checklist(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	if c.ActivityID != "" {
+		return true, nil
+	}
+	ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	c, _, err = f.check(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	a, err := f.activity(c, ref)
+	if err != nil {
+		return false, err
+	}
+	id, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, a)
+	if err != nil {
+		return false, fmt.Errorf("send checklist: %w", err)
+	}
+	c.ConversationID, c.ActivityID, c.UpdatedAt = ref.ConversationID, id, f.cfg.Now()
+	if _, err := f.store.UpdateChecklist(ctx, c); err != nil {
+		return true, fmt.Errorf("record checklist delivery: %w", err)
+	}
+	return true, nil
+}
+
+// check asks Graph what the hire has set up and applies it to the progress. It
+// reports whether anything changed.
+func (f *Flow) check(ctx context.Context, c store.Checklist) (store.Checklist, bool, error) {
+	p, err := decodeProgress(c)
+	if err != nil {
+		return c, false, err
+	}
+	methods, err := f.dir.Methods(ctx, c.UserID)
+	if err != nil {
+		return c, false, err
+	}
+	taps, err := f.dir.TAPs(ctx, c.UserID)
+	if err != nil {
+		return c, false, err
+	}
+	devices, err := f.dir.RegisteredDevices(ctx, c.UserID)
+	if err != nil && !errors.Is(err, graph.ErrForbidden) {
+		// Reading devices app-only is not documented as supported: without it the
+		// laptop step is ticked by Windows Hello instead.
+		return c, false, err
+	}
+	now := f.cfg.Now()
+	next := Apply(p, EvidenceFrom(methods, taps, len(devices), now), now)
+	changed := !sameProgress(p, next)
+	if changed {
+		raw, err := json.Marshal(next)
+		if err != nil {
+			return c, false, err
+		}
+		c.Progress = raw
+		if Done(next) && c.DoneAt.IsZero() {
+			c.DoneAt = now
+		}
+	}
+	return c, changed, nil
+}
+
+func sameProgress(a, b Progress) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func decodeProgress(c store.Checklist) (Progress, error) {
+	var p Progress
+	if err := json.Unmarshal(c.Progress, &p); err != nil {
+		return Progress{}, fmt.Errorf("checklist of %s: decode progress: %w", c.UserID, err)
+	}
+	return p, nil
+}
+
+// view renders a checklist for its card.
+func (f *Flow) view(c store.Checklist, refreshFor string) (cards.ChecklistView, error) {
+	p, err := decodeProgress(c)
+	if err != nil {
+		return cards.ChecklistView{}, err
+	}
+	v := cards.ChecklistView{RequestID: c.RequestID, Welcome: f.cfg.Content.Welcome, HireUPN: c.UserUPN,
+		Current: Next(p), CheckedAt: c.UpdatedAt}
+	if refreshFor != "" {
+		v.RefreshUserIDs = []string{refreshFor}
+	}
+	for _, s := range p.Steps {
+		text, _ := f.cfg.Content.Step(s.ID)
+		links := make([]cards.ChecklistLink, len(text.Links))
+		for i, l := range text.Links {
+			links[i] = cards.ChecklistLink{Title: l.Title, URL: l.URL}
+		}
+		v.Steps = append(v.Steps, cards.ChecklistStep{ID: s.ID, Title: text.Title, Body: text.Body, Why: text.Why,
+			Stuck: text.Stuck, Links: links, Status: cards.ChecklistStatus(s.Status), DoneAt: s.DoneAt})
+	}
+	return v, nil
+}
+
+func (f *Flow) card(c store.Checklist, refreshFor string) (cards.Card, error) {
+	v, err := f.view(c, refreshFor)
+	if err != nil {
+		return cards.Card{}, err
+	}
+	card := cards.Checklist(v)
+	r := cards.ChecklistRefresh(v)
+	card.Refresh = &r
+	return card, nil
+}
+
+func (f *Flow) activity(c store.Checklist, ref store.Reference) (schema.Activity, error) {
+	var conv schema.ConversationReference
+	_ = json.Unmarshal(ref.Raw, &conv) // best effort: the user id lets the card refresh itself
+	card, err := f.card(c, conv.User.ID)
+	if err != nil {
+		return schema.Activity{}, err
+	}
+	raw, err := json.Marshal(card)
+	if err != nil {
+		return schema.Activity{}, err
+	}
+	a := bot.CardActivity(raw)
+	a.Text = f.cfg.Content.Welcome
+	return a, nil
+}
+
+// ownChecklist returns the checklist of whoever pressed a button: only the hire acts
+// on their own checklist, whatever the card's data says.
+func (f *Flow) ownChecklist(ctx context.Context, t *bot.Turn, data map[string]any) (store.Checklist, *cards.Card, error) {
+	c, err := f.store.Checklist(ctx, t.Activity().From.AadObjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		n := cards.Notice("No checklist", "There is no set-up checklist for you.")
+		return c, &n, nil
+	}
+	if err != nil {
+		return c, nil, err
+	}
+	if id, _ := data["requestId"].(string); id != c.RequestID {
+		n := cards.Notice("This card is out of date", "Your current checklist is in your chat with me.")
+		return c, &n, nil
+	}
+	return c, nil, nil
+}
+
+func (f *Flow) onRefresh(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	c, answer, err := f.ownChecklist(ctx, t, data)
+	if answer != nil || err != nil {
+		return answer, err
+	}
+	c, changed, err := f.check(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		c.UpdatedAt = f.cfg.Now()
+		if c, err = f.store.UpdateChecklist(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	card, err := f.card(c, t.Activity().From.ID)
+	return &card, err
+}
+
+func (f *Flow) onClaim(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	c, answer, err := f.ownChecklist(ctx, t, data)
+	if answer != nil || err != nil {
+		return answer, err
+	}
+	step, _ := data["step"].(string)
+	p, err := decodeProgress(c)
+	if err != nil {
+		return nil, err
+	}
+	next, err := Claim(p, step, f.cfg.Now())
+	if errors.Is(err, ErrUnknownStep) {
+		n := cards.Notice("Unknown step", "Refresh the checklist and try again.")
+		return &n, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Progress, err = json.Marshal(next); err != nil {
+		return nil, err
+	}
+	c.UpdatedAt = f.cfg.Now()
+	if c, err = f.store.UpdateChecklist(ctx, c); err != nil {
+		return nil, err
+	}
+	card, err := f.card(c, t.Activity().From.ID)
+	return &card, err
+}
+
+// onStuck tells the helpdesk channel who is stuck where and what Graph shows, with a
+// button that issues a fresh pass through every /tap check.
+func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	c, answer, err := f.ownChecklist(ctx, t, data)
+	if answer != nil || err != nil {
+		return answer, err
+	}
+	if f.cfg.HelpdeskConversation == "" {
+		n := cards.Notice("Call the helpdesk", "tapbot has no helpdesk channel configured: please call or message the helpdesk.")
+		return &n, nil
+	}
+	step, _ := data["step"].(string)
+	text, ok := f.cfg.Content.Step(step)
+	if !ok {
+		n := cards.Notice("Unknown step", "Refresh the checklist and try again.")
+		return &n, nil
+	}
+	p, err := decodeProgress(c)
+	if err != nil {
+		return nil, err
+	}
+	var shows []string
+	for _, s := range p.Steps {
+		if s.Status != StatusTodo {
+			st, _ := f.cfg.Content.Step(s.ID)
+			shows = append(shows, st.Title+": "+string(s.Status))
+		}
+	}
+	ref, err := f.store.Reference(ctx, f.cfg.HelpdeskConversation)
+	if err != nil {
+		return nil, fmt.Errorf("helpdesk conversation: %w", err)
+	}
+	stuck := cards.Stuck(cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
+		At: f.cfg.Now(), IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: "stuck-" + t.RequestID()}})
+	raw, err := json.Marshal(stuck)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.CardActivity(raw)); err != nil {
+		return nil, fmt.Errorf("post stuck card: %w", err)
+	}
+	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
+		Action: "checklist.stuck", Outcome: "allowed", Reason: step})
+	n := cards.Notice("The helpdesk knows", "I've told the helpdesk where you are stuck. They will contact you; keep your phone at hand.")
+	return &n, nil
+}
+
+// RunChecks delivers checklists that could not be sent yet and updates the cards of
+// open ones from Graph. It is durable: everything it needs is in the store.
+func (f *Flow) RunChecks(ctx context.Context) error {
+	open, err := f.store.OpenChecklists(ctx, 50)
+	if err != nil {
+		return fmt.Errorf("open checklists: %w", err)
+	}
+	for _, c := range open {
+		if c.ActivityID == "" {
+			if _, err := f.deliver(ctx, c.UserID); err != nil {
+				f.log.Warn("checklist not delivered yet", zap.String("user", c.UserID), zap.Error(err))
+			}
+			continue
+		}
+		next, changed, err := f.check(ctx, c)
+		if err != nil {
+			f.log.Warn("checklist check failed", zap.String("user", c.UserID), zap.Error(err))
+			continue
+		}
+		if !changed {
+			continue
+		}
+		next.UpdatedAt = f.cfg.Now()
+		saved, err := f.store.UpdateChecklist(ctx, next)
+		if err != nil {
+			f.log.Warn("checklist not saved", zap.String("user", c.UserID), zap.Error(err))
+			continue
+		}
+		ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, c.UserID)
+		if err != nil {
+			continue
+		}
+		a, err := f.activity(saved, ref)
+		if err != nil {
+			continue
+		}
+		if err := f.msg.UpdateActivity(ctx, ref.ServiceURL, saved.ConversationID, saved.ActivityID, a); err != nil {
+			f.log.Warn("checklist card not updated", zap.String("user", c.UserID), zap.Error(err))
+		}
+	}
+	return nil
+}
+
+// Run calls RunChecks every interval until ctx ends.
+func (f *Flow) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := f.RunChecks(ctx); err != nil {
+			f.log.Error("checklist run failed", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (f *Flow) audit(ctx context.Context, e store.AuditEntry) {
+	if _, err := f.store.AppendAudit(ctx, e); err != nil {
+		f.log.Error("audit append failed", zap.String("action", e.Action), zap.Error(err))
+	}
+}

@@ -1,0 +1,154 @@
+package itest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/bot/checklist"
+	"github.com/tapbot/tapbot/bot/connector"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/msgraph"
+	"go.uber.org/zap"
+)
+
+const ninaConv = "a:1contoso-nina-tapbot-personal"
+
+// newChecklistEnv is the TAP harness plus the checklist flow, with the helpdesk
+// channel's thread as the place "I'm stuck" cards go.
+func newChecklistEnv(t *testing.T) (*env, *checklist.Flow) {
+	e := newEnv(t)
+	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connectorFor(t, e)
+	f := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, HelpdeskGroups: []string{graphtest.GroupHelpdesk},
+		HelpdeskConversation: channelConv, Now: e.clock.now}, gc, conn, e.store, zap.NewNop())
+	f.Register(e.handler)
+	return e, f
+}
+
+// fromNina is an activity from the new hire in her own 1:1 chat.
+func (e *env) fromNina(typ, text string) map[string]any {
+	a := e.activity(typ, "personal", graphtest.NinaID, text)
+	a["conversation"].(map[string]any)["id"] = ninaConv
+	return a
+}
+
+func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	// The helpdesk channel is known to the bot (a message there stores its reference).
+	e.command("channel", graphtest.HanaID, "help")
+
+	reply := decode(t, e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")[0])
+	if !strings.Contains(reply.Text, "as soon as they open Teams") {
+		t.Fatalf("start: %q", reply.Text)
+	}
+	if r := decode(t, e.command("personal", graphtest.MaxID, "/checklist nina@contoso.com")[0]); !strings.Contains(r.Text, "Only members of the helpdesk") {
+		t.Fatalf("non-helpdesk start: %q", r.Text)
+	}
+
+	// Nina opens Teams: her first message stores the reference; the next run sends the card.
+	before := len(e.cloud.Calls())
+	e.post(e.fromNina("message", "hi"))
+	e.drain()
+	if err := flow.RunChecks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var card string
+	for _, c := range e.cloud.Calls()[before:] {
+		if c.ConversationID == ninaConv && c.Method == http.MethodPost && strings.Contains(string(c.Body), "checklist.claim") {
+			card = string(c.Body)
+		}
+	}
+	if card == "" || !strings.Contains(card, `"refresh"`) {
+		t.Fatalf("checklist card not delivered to Nina (or without refresh): %s", card)
+	}
+
+	// Graph shows Authenticator: the next run ticks the steps and updates her card.
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
+	before = len(e.cloud.Calls())
+	if err := flow.RunChecks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	updated := false
+	for _, c := range e.cloud.Calls()[before:] {
+		if c.Method == http.MethodPut && c.ConversationID == ninaConv && strings.Contains(string(c.Body), "Install Microsoft Authenticator") {
+			updated = true
+		}
+	}
+	if !updated {
+		t.Fatal("card not updated when Graph showed Authenticator")
+	}
+	saved, err := e.store.Checklist(ctx, graphtest.NinaID)
+	if err != nil || !strings.Contains(string(saved.Progress), `"id":"install","status":"done"`) {
+		t.Fatalf("progress %s %v", saved.Progress, err)
+	}
+
+	// A claim without evidence stays "waiting for confirmation".
+	claim := e.fromNina("invoke", "")
+	claim["name"] = "adaptiveCard/action"
+	claim["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "checklist.claim",
+		"data": map[string]any{"requestId": saved.RequestID, "step": "hello"}}}
+	if status, body := e.post(claim); status != http.StatusOK || !strings.Contains(mustJSON(body), "Waiting for confirmation") {
+		t.Fatalf("claim: %d %s", status, mustJSON(body))
+	}
+	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); !strings.Contains(string(c.Progress), `"id":"hello","status":"claimed"`) {
+		t.Fatalf("claimed step: %s", c.Progress)
+	}
+
+	// Nina is stuck at the laptop: the helpdesk channel gets a card whose button issues a pass.
+	stuck := e.fromNina("invoke", "")
+	stuck["name"] = "adaptiveCard/action"
+	stuck["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "checklist.stuck",
+		"data": map[string]any{"requestId": saved.RequestID, "step": "laptop"}}}
+	before = len(e.cloud.Calls())
+	if status, body := e.post(stuck); status != http.StatusOK || !strings.Contains(mustJSON(body), "helpdesk knows") {
+		t.Fatalf("stuck: %d %s", status, mustJSON(body))
+	}
+	var stuckCard string
+	for _, c := range e.cloud.Calls()[before:] {
+		if c.ConversationID == channelConv {
+			stuckCard = decode(t, c).card()
+		}
+	}
+	if !strings.Contains(stuckCard, "nina@contoso.com") || !strings.Contains(stuckCard, "tap.issue") {
+		t.Fatalf("stuck card %s", stuckCard)
+	}
+	var sc struct {
+		Actions []struct {
+			Verb string         `json:"verb"`
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	_ = json.Unmarshal([]byte(stuckCard), &sc)
+	e.invoke(graphtest.HanaID, sc.Actions[0].Verb, sc.Actions[0].Data)
+	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 {
+		t.Fatalf("Issue new TAP from the stuck card: %d TAPs", len(taps))
+	}
+
+	// Someone else cannot act on Nina's checklist with her card's data.
+	other := e.activity("invoke", "personal", graphtest.MaxID, "")
+	other["name"] = "adaptiveCard/action"
+	other["value"] = claim["value"]
+	if _, body := e.post(other); !strings.Contains(mustJSON(body), "No checklist") {
+		t.Fatalf("another user's claim: %s", mustJSON(body))
+	}
+}
+
+func connectorFor(t *testing.T, e *env) *connector.Client {
+	t.Helper()
+	c, err := connector.New(connector.Config{HTTPClient: e.cloud.Client(), CheckServiceURL: func(*url.URL) error { return nil },
+		BaseBackoff: time.Millisecond}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
