@@ -131,32 +131,54 @@ func (f *Flow) start(ctx context.Context, t *bot.Turn, ref string, noPhone bool)
 	if err != nil {
 		return "", err
 	}
-	now := f.cfg.Now()
-	p, err := json.Marshal(NewProgress(f.cfg.Content.Path(noPhone)))
-	if err != nil {
-		return "", err
-	}
-	c := store.Checklist{UserID: u.ID, UserUPN: u.UserPrincipalName, RequestID: t.RequestID(), NoSmartphone: noPhone,
-		Progress: p, StartedAt: now, UpdatedAt: now}
-	switch err := f.store.CreateChecklist(ctx, c); {
+	switch err := f.begin(ctx, u.ID, u.UserPrincipalName, "", t.RequestID(), requester, noPhone); {
 	case errors.Is(err, store.ErrConflict):
 		return fmt.Sprintf("%s already has a checklist.", u.UserPrincipalName), nil
 	case err != nil:
-		return "", fmt.Errorf("create checklist: %w", err)
-	}
-	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: requester, TargetID: u.ID,
-		TargetUPN: u.UserPrincipalName, Action: "checklist.start", Outcome: "allowed"})
-	if f.cfg.CatalogAppID != "" {
-		if _, err := f.dir.InstallAppForUser(ctx, u.ID, f.cfg.CatalogAppID); err != nil {
-			t.Log().Warn("installing tapbot for the new hire failed; the checklist waits until they open it", zap.Error(err))
-		}
-	}
-	if sent, err := f.deliver(ctx, u.ID); err != nil {
 		return "", err
-	} else if sent {
+	}
+	c, err := f.store.Checklist(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	if c.ActivityID != "" {
 		return fmt.Sprintf("I've sent %s the checklist.", u.UserPrincipalName), nil
 	}
 	return fmt.Sprintf("I'll send %s the checklist as soon as they open Teams.", u.UserPrincipalName), nil
+}
+
+// Begin starts the checklist of a user whose account onboarding just created; the
+// manager gets a copy. A user who already has one keeps it.
+func (f *Flow) Begin(ctx context.Context, userID, upn, managerID, requestID string, noSmartphone bool) error {
+	err := f.begin(ctx, userID, upn, managerID, requestID, "", noSmartphone)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// begin records the checklist, installs tapbot for the hire (so the bot may write
+// first) and sends the card if the hire's chat is already known.
+func (f *Flow) begin(ctx context.Context, userID, upn, managerID, requestID, requester string, noPhone bool) error {
+	now := f.cfg.Now()
+	p, err := json.Marshal(NewProgress(f.cfg.Content.Path(noPhone)))
+	if err != nil {
+		return err
+	}
+	c := store.Checklist{UserID: userID, UserUPN: upn, ManagerID: managerID, RequestID: requestID, NoSmartphone: noPhone,
+		Progress: p, StartedAt: now, UpdatedAt: now}
+	if err := f.store.CreateChecklist(ctx, c); err != nil {
+		return fmt.Errorf("create checklist: %w", err)
+	}
+	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: requester, TargetID: userID,
+		TargetUPN: upn, Action: "checklist.start", Outcome: "allowed"})
+	if f.cfg.CatalogAppID != "" {
+		if _, err := f.dir.InstallAppForUser(ctx, userID, f.cfg.CatalogAppID); err != nil {
+			f.log.Warn("installing tapbot for the new hire failed; the checklist waits until they open it", zap.Error(err))
+		}
+	}
+	_, err = f.deliver(ctx, userID)
+	return err
 }
 
 // deliver sends the checklist card to the hire's 1:1 chat if tapbot knows it and has
@@ -189,10 +211,35 @@ func (f *Flow) deliver(ctx context.Context, userID string) (bool, error) {
 		return false, fmt.Errorf("send checklist: %w", err)
 	}
 	c.ConversationID, c.ActivityID, c.UpdatedAt = ref.ConversationID, id, f.cfg.Now()
-	if _, err := f.store.UpdateChecklist(ctx, c); err != nil {
+	saved, err := f.store.UpdateChecklist(ctx, c)
+	if err != nil {
 		return true, fmt.Errorf("record checklist delivery: %w", err)
 	}
+	f.copyToManager(ctx, saved)
 	return true, nil
+}
+
+// copyToManager shows the manager what their new hire sees, read-only, when the
+// manager has a chat with the bot.
+func (f *Flow) copyToManager(ctx context.Context, c store.Checklist) {
+	if c.ManagerID == "" {
+		return
+	}
+	ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, c.ManagerID)
+	if err != nil {
+		return // no chat with the manager yet; the copy is a courtesy
+	}
+	v, err := f.view(c, "")
+	if err != nil {
+		return
+	}
+	raw, err := json.Marshal(cards.ChecklistCopy(v))
+	if err != nil {
+		return
+	}
+	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.CardActivity(raw)); err != nil {
+		f.log.Warn("manager's copy of the checklist not sent", zap.Error(err))
+	}
 }
 
 // check asks Graph what the hire has set up and applies it to the progress. It

@@ -75,9 +75,14 @@ type Config struct {
 	// HelpdeskConversation is the conversation id (a channel) that gets "New hire X
 	// starts today" with an Issue TAP button on the start date; "" turns it off.
 	HelpdeskConversation string
-	StartDayHour         int           // local hour of the start-day card (default 8)
-	CacheTTL             time.Duration // approver membership and group names (default 5m)
-	Now                  func() time.Time
+	// Checklist, if set, starts the new hire's set-up checklist once the account is
+	// ready (bot/checklist.Flow).
+	Checklist interface {
+		Begin(ctx context.Context, userID, upn, managerID, requestID string, noSmartphone bool) error
+	}
+	StartDayHour int           // local hour of the start-day card (default 8)
+	CacheTTL     time.Duration // approver membership and group names (default 5m)
+	Now          func() time.Time
 }
 
 // Flow is the onboarding flow: /onboard, the form's submit, approval and provisioning.

@@ -147,6 +147,11 @@ func (f *Flow) Provision(ctx context.Context, id, requestID string) {
 	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: req.DeciderID, TargetID: req.UserID,
 		TargetUPN: rec.Request.UPN(), Action: "onboard.done", Outcome: "allowed"})
 	f.scheduleStartDay(ctx, log, req)
+	if f.cfg.Checklist != nil {
+		if err := f.cfg.Checklist.Begin(ctx, req.UserID, rec.Request.UPN(), rec.ManagerID, req.ID, rec.Request.NeedsSecurityKey()); err != nil {
+			log.Error("checklist not started; the helpdesk can run /checklist", zap.Error(err))
+		}
+	}
 	f.refreshCards(ctx, req, rec)
 	f.tellRequester(ctx, rec, fmt.Sprintf("The account for %s is ready: %s. Nobody knows its password; on the start date (%s) the helpdesk gives %s a Temporary Access Pass to set up passwordless sign-in.",
 		rec.Request.DisplayName, rec.Request.UPN(), rec.Request.StartDateString(), rec.Request.GivenName))

@@ -280,23 +280,23 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
 		graphClient, log.Named("doctor")).Register(h)
 	go flow.RunRedactor(runCtx, 30*time.Second)
-	ob, err := onboard.New(onboard.Config{
-		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,
-		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
-		DefaultUsageLocation: cfg.DefaultUsageLocation, Location: cfg.TimeZone,
-		HelpdeskConversation: cfg.HelpdeskConversation,
-		PeoplePicker:         !cfg.Dev, // the playground has no people picker: a UPN field there
-	}, graphClient, conn, st, log.Named("onboard"))
-	if err != nil {
-		return err
-	}
-	ob.Register(h)
 	cl := checklist.New(checklist.Config{
 		TenantID: cfg.TenantID, HelpdeskGroups: cfg.HelpdeskGroups, HelpdeskConversation: cfg.HelpdeskConversation,
 		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
 	go cl.Run(runCtx, time.Minute)
+	ob, err := onboard.New(onboard.Config{
+		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,
+		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
+		DefaultUsageLocation: cfg.DefaultUsageLocation, Location: cfg.TimeZone,
+		HelpdeskConversation: cfg.HelpdeskConversation, Checklist: cl,
+		PeoplePicker: !cfg.Dev, // the playground has no people picker: a UPN field there
+	}, graphClient, conn, st, log.Named("onboard"))
+	if err != nil {
+		return err
+	}
+	ob.Register(h)
 	go func() {
 		if err := ob.Resume(runCtx); err != nil { // provisioning interrupted by the last stop
 			log.Error("resuming onboarding failed", zap.Error(err))

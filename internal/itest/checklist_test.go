@@ -152,3 +152,42 @@ func connectorFor(t *testing.T, e *env) *connector.Client {
 	}
 	return c
 }
+
+// After onboarding creates an account, the checklist starts by itself; the manager
+// gets a read-only copy when the hire's card goes out.
+func TestChecklistBeginSendsManagerCopy(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	maxMsg := e.activity("message", "personal", graphtest.MaxID, "hi")
+	maxMsg["conversation"].(map[string]any)["id"] = "a:1contoso-max-tapbot-personal"
+	e.post(maxMsg)
+	e.post(e.fromNina("message", "hi"))
+	e.drain()
+
+	before := len(e.cloud.Calls())
+	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-onboard-1", true); err != nil {
+		t.Fatal(err)
+	}
+	var hire, manager string
+	for _, c := range e.cloud.Calls()[before:] {
+		switch c.ConversationID {
+		case ninaConv:
+			hire = string(c.Body)
+		case "a:1contoso-max-tapbot-personal":
+			manager = string(c.Body)
+		}
+	}
+	if !strings.Contains(hire, "checklist.claim") || !strings.Contains(hire, "security key") {
+		t.Fatalf("hire's card (key path) %s", hire)
+	}
+	if manager == "" || strings.Contains(manager, "checklist.claim") || !strings.Contains(manager, "nina@contoso.com") {
+		t.Fatalf("manager's copy %s", manager)
+	}
+	// Starting again keeps the existing checklist.
+	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-onboard-2", false); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); c.RequestID != "req-onboard-1" {
+		t.Fatalf("checklist replaced: %+v", c)
+	}
+}
