@@ -44,6 +44,7 @@ type Store interface {
 	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error)
 	Reference(ctx context.Context, conversationID string) (store.Reference, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+	Claim(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Config configures the checklist flow.
@@ -55,7 +56,10 @@ type Config struct {
 	// for the hire lets the bot message them first. Empty: wait until they open it.
 	CatalogAppID string
 	Content      Content
-	Now          func() time.Time
+	// RemindAfter is how long after the start an unfinished checklist nudges the hire,
+	// and twice that, the manager (default 48h; negative turns reminders off).
+	RemindAfter time.Duration
+	Now         func() time.Time
 }
 
 // Flow is the new hire's guided checklist.
@@ -75,6 +79,9 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) *F
 	}
 	if len(cfg.Content.Steps) == 0 {
 		cfg.Content = DefaultContent()
+	}
+	if cfg.RemindAfter == 0 {
+		cfg.RemindAfter = 48 * time.Hour
 	}
 	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log, members: membership.New(dir, 0, cfg.Now)}
 }
@@ -470,6 +477,7 @@ func (f *Flow) RunChecks(ctx context.Context) error {
 			}
 			continue
 		}
+		f.remind(ctx, c)
 		next, changed, err := f.check(ctx, c)
 		if err != nil {
 			f.log.Warn("checklist check failed", zap.String("user", c.UserID), zap.Error(err))
@@ -497,6 +505,43 @@ func (f *Flow) RunChecks(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// remind nudges the hire once after RemindAfter, and the manager once after twice
+// that, while the checklist is unfinished. Claims make each nudge happen once, also
+// across restarts and replicas.
+func (f *Flow) remind(ctx context.Context, c store.Checklist) {
+	if f.cfg.RemindAfter < 0 {
+		return
+	}
+	p, err := decodeProgress(c)
+	if err != nil {
+		return
+	}
+	step, _ := f.cfg.Content.Step(Next(p))
+	now := f.cfg.Now()
+	send := func(key, userID, text string) {
+		ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, userID)
+		if err != nil {
+			return // not reachable yet: try again next run, unclaimed
+		}
+		first, err := f.store.Claim(ctx, key, now)
+		if err != nil || !first {
+			return
+		}
+		a := schema.Activity{Type: schema.Message, Text: text, TextFormat: schema.PLAIN}
+		if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, a); err != nil {
+			f.log.Warn("checklist reminder not sent", zap.String("key", key), zap.Error(err))
+		}
+	}
+	if now.After(c.StartedAt.Add(f.cfg.RemindAfter)) {
+		send("checklist.remind.hire:"+c.UserID, c.UserID,
+			"A reminder: your sign-in set-up isn't finished yet. Next: "+step.Title+". If you're stuck, press \"I'm stuck\" on your checklist and the helpdesk will help.")
+	}
+	if c.ManagerID != "" && now.After(c.StartedAt.Add(2*f.cfg.RemindAfter)) {
+		send("checklist.remind.manager:"+c.UserID, c.ManagerID,
+			c.UserUPN+" hasn't finished the sign-in set-up yet (next step: "+step.Title+"). You may want to check in with them or the helpdesk.")
+	}
 }
 
 // Run calls RunChecks every interval until ctx ends.

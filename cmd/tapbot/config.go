@@ -56,6 +56,7 @@ type Config struct {
 	HelpdeskConversation  string
 	TeamsAppID            string // tapbot's id in the org's Teams app catalog
 	ChecklistContent      checklist.Content
+	RemindAfter           time.Duration
 	OnboardGroupsAllowed  []string
 	DefaultUsageLocation  string
 	TimeZone              *time.Location
@@ -100,6 +101,7 @@ var settings = []setting{
 	{[]string{"TAPBOT_APPROVERS_CONVERSATION"}, "conversation id of the Teams channel that gets the approval cards (install tapbot there first)"},
 	{[]string{"TAPBOT_TEAMS_APP_ID"}, "tapbot's id in your Teams app catalog: lets /checklist install tapbot for a new hire so it can message them first (default: wait until they open it)"},
 	{[]string{"TAPBOT_CHECKLIST_CONTENT"}, "JSON file with your company's checklist texts (default: the built-in ones; `tapbot checklist-content` prints them to start from)"},
+	{[]string{"TAPBOT_CHECKLIST_REMIND_AFTER"}, "nudge a new hire whose checklist is unfinished after this long, and the manager after twice that (default 48h; off turns reminders off)"},
 	{[]string{"TAPBOT_HELPDESK_CONVERSATION"}, "conversation id of the channel that gets \"New hire X starts today\" with Issue TAP on start dates (default: off)"},
 	{[]string{"TAPBOT_ONBOARD_GROUPS_ALLOWED"}, "group ids the /onboard form offers (besides TAPBOT_ONBOARDING_GROUPS, which every new user joins)"},
 	{[]string{"TAPBOT_DEFAULT_USAGE_LOCATION"}, "ISO 3166 country code the /onboard form suggests, such as US or DE"},
@@ -171,6 +173,17 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	c.HelpdeskConversation = get("TAPBOT_HELPDESK_CONVERSATION")
 	if c.TeamsAppID = get("TAPBOT_TEAMS_APP_ID"); c.TeamsAppID != "" && !guid.MatchString(c.TeamsAppID) {
 		bad("TAPBOT_TEAMS_APP_ID=%q: want the app's catalog id, a GUID", c.TeamsAppID)
+	}
+	switch v := get("TAPBOT_CHECKLIST_REMIND_AFTER"); v {
+	case "":
+	case "off":
+		c.RemindAfter = -1
+	default:
+		if d, err := time.ParseDuration(v); err != nil || d < time.Hour {
+			bad("TAPBOT_CHECKLIST_REMIND_AFTER=%q: want a duration of at least 1h (e.g. 48h), or off", v)
+		} else {
+			c.RemindAfter = d
+		}
 	}
 	c.ChecklistContent = checklist.DefaultContent()
 	if p := get("TAPBOT_CHECKLIST_CONTENT"); p != "" {

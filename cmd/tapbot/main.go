@@ -282,7 +282,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	go flow.RunRedactor(runCtx, 30*time.Second)
 	cl := checklist.New(checklist.Config{
 		TenantID: cfg.TenantID, HelpdeskGroups: cfg.HelpdeskGroups, HelpdeskConversation: cfg.HelpdeskConversation,
-		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent,
+		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent, RemindAfter: cfg.RemindAfter,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
 	go cl.Run(runCtx, time.Minute)

@@ -191,3 +191,62 @@ func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 		t.Fatalf("checklist replaced: %+v", c)
 	}
 }
+
+func TestChecklistRemindersOnceEach(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	maxMsg := e.activity("message", "personal", graphtest.MaxID, "hi")
+	maxMsg["conversation"].(map[string]any)["id"] = "a:1contoso-max-tapbot-personal"
+	e.post(maxMsg)
+	e.post(e.fromNina("message", "hi"))
+	e.drain()
+	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-1", false); err != nil {
+		t.Fatal(err)
+	}
+	reminders := func() (hire, manager int) {
+		for _, c := range e.cloud.Calls() {
+			body := string(c.Body)
+			if strings.Contains(body, "A reminder") && c.ConversationID == ninaConv {
+				hire++
+			}
+			if strings.Contains(body, "hasn't finished") && c.ConversationID == "a:1contoso-max-tapbot-personal" {
+				manager++
+			}
+		}
+		return
+	}
+	run := func() {
+		if err := flow.RunChecks(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if h, m := reminders(); h+m != 0 {
+		t.Fatalf("reminded too early: %d %d", h, m)
+	}
+	e.clock.advance(49 * time.Hour)
+	run()
+	run()
+	if h, m := reminders(); h != 1 || m != 0 {
+		t.Fatalf("after 2 days: hire %d manager %d, want 1 0", h, m)
+	}
+	e.clock.advance(48 * time.Hour)
+	run()
+	if h, m := reminders(); h != 1 || m != 1 {
+		t.Fatalf("after 4 days: hire %d manager %d, want 1 1", h, m)
+	}
+	// Done: no more reminders, and the checklist leaves the open list.
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator"})
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "windowsHelloForBusiness"})
+	e.tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "laptop", TrustType: graph.TrustEntraJoined})
+	if _, err := e.tenant.CreateTAP(graphtest.NinaID, graph.TAPRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); c.DoneAt.IsZero() {
+		t.Fatalf("checklist not done with every step in Graph: %s", c.Progress)
+	}
+	if open, _ := e.store.OpenChecklists(ctx, 10); len(open) != 0 {
+		t.Fatalf("done checklist still open: %+v", open)
+	}
+}
