@@ -48,6 +48,7 @@ type Store interface {
 	OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error)
 	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
+	Checklist(ctx context.Context, userID string) (store.Checklist, error)
 }
 
 // Config configures the flow.

@@ -274,7 +274,46 @@ func (f *Flow) status(ctx context.Context, t *bot.Turn, ref string) error {
 	if err != nil {
 		return err
 	}
-	return t.ReplyCard(ctx, cards.Status(statusView(target, methods, f.cfg.Now())))
+	v := statusView(target, methods, f.cfg.Now())
+	if c, err := f.store.Checklist(ctx, target.User.ID); err == nil {
+		v.Methods = append(v.Methods, cards.Fact{Title: "Set-up checklist", Value: checklistSummary(c)})
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return t.ReplyCard(ctx, cards.Status(v))
+}
+
+// checklistSummary counts the steps of a checklist's progress by state. The progress
+// JSON is the checklist flow's; only the step states are read here.
+func checklistSummary(c store.Checklist) string {
+	if !c.DoneAt.IsZero() {
+		return "finished " + c.DoneAt.UTC().Format("2006-01-02")
+	}
+	var p struct {
+		Steps []struct {
+			Status string `json:"status"`
+		} `json:"steps"`
+	}
+	if json.Unmarshal(c.Progress, &p) != nil {
+		return "started"
+	}
+	done, waiting := 0, 0
+	for _, s := range p.Steps {
+		switch s.Status {
+		case "done":
+			done++
+		case "claimed":
+			waiting++
+		}
+	}
+	text := fmt.Sprintf("%d of %d steps done", done, len(p.Steps))
+	if waiting > 0 {
+		text += fmt.Sprintf(", %d waiting for confirmation", waiting)
+	}
+	if c.ActivityID == "" {
+		text += "; not yet delivered (the hire hasn't opened Teams)"
+	}
+	return text
 }
 
 var methodNames = []struct{ typ, name string }{

@@ -23,10 +23,7 @@ const ninaConv = "a:1contoso-nina-tapbot-personal"
 // channel's thread as the place "I'm stuck" cards go.
 func newChecklistEnv(t *testing.T) (*env, *checklist.Flow) {
 	e := newEnv(t)
-	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	gc := flowGraph(t, e)
 	conn := connectorFor(t, e)
 	f := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, HelpdeskGroups: []string{graphtest.GroupHelpdesk},
 		HelpdeskConversation: channelConv, Now: e.clock.now}, gc, conn, e.store, zap.NewNop())
@@ -235,6 +232,15 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 	if h, m := reminders(); h != 1 || m != 1 {
 		t.Fatalf("after 4 days: hire %d manager %d, want 1 1", h, m)
 	}
+	// A restart (a new flow on the same store) sends no reminder twice.
+	restarted := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, Now: e.clock.now},
+		flowGraph(t, e), connectorFor(t, e), e.store, zap.NewNop())
+	if err := restarted.RunChecks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, m := reminders(); h != 1 || m != 1 {
+		t.Fatalf("after a restart: hire %d manager %d, want 1 1", h, m)
+	}
 	// Done: no more reminders, and the checklist leaves the open list.
 	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator"})
 	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "windowsHelloForBusiness"})
@@ -249,4 +255,25 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 	if open, _ := e.store.OpenChecklists(ctx, 10); len(open) != 0 {
 		t.Fatalf("done checklist still open: %+v", open)
 	}
+}
+
+func TestStatusShowsChecklistProgress(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, "", "req-1", false); err != nil {
+		t.Fatal(err)
+	}
+	card := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	if !strings.Contains(card, "Set-up checklist") || !strings.Contains(card, "0 of 7 steps done") || !strings.Contains(card, "not yet delivered") {
+		t.Fatalf("status card %s", card)
+	}
+}
+
+func flowGraph(t *testing.T, e *env) *msgraph.Client {
+	t.Helper()
+	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gc
 }
