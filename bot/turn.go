@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/infracloudio/msbotbuilder-go/core/activity"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/internal/requestid"
@@ -102,4 +103,20 @@ func (t *Turn) Later(fn func(ctx context.Context)) {
 		fn(ctx)
 		t.log.Debug("background work done", zap.Duration("took", time.Since(start)))
 	}()
+}
+
+// Addressed fills in where a proactive activity goes (conversation, channel, service
+// URL, from the bot, to the user) from a stored conversation reference. Connectors —
+// Teams and the Agents Playground alike — refuse activities without them.
+func Addressed(a schema.Activity, r store.Reference) schema.Activity {
+	var ref schema.ConversationReference
+	if json.Unmarshal(r.Raw, &ref) != nil || ref.Conversation.ID == "" {
+		ref = schema.ConversationReference{
+			Bot:          schema.ChannelAccount{ID: r.BotID},
+			Conversation: schema.ConversationAccount{ID: r.ConversationID, TenantID: r.TenantID},
+			ChannelID:    "msteams", ServiceURL: r.ServiceURL,
+		}
+	}
+	ref.ActivityID = "" // a new message, not a reply
+	return activity.ApplyConversationReference(a, ref, false)
 }

@@ -292,3 +292,30 @@ test('onboarding: a manager fills the form, an approver approves in the channel,
     );
   }),
 );
+
+test('checklist: delivered in the personal chat; "I\'m stuck" reaches the helpdesk channel with Issue new TAP', { timeout: 3 * TEST_TIMEOUT_MS }, () =>
+  withDiagnostics(async () => {
+    // The helpdesk channel (the team's General channel in the simulated company) must know the bot.
+    const hello = await pg.send('general', 'help', { mention: true });
+    await pg.waitForBotMessage(hello, isCardListing('/help'), REPLY_TIMEOUT_MS, 'the help card in General');
+    // Hana is staff too: the playground's only personal chat is hers, so the checklist is hers.
+    const sent = await pg.send('personal', '/checklist hana@contoso.com');
+    const frame = await pg.waitForBotMessage(sent, (m) => cardJson(m).some((j) => j.includes('checklist.refresh')), REPLY_TIMEOUT_MS, 'the checklist card');
+    const card = JSON.parse(cardJson(frame.message)[0]);
+    assert.ok(card.refresh && card.refresh.action.verb === 'checklist.refresh', 'the card refreshes itself');
+    // Hana's own sign-in is set up, so her steps are ticked and show no buttons; press
+    // "I'm stuck" for the laptop step with her card's request id, as the button would.
+    const { requestId } = card.refresh.action.data;
+    const since = pg.frames.length;
+    const answer = await pg.invoke({
+      conversationId: 'personal', replyToId: frame.message.messageId, verb: 'checklist.stuck',
+      data: { verb: 'checklist.stuck', requestId, step: 'laptop' },
+    });
+    assert.match(JSON.stringify(answer), /helpdesk knows/);
+    const posted = await pg.waitFor((f) => f.message?.from?.id === pg.botId && cardJson(f.message).some((j) => j.includes('tap.issue')), REPLY_TIMEOUT_MS, {
+      since,
+      what: 'the stuck card in the helpdesk channel',
+    });
+    assert.notEqual(posted.actionConversationId, pg.conversationId('personal'), 'the stuck card is not in the personal chat');
+  }),
+);

@@ -148,7 +148,7 @@ func (f *Flow) start(ctx context.Context, t *bot.Turn, ref string, noPhone bool)
 	if err != nil {
 		return "", err
 	}
-	if c.ActivityID != "" {
+	if c.ConversationID != "" {
 		return fmt.Sprintf("I've sent %s the checklist.", u.UserPrincipalName), nil
 	}
 	return fmt.Sprintf("I'll send %s the checklist as soon as they open Teams.", u.UserPrincipalName), nil
@@ -195,7 +195,7 @@ func (f *Flow) deliver(ctx context.Context, userID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if c.ActivityID != "" {
+	if c.ConversationID != "" {
 		return true, nil
 	}
 	ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, userID)
@@ -216,6 +216,11 @@ func (f *Flow) deliver(ctx context.Context, userID string) (bool, error) {
 	id, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, a)
 	if err != nil {
 		return false, fmt.Errorf("send checklist: %w", err)
+	}
+	if id == "" {
+		// Delivered, but the connector gave no id: the card cannot be updated in place;
+		// refreshing it (Action.Execute) still works.
+		f.log.Warn("checklist card sent without an activity id", zap.String("user", c.UserID))
 	}
 	c.ConversationID, c.ActivityID, c.UpdatedAt = ref.ConversationID, id, f.cfg.Now()
 	saved, err := f.store.UpdateChecklist(ctx, c)
@@ -244,7 +249,7 @@ func (f *Flow) copyToManager(ctx context.Context, c store.Checklist) {
 	if err != nil {
 		return
 	}
-	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.CardActivity(raw)); err != nil {
+	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.Addressed(bot.CardActivity(raw), ref)); err != nil {
 		f.log.Warn("manager's copy of the checklist not sent", zap.Error(err))
 	}
 }
@@ -347,7 +352,7 @@ func (f *Flow) activity(c store.Checklist, ref store.Reference) (schema.Activity
 	}
 	a := bot.CardActivity(raw)
 	a.Text = f.cfg.Content.Welcome
-	return a, nil
+	return bot.Addressed(a, ref), nil
 }
 
 // ownChecklist returns the checklist of whoever pressed a button: only the hire acts
@@ -454,7 +459,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.CardActivity(raw)); err != nil {
+	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.Addressed(bot.CardActivity(raw), ref)); err != nil {
 		return nil, fmt.Errorf("post stuck card: %w", err)
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
@@ -471,7 +476,7 @@ func (f *Flow) RunChecks(ctx context.Context) error {
 		return fmt.Errorf("open checklists: %w", err)
 	}
 	for _, c := range open {
-		if c.ActivityID == "" {
+		if c.ConversationID == "" {
 			if _, err := f.deliver(ctx, c.UserID); err != nil {
 				f.log.Warn("checklist not delivered yet", zap.String("user", c.UserID), zap.Error(err))
 			}
@@ -493,7 +498,7 @@ func (f *Flow) RunChecks(ctx context.Context) error {
 			continue
 		}
 		ref, err := f.store.PersonalReference(ctx, f.cfg.TenantID, c.UserID)
-		if err != nil {
+		if err != nil || saved.ActivityID == "" {
 			continue
 		}
 		a, err := f.activity(saved, ref)
@@ -529,7 +534,7 @@ func (f *Flow) remind(ctx context.Context, c store.Checklist) {
 		if err != nil || !first {
 			return
 		}
-		a := schema.Activity{Type: schema.Message, Text: text, TextFormat: schema.PLAIN}
+		a := bot.Addressed(schema.Activity{Type: schema.Message, Text: text, TextFormat: schema.PLAIN}, ref)
 		if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, a); err != nil {
 			f.log.Warn("checklist reminder not sent", zap.String("key", key), zap.Error(err))
 		}

@@ -310,7 +310,7 @@ func checklistSummary(c store.Checklist) string {
 	if waiting > 0 {
 		text += fmt.Sprintf(", %d waiting for confirmation", waiting)
 	}
-	if c.ActivityID == "" {
+	if c.ConversationID == "" {
 		text += "; not yet delivered (the hire hasn't opened Teams)"
 	}
 	return text
