@@ -127,8 +127,15 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	}
 	_ = json.Unmarshal([]byte(stuckCard), &sc)
 	e.invoke(graphtest.HanaID, sc.Actions[0].Verb, sc.Actions[0].Data)
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 {
+	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	if len(taps) != 1 {
 		t.Fatalf("Issue new TAP from the stuck card: %d TAPs", len(taps))
+	}
+	// The pass issued from the helpdesk channel's card went only to the clicker's 1:1.
+	for place, text := range e.everythingOutsideTheOneToOne() {
+		if strings.Contains(text, taps[0].Value.Reveal()) {
+			t.Fatalf("TAP value found in %s", place)
+		}
 	}
 
 	// Someone else cannot act on Nina's checklist with her card's data.
