@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"time"
 	"unicode/utf8"
 )
 
@@ -80,13 +79,8 @@ func (c Checklist) Validate() error {
 	if c.Version < 0 {
 		return fmt.Errorf("%w %q: negative version %d", ErrInvalidChecklist, c.UserID, c.Version)
 	}
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{"started at", c.StartedAt}, {"updated at", c.UpdatedAt}, {"done at", c.DoneAt}} {
-		if !representable(f.t) {
-			return fmt.Errorf("%w %q: %s %v is outside years 1-9999", ErrInvalidChecklist, c.UserID, f.name, f.t)
-		}
+	if bad := unrepresentable(namedTime{"started at", c.StartedAt}, namedTime{"updated at", c.UpdatedAt}, namedTime{"done at", c.DoneAt}); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidChecklist, c.UserID, bad)
 	}
 	return nil
 }

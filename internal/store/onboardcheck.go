@@ -131,13 +131,8 @@ func (r OnboardRequest) Validate() error {
 	if r.Version < 0 {
 		return fmt.Errorf("%w %q: negative version %d", ErrInvalidOnboard, r.ID, r.Version)
 	}
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{"start date", r.StartDate}, {"created at", r.CreatedAt}, {"updated at", r.UpdatedAt}} {
-		if !representable(f.t) {
-			return fmt.Errorf("%w %q: %s %v is outside years 1-9999", ErrInvalidOnboard, r.ID, f.name, f.t)
-		}
+	if bad := unrepresentable(namedTime{"start date", r.StartDate}, namedTime{"created at", r.CreatedAt}, namedTime{"updated at", r.UpdatedAt}); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidOnboard, r.ID, bad)
 	}
 	return nil
 }

@@ -99,11 +99,8 @@ func (e AuditEntry) Validate() error {
 		return fmt.Errorf("%w: outcome %q is not %q, %q or %q", ErrInvalidAudit, e.Outcome, OutcomeAllowed, OutcomeRefused, OutcomeFailed)
 	}
 	// A zero Time means "now"; a zero Expires means "no TAP concerned".
-	if !representable(e.Time) {
-		return fmt.Errorf("%w: time %v is outside years 1-9999", ErrInvalidAudit, e.Time)
-	}
-	if !representable(e.Expires) {
-		return fmt.Errorf("%w: expires %v is outside years 1-9999", ErrInvalidAudit, e.Expires)
+	if bad := unrepresentable(namedTime{"time", e.Time}, namedTime{"expires", e.Expires}); bad != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidAudit, bad)
 	}
 	return nil
 }
@@ -139,11 +136,8 @@ func (f AuditFilter) Validate() error {
 	default:
 		return fmt.Errorf("%w: outcome %q is not %q, %q or %q", ErrInvalidAuditFilter, f.Outcome, OutcomeAllowed, OutcomeRefused, OutcomeFailed)
 	}
-	if !representable(f.Since) {
-		return fmt.Errorf("%w: since %v is outside years 1-9999", ErrInvalidAuditFilter, f.Since)
-	}
-	if !representable(f.Until) {
-		return fmt.Errorf("%w: until %v is outside years 1-9999", ErrInvalidAuditFilter, f.Until)
+	if bad := unrepresentable(namedTime{"since", f.Since}, namedTime{"until", f.Until}); bad != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidAuditFilter, bad)
 	}
 	return nil
 }
@@ -181,11 +175,8 @@ func (d Delivery) Validate() error {
 	if d.Expires.IsZero() {
 		return fmt.Errorf("%w %q: zero expires", ErrInvalidDelivery, d.ID)
 	}
-	if !representable(d.Expires) {
-		return fmt.Errorf("%w %q: expires %v is outside years 1-9999", ErrInvalidDelivery, d.ID, d.Expires)
-	}
-	if !representable(d.RedactedAt) {
-		return fmt.Errorf("%w %q: redacted at %v is outside years 1-9999", ErrInvalidDelivery, d.ID, d.RedactedAt)
+	if bad := unrepresentable(namedTime{"expires", d.Expires}, namedTime{"redacted at", d.RedactedAt}); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidDelivery, d.ID, bad)
 	}
 	// Redacted-ness is RedactedAt; a reason without it, or it without a reason,
 	// is a half-done redaction.
@@ -240,6 +231,24 @@ func ValidateDueTime(now time.Time) error {
 // representable reports whether t is zero or has a UTC year in 1-9999: RFC 3339 has
 // no representation for other years, so such a time could be written but never
 // read back (and would sort wrongly as text).
+// namedTime is a time and what it is, for unrepresentable's message.
+type namedTime struct {
+	name string
+	t    time.Time
+}
+
+// unrepresentable describes the first time RFC 3339 text cannot hold (outside years
+// 1-9999; zero times mean "unset" and pass), or returns "". Such a time could be
+// written but never read back.
+func unrepresentable(times ...namedTime) string {
+	for _, nt := range times {
+		if !representable(nt.t) {
+			return fmt.Sprintf("%s %v is outside years 1-9999", nt.name, nt.t)
+		}
+	}
+	return ""
+}
+
 func representable(t time.Time) bool {
 	y := t.UTC().Year()
 	return t.IsZero() || (y >= 1 && y <= 9999)
