@@ -407,10 +407,7 @@ func (f *Flow) mutate(ctx context.Context, id string, change func(*store.Onboard
 type conv struct{ serviceURL, id, tenantID, botID string }
 
 func (c conv) activity(a schema.Activity) schema.Activity {
-	a.From = schema.ChannelAccount{ID: c.botID}
-	a.Conversation = schema.ConversationAccount{ID: c.id, TenantID: c.tenantID}
-	a.ChannelID, a.ServiceURL = "msteams", c.serviceURL
-	return a
+	return bot.Addressed(a, store.Reference{ConversationID: c.id, TenantID: c.tenantID, ServiceURL: c.serviceURL, BotID: c.botID})
 }
 
 func cardActivity(c cards.Card) schema.Activity {
