@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -124,12 +123,6 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 	if n >= f.cfg.MaxPerHour {
 		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", n))
-		return
-	}
-	// B2B guests' generated UPNs carry #EXT#; the Graph client will not put that in a
-	// URL path, so say what it is rather than "not found".
-	if strings.Contains(req.User, "#ext#") {
-		refused(refuse("guest", "%s is a guest account. Guests sign in with their home organisation and don't get passes here.", req.User))
 		return
 	}
 	policy, err := f.tapPolicy(ctx)

@@ -133,9 +133,6 @@ func TestRefsAreCheckedBeforeAnyRequest(t *testing.T) {
 	if _, err := c.User(ctx, "a+b@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("plus address: %v", err)
 	}
-	if _, err := c.User(ctx, "guest_fabrikam.com#EXT#@contoso.onmicrosoft.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("guest UPN: %v", err)
-	}
 	if _, err := c.User(ctx, "a?b"); !errors.Is(err, graph.ErrBadRequest) {
 		t.Errorf("query char: %v", err)
 	}

@@ -190,8 +190,10 @@ func newUserBody(nu graph.NewUser) (models.Userable, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("graph: create user: "+format+": %w", append(args, graph.ErrBadRequest)...)
 	}
-	if !isUPN(nu.UserPrincipalName) {
-		return nil, bad("%s is not a user principal name", shown(nu.UserPrincipalName))
+	// "#EXT#" marks the names Entra generates for B2B guests; the members tapbot
+	// creates never carry it.
+	if !isUPN(nu.UserPrincipalName) || strings.Contains(strings.ToUpper(nu.UserPrincipalName), "#EXT#") {
+		return nil, bad("%s is not a member's user principal name", shown(nu.UserPrincipalName))
 	}
 	if nu.DisplayName == "" || utf8.RuneCountInString(nu.DisplayName) > maxDisplayName {
 		return nil, bad("display name must have 1 to %d characters", maxDisplayName)

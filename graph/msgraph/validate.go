@@ -45,9 +45,8 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// isUPN reports whether s can be a userPrincipalName. It is stricter than Entra in one
-// way: '#' is refused, which excludes guests' generated names (…#EXT#@…), because a
-// fragment character has no business in a path segment; guests are refused a TAP anyway.
+// isUPN reports whether s can be a userPrincipalName, B2B guests' generated names
+// (…#EXT#@…) included: the SDK's URI template percent-encodes '#' in the path segment.
 func isUPN(s string) bool {
 	if len(s) > maxUPN {
 		return false
@@ -58,7 +57,7 @@ func isUPN(s string) bool {
 	}
 	for i := 0; i < len(local); i++ {
 		c := local[i]
-		if !isAlnum(c) && !strings.ContainsRune("'.-_!^~", rune(c)) {
+		if !isAlnum(c) && !strings.ContainsRune("'.-_!^~#", rune(c)) {
 			return false
 		}
 	}
