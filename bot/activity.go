@@ -2,7 +2,9 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/command"
@@ -46,21 +48,49 @@ func (in inbound) mentions() []command.Mention {
 	return ms
 }
 
-// scopeOf tells where a conversation lives. Teams names it in conversationType; older
-// payloads only say isGroup.
-func scopeOf(a schema.Activity) store.Scope {
+// errNotTeams is the public answer to an activity that did not come from Microsoft
+// Teams. It says no more than that: the sender is untrusted.
+var errNotTeams = errors.New("only Microsoft Teams activities are accepted")
+
+// checkTeams refuses, before anything else reads the activity, whatever Microsoft
+// Teams would not have sent: another channel (a Direct Line or Web Chat client writes
+// its own from, channelData and conversation, and could otherwise reach the TAP flow),
+// a conversation without a tenant or whose tenant disagrees with channelData's, or one
+// that does not name its type. A missing type is never taken for "personal": the 1:1
+// rule for passes rests on it.
+func checkTeams(a schema.Activity) error {
+	if a.ChannelID != teamsChannel {
+		return errNotTeams
+	}
+	convTenant := a.Conversation.TenantID
+	var dataTenant string
+	if t, ok := a.ChannelData["tenant"].(map[string]any); ok {
+		dataTenant, _ = t["id"].(string)
+	}
+	if convTenant == "" || dataTenant == "" || !strings.EqualFold(convTenant, dataTenant) {
+		return errNotTeams
+	}
+	if _, ok := scopeOf(a); !ok {
+		return errNotTeams
+	}
+	return nil
+}
+
+// teamsChannel is the channelId of every activity Microsoft Teams sends.
+const teamsChannel = "msteams"
+
+// scopeOf tells where a conversation lives, from the conversationType Teams always
+// sends. ok is false when it is missing or unknown.
+func scopeOf(a schema.Activity) (store.Scope, bool) {
 	switch a.Conversation.ConversationType {
 	case "channel":
-		return store.ScopeChannel
+		return store.ScopeChannel, true
 	case "groupChat":
-		return store.ScopeGroupChat
+		return store.ScopeGroupChat, true
 	case "personal":
-		return store.ScopePersonal
+		return store.ScopePersonal, true
 	}
-	if a.Conversation.IsGroup {
-		return store.ScopeGroupChat
-	}
-	return store.ScopePersonal
+	return "", false
 }
 
 // channelDataString reads channelData.<obj>.<field>, e.g. team.id.

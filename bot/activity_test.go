@@ -12,21 +12,56 @@ func TestScopeOf(t *testing.T) {
 	tests := []struct {
 		body string
 		want store.Scope
+		ok   bool
 	}{
-		{`{"type":"message","conversation":{"conversationType":"personal"}}`, store.ScopePersonal},
-		{`{"type":"message","conversation":{"conversationType":"groupChat","isGroup":true}}`, store.ScopeGroupChat},
-		{`{"type":"message","conversation":{"conversationType":"channel","isGroup":true}}`, store.ScopeChannel},
-		{`{"type":"message","conversation":{"isGroup":true}}`, store.ScopeGroupChat},
-		{`{"type":"message","conversation":{}}`, store.ScopePersonal},
+		{`{"type":"message","conversation":{"conversationType":"personal"}}`, store.ScopePersonal, true},
+		{`{"type":"message","conversation":{"conversationType":"groupChat","isGroup":true}}`, store.ScopeGroupChat, true},
+		{`{"type":"message","conversation":{"conversationType":"channel","isGroup":true}}`, store.ScopeChannel, true},
+		// A missing or unknown type is never taken for personal.
+		{`{"type":"message","conversation":{"isGroup":true}}`, "", false},
+		{`{"type":"message","conversation":{}}`, "", false},
+		{`{"type":"message","conversation":{"conversationType":"Personal"}}`, "", false},
 	}
 	for _, tt := range tests {
 		in, err := decodeActivity([]byte(tt.body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := scopeOf(in.Activity); got != tt.want {
-			t.Errorf("%s: scope %q, want %q", tt.body, got, tt.want)
+		if got, ok := scopeOf(in.Activity); got != tt.want || ok != tt.ok {
+			t.Errorf("%s: scope %q, %v, want %q, %v", tt.body, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestCheckTeams(t *testing.T) {
+	const teams = `"channelId":"msteams","conversation":{"id":"c","conversationType":"personal","tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}`
+	tests := []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{"teams", `{"type":"message",` + teams + `}`, true},
+		{"tenant case differs", `{"type":"message","channelId":"msteams","conversation":{"conversationType":"channel","tenantId":"t1"},"channelData":{"tenant":{"id":"T1"}}}`, true},
+		{"webchat", `{"type":"message","channelId":"webchat","conversation":{"id":"c","conversationType":"personal","tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"directline", `{"type":"message","channelId":"directline","conversation":{"conversationType":"personal","tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"no channel", `{"type":"message","conversation":{"conversationType":"personal","tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"channel case", `{"type":"message","channelId":"MSTeams","conversation":{"conversationType":"personal","tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"no conversation tenant", `{"type":"message","channelId":"msteams","conversation":{"conversationType":"personal"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"no channelData tenant", `{"type":"message","channelId":"msteams","conversation":{"conversationType":"personal","tenantId":"T1"}}`, false},
+		{"tenants differ", `{"type":"message","channelId":"msteams","conversation":{"conversationType":"personal","tenantId":"T2"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"no conversation type", `{"type":"message","channelId":"msteams","conversation":{"tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+		{"isGroup only", `{"type":"message","channelId":"msteams","conversation":{"isGroup":true,"tenantId":"T1"},"channelData":{"tenant":{"id":"T1"}}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := decodeActivity([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkTeams(in.Activity); (err == nil) != tt.ok {
+				t.Errorf("checkTeams = %v, want ok %v", err, tt.ok)
+			}
+		})
 	}
 }
 
@@ -70,7 +105,8 @@ func FuzzDecodeActivity(f *testing.F) {
 		if in.Type == "" {
 			t.Fatal("accepted an activity without a type")
 		}
-		_ = scopeOf(in.Activity)
+		_, _ = scopeOf(in.Activity)
+		_ = checkTeams(in.Activity)
 		_, _ = botauth.ActivityTenant(in.Activity)
 		_ = channelDataString(in.Activity, "team", "id")
 		c := command.Parse(in.Text, in.mentions(), in.Recipient.ID)

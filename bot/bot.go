@@ -120,13 +120,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if err := checkTeams(in.Activity); err != nil {
+		h.metrics.rejected("not_teams")
+		log.Warn("activity rejected: not from Microsoft Teams", zap.String("channel_id", in.ChannelID),
+			zap.String("conversation_type", in.Conversation.ConversationType))
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
 	if _, err := h.validator.AuthenticateRequest(ctx, in.Activity, r.Header.Get("Authorization"), nil, ""); err != nil {
 		h.authFailed(w, log, in.Activity, err)
 		return
 	}
 
+	scope, _ := scopeOf(in.Activity) // checkTeams refused an activity without one
 	t := &Turn{h: h, in: in, log: log.With(zap.String("activity_type", string(in.Type))),
-		scope: scopeOf(in.Activity), requestID: requestid.From(ctx)}
+		scope: scope, requestID: requestid.From(ctx)}
 	status, resp := h.route(ctx, t)
 	h.metrics.activity(string(in.Type), status)
 	if resp == nil {

@@ -481,3 +481,65 @@ func TestConnectorOutageIsRetriedThenReported(t *testing.T) {
 		t.Fatalf("outage not reported in the log: %v", failed)
 	}
 }
+
+// TestOnlyTeamsReachesFlows: an activity Teams would never send (a Web Chat or Direct
+// Line client writing its own from, channelData and conversation) is refused before
+// routing, in dev mode too, where no token vouches for the channel.
+func TestOnlyTeamsReachesFlows(t *testing.T) {
+	cloud, err := bftest.New(bftest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cloud.Close)
+	conn, err := connector.New(connector.Config{HTTPClient: cloud.Client(), CheckServiceURL: func(*url.URL) error { return nil }}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/tapbot.db", zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	var ran atomic.Int32
+	h := bot.New(bot.Config{}, botauth.DevValidator{TenantID: cloud.TenantID()}, conn, st, bot.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
+	h.HandleCommand(bot.Command{Name: "tap", Usage: "/tap", Scopes: []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.ScopeChannel},
+		Run: func(context.Context, *bot.Turn, command.Command) error { ran.Add(1); return nil }})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, cloud: cloud, srv: srv}
+
+	tenant := cloud.TenantID()
+	tests := []struct {
+		name   string
+		mutate func(a map[string]any)
+	}{
+		{"webchat without tenant or type", func(a map[string]any) {
+			a["channelId"] = "webchat"
+			a["conversation"] = map[string]any{"id": "attacker-conv"}
+			a["channelData"] = map[string]any{"tenant": map[string]any{"id": tenant}}
+		}},
+		{"webchat with Teams fields", func(a map[string]any) { a["channelId"] = "webchat" }},
+		{"directline", func(a map[string]any) { a["channelId"] = "directline" }},
+		{"no conversation tenant", func(a map[string]any) { delete(a["conversation"].(map[string]any), "tenantId") }},
+		{"tenants disagree", func(a map[string]any) {
+			a["conversation"].(map[string]any)["tenantId"] = "99999999-9999-4999-8999-999999999999"
+		}},
+		{"no conversation type", func(a map[string]any) { delete(a["conversation"].(map[string]any), "conversationType") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := e.activity("message", "personal", "tap nina@contoso.com")
+			tt.mutate(a)
+			if resp := e.post(a, ""); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("status %d, want 403", resp.StatusCode)
+			}
+		})
+	}
+	if n := ran.Load(); n != 0 {
+		t.Fatalf("a refused activity reached the command %d times", n)
+	}
+	// The control: the same activity as Teams sends it gets through.
+	if resp := e.post(e.activity("message", "personal", "tap nina@contoso.com"), ""); resp.StatusCode != http.StatusOK || ran.Load() != 1 {
+		t.Fatalf("Teams activity: status %d, ran %d", resp.StatusCode, ran.Load())
+	}
+}
