@@ -82,6 +82,27 @@ type Store interface {
 	// of exactly-once handling of card actions that Teams may deliver twice.
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
 
+	// BeginTAP writes i as IntentPending, atomically with the checks of lim: it is
+	// ErrTargetBusy while another open intent holds i.TargetID, ErrTargetChanged or
+	// ErrRateLimited as lim says, and ErrConflict for an id in use. Nothing is written
+	// then.
+	BeginTAP(ctx context.Context, i TAPIntent, lim TAPLimits) error
+	// TAPCreated moves a pending intent to IntentCreated with Graph's method id.
+	TAPCreated(ctx context.Context, id, methodID string, at time.Time) error
+	// CompleteTAP saves d and moves the intent from created to done, in one
+	// transaction.
+	CompleteTAP(ctx context.Context, id string, d Delivery, at time.Time) error
+	// EndTAP closes an open intent as IntentFailed or IntentUndone.
+	EndTAP(ctx context.Context, id string, state IntentState, at time.Time) error
+	// The three moves above are ErrIntentState when the intent is not in the state
+	// they move from (reconciliation closed it): the caller no longer owns it.
+
+	// TAPIntent returns an intent by id, or ErrNotFound.
+	TAPIntent(ctx context.Context, id string) (TAPIntent, error)
+	// AbandonedTAPs lists open intents whose LeaseUntil is before now, oldest lease
+	// first, at most limit.
+	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]TAPIntent, error)
+
 	// CreateOnboard inserts a new request (State must be OnboardSubmitted, Version is set to 1).
 	// A second create with the same ID is ErrConflict (the submit was redelivered).
 	CreateOnboard(ctx context.Context, r OnboardRequest) error

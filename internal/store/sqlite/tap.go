@@ -210,7 +210,12 @@ func (s *Store) SaveDelivery(ctx context.Context, d store.Delivery) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	if _, err := s.saveDeliveryStmt.ExecContext(ctx,
+	return s.saveDelivery(ctx, s.saveDeliveryStmt, d)
+}
+
+// saveDelivery runs the save statement st (the store's, or a transaction's copy).
+func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery) error {
+	if _, err := st.ExecContext(ctx,
 		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
 		d.ConversationID, d.ActivityID, formatTime(d.Expires), nullTime(d.RedactedAt), d.RedactReason,
 	); err != nil {
