@@ -454,7 +454,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return nil, fmt.Errorf("helpdesk conversation: %w", err)
 	}
 	stuck := cards.Stuck(cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
-		At: f.cfg.Now(), IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: "stuck-" + t.RequestID()}})
+		At: f.cfg.Now(), IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: tap.NewNonce()}})
 	raw, err := json.Marshal(stuck)
 	if err != nil {
 		return nil, err

@@ -135,7 +135,7 @@ func (f *Flow) startDayCard(req store.OnboardRequest, rec record) cards.Card {
 		// The TAP flow's own button: every /tap check runs for whoever clicks, the
 		// lifetime is the tenant policy's default, and the pass goes to their 1:1 chat.
 		Actions: []cards.Action{cards.Execute{Title: "Issue TAP", Verb: tap.VerbIssue, Style: "positive", Data: tap.IssueData{
-			User: r.UPN(), Reason: "start day, onboarding request " + req.ID, Nonce: "startday-" + req.ID,
+			User: r.UPN(), Reason: "start day, onboarding request " + req.ID, Nonce: tap.NewNonce(),
 		}}},
 	}
 }

@@ -42,12 +42,15 @@ type Messenger interface {
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
-	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
-	SaveDelivery(ctx context.Context, d store.Delivery) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error)
 	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
+	BeginTAP(ctx context.Context, i store.TAPIntent, lim store.TAPLimits) error
+	TAPCreated(ctx context.Context, id, methodID string, at time.Time) error
+	CompleteTAP(ctx context.Context, id string, d store.Delivery, at time.Time) error
+	EndTAP(ctx context.Context, id string, state store.IntentState, at time.Time) error
+	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]store.TAPIntent, error)
 	Checklist(ctx context.Context, userID string) (store.Checklist, error)
 }
 
@@ -59,6 +62,10 @@ type Config struct {
 	RequireReason  bool
 	MaxPerHour     int           // TAPs one requester may create per hour (default 20)
 	CacheTTL       time.Duration // helpdesk membership and TAP policy cache (default 5m)
+	// IntentLease is how long a pass being issued holds its target before
+	// reconciliation may take it for abandoned (default 5m). It must exceed the
+	// time the flow's background work may take (bot.Config.BackgroundTimeout).
+	IntentLease time.Duration
 	Now            func() time.Time
 }
 
@@ -91,6 +98,9 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 5 * time.Minute
+	}
+	if cfg.IntentLease <= 0 {
+		cfg.IntentLease = 5 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -2,6 +2,8 @@ package tap
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,11 +55,19 @@ const (
 	VerbIssue = "tap.issue"
 )
 
-// IssueData is the data of a VerbIssue button. Nonce makes one card issue one pass.
+// IssueData is the data of a VerbIssue button. Nonce makes one card issue one pass;
+// make it with NewNonce, so that nobody can derive it and spend it first.
 type IssueData struct {
 	User   string `json:"user"`
 	Reason string `json:"reason,omitempty"`
 	Nonce  string `json:"nonce"`
+}
+
+// NewNonce returns 128 random bits in hex, for IssueData.Nonce.
+func NewNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }
 
 // onTap parses at once (so typos get an immediate answer) and does the Graph work
@@ -77,6 +87,14 @@ func (f *Flow) onTap(ctx context.Context, t *bot.Turn, c command.Command) error 
 
 // issue runs every check and, if all pass, creates the TAP and delivers it privately.
 // confirmed is true when the requester has approved replacing an existing TAP.
+//
+// No pass may exist that the audit log does not know, that was not delivered to the
+// requester's 1:1 chat, or that a check should have stopped. So before Graph is asked,
+// a durable intent claims the target (one pass at a time per user, across processes)
+// and the requester's hourly slot, atomically; the intent is closed only when the
+// delivery is recorded, or the pass deleted again. Whatever a crash, a kill or a
+// shutdown leaves open, reconciliation (ReconcileAbandoned) deletes. Audit rows and
+// clean-up run on a context that cancellation cannot cut short (durable).
 func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bool) {
 	a := t.Activity()
 	log := t.Log().With(zap.String("target", req.User))
@@ -85,19 +103,26 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		Action: "tap.create", Ticket: req.Reason,
 	}
 	answer := func(text string) {
-		if err := t.ReplyText(ctx, text); err != nil {
+		dctx, cancel := durable(ctx)
+		defer cancel()
+		if err := t.ReplyText(dctx, text); err != nil {
 			log.Error("reply failed", zap.Error(err))
 		}
 	}
+	record := func(e store.AuditEntry) error {
+		dctx, cancel := durable(ctx)
+		defer cancel()
+		return f.audit(dctx, e)
+	}
 	refused := func(r *Refusal) {
 		entry.Outcome, entry.Reason = "refused", r.Code
-		_ = f.audit(ctx, entry)
+		_ = record(entry)
 		log.Info("TAP refused", zap.String("reason", r.Code))
 		answer(r.Message)
 	}
 	failed := func(what string, err error) {
 		entry.Outcome, entry.Reason = "failed", what
-		_ = f.audit(ctx, entry)
+		_ = record(entry)
 		log.Error("TAP failed", zap.String("step", what), zap.Error(err))
 		answer(explain(err, t.RequestID()))
 	}
@@ -115,21 +140,14 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		refused(refuse("reason_required", "Add a reason or ticket number: /tap %s [lifetime] [once] ticket 4711", req.User))
 		return
 	}
-	now := f.cfg.Now()
-	n, err := f.store.CountAudit(ctx, store.AuditFilter{RequesterID: a.From.AadObjectID, Action: "tap.create", Outcome: "allowed", Since: now.Add(-time.Hour)})
-	if err != nil {
-		failed("rate_limit", err)
-		return
-	}
-	if n >= f.cfg.MaxPerHour {
-		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", n))
-		return
-	}
 	policy, err := f.tapPolicy(ctx)
 	if err != nil {
 		failed("policy", err)
 		return
 	}
+	// The target's passes are read after this instant; a pass issued by anyone
+	// after it makes that view stale (see BeginTAP below).
+	viewed := f.cfg.Now()
 	target, err := f.resolve(ctx, req.User, groupsToCheck(f.cfg.Rules, policy))
 	if errors.Is(err, graph.ErrNotFound) {
 		refused(refuse("not_found", "I can't find %s in this tenant.", req.User))
@@ -150,9 +168,10 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		refused(refusal)
 		return
 	}
+	now := f.cfg.Now()
 	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
 		entry.Outcome, entry.Reason = "refused", "needs_confirmation"
-		_ = f.audit(ctx, entry)
+		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
 		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data)
@@ -165,15 +184,54 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return
 	}
 
+	in := store.TAPIntent{ID: t.RequestID(), TargetID: target.User.ID, TargetUPN: target.User.UserPrincipalName,
+		RequesterID: a.From.AadObjectID, StartedAt: now, LeaseUntil: now.Add(f.cfg.IntentLease)}
+	err = f.store.BeginTAP(ctx, in, store.TAPLimits{MaxPerRequester: f.cfg.MaxPerHour, Since: now.Add(-time.Hour), ChangedSince: viewed})
+	switch {
+	case errors.Is(err, store.ErrTargetBusy):
+		refused(refuse("in_progress", "A pass for %s is being issued right now. Wait a moment, then see /status %s.", target.User.UserPrincipalName, target.User.UserPrincipalName))
+		return
+	case errors.Is(err, store.ErrTargetChanged):
+		refused(refuse("issued_meanwhile", "Someone issued a pass for %s a moment ago. Run /tap again if it should be replaced.", target.User.UserPrincipalName))
+		return
+	case errors.Is(err, store.ErrRateLimited):
+		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", f.cfg.MaxPerHour))
+		return
+	case err != nil:
+		failed("intent", err)
+		return
+	}
+
 	created, err := f.dir.CreateTAP(ctx, target.User.ID, graph.TAPRequest{Lifetime: grant.Lifetime, UsableOnce: grant.Once})
-	if err != nil {
+	if err != nil && definite(err) {
+		f.endIntent(ctx, log, in.ID, store.IntentFailed)
 		failed("create", err)
 		return
 	}
+	if err != nil {
+		// Graph may have created the pass before the answer was lost: make sure none
+		// is left, and say so rather than "nothing was changed".
+		entry.Outcome, entry.Reason = "failed", "create_unknown_outcome"
+		_ = record(entry)
+		log.Error("TAP creation outcome unknown; reconciling", zap.Error(err))
+		dctx, cancel := durable(ctx)
+		defer cancel()
+		if rerr := f.reconcile(dctx, in, "unknown_outcome"); rerr != nil {
+			log.Error("reconciliation failed; the background run retries", zap.Error(rerr))
+		}
+		answer("I couldn't tell whether Microsoft Graph created the pass, so I made sure none is left. Please try again. Reference: " + t.RequestID())
+		return
+	}
+	in.MethodID = created.ID
 	entry.Outcome, entry.MethodID, entry.Expires = "allowed", created.ID, created.Expires()
 	// No TAP may exist that the audit log does not know about.
-	if err := f.audit(ctx, entry); err != nil {
-		f.undo(ctx, log, target.User.ID, created.ID)
+	if err := f.markCreated(ctx, in); err != nil {
+		f.abandon(ctx, log, in, entry, "intent_not_recorded", err)
+		answer("I couldn't record the pass, so I deleted it again. Reference: " + t.RequestID())
+		return
+	}
+	if err := record(entry); err != nil {
+		f.abandon(ctx, log, in, entry, "audit_failed", err)
 		answer("I couldn't record the pass in the audit log, so I deleted it again. Reference: " + t.RequestID())
 		return
 	}
@@ -189,10 +247,9 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	})
 	conv, activityID, err := f.sendPrivately(ctx, t, card)
 	if err != nil {
-		// Nobody has the pass: remove it rather than leave a live credential behind.
-		f.undo(ctx, log, target.User.ID, created.ID)
-		f.auditFailure(ctx, entry, "delivery_failed")
-		log.Error("TAP not delivered; deleted", zap.Error(err))
+		// Nobody has the pass (or, if the send's answer was lost, its card shows a
+		// dead value): remove it rather than leave a live credential behind.
+		f.abandon(ctx, log, in, entry, "delivery_failed", err)
 		answer("I couldn't reach you in a private chat, so I deleted the pass again. Open a personal chat with me and try again.")
 		return
 	}
@@ -201,29 +258,60 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		RequesterID: a.From.AadObjectID, ServiceURL: a.ServiceURL, ConversationID: conv, ActivityID: activityID,
 		Expires: created.Expires(),
 	}
-	if err := f.store.SaveDelivery(ctx, d); err != nil {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	if err := f.store.CompleteTAP(dctx, in.ID, d, f.cfg.Now()); err != nil {
 		// Without the record the card would keep the pass visible forever: fail closed.
-		log.Error("delivery not recorded; revoking", zap.Error(err))
-		f.undo(ctx, log, target.User.ID, created.ID)
-		f.auditFailure(ctx, entry, "delivery_not_recorded")
-		_ = f.redact(ctx, d, store.RedactRevoked)
+		f.abandon(ctx, log, in, entry, "delivery_not_recorded", err)
+		_ = f.redact(dctx, d, store.RedactRevoked)
 		return
 	}
 	log.Info("TAP issued", zap.String("method_id", created.ID), zap.Time("expires", created.Expires()))
 	f.notePublicly(ctx, t, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
 }
 
-func (f *Flow) auditFailure(ctx context.Context, e store.AuditEntry, reason string) {
-	e.Action, e.Outcome, e.Reason = "tap.create", "failed", reason
-	_ = f.audit(ctx, e)
+// markCreated records the method id on the intent, so that reconciliation deletes
+// exactly this pass should tapbot stop before the delivery is recorded.
+func (f *Flow) markCreated(ctx context.Context, in store.TAPIntent) error {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	return f.store.TAPCreated(dctx, in.ID, in.MethodID, f.cfg.Now())
 }
 
-// undo deletes a TAP tapbot just created but could not hand over or record.
-func (f *Flow) undo(ctx context.Context, log *zap.Logger, userID, methodID string) {
-	if err := f.dir.DeleteTAP(ctx, userID, methodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
-		log.Error("could not delete an undelivered TAP: revoke it in the Entra admin center",
-			zap.String("user_id", userID), zap.String("method_id", methodID), zap.Error(err))
+// abandon undoes a pass tapbot created but could not record, audit or hand over:
+// it deletes the pass, audits why, and closes the intent. If the delete fails the
+// intent stays open, so reconciliation tries again.
+func (f *Flow) abandon(ctx context.Context, log *zap.Logger, in store.TAPIntent, e store.AuditEntry, reason string, cause error) {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	log.Error("TAP not completed; deleting it", zap.String("reason", reason), zap.Error(cause))
+	deleted := f.undo(dctx, log, in.TargetID, in.MethodID)
+	e.Action, e.Outcome, e.Reason = "tap.create", "failed", reason
+	_ = f.audit(dctx, e)
+	if deleted {
+		f.endIntent(dctx, log, in.ID, store.IntentUndone)
 	}
+}
+
+// endIntent closes an intent this request owns. ErrIntentState means reconciliation
+// closed it already.
+func (f *Flow) endIntent(ctx context.Context, log *zap.Logger, id string, state store.IntentState) {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	if err := f.store.EndTAP(dctx, id, state, f.cfg.Now()); err != nil && !errors.Is(err, store.ErrIntentState) {
+		log.Error("closing the TAP intent failed; reconciliation will", zap.Error(err))
+	}
+}
+
+// undo deletes a TAP tapbot just created but could not hand over or record. It
+// reports whether the pass is gone.
+func (f *Flow) undo(ctx context.Context, log *zap.Logger, userID, methodID string) bool {
+	if err := f.dir.DeleteTAP(ctx, userID, methodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
+		log.Error("could not delete an undelivered TAP: reconciliation retries; or revoke it in the Entra admin center",
+			zap.String("user_id", userID), zap.String("method_id", methodID), zap.Error(err))
+		return false
+	}
+	return true
 }
 
 // sendPrivately posts card to the requester's 1:1 chat with the bot, creating it if
@@ -320,6 +408,19 @@ func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	user, err := ParseUser(d.User)
 	if err != nil {
 		return &invalid, nil
+	}
+	// Rights before the claim: otherwise anyone who can see the card (or guess its
+	// data) could spend its nonce and leave the helpdesk a dead button.
+	requester := t.Activity().From.AadObjectID
+	ok, err := f.isHelpdesk(ctx, requester)
+	if err != nil {
+		return nil, fmt.Errorf("helpdesk check: %w", err)
+	}
+	if !ok {
+		_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: requester, TargetUPN: user,
+			Action: "tap.create", Outcome: "refused", Reason: "not_helpdesk", Ticket: d.Reason})
+		c := cards.Notice("Helpdesk only", "Only members of the helpdesk group can issue Temporary Access Passes.")
+		return &c, nil
 	}
 	first, err := f.store.Claim(ctx, VerbIssue+":"+d.Nonce, f.cfg.Now())
 	if err != nil {

@@ -46,6 +46,10 @@ func (s *Store) BeginTAP(ctx context.Context, i store.TAPIntent, lim store.TAPLi
 		i.StartedAt = s.now()
 	}
 	if err := s.beginTAP(ctx, i, lim); err != nil {
+		if !errors.Is(err, store.ErrTargetBusy) && !errors.Is(err, store.ErrTargetChanged) &&
+			!errors.Is(err, store.ErrRateLimited) && !errors.Is(err, store.ErrConflict) {
+			s.writeFailed("TAP intent", err)
+		}
 		return fmt.Errorf("store: begin TAP intent %q: %w", i.ID, err)
 	}
 	return nil
@@ -132,6 +136,7 @@ func (s *Store) CompleteTAP(ctx context.Context, id string, d store.Delivery, at
 		return errors.Join(err, fmt.Errorf("complete TAP intent %q: %w", id, store.ErrIntentState))
 	}
 	if err := tx.Commit(); err != nil {
+		s.writeFailed("TAP intent", err)
 		return fmt.Errorf("store: complete TAP intent %q: %w", id, err)
 	}
 	return nil
@@ -148,6 +153,7 @@ func (s *Store) EndTAP(ctx context.Context, id string, state store.IntentState, 
 func (s *Store) moveIntent(ctx context.Context, id, what, query string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, query, args...)
 	if err != nil {
+		s.writeFailed("TAP intent", err)
 		return fmt.Errorf("store: %s TAP intent %q: %w", what, id, err)
 	}
 	n, err := res.RowsAffected()

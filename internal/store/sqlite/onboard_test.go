@@ -119,13 +119,13 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 	}
 }
 
-// TestTwoStoresOnOneFile is two tapbot processes on one database: each Store has
-// its own pool of connections, so nothing in Go serialises them, only SQLite's
+// TestTwoStoresOnOneFile is two pools on one database (Open refuses a second
+// process, see TestSecondOpenRefused; this is the defence below that): each Store
+// has its own pool of connections, so nothing in Go serialises them, only SQLite's
 // file locks.
 func TestTwoStoresOnOneFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tapbot.db")
-	a := openAt(t, path)
-	b := openAt(t, path)
+	a, b := openShared(t, path), openShared(t, path)
 	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
 	ctx := t.Context()
 	base := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -64,6 +65,15 @@ type Store struct {
 	log *zap.Logger
 	now func() time.Time
 
+	path string      // absolute path of the database file
+	file os.FileInfo // the file as opened, to tell when it is deleted or replaced
+	lock *os.File    // held until Close: one process per database
+
+	// writeFailures counts failed writes (for metrics); lastWriteLog rate-limits
+	// their log line to one per writeLogInterval.
+	writeFailures atomic.Uint64
+	lastWriteLog  atomic.Int64
+
 	saveStmt     *sql.Stmt
 	getStmt      *sql.Stmt
 	personalStmt *sql.Stmt
@@ -110,14 +120,16 @@ func Open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s, err := open(ctx, path, log)
+	s, err := open(ctx, path, log, true)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
+// open is Open; exclusive false skips the one-process lock, for tests of what
+// SQLite's own file locking guarantees when two pools share a file.
+func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("empty path")
 	}
@@ -129,14 +141,21 @@ func open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, err
 	}
+	var lock *os.File
+	if exclusive {
+		if lock, err = lockFile(abs); err != nil {
+			return nil, err
+		}
+	}
 	// SQLite would create the file 0644 and copies the main file's mode onto its
 	// -wal and -shm files, so creating it 0600 first covers all three.
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, closeLock(lock))
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
+	fi, err := f.Stat()
+	if err := errors.Join(err, f.Close()); err != nil {
+		return nil, errors.Join(err, closeLock(lock))
 	}
 
 	ms, err := loadMigrations(migrationFiles, "migrations")
@@ -145,12 +164,12 @@ func open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
 	}
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, closeLock(lock))
 	}
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 
-	s := &Store{db: db, log: log, now: time.Now}
+	s := &Store{db: db, log: log, now: time.Now, path: abs, file: fi, lock: lock}
 	if err := s.init(ctx, ms); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -219,6 +238,7 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 		r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
 		r.ServiceURL, r.BotID, r.Raw, formatTime(r.UpdatedAt),
 	); err != nil {
+		s.writeFailed("reference", err)
 		return fmt.Errorf("store: save reference %q: %w", r.ConversationID, err)
 	}
 	return nil
@@ -255,12 +275,44 @@ func (s *Store) PersonalReference(ctx context.Context, tenantID, userAADObjectID
 	return r, nil
 }
 
-// Ping checks that the database can be reached.
+// Ping checks that the database is usable, for /readyz: the file opened is still the
+// one at its path (SQLite keeps writing to a deleted or replaced file, and every row
+// would be lost at the next start), and a write goes through (a full disk fails it).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("store: ping: database file: %w", err)
+	}
+	if !os.SameFile(fi, s.file) {
+		return fmt.Errorf("store: ping: database file %s was replaced since tapbot opened it", s.path)
+	}
+	if _, err := s.db.ExecContext(ctx, probeQuery, formatTime(s.now())); err != nil {
+		s.writeFailed("health probe", err)
+		return fmt.Errorf("store: ping: write probe: %w", err)
 	}
 	return nil
+}
+
+// probeQuery is Ping's write: one row, rewritten each time.
+const probeQuery = `INSERT INTO health (id, probed_at) VALUES (1, ?)
+	ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`
+
+// writeLogInterval is the least time between two log lines about failed writes: a
+// full disk fails every write, and the log must not become the next thing to fill it.
+const writeLogInterval = time.Minute
+
+// WriteFailures is how many writes have failed since Open (for metrics).
+func (s *Store) WriteFailures() uint64 { return s.writeFailures.Load() }
+
+// writeFailed counts a failed write and logs it at most once per writeLogInterval.
+func (s *Store) writeFailed(what string, err error) {
+	n := s.writeFailures.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastWriteLog.Load()
+	if now-last < int64(writeLogInterval) || !s.lastWriteLog.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 }
 
 // Close releases the prepared statements and the database. The Store must not be
@@ -282,11 +334,19 @@ func (s *Store) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
-	errs = append(errs, s.db.Close())
+	errs = append(errs, s.db.Close(), closeLock(s.lock))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
+}
+
+// closeLock releases the single-process lock, if any.
+func closeLock(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	return f.Close()
 }
 
 func scanReference(row *sql.Row) (store.Reference, error) {

@@ -30,6 +30,16 @@ func openAt(t testing.TB, path string) *Store {
 	return s
 }
 
+// openShared opens path without the one-process lock.
+func openShared(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := open(t.Context(), path, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), false)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
 // openTemp opens a fresh database and closes it when the test ends.
 func openTemp(t testing.TB) *Store {
 	t.Helper()
@@ -190,8 +200,81 @@ func TestReopenKeepsDataAndDoesNotRerunMigrations(t *testing.T) {
 	}
 }
 
+// TestSecondOpenRefused: SQLite is the single-node store, so a second process on the
+// same file (a second replica, a stray `tapbot dev`) is refused with a clear error
+// while the first has it open, and admitted once it closed.
+func TestSecondOpenRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tapbot.db")
+	first := openAt(t, path)
+	_, err := Open(t.Context(), path, zap.NewNop())
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("second Open: err = %v, want ErrLocked naming pid %d", err, os.Getpid())
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, path).Close()
+}
+
+// TestPingTellsTheTruth: /readyz must fail when the database file was deleted or
+// replaced under tapbot (SQLite would go on writing to the unlinked file and every
+// row would be lost at the next start) or when a write fails.
+func TestPingTellsTheTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(t *testing.T, s *Store, path string)
+	}{
+		{"deleted", func(t *testing.T, _ *Store, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced", func(t *testing.T, _ *Store, path string) {
+			if err := os.Rename(path, path+".old"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"write fails", func(t *testing.T, s *Store, _ string) {
+			// What a full disk does to every write, without filling one.
+			if _, err := s.db.Exec(`CREATE TRIGGER health_full BEFORE UPDATE ON health BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tapbot.db")
+			s := openAt(t, path)
+			t.Cleanup(func() { _ = s.Close() })
+			if err := s.Ping(t.Context()); err != nil {
+				t.Fatalf("Ping of a healthy store: %v", err)
+			}
+			tc.break_(t, s, path)
+			if err := s.Ping(t.Context()); err == nil {
+				t.Fatal("Ping succeeded on a broken store")
+			}
+		})
+	}
+	t.Run("write failures counted", func(t *testing.T) {
+		s := openTemp(t)
+		if _, err := s.db.Exec(`CREATE TRIGGER health_full BEFORE UPDATE ON health BEGIN SELECT RAISE(ABORT, 'full'); END`); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Ping(t.Context()) // inserts the row
+		for range 3 {
+			_ = s.Ping(t.Context())
+		}
+		if n := s.WriteFailures(); n != 3 {
+			t.Errorf("WriteFailures = %d, want 3", n)
+		}
+	})
+}
+
 func TestConcurrentOpensApplyEachMigrationOnce(t *testing.T) {
-	// Several tapbots (here: several pools) starting at once on a new file.
+	// Several pools starting at once on a new file (the lock keeps out a second
+	// process; this is SQLite's own guarantee beneath it).
 	const openers = 8
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	core, logs := observer.New(zap.InfoLevel)
@@ -199,7 +282,7 @@ func TestConcurrentOpensApplyEachMigrationOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range openers {
 		wg.Go(func() {
-			s, err := Open(t.Context(), path, zap.New(core))
+			s, err := open(t.Context(), path, zap.New(core), false)
 			if err != nil {
 				t.Errorf("Open %d: %v", i, err)
 				return

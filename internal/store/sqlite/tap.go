@@ -89,6 +89,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (int64, err
 		e.Action, e.Outcome, e.Reason, e.Ticket, e.MethodID, nullTime(e.Expires),
 	)
 	if err != nil {
+		s.writeFailed("audit", err)
 		return 0, fmt.Errorf("store: append audit %q: %w", e.Action, err)
 	}
 	id, err := res.LastInsertId()
@@ -219,6 +220,7 @@ func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery
 		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
 		d.ConversationID, d.ActivityID, formatTime(d.Expires), nullTime(d.RedactedAt), d.RedactReason,
 	); err != nil {
+		s.writeFailed("delivery", err)
 		return fmt.Errorf("store: save delivery %q: %w", d.ID, err)
 	}
 	return nil
@@ -298,6 +300,7 @@ func (s *Store) Claim(ctx context.Context, key string, at time.Time) (bool, erro
 	}
 	res, err := s.claimStmt.ExecContext(ctx, key, formatTime(at))
 	if err != nil {
+		s.writeFailed("claim", err)
 		return false, fmt.Errorf("store: claim %q: %w", key, err)
 	}
 	n, err := res.RowsAffected()

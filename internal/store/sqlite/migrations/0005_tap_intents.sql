@@ -26,3 +26,10 @@ CREATE INDEX tap_intents_requester ON tap_intents (requester_id, started_at);
 CREATE INDEX tap_intents_lease ON tap_intents (lease_until, id) WHERE state IN ('pending', 'created');
 -- The "issued meanwhile" check: passes created for a target since a time.
 CREATE INDEX tap_intents_target_created ON tap_intents (target_id, created_at);
+
+-- The readiness probe's write (sqlite.Store.Ping): one row, rewritten each time, so
+-- that a full disk or a read-only file shows on /readyz.
+CREATE TABLE health (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	probed_at TEXT NOT NULL
+);
