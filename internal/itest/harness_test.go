@@ -80,6 +80,7 @@ type env struct {
 	logs    *syncBuffer
 	clock   *clock
 	token   string
+	faults  *graphFaults
 }
 
 type option func(*tap.Config)
@@ -100,7 +101,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 	logs := &syncBuffer{}
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel))
 
-	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: gs.URL() + "/v1.0", HTTPClient: gs.Client()}, log)
+	faults := &graphFaults{base: gs.Client().Transport}
+	gc, err := msgraph.New(msgraph.Config{Credential: staticToken{}, BaseURL: gs.URL() + "/v1.0",
+		HTTPClient: &http.Client{Transport: faults}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +144,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{cloud: cloud, graph: gs, tenant: tenant, store: st, dbPath: dbPath, handler: h, flow: flow, srv: srv,
-		reg: reg, logs: logs, clock: clk, token: cloud.Mint(bftest.TokenOptions{}), t: t}
+		reg: reg, logs: logs, clock: clk, token: cloud.Mint(bftest.TokenOptions{}), t: t, faults: faults}
 	return e
 }
 
