@@ -5,6 +5,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -31,9 +33,11 @@ type Sender interface {
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 
-// References stores conversation references for later proactive messages.
+// References stores conversation references for later proactive messages, and
+// claims activity ids so that an activity Teams delivers twice acts once.
 type References interface {
 	SaveReference(ctx context.Context, r store.Reference) error
+	Claim(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Config configures a Handler.
@@ -167,6 +171,9 @@ func (h *Handler) route(ctx context.Context, t *Turn) (int, any) {
 	switch t.in.Type {
 	case schema.Message:
 		h.rememberConversation(ctx, t)
+		if status, first := h.firstDelivery(ctx, t); !first {
+			return status, nil
+		}
 		if len(t.in.Value) > 0 && t.in.Text == "" {
 			h.onSubmit(ctx, t)
 			return http.StatusOK, nil
@@ -174,6 +181,12 @@ func (h *Handler) route(ctx context.Context, t *Turn) (int, any) {
 		h.onMessage(ctx, t)
 		return http.StatusOK, nil
 	case schema.Invoke:
+		if status, first := h.firstDelivery(ctx, t); !first {
+			if status == http.StatusOK {
+				return status, invokeResponse{StatusCode: http.StatusOK, Type: "application/vnd.microsoft.activity.message", Value: "Already handled."}
+			}
+			return status, nil
+		}
 		return h.onInvoke(ctx, t)
 	case schema.ConversationUpdate, schema.InstallationUpdate:
 		if err := h.onInstall(ctx, t); err != nil {
@@ -186,6 +199,30 @@ func (h *Handler) route(ctx context.Context, t *Turn) (int, any) {
 		t.log.Debug("activity type ignored")
 		return http.StatusOK, nil
 	}
+}
+
+// firstDelivery claims the activity's id in the store, so that an activity Teams
+// delivers again (it does on timeouts, and a retrying client may send one many times
+// at once) has its effects once, across restarts and replicas. A redelivery is
+// acknowledged with 200 and nothing else. If the store cannot say, the answer is 503:
+// Teams retries later, rather than tapbot acting twice. The key is a hash, since the
+// ids are the sender's and of any length.
+func (h *Handler) firstDelivery(ctx context.Context, t *Turn) (int, bool) {
+	if t.in.ID == "" {
+		return http.StatusOK, true // Teams always sets one; nothing to deduplicate on
+	}
+	sum := sha256.Sum256([]byte(t.in.Conversation.ID + "\x00" + t.in.ID))
+	first, err := h.refs.Claim(ctx, "activity:"+hex.EncodeToString(sum[:]), time.Time{})
+	if err != nil {
+		t.log.Error("activity id not claimed; asking Teams to retry", zap.Error(err))
+		return http.StatusServiceUnavailable, false
+	}
+	if !first {
+		h.metrics.rejected("redelivered")
+		t.log.Info("activity redelivered; already handled", zap.String("activity_id", t.in.ID))
+		return http.StatusOK, false
+	}
+	return http.StatusOK, true
 }
 
 // Shutdown cancels background work still running after ctx ends and waits for it.

@@ -92,7 +92,8 @@ func (s *sender) UpdateActivity(context.Context, string, string, string, schema.
 
 type refs struct{}
 
-func (refs) SaveReference(context.Context, store.Reference) error { return nil }
+func (refs) SaveReference(context.Context, store.Reference) error   { return nil }
+func (refs) Claim(context.Context, string, time.Time) (bool, error) { return true, nil }
 
 type env struct {
 	h   *bot.Handler

@@ -211,12 +211,17 @@ func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-// RunRedactor calls RedactExpired every interval, and RedactSpent every fourth
-// interval (it costs Graph requests), until ctx ends.
+// RunRedactor calls ReconcileAbandoned and RedactExpired every interval, and
+// RedactSpent every fourth interval (it costs Graph requests), until ctx ends.
 func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for tick := 0; ; tick++ {
+		if n, err := f.ReconcileAbandoned(ctx, f.cfg.Now()); err != nil {
+			f.log.Error("reconciling unfinished passes failed", zap.Error(err))
+		} else if n > 0 {
+			f.log.Warn("unfinished passes reconciled", zap.Int("count", n))
+		}
 		if n, err := f.RedactExpired(ctx); err != nil {
 			f.log.Error("redaction run failed", zap.Error(err))
 		} else if n > 0 {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // TAPBOT_TIMEZONE in a static binary without /usr/share/zoneinfo
@@ -201,6 +202,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	defer st.Close()
 
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "tapbot_store_write_failures_total", Help: "Writes to the store that failed (a full disk, a deleted database file).",
+	}, func() float64 { return float64(st.WriteFailures()) }))
 	checks := map[string]server.Check{"store": st.Ping}
 	var validator auth.TokenValidator
 	var graphClient *msgraph.Client
@@ -279,13 +283,27 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	// TAPBOT_ADMIN_GROUPS it explains that it is off.
 	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
 		graphClient, log.Named("doctor")).Register(h)
-	go flow.RunRedactor(runCtx, 30*time.Second)
+	// Every background loop is started here, stopped with runCtx and waited for
+	// before the store closes (deferred above, so it runs after workers.Wait).
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	defer cancelRun()
+	workers.Go(func() {
+		// SQLite admits one process per file (Open took the lock), so an intent
+		// still open now was left by a process that stopped: reconcile every one.
+		if n, err := flow.ReconcileAbandoned(runCtx, time.Now().Add(24*time.Hour)); err != nil {
+			log.Error("reconciling unfinished passes at start failed; the redactor retries", zap.Error(err))
+		} else if n > 0 {
+			log.Warn("unfinished passes from the last run reconciled", zap.Int("count", n))
+		}
+		flow.RunRedactor(runCtx, 30*time.Second)
+	})
 	cl := checklist.New(checklist.Config{
 		TenantID: cfg.TenantID, HelpdeskGroups: cfg.HelpdeskGroups, HelpdeskConversation: cfg.HelpdeskConversation,
 		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent, RemindAfter: cfg.RemindAfter,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
-	go cl.Run(runCtx, time.Minute)
+	workers.Go(func() { cl.Run(runCtx, time.Minute) })
 	ob, err := onboard.New(onboard.Config{
 		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,
 		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
@@ -297,27 +315,47 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	ob.Register(h)
-	go func() {
+	workers.Go(func() {
 		if err := ob.Resume(runCtx); err != nil { // provisioning interrupted by the last stop
 			log.Error("resuming onboarding failed", zap.Error(err))
 		}
 		ob.RunJobs(runCtx, time.Minute)
-	}()
+	})
 	srv := server.New(h, checks, reg, log.Named("http"))
 
 	if cfg.Dev {
 		log.Info("chat with this bot in Microsoft's Teams emulator: in another terminal run " +
 			"`cd e2e && npm ci && TAPBOT_URL=http://" + ln.Addr().String() + "/api/messages npm run playground` and open the URL it prints")
 	}
-	err = srv.Serve(ctx, ln, cfg.ShutdownGrace)
-	// In-flight HTTP requests are done; give background work what is left of the grace.
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	// One grace for everything: the HTTP drain, then background work, share a
+	// deadline set when the stop signal came. Work still running at the cut is
+	// cancelled; its audit rows and clean-up run on their own short contexts, and
+	// the reserve keeps room for them inside the grace. What a cancelled /tap left
+	// open is reconciled at the next start.
+	stopped := make(chan time.Time, 1)
+	go func() { <-ctx.Done(); stopped <- time.Now() }()
+	err = srv.Serve(ctx, ln, cfg.ShutdownGrace-shutdownReserve(cfg.ShutdownGrace))
+	deadline := cfg.ShutdownGrace - shutdownReserve(cfg.ShutdownGrace)
+	select {
+	case at := <-stopped:
+		deadline -= time.Since(at)
+	default: // Serve failed on its own
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), max(deadline, 0))
 	defer cancel()
 	if berr := h.Shutdown(sctx); berr != nil {
-		log.Warn("background work cut short at shutdown", zap.Error(berr))
+		log.Warn("background work cut short at shutdown; unfinished passes are reconciled at the next start", zap.Error(berr))
 	}
+	cancelRun()
+	workers.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// shutdownReserve is the part of the shutdown grace kept for the clean-up of work
+// cut short (audit rows, deleting a pass whose delivery did not finish).
+func shutdownReserve(grace time.Duration) time.Duration {
+	return min(grace/3, 10*time.Second)
 }
 
 func newCredential(cfg Config, tenant string) (azcore.TokenCredential, error) {

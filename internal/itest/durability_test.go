@@ -321,3 +321,38 @@ func TestIssueButtonRightsBeforeNonce(t *testing.T) {
 		t.Fatalf("nonces %q %q: want 128 random bits", a, b)
 	}
 }
+
+// TestRedeliveredActivityActsOnce: Teams redelivers an activity it got no timely
+// answer for; five deliveries of one /tap at once mint one pass and send one card.
+// A redelivered Issue TAP invoke is likewise answered without acting again.
+func TestRedeliveredActivityActsOnce(t *testing.T) {
+	e := newEnv(t)
+	a := e.activity("message", "personal", graphtest.HanaID, "/tap nina@contoso.com")
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if status, _ := e.post(a); status != http.StatusOK {
+				t.Errorf("status %d", status)
+			}
+		})
+	}
+	wg.Wait()
+	e.drain()
+	if calls := e.cloud.Calls(); len(calls) != 1 || tapValue(decode(t, calls[0]).card()) == "" {
+		t.Fatalf("want exactly one pass card for five deliveries, got %d calls", len(calls))
+	}
+	if rows := e.audits("tap.create"); len(rows) != 1 {
+		t.Fatalf("%d tap.create audit rows, want 1", len(rows))
+	}
+
+	inv := e.activity("invoke", "personal", graphtest.HanaID, "")
+	inv["name"] = "adaptiveCard/action"
+	inv["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": tap.VerbIssue,
+		"data": tap.IssueData{User: "max@contoso.com", Nonce: tap.NewNonce()}}}
+	e.post(inv)
+	_, again := e.post(inv)
+	e.drain()
+	if fmt.Sprint(again["value"]) != "Already handled." || len(e.tenant.TAPsOf(graphtest.MaxID)) != 1 {
+		t.Fatalf("redelivered invoke answered %v; Max has %d passes", again, len(e.tenant.TAPsOf(graphtest.MaxID)))
+	}
+}
