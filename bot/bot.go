@@ -45,6 +45,14 @@ type Config struct {
 	MaxBodyBytes int64
 	// BackgroundTimeout bounds work finished after the HTTP answer (default 2m).
 	BackgroundTimeout time.Duration
+	// InlineTimeout bounds the work done before the HTTP answer, replies included,
+	// well inside the ~15 s Teams waits (default 10s): a slow Connector must not
+	// hold requests, and their goroutines, open for its retries.
+	InlineTimeout time.Duration
+	// MaxInFlight bounds the activities being handled at once, background work
+	// included (default 256). Past it tapbot answers 503 with Retry-After at once
+	// instead of piling up goroutines; Teams retries.
+	MaxInFlight int
 }
 
 // Handler is the /api/messages endpoint. Create it with New, register flows on it, then
@@ -70,6 +78,10 @@ type Handler struct {
 	bg       sync.WaitGroup
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
+
+	// slots holds a token per activity being handled; Later hands its turn's token
+	// to the background goroutine, which returns it when done.
+	slots chan struct{}
 }
 
 // New builds the endpoint. validator is botauth.Validator in production and
@@ -81,11 +93,17 @@ func New(cfg Config, validator auth.TokenValidator, sender Sender, refs Referenc
 	if cfg.BackgroundTimeout <= 0 {
 		cfg.BackgroundTimeout = 2 * time.Minute
 	}
+	if cfg.InlineTimeout <= 0 {
+		cfg.InlineTimeout = 10 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Handler{
 		cfg: cfg, validator: validator, sender: sender, refs: refs, log: log, metrics: metrics,
 		commands: map[string]Command{}, actions: map[string]ActionFunc{},
-		bgCtx: ctx, bgCancel: cancel,
+		bgCtx: ctx, bgCancel: cancel, slots: make(chan struct{}, cfg.MaxInFlight),
 	}
 	h.registerHelp()
 	return h
@@ -136,10 +154,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		h.metrics.rejected("overloaded")
+		log.Warn("activity shed: too many in flight", zap.Int("max_in_flight", h.cfg.MaxInFlight))
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
+		return
+	}
 	scope, _ := scopeOf(in.Activity) // checkTeams refused an activity without one
 	t := &Turn{h: h, in: in, log: log.With(zap.String("activity_type", string(in.Type))),
 		scope: scope, requestID: requestid.From(ctx)}
-	status, resp := h.route(ctx, t)
+	defer func() {
+		if !t.later {
+			<-h.slots
+		}
+	}()
+	ictx, cancel := context.WithTimeout(ctx, h.cfg.InlineTimeout)
+	defer cancel()
+	status, resp := h.route(ictx, t)
 	h.metrics.activity(string(in.Type), status)
 	if resp == nil {
 		w.WriteHeader(status)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -541,5 +542,69 @@ func TestOnlyTeamsReachesFlows(t *testing.T) {
 	// The control: the same activity as Teams sends it gets through.
 	if resp := e.post(e.activity("message", "personal", "tap nina@contoso.com"), ""); resp.StatusCode != http.StatusOK || ran.Load() != 1 {
 		t.Fatalf("Teams activity: status %d, ran %d", resp.StatusCode, ran.Load())
+	}
+}
+
+// TestSlowConnectorDoesNotPileUp: with a Connector that never answers, replies give
+// up within the inline timeout instead of retrying for half a minute, and activities
+// beyond MaxInFlight are shed at once with 503 and Retry-After rather than each
+// holding a goroutine.
+func TestSlowConnectorDoesNotPileUp(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+	conn, err := connector.New(connector.Config{CheckServiceURL: func(*url.URL) error { return nil }, BaseBackoff: time.Millisecond}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/tapbot.db", zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	const maxInFlight = 4
+	const inline = 300 * time.Millisecond
+	tenant := "7a1c4e2b-5d3f-4b8a-9c6e-2f1d0b3a4c5e"
+	h := bot.New(bot.Config{MaxInFlight: maxInFlight, InlineTimeout: inline}, botauth.DevValidator{TenantID: tenant}, conn, st,
+		bot.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	cloud, err := bftest.New(bftest.Options{TenantID: tenant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cloud.Close)
+	e := &env{t: t, cloud: cloud, srv: srv}
+
+	const n = 40
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			a := e.activity("message", "personal", "help")
+			a["serviceUrl"] = slow.URL
+			resp := e.post(a, "")
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	// The answered ones were cut at the inline timeout (the Connector never
+	// answers, so without it they would still hang); the rest were shed.
+	if counts[http.StatusOK] < 1 || counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusOK]+counts[http.StatusServiceUnavailable] != n {
+		t.Fatalf("statuses %v for %d activities with %d in flight at most", counts, n, maxInFlight)
 	}
 }

@@ -21,6 +21,7 @@ type Turn struct {
 	log       *zap.Logger
 	scope     store.Scope
 	requestID string
+	later     bool // Later took over the turn's in-flight slot
 }
 
 // Activity returns the incoming activity.
@@ -86,11 +87,19 @@ func (t *Turn) outgoing(a schema.Activity) schema.Activity {
 // work that may outlast Teams' deadline (about 15 s for messages, less for invokes).
 // fn gets a context that survives the request, carries its request id, and is bounded
 // by the background timeout and by Shutdown.
+//
+// The first Later of a turn inherits the turn's place among the activities in
+// flight (Config.MaxInFlight) and frees it when done.
 func (t *Turn) Later(fn func(ctx context.Context)) {
 	h := t.h
+	owns := !t.later // a second Later in one turn runs without a slot of its own
+	t.later = true
 	h.bg.Add(1)
 	go func() {
 		defer h.bg.Done()
+		if owns {
+			defer func() { <-h.slots }()
+		}
 		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.BackgroundTimeout)
 		defer cancel()
 		ctx = requestid.With(ctx, t.requestID)
