@@ -112,7 +112,7 @@ func (s *Server) Forbid(pattern string) {
 // FailPath makes every request whose path (after /v1.0) starts with pattern answer
 // status as Graph does when it throttles (429) or sheds load (503), until Reset.
 // Patterns are as for Forbid. Unlike FailNext it applies to $batch items too, so a
-// test can fail one step of a batch.
+// test can fail one step of a batch. Answers carry Retry-After: 0.
 func (s *Server) FailPath(pattern string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -299,7 +299,7 @@ func (s *Server) dispatch(c *call) reply {
 		return fail(gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 	}
 	if status := s.failingStatus(c.segs); status != 0 {
-		return faultReply(fault{status: status})
+		return faultReply(fault{status: status, retryAfter: "0"}) // retried at once, so tests stay fast
 	}
 	return s.route(c)
 }
