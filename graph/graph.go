@@ -26,13 +26,23 @@ type User struct {
 // IsGuest reports whether the user is a B2B guest.
 func (u User) IsGuest() bool { return u.UserType == "Guest" }
 
-// Role is a directory role a user holds, actively or as a PIM-eligible assignment.
+// Role is a directory role a user holds or can get: an active or PIM-eligible
+// assignment to the user, to a role-assignable group the user is in, or to a group
+// the user may join (or own) through PIM for Groups.
 type Role struct {
-	ID             string // directoryRole or roleDefinition id
+	ID             string // roleDefinition id
 	RoleTemplateID string // stable across tenants, e.g. 62e90394-69f5-4237-9190-012177145e10 (Global Administrator)
 	DisplayName    string
-	Eligible       bool // PIM-eligible rather than active
+	BuiltIn        bool
+	Eligible       bool   // the user must activate something (PIM) to use it
+	Scope          string // directoryScopeId: "/" for the whole tenant, "/administrativeUnits/{id}" for an administrative unit
+	Via            string // id of the group that holds the role; "" when assigned to the user
+	ViaName        string // that group's display name, when known
+	ViaPIM         bool   // Via is a group the user is only eligible to join or own (PIM for Groups)
 }
+
+// TenantWide is the directory scope of a role that applies to the whole tenant.
+const TenantWide = "/"
 
 // AllUsers is the includeTargets id Entra uses for "all users".
 const AllUsers = "all_users"
@@ -132,12 +142,16 @@ func (e *Error) Is(target error) bool {
 }
 
 // Target is what /tap decides on about the person a TAP is for. The client fetches it
-// in one $batch round trip.
+// in two $batch round trips (a third only for PIM for Groups eligibility).
 type Target struct {
-	User        User
-	ActiveRoles []Role   // directory roles held now, directly or through role-assignable groups
-	MemberOf    []string // which of the asked group ids the user belongs to (transitively)
-	TAPs        []TAP    // existing TAP methods (never with a value)
+	User  User
+	Roles []Role // every directory role, active or eligible, built-in or custom, at any scope
+	// RolesUnknown, when set, says in plain words why Roles may be incomplete: a role
+	// query failed, or Graph answered with limited information. Nothing may be
+	// concluded from Roles then.
+	RolesUnknown string
+	MemberOf     []string // which of the asked group ids the user belongs to (transitively)
+	TAPs         []TAP    // existing TAP methods (never with a value)
 }
 
 // Microsoft Authenticator authentication modes (authenticationMode of an

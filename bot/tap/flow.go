@@ -21,7 +21,6 @@ import (
 type Directory interface {
 	Target(ctx context.Context, ref string, groupIDs []string) (graph.Target, error)
 	UserByMail(ctx context.Context, mail string) (graph.User, error)
-	EligibleRoles(ctx context.Context, userID string) ([]graph.Role, error)
 	CheckMemberGroups(ctx context.Context, userID string, groupIDs []string) ([]string, error)
 	TAPPolicy(ctx context.Context) (graph.TAPPolicy, error)
 	CreateTAP(ctx context.Context, userID string, r graph.TAPRequest) (graph.TAP, error)

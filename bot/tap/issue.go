@@ -158,12 +158,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return
 	}
 	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
-	eligible, err := f.dir.EligibleRoles(ctx, target.User.ID)
-	if err != nil {
-		failed("eligible_roles", err)
-		return
-	}
-	grant, refusal := Check(a.From.AadObjectID, target, eligible, policy, req, f.cfg.Rules)
+	grant, refusal := Check(a.From.AadObjectID, target, policy, req, f.cfg.Rules)
 	if refusal != nil {
 		refused(refusal)
 		return

@@ -59,9 +59,9 @@ func groupsToCheck(rules Rules, p graph.TAPPolicy) []string {
 	return ids
 }
 
-// Check decides whether requesterID may get a TAP for target. eligible are the
-// target's PIM-eligible roles. It is a pure function: every refusal has a table test.
-func Check(requesterID string, t graph.Target, eligible []graph.Role, p graph.TAPPolicy, req Request, rules Rules) (Grant, *Refusal) {
+// Check decides whether requesterID may get a TAP for target. It is a pure function:
+// every refusal has a table test.
+func Check(requesterID string, t graph.Target, p graph.TAPPolicy, req Request, rules Rules) (Grant, *Refusal) {
 	u := t.User
 	name := u.UserPrincipalName
 	switch {
@@ -72,15 +72,8 @@ func Check(requesterID string, t graph.Target, eligible []graph.Role, p graph.TA
 	case !u.AccountEnabled:
 		return Grant{}, refuse("disabled", "%s's account is disabled. If it should be in use, enable it first, then ask again.", name)
 	}
-	for _, r := range t.ActiveRoles {
-		if !slices.Contains(rules.AllowedRoles, r.RoleTemplateID) {
-			return Grant{}, refuse("privileged_role", "%s holds the directory role %s. Passes for administrators are issued by a Privileged Authentication Administrator in the Entra admin center, not by tapbot.", name, roleName(r))
-		}
-	}
-	for _, r := range eligible {
-		if !slices.Contains(rules.AllowedRoles, r.RoleTemplateID) {
-			return Grant{}, refuse("eligible_role", "%s is eligible for the directory role %s and could activate it at any time. Passes for administrators are issued by a Privileged Authentication Administrator in the Entra admin center, not by tapbot.", name, roleName(r))
-		}
+	if r := roleRefusal(name, t, rules); r != nil {
+		return Grant{}, r
 	}
 	if anyIn(t.MemberOf, rules.ProtectedGroups) {
 		return Grant{}, refuse("protected_group", "%s is in a protected group. tapbot doesn't issue passes for protected accounts.", name)
@@ -118,11 +111,61 @@ func anyIn(have, want []string) bool {
 	return false
 }
 
-func roleName(r graph.Role) string {
-	if r.DisplayName != "" {
-		return r.DisplayName
+// adminsElsewhere is where passes for administrators come from instead.
+const adminsElsewhere = "Passes for administrators are issued by a Privileged Authentication Administrator in the Entra admin center, not by tapbot."
+
+// roleRefusal refuses any role, active or eligible, built-in or custom, at any scope,
+// whose template is not allowed; then any doubt about the roles (fail closed).
+func roleRefusal(name string, t graph.Target, rules Rules) *Refusal {
+	for _, r := range t.Roles {
+		if r.RoleTemplateID != "" && slices.Contains(rules.AllowedRoles, r.RoleTemplateID) {
+			continue
+		}
+		if r.Eligible {
+			return refuse("eligible_role", "%s is eligible for %s%s and could activate it at any time. %s", name, roleName(r), howHeld(r), adminsElsewhere)
+		}
+		return refuse("privileged_role", "%s holds %s%s. %s", name, roleName(r), howHeld(r), adminsElsewhere)
 	}
-	return r.RoleTemplateID
+	if t.RolesUnknown != "" {
+		return refuse("roles_unknown", "I couldn't find out which directory roles %s holds (%s), so I can't rule out that they are an administrator and won't issue a pass. Try again in a minute; if it keeps happening, an admin should run `tapbot doctor`.", name, t.RolesUnknown)
+	}
+	return nil
+}
+
+func roleName(r graph.Role) string {
+	kind := "the directory role"
+	if r.ID != "" && !r.BuiltIn {
+		kind = "the custom directory role"
+	}
+	switch {
+	case r.DisplayName != "":
+		return kind + " " + r.DisplayName
+	case r.RoleTemplateID != "":
+		return kind + " " + r.RoleTemplateID
+	}
+	return "a directory role Graph did not name (" + r.ID + ")"
+}
+
+// howHeld says through what and where a role applies, so the helpdesk can explain it.
+func howHeld(r graph.Role) string {
+	var s string
+	switch {
+	case r.ViaPIM:
+		s = " through the group " + groupName(r) + ", which they can join through PIM for Groups"
+	case r.Via != "":
+		s = " through the group " + groupName(r)
+	}
+	if r.Scope != "" && r.Scope != graph.TenantWide {
+		s += " (scoped to an administrative unit: " + r.Scope + ")"
+	}
+	return s
+}
+
+func groupName(r graph.Role) string {
+	if r.ViaName != "" {
+		return r.ViaName
+	}
+	return r.Via
 }
 
 // Existing returns the TAP that a new one would replace: one that is usable now or

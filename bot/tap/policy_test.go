@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,15 @@ const (
 	gExcluded   = "aaaaaaaa-0000-4000-8000-000000000004"
 	globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
 	dirReaders  = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+	userAdmin   = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+	customRole  = "aaaaaaaa-0000-4000-8000-0000000000c1"
+	gAdmins     = "aaaaaaaa-0000-4000-8000-000000000005"
+	auScope     = "/administrativeUnits/aaaaaaaa-0000-4000-8000-0000000000a1"
 )
+
+func roles(r ...graph.Role) func(*graph.Target) {
+	return func(t *graph.Target) { t.Roles = r }
+}
 
 func TestCheck(t *testing.T) {
 	policy := graph.TAPPolicy{Enabled: true, DefaultLifetime: time.Hour, MinLifetime: 10 * time.Minute,
@@ -27,28 +36,51 @@ func TestCheck(t *testing.T) {
 			MemberOf: []string{gNewHires}}
 	}
 	tests := []struct {
-		name     string
-		target   func(*graph.Target)
-		eligible []graph.Role
-		policy   func(*graph.TAPPolicy)
-		rules    func(*Rules)
-		req      Request
-		want     string // refusal code, "" = allowed
-		grant    Grant
+		name   string
+		target func(*graph.Target)
+		policy func(*graph.TAPPolicy)
+		rules  func(*Rules)
+		req    Request
+		want   string // refusal code, "" = allowed
+		says   string // the refusal's message contains this
+		grant  Grant
 	}{
 		{name: "new hire, policy default", want: "", grant: Grant{Lifetime: time.Hour}},
 		{name: "asked lifetime and once", req: Request{Lifetime: 8 * time.Hour, Once: true}, grant: Grant{Lifetime: 8 * time.Hour, Once: true}},
 		{name: "policy forces one-time use", policy: func(p *graph.TAPPolicy) { p.UsableOnce = true }, grant: Grant{Lifetime: time.Hour, Once: true}},
-		{name: "harmless role allowed", target: func(t *graph.Target) { t.ActiveRoles = []graph.Role{{RoleTemplateID: dirReaders}} }, grant: Grant{Lifetime: time.Hour}},
+		{name: "harmless role allowed", target: roles(graph.Role{RoleTemplateID: dirReaders, BuiltIn: true, Scope: "/"}), grant: Grant{Lifetime: time.Hour}},
+		{name: "harmless role allowed eligible, through a group, in an AU", target: roles(graph.Role{RoleTemplateID: dirReaders, Eligible: true, Via: gAdmins, Scope: auScope}), grant: Grant{Lifetime: time.Hour}},
 		{name: "all_users policy target", policy: func(p *graph.TAPPolicy) { p.IncludeTargets = []string{graph.AllUsers} }, grant: Grant{Lifetime: time.Hour}},
 		{name: "no scope configured", rules: func(r *Rules) { r.ScopeGroups = nil }, grant: Grant{Lifetime: time.Hour}},
 		{name: "self", target: func(t *graph.Target) { t.User.ID = helpdeskID }, want: "self"},
 		{name: "guest", target: func(t *graph.Target) { t.User.UserType = "Guest" }, want: "guest"},
 		{name: "disabled", target: func(t *graph.Target) { t.User.AccountEnabled = false }, want: "disabled"},
-		{name: "global admin", target: func(t *graph.Target) {
-			t.ActiveRoles = []graph.Role{{RoleTemplateID: globalAdmin, DisplayName: "Global Administrator"}}
+		{name: "global admin", target: roles(graph.Role{ID: globalAdmin, RoleTemplateID: globalAdmin, DisplayName: "Global Administrator", BuiltIn: true, Scope: "/"}),
+			want: "privileged_role", says: "holds the directory role Global Administrator."},
+		{name: "eligible admin", target: roles(graph.Role{RoleTemplateID: globalAdmin, BuiltIn: true, Eligible: true, Scope: "/"}), want: "eligible_role"},
+		{name: "eligible global admin through a group", target: roles(graph.Role{ID: globalAdmin, RoleTemplateID: globalAdmin, DisplayName: "Global Administrator",
+			BuiltIn: true, Eligible: true, Scope: "/", Via: gAdmins, ViaName: "Global admins (PIM)"}),
+			want: "eligible_role", says: "eligible for the directory role Global Administrator through the group Global admins (PIM)"},
+		{name: "custom role", target: roles(graph.Role{ID: customRole, RoleTemplateID: customRole, DisplayName: "Tier 1", Scope: "/"}),
+			want: "privileged_role", says: "holds the custom directory role Tier 1"},
+		{name: "role scoped to an administrative unit", target: roles(graph.Role{ID: userAdmin, RoleTemplateID: userAdmin, DisplayName: "User Administrator", BuiltIn: true, Scope: auScope}),
+			want: "privileged_role", says: "scoped to an administrative unit"},
+		{name: "role of a group reachable through PIM for Groups", target: roles(graph.Role{ID: userAdmin, RoleTemplateID: userAdmin, DisplayName: "User Administrator",
+			BuiltIn: true, Scope: "/", Eligible: true, Via: gAdmins, ViaPIM: true}),
+			want: "eligible_role", says: "through the group " + gAdmins + ", which they can join through PIM for Groups"},
+		{name: "active custom role through a group", target: roles(graph.Role{ID: customRole, RoleTemplateID: customRole, DisplayName: "Tier 1", Scope: auScope, Via: gAdmins, ViaName: "Paris desk"}),
+			want: "privileged_role", says: "through the group Paris desk (scoped"},
+		{name: "allowed template does not cover another role", target: roles(graph.Role{RoleTemplateID: dirReaders}, graph.Role{RoleTemplateID: userAdmin, Scope: auScope}), want: "privileged_role"},
+		{name: "role without template id", rules: func(r *Rules) { r.AllowedRoles = append(r.AllowedRoles, "") },
+			target: func(t *graph.Target) {
+				t.Roles = []graph.Role{{ID: customRole, Scope: "/"}}
+				t.RolesUnknown = "limited information"
+			}, want: "privileged_role"},
+		{name: "role lookup failed", target: func(t *graph.Target) { t.RolesUnknown = "reading role eligibility failed: Graph is busy" },
+			want: "roles_unknown", says: "reading role eligibility failed: Graph is busy"},
+		{name: "known admin is refused as admin even when other roles are unknown", target: func(t *graph.Target) {
+			t.Roles, t.RolesUnknown = []graph.Role{{RoleTemplateID: globalAdmin}}, "limited"
 		}, want: "privileged_role"},
-		{name: "eligible admin", eligible: []graph.Role{{RoleTemplateID: globalAdmin, Eligible: true}}, want: "eligible_role"},
 		{name: "protected group", target: func(t *graph.Target) { t.MemberOf = append(t.MemberOf, gProtected) }, want: "protected_group"},
 		{name: "out of scope", target: func(t *graph.Target) { t.MemberOf = nil }, want: "out_of_scope"},
 		{name: "policy disabled", policy: func(p *graph.TAPPolicy) { p.Enabled = false }, want: "policy_disabled"},
@@ -59,7 +91,7 @@ func TestCheck(t *testing.T) {
 		// Order matters: a protected admin is refused for the role, the first reason.
 		{name: "admin guest is refused as guest first", target: func(t *graph.Target) {
 			t.User.UserType = "Guest"
-			t.ActiveRoles = []graph.Role{{RoleTemplateID: globalAdmin}}
+			t.Roles = []graph.Role{{RoleTemplateID: globalAdmin}}
 		}, want: "guest"},
 	}
 	for _, tt := range tests {
@@ -75,7 +107,7 @@ func TestCheck(t *testing.T) {
 			if tt.rules != nil {
 				tt.rules(&r)
 			}
-			grant, refusal := Check(helpdeskID, tg, tt.eligible, p, tt.req, r)
+			grant, refusal := Check(helpdeskID, tg, p, tt.req, r)
 			if tt.want == "" {
 				if refusal != nil {
 					t.Fatalf("refused %s: %s", refusal.Code, refusal.Message)
@@ -88,8 +120,8 @@ func TestCheck(t *testing.T) {
 			if refusal == nil || refusal.Code != tt.want {
 				t.Fatalf("want refusal %q, got %+v", tt.want, refusal)
 			}
-			if refusal.Message == "" {
-				t.Fatal("refusal without an explanation")
+			if refusal.Message == "" || !strings.Contains(refusal.Message, tt.says) {
+				t.Fatalf("refusal %q, want it to say %q", refusal.Message, tt.says)
 			}
 		})
 	}

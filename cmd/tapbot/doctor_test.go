@@ -51,7 +51,7 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 		t.Fatalf("code %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	s := out.String()
-	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 6 permissions", "✓ TAP policy targets",
+	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 7 permissions", "✓ TAP policy targets",
 		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + graphtest.GroupHelpdesk + ")", "14 checks passed."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)

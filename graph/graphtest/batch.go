@@ -161,6 +161,11 @@ func (s *Server) itemReply(outer *call, it batchItem) reply {
 		return fail(e)
 	}
 	c.batched = true
+	for k, v := range it.Headers {
+		if strings.EqualFold(k, "ConsistencyLevel") {
+			c.consistency = v
+		}
+	}
 	return s.dispatch(c)
 }
 

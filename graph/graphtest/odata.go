@@ -21,10 +21,23 @@ import (
 
 // filterExpr is a parsed $filter: a comparison or an and/or of two expressions.
 type filterExpr struct {
-	op          string // "eq" for a comparison, else "and" / "or"
+	op          string // "eq" or "in" for a comparison, else "and" / "or"
 	prop        string // comparison: property name, lower-case
 	value       literal
+	values      []literal // "in": the list
 	left, right *filterExpr
+}
+
+// kindStringIn marks a string property that supports "in" as well as "eq", as Graph's
+// resource pages say property by property ("Supports $filter (eq, in)").
+const kindStringIn = "string+in"
+
+// literalKind is the literal kind a property's filter kind compares with.
+func literalKind(kind string) string {
+	if kind == kindStringIn {
+		return "string"
+	}
+	return kind
 }
 
 // literal is an OData primitive literal: a string, a boolean or null. null parses (it
@@ -196,7 +209,10 @@ func (p *filterParser) primary() (*filterExpr, error) {
 	op := p.toks[p.pos].text
 	switch op {
 	case "eq":
-	case "ne", "gt", "ge", "lt", "le", "in", "has":
+	case "in":
+		p.pos++
+		return p.inList(t)
+	case "ne", "gt", "ge", "lt", "le", "has":
 		return nil, &filterError{unsupported: true, msg: "Unsupported Query."}
 	default:
 		return nil, p.syntax("unknown operator '%s' at position %d", op, p.toks[p.pos].at)
@@ -219,10 +235,39 @@ func (p *filterParser) primary() (*filterExpr, error) {
 		return nil, p.syntax("literal expected at position %d", v.at)
 	}
 	kind, known := p.props[strings.ToLower(t.text)]
-	if !known || lit.kind != kind {
+	if !known || lit.kind != literalKind(kind) {
 		return nil, &filterError{unsupported: true, prop: t.text}
 	}
 	return &filterExpr{op: "eq", prop: strings.ToLower(t.text), value: lit}, nil
+}
+
+// inList parses "('a', 'b')" after "prop in": string literals only, and only on
+// properties documented to support "in".
+func (p *filterParser) inList(prop token) (*filterExpr, error) {
+	if p.props[strings.ToLower(prop.text)] != kindStringIn {
+		return nil, &filterError{unsupported: true, prop: prop.text}
+	}
+	if p.pos >= len(p.toks) || p.toks[p.pos].kind != "(" {
+		return nil, p.syntax("'(' expected after 'in'")
+	}
+	p.pos++
+	var values []literal
+	for {
+		if p.pos >= len(p.toks) || p.toks[p.pos].kind != "string" {
+			return nil, p.syntax("string literal expected in the 'in' list")
+		}
+		values = append(values, literal{kind: "string", str: p.toks[p.pos].text})
+		p.pos++
+		if p.pos < len(p.toks) && p.toks[p.pos].kind == "," {
+			p.pos++
+			continue
+		}
+		if p.pos >= len(p.toks) || p.toks[p.pos].kind != ")" {
+			return nil, p.syntax("')' expected")
+		}
+		p.pos++
+		return &filterExpr{op: "in", prop: strings.ToLower(prop.text), values: values}, nil
+	}
 }
 
 // match evaluates the filter against an object's property values, keyed by lower-case
@@ -233,12 +278,27 @@ func (e *filterExpr) match(get func(prop string) any) bool {
 		return e.left.match(get) && e.right.match(get)
 	case "or":
 		return e.left.match(get) || e.right.match(get)
+	case "in":
+		v, ok := get(e.prop).(string)
+		return ok && slices.ContainsFunc(e.values, func(l literal) bool { return strings.EqualFold(v, l.str) })
 	}
 	switch v := get(e.prop).(type) {
 	case string:
 		return e.value.kind == "string" && strings.EqualFold(v, e.value.str)
 	case bool:
 		return e.value.kind == "bool" && v == e.value.b
+	}
+	return false
+}
+
+// scopes reports whether every match requires one of props to equal a value: the
+// expression is such a comparison, or an "and" with one on either side.
+func (e *filterExpr) scopes(props ...string) bool {
+	switch e.op {
+	case "and":
+		return e.left.scopes(props...) || e.right.scopes(props...)
+	case "eq":
+		return slices.Contains(props, e.prop)
 	}
 	return false
 }

@@ -41,6 +41,19 @@ const (
 	ColinUPN = "colin@contoso.com"
 	InesID   = "cccccccc-cccc-4ccc-8ccc-cccccccccccc" // Ines Identity: Authentication Administrator through a role-assignable group
 	InesUPN  = "ines@contoso.com"
+
+	// Admins the directoryRole cast cannot show (issue #9): each would get a pass if
+	// tapbot looked only at the user's own tenant-wide built-in roles.
+	GaryID    = "14141414-1414-4414-8414-141414141414" // Gary Globalgroup: PIM-eligible Global Administrator through a role-assignable group
+	GaryUPN   = "gary@contoso.com"
+	CaraID    = "15151515-1515-4515-8515-151515151515" // Cara Custom: holds a custom role
+	CaraUPN   = "cara@contoso.com"
+	AudreyID  = "16161616-1616-4616-8616-161616161616" // Audrey Adminunit: User Administrator scoped to an administrative unit
+	AudreyUPN = "audrey@contoso.com"
+	PiaID     = "12121212-1212-4212-8212-121212121212" // Pia PIMgroup: eligible member (PIM for Groups) of a group that holds Privileged Role Administrator
+	PiaUPN    = "pia@contoso.com"
+	OscarID   = "13131313-1313-4313-8313-131313131313" // Oscar Officegroup: custom role scoped to an administrative unit, held through a group
+	OscarUPN  = "oscar@contoso.com"
 )
 
 // Contoso's groups.
@@ -51,6 +64,17 @@ const (
 	GroupStaff     = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40004" // Staff: TAP policy target; nests Helpdesk
 	GroupProtected = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40005" // Protected accounts: executives tapbot must not touch
 	GroupAuthAdmin = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40006" // Authentication admins: role-assignable
+	GroupGAPIM     = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40007" // Global admins (PIM): role-assignable, eligible for Global Administrator
+	GroupRoleAdmin = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40008" // Role admins: role-assignable, Privileged Role Administrator; Pia may join through PIM for Groups
+	GroupParisDesk = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d40009" // Paris desk: role-assignable, custom role scoped to the Paris administrative unit
+)
+
+// Contoso's administrative unit and custom role.
+const (
+	AUParis             = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d400a1" // Paris office administrative unit
+	ScopeParis          = "/administrativeUnits/" + AUParis
+	RoleCustomTier1     = "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d400b1" // Contoso Tier 1 Support: custom role (id = templateId)
+	RoleCustomTier1Name = "Contoso Tier 1 Support"
 )
 
 // Directory role template ids (stable across tenants; Microsoft Entra built-in roles).
@@ -58,12 +82,17 @@ const (
 	RoleGlobalAdministrator                   = "62e90394-69f5-4237-9190-012177145e10"
 	RolePrivilegedAuthenticationAdministrator = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
 	RoleAuthenticationAdministrator           = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+	RoleUserAdministrator                     = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+	RolePrivilegedRoleAdministrator           = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+	RoleDirectoryReaders                      = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 )
 
 // Contoso returns a realistic tenant for local development and tests: helpdesk and
 // approvers, a new hire with nothing registered, an external guest, a Global
 // Administrator, an admin by group, a PIM-eligible admin, a protected executive, a
-// disabled account and a contractor outside the TAP policy. The TAP policy is enabled
+// disabled account, a contractor outside the TAP policy, and admins only role
+// management shows: eligible through a group, a custom role, a role scoped to an
+// administrative unit, PIM for Groups, and a scoped custom role through a group. The TAP policy is enabled
 // for New hires and Staff (1 h by default, 10 min to 8 h, reusable, 8 characters); the
 // Authenticator policy is enabled for all users in any mode.
 func Contoso() *Tenant {
@@ -87,6 +116,11 @@ func Contoso() *Tenant {
 	add(ErinID, ErinUPN, ErinUPN, "Erin Executive", "Member", true)
 	add(ColinID, ColinUPN, ColinUPN, "Colin Contractor", "Member", true)
 	add(InesID, InesUPN, InesUPN, "Ines Identity", "Member", true)
+	add(GaryID, GaryUPN, GaryUPN, "Gary Globalgroup", "Member", true)
+	add(CaraID, CaraUPN, CaraUPN, "Cara Custom", "Member", true)
+	add(AudreyID, AudreyUPN, AudreyUPN, "Audrey Adminunit", "Member", true)
+	add(PiaID, PiaUPN, PiaUPN, "Pia PIMgroup", "Member", true)
+	add(OscarID, OscarUPN, OscarUPN, "Oscar Officegroup", "Member", true)
 
 	t.SetManager(NinaID, MaxID)
 	t.SetManager(HanaID, MaxID)
@@ -96,11 +130,23 @@ func Contoso() *Tenant {
 	t.AddGroup(GroupNewHires, "New hires", NinaID)
 	t.AddGroup(GroupProtected, "Protected accounts", ErinID)
 	t.AddGroup(GroupAuthAdmin, "Authentication admins", InesID)
-	t.AddGroup(GroupStaff, "Staff", GroupHelpdesk, MaxID, AlexID, GwenID, DanID, PaulID, ErinID, InesID)
+	t.AddRoleAssignableGroup(GroupGAPIM, "Global admins (PIM)", GaryID)
+	t.AddRoleAssignableGroup(GroupRoleAdmin, "Role admins")
+	t.AddRoleAssignableGroup(GroupParisDesk, "Paris desk", OscarID)
+	t.AddGroup(GroupStaff, "Staff", GroupHelpdesk, MaxID, AlexID, GwenID, DanID, PaulID, ErinID, InesID,
+		GaryID, CaraID, AudreyID, PiaID, OscarID)
 
 	t.AssignRole(GwenID, RoleGlobalAdministrator, "Global Administrator")
 	t.AssignRole(GroupAuthAdmin, RoleAuthenticationAdministrator, "Authentication Administrator")
 	t.AssignEligibleRole(PaulID, RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator")
+	t.AssignEligibleRole(GroupGAPIM, RoleGlobalAdministrator, "Global Administrator")
+	t.DefineRole(RoleDefinition{ID: RoleCustomTier1, TemplateID: RoleCustomTier1, DisplayName: RoleCustomTier1Name})
+	t.AssignRoleAt(CaraID, RoleCustomTier1, TenantWide)
+	t.DefineRole(RoleDefinition{ID: RoleUserAdministrator, TemplateID: RoleUserAdministrator, DisplayName: "User Administrator", BuiltIn: true})
+	t.AssignRoleAt(AudreyID, RoleUserAdministrator, ScopeParis)
+	t.AssignRole(GroupRoleAdmin, RolePrivilegedRoleAdministrator, "Privileged Role Administrator")
+	t.AssignEligibleGroupAccess(PiaID, GroupRoleAdmin, "member")
+	t.AssignRoleAt(GroupParisDesk, RoleCustomTier1, ScopeParis)
 
 	t.SetTAPPolicy(graph.TAPPolicy{
 		Enabled:         true,
@@ -118,7 +164,7 @@ func Contoso() *Tenant {
 	method := func(userID, typ, name string) {
 		t.AddMethod(userID, graph.Method{Type: typ, DisplayName: name, Created: created})
 	}
-	for _, id := range []string{HanaID, MaxID, AlexID, GwenID, DanID, PaulID, ErinID, ColinID, InesID} {
+	for _, id := range []string{HanaID, MaxID, AlexID, GwenID, DanID, PaulID, ErinID, ColinID, InesID, GaryID, CaraID, AudreyID, PiaID, OscarID} {
 		method(id, "password", "")
 	}
 	method(HanaID, "microsoftAuthenticator", "Pixel 8")

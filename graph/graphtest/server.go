@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,6 +32,13 @@ type Server struct {
 	batched   []Request
 	faults    []fault
 	forbidden [][]string
+	failing   []pathFault
+}
+
+// pathFault fails every request whose path matches segs.
+type pathFault struct {
+	segs   []string
+	status int
 }
 
 // Request is one request the server answered: a top-level HTTP round trip, or one
@@ -98,7 +106,21 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 func (s *Server) Forbid(pattern string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forbidden = append(s.forbidden, strings.Split(strings.Trim(strings.ToLower(pattern), "/"), "/"))
+	s.forbidden = append(s.forbidden, splitPattern(pattern))
+}
+
+// FailPath makes every request whose path (after /v1.0) starts with pattern answer
+// status as Graph does when it throttles (429) or sheds load (503), until Reset.
+// Patterns are as for Forbid. Unlike FailNext it applies to $batch items too, so a
+// test can fail one step of a batch. Answers carry Retry-After: 0.
+func (s *Server) FailPath(pattern string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing = append(s.failing, pathFault{splitPattern(pattern), status})
+}
+
+func splitPattern(pattern string) []string {
+	return strings.Split(strings.Trim(strings.ToLower(pattern), "/"), "/")
 }
 
 // Requests lists the HTTP round trips answered so far, in order.
@@ -122,12 +144,12 @@ func (s *Server) BatchedRequests() []Request {
 	return append([]Request(nil), s.batched...)
 }
 
-// Reset forgets the recorded requests, pending faults and forbidden paths. The tenant
+// Reset forgets the recorded requests, pending faults, failing and forbidden paths. The tenant
 // is unchanged.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.batched, s.faults, s.forbidden = nil, nil, nil, nil
+	s.requests, s.batched, s.faults, s.forbidden, s.failing = nil, nil, nil, nil, nil
 }
 
 // call is one request as the handlers see it, whether it came over HTTP or in a $batch.
@@ -139,6 +161,15 @@ type call struct {
 	body    []byte
 	root    string // e.g. https://127.0.0.1:41234/v1.0, the root of links and contexts
 	batched bool
+	// consistency is the ConsistencyLevel request header: "eventual" with $count=true
+	// makes a directory query an advanced query.
+	consistency string
+}
+
+// advanced reports whether the call is an advanced query: ConsistencyLevel: eventual
+// and $count=true (https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
+func (c *call) advanced() bool {
+	return strings.EqualFold(c.consistency, "eventual") && strings.EqualFold(c.query.Get("$count"), "true")
 }
 
 // context is an @odata.context URL.
@@ -193,6 +224,7 @@ func (s *Server) handle(r *http.Request) reply {
 	if rerr != nil {
 		return fail(rerr)
 	}
+	c.consistency = r.Header.Get("ConsistencyLevel")
 	return s.dispatch(c)
 }
 
@@ -266,28 +298,40 @@ func (s *Server) dispatch(c *call) reply {
 	if s.forbids(c.segs) {
 		return fail(gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
 	}
+	if status := s.failingStatus(c.segs); status != 0 {
+		return faultReply(fault{status: status, retryAfter: "0"}) // retried at once, so tests stay fast
+	}
 	return s.route(c)
 }
 
 func (s *Server) forbids(segs []string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, pattern := range s.forbidden {
-		if len(pattern) > len(segs) {
-			continue
-		}
-		match := true
-		for i, p := range pattern {
-			if p != "*" && p != strings.ToLower(segs[i]) {
-				match = false
-				break
-			}
-		}
-		if match {
-			return true
+	return slices.ContainsFunc(s.forbidden, func(pattern []string) bool { return matchPattern(pattern, segs) })
+}
+
+func (s *Server) failingStatus(segs []string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.failing {
+		if matchPattern(f.segs, segs) {
+			return f.status
 		}
 	}
-	return false
+	return 0
+}
+
+// matchPattern reports whether segs starts with pattern, "*" matching any segment.
+func matchPattern(pattern, segs []string) bool {
+	if len(pattern) > len(segs) {
+		return false
+	}
+	for i, p := range pattern {
+		if p != "*" && p != strings.ToLower(segs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // write sends a reply as an HTTP response. Every response carries a request-id, and
@@ -367,6 +411,9 @@ func (s *Server) route(c *call) reply {
 	if rep, handled := s.routeTeamwork(c); handled { // teamwork.go
 		return rep
 	}
+	if rep, handled := s.routeRoleManagement(c); handled { // roles.go
+		return rep
+	}
 	switch strings.ToLower(c.segs[0]) {
 	case "users":
 		return s.routeUsers(c, c.segs[1:])
@@ -375,13 +422,6 @@ func (s *Server) route(c *call) reply {
 	case "me":
 		// tapbot runs with application permissions, where /me has no meaning.
 		return fail(gerr(http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."))
-	case "rolemanagement":
-		if len(c.segs) == 3 && strings.EqualFold(c.segs[1], "directory") && strings.EqualFold(c.segs[2], "roleEligibilityScheduleInstances") {
-			if c.method != http.MethodGet {
-				return fail(errMethod())
-			}
-			return s.listEligibility(c)
-		}
 	case "policies":
 		if len(c.segs) == 4 && strings.EqualFold(c.segs[1], "authenticationMethodsPolicy") && strings.EqualFold(c.segs[2], "authenticationMethodConfigurations") {
 			return s.methodConfiguration(c, c.segs[3])

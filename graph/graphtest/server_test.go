@@ -180,7 +180,7 @@ func TestConcurrentUse(t *testing.T) {
 				case 2:
 					h.do("POST", "/$batch", map[string]any{"requests": []map[string]any{
 						{"id": "1", "method": "GET", "url": "/users/" + HanaID},
-						{"id": "2", "method": "GET", "url": "/users/" + HanaID + "/transitiveMemberOf/microsoft.graph.directoryRole"},
+						{"id": "2", "method": "GET", "url": "/users/" + HanaID + "/transitiveMemberOf?$select=id,isAssignableToRole"},
 					}}).want(t, 200, "")
 				case 3:
 					h.do("PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
@@ -200,4 +200,20 @@ func TestConcurrentUse(t *testing.T) {
 	if taps := h.tenant.TAPsOf(NinaID); len(taps) != 1 {
 		t.Errorf("Nina has %d TAPs, want exactly one after concurrent replaces", len(taps))
 	}
+}
+
+func TestFailPathFailsBatchItems(t *testing.T) {
+	h := newHarness(t)
+	h.srv.FailPath("/roleManagement/directory/roleAssignments", http.StatusServiceUnavailable)
+	r := h.do("POST", "/$batch", map[string]any{"requests": []map[string]any{
+		{"id": "1", "method": "GET", "url": "/users/" + HanaID},
+		{"id": "2", "method": "GET", "url": "/roleManagement/directory/roleAssignments?$filter=principalId eq '" + HanaID + "'"},
+	}}).want(t, 200, "")
+	items := responsesByID(t, r)
+	if items["1"]["status"] != 200.0 || items["2"]["status"] != 503.0 {
+		t.Errorf("items: %v", items)
+	}
+	h.do("GET", "/roleManagement/directory/roleAssignments", nil).want(t, 503, "serviceNotAvailable")
+	h.srv.Reset()
+	h.do("GET", "/roleManagement/directory/roleAssignments", nil).want(t, 200, "")
 }

@@ -37,8 +37,11 @@ type Tenant struct {
 	mu        sync.Mutex
 	users     []*user // in creation order, which is the order lists answer in
 	groups    []*group
+	roleDefs  []RoleDefinition
 	active    []assignment
 	eligible  []eligibility
+	groupPIM  []groupEligibility
+	noPIM     bool              // no Entra ID P2: PIM APIs answer AadPremiumLicenseRequired
 	dirRoles  map[string]string // role template id → id of its activated directoryRole
 	tapPolicy graph.TAPPolicy
 	authr     AuthenticatorPolicy
@@ -59,16 +62,37 @@ type group struct {
 	roleAssignable  bool
 }
 
+// RoleDefinition is a directory role definition (unifiedRoleDefinition). Built-in
+// roles have their template id as id; custom roles get an id of their own and, as a
+// rule, the same templateId. An empty TemplateID models a definition Graph answers
+// with limited information.
+type RoleDefinition struct {
+	ID          string
+	TemplateID  string
+	DisplayName string
+	BuiltIn     bool
+}
+
+// TenantWide is the directoryScopeId of a role assignment that applies to the whole
+// tenant; an administrative unit's scope is "/administrativeUnits/{id}".
+const TenantWide = "/"
+
 // assignment is an active directory role assignment to a user or a group.
 type assignment struct {
-	principal, template, displayName string
+	id, principal, roleDef, scope string
 }
 
 // eligibility is a PIM-eligible role assignment.
 type eligibility struct {
-	id, scheduleID                   string
-	principal, template, displayName string
-	start                            time.Time
+	id, scheduleID, principal, roleDef, scope string
+	start                                     time.Time
+}
+
+// groupEligibility is a PIM for Groups eligibility: principal may activate access
+// ("member" or "owner") to group.
+type groupEligibility struct {
+	id, scheduleID, principal, group, access string
+	start                                    time.Time
 }
 
 // NewTenant returns an empty tenant with Entra's default authentication-method
@@ -172,34 +196,108 @@ func (t *Tenant) AddMember(groupID, memberID string) {
 	}
 }
 
-// AssignRole gives a user or a group an active directory role. A group that holds a
-// role becomes role-assignable, as Entra requires of groups roles are assigned to.
+// AssignRole gives a user or a group an active, tenant-wide assignment of the built-in
+// role with roleTemplateID.
 func (t *Tenant) AssignRole(principalID, roleTemplateID, displayName string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.mustPrincipalLocked(principalID)
-	if g := t.groupLocked(principalID); g != nil {
-		g.roleAssignable = true
-	}
-	if _, ok := t.dirRoles[roleTemplateID]; !ok {
-		// A directoryRole object exists once the role is activated in the tenant; its
-		// id differs from the template id, as in Entra.
-		t.dirRoles[roleTemplateID] = newGUID()
-	}
-	t.active = append(t.active, assignment{principalID, roleTemplateID, displayName})
+	t.DefineRole(RoleDefinition{ID: roleTemplateID, TemplateID: roleTemplateID, DisplayName: displayName, BuiltIn: true})
+	t.AssignRoleAt(principalID, roleTemplateID, TenantWide)
 }
 
-// AssignEligibleRole gives a user or a group a PIM-eligible role assignment, permanent
-// and starting now.
+// AssignEligibleRole gives a user or a group a PIM-eligible, tenant-wide assignment of
+// the built-in role with roleTemplateID, permanent and starting now.
 func (t *Tenant) AssignEligibleRole(principalID, roleTemplateID, displayName string) {
+	t.DefineRole(RoleDefinition{ID: roleTemplateID, TemplateID: roleTemplateID, DisplayName: displayName, BuiltIn: true})
+	t.AssignEligibleRoleAt(principalID, roleTemplateID, TenantWide)
+}
+
+// DefineRole adds a role definition; defining one that exists is a no-op.
+func (t *Tenant) DefineRole(d RoleDefinition) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.roleDefLocked(d.ID) == nil {
+		t.roleDefs = append(t.roleDefs, d)
+	}
+}
+
+// AssignRoleAt gives a user or a group an active assignment of a defined role at a
+// directory scope (TenantWide or "/administrativeUnits/{id}"). A group given a role
+// becomes role-assignable: only such groups can hold one
+// (https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleassignment:
+// "Supported principals are users, role-assignable groups, and service principals").
+func (t *Tenant) AssignRoleAt(principalID, roleDefinitionID, scope string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.mustRoleAssignableLocked(principalID, roleDefinitionID)
+	if _, ok := t.dirRoles[d.TemplateID]; !ok && d.BuiltIn && scope == TenantWide {
+		// A directoryRole object exists once the role is activated in the tenant; its
+		// id differs from the template id, as in Entra.
+		t.dirRoles[d.TemplateID] = newGUID()
+	}
+	t.active = append(t.active, assignment{id: newGUID(), principal: principalID, roleDef: d.ID, scope: scope})
+}
+
+// AssignEligibleRoleAt gives a user or a group a PIM-eligible assignment of a defined
+// role at a directory scope, permanent and starting now.
+func (t *Tenant) AssignEligibleRoleAt(principalID, roleDefinitionID, scope string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.mustRoleAssignableLocked(principalID, roleDefinitionID)
+	t.eligible = append(t.eligible, eligibility{
+		id: newGUID(), scheduleID: newGUID(), principal: principalID, roleDef: d.ID, scope: scope, start: t.now(),
+	})
+}
+
+// AddRoleAssignableGroup adds a security group that roles can be assigned to
+// (isAssignableToRole), with the given members.
+func (t *Tenant) AddRoleAssignableGroup(id, displayName string, memberIDs ...string) {
+	t.AddGroup(id, displayName, memberIDs...)
+	t.mu.Lock()
+	t.groupLocked(id).roleAssignable = true
+	t.mu.Unlock()
+}
+
+// AssignEligibleGroupAccess makes principalID eligible, through PIM for Groups, to
+// activate access ("member" or "owner") to groupID, permanently from now.
+func (t *Tenant) AssignEligibleGroupAccess(principalID, groupID, access string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.mustPrincipalLocked(principalID)
-	t.eligible = append(t.eligible, eligibility{
-		id: newGUID(), scheduleID: newGUID(),
-		principal: principalID, template: roleTemplateID, displayName: displayName,
-		start: t.now(),
+	if t.groupLocked(groupID) == nil || access != "member" && access != "owner" {
+		panic("graphtest: AssignEligibleGroupAccess: unknown group " + groupID + " or access " + access)
+	}
+	t.groupPIM = append(t.groupPIM, groupEligibility{
+		id: newGUID(), scheduleID: newGUID(), principal: principalID, group: groupID, access: access, start: t.now(),
 	})
+}
+
+// SetPIMLicensed says whether the tenant has Entra ID P2 (or ID Governance). Without
+// it the PIM APIs answer 400 AadPremiumLicenseRequired. Tenants start licensed.
+func (t *Tenant) SetPIMLicensed(licensed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.noPIM = !licensed
+}
+
+func (t *Tenant) roleDefLocked(id string) *RoleDefinition {
+	for i := range t.roleDefs {
+		if strings.EqualFold(t.roleDefs[i].ID, id) {
+			return &t.roleDefs[i]
+		}
+	}
+	return nil
+}
+
+func (t *Tenant) mustRoleAssignableLocked(principalID, roleDefinitionID string) RoleDefinition {
+	t.mustPrincipalLocked(principalID)
+	if g := t.groupLocked(principalID); g != nil {
+		// Entra fixes isAssignableToRole at creation; seeds may skip AddRoleAssignableGroup.
+		g.roleAssignable = true
+	}
+	d := t.roleDefLocked(roleDefinitionID)
+	if d == nil {
+		panic("graphtest: unknown role definition " + roleDefinitionID)
+	}
+	return *d
 }
 
 // AddMethod registers an authentication method for a user. Type is the short
@@ -290,8 +388,12 @@ func (t *Tenant) transitiveGroupsLocked(id string) []*group {
 	return out
 }
 
-// activeRolesLocked lists a user's active roles, held directly or through a group,
-// one per role template.
+// activeRolesLocked lists the directoryRole objects a user is a member of, directly or
+// through a group, one per role template: tenant-wide assignments of built-in roles
+// only. A directoryRole is an activated built-in role
+// (https://learn.microsoft.com/en-us/graph/api/resources/directoryrole); that custom
+// roles and roles scoped to an administrative unit do not show up as one is what
+// graph-facts.md records, not a sentence of that page.
 func (t *Tenant) activeRolesLocked(userID string) []graph.Role {
 	principals := map[string]bool{strings.ToLower(userID): true}
 	for _, g := range t.transitiveGroupsLocked(userID) {
@@ -299,13 +401,14 @@ func (t *Tenant) activeRolesLocked(userID string) []graph.Role {
 	}
 	var out []graph.Role
 	for _, a := range t.active {
-		if !principals[strings.ToLower(a.principal)] {
+		d := t.roleDefLocked(a.roleDef)
+		if !principals[strings.ToLower(a.principal)] || !d.BuiltIn || a.scope != TenantWide {
 			continue
 		}
-		if slices.ContainsFunc(out, func(r graph.Role) bool { return r.RoleTemplateID == a.template }) {
+		if slices.ContainsFunc(out, func(r graph.Role) bool { return r.RoleTemplateID == d.TemplateID }) {
 			continue
 		}
-		out = append(out, graph.Role{ID: t.dirRoles[a.template], RoleTemplateID: a.template, DisplayName: a.displayName})
+		out = append(out, graph.Role{ID: t.dirRoles[d.TemplateID], RoleTemplateID: d.TemplateID, DisplayName: d.DisplayName})
 	}
 	return out
 }

@@ -194,7 +194,19 @@ func directoryRoleJSON(r graph.Role) map[string]any {
 // transitiveMemberOf answers the groups and directory roles a user belongs to, directly
 // or through groups, optionally cast to one type. msgraph-sdk-go writes the cast
 // segment with the "graph." namespace alias; Graph accepts it and "microsoft.graph.".
+// A cast, $filter, $search or $orderby needs ConsistencyLevel: eventual and
+// $count=true (https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof,
+// "Request headers"); without them Graph answers 400 Request_UnsupportedQuery
+// (reported, see graph-facts.md). $select and $top need neither.
 func (s *Server) transitiveMemberOf(c *call, ref, cast string) reply {
+	needsAdvanced := cast != "" || c.query.Has("$filter") || c.query.Has("$search") || c.query.Has("$orderby")
+	if needsAdvanced && !c.advanced() {
+		return fail(gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query."))
+	}
+	if c.query.Has("$filter") || c.query.Has("$search") || c.query.Has("$orderby") {
+		// Graph runs these as advanced queries; the fake does not, and says so.
+		return fail(gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query: graphtest does not run $filter, $search or $orderby on transitiveMemberOf."))
+	}
 	wantGroups, wantRoles := true, true
 	context := "directoryObjects"
 	props := append(append([]string{}, groupProps...), directoryRoleProps...)

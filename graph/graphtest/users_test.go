@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -129,7 +130,7 @@ func TestUsersPaging(t *testing.T) {
 			t.Fatalf("nextLink lost the query: %s", next)
 		}
 	}
-	if pages != 3 || len(ids) != 11 || ids[0] != HanaID || ids[10] != InesID {
+	if pages != 4 || len(ids) != 16 || ids[0] != HanaID || ids[15] != OscarID {
 		t.Errorf("%d pages, ids %v", pages, ids)
 	}
 	r := h.do("GET", "/users?$top=2", nil).want(t, 200, "")
@@ -169,9 +170,16 @@ func TestCheckMemberGroups(t *testing.T) {
 
 func TestTransitiveMemberOfDirectoryRole(t *testing.T) {
 	h := newHarness(t)
+	advanced := http.Header{"Authorization": {"Bearer test-token"}, "Consistencylevel": {"eventual"}}
 	roles := func(user, cast string) []map[string]any {
-		return h.do("GET", "/users/"+user+"/transitiveMemberOf/"+cast, nil).want(t, 200, "").values()
+		return h.doWith("GET", h.srv.URL()+"/v1.0/users/"+user+"/transitiveMemberOf/"+cast+"?$count=true", nil, advanced).want(t, 200, "").values()
 	}
+	// A cast is an advanced query: without ConsistencyLevel: eventual and $count=true
+	// Graph refuses it.
+	h.do("GET", "/users/"+GwenID+"/transitiveMemberOf/microsoft.graph.directoryRole", nil).want(t, 400, "Request_UnsupportedQuery")
+	h.doWith("GET", h.srv.URL()+"/v1.0/users/"+GwenID+"/transitiveMemberOf/microsoft.graph.directoryRole", nil, advanced).want(t, 400, "Request_UnsupportedQuery")
+	h.do("GET", "/users/"+GwenID+"/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", nil).want(t, 400, "Request_UnsupportedQuery")
+	h.do("GET", "/users/"+GwenID+"/transitiveMemberOf?$filter="+q("id eq 'x'"), nil).want(t, 400, "Request_UnsupportedQuery")
 	got := roles(GwenID, "microsoft.graph.directoryRole")
 	if len(got) != 1 || got[0]["@odata.type"] != "#microsoft.graph.directoryRole" ||
 		got[0]["roleTemplateId"] != RoleGlobalAdministrator || got[0]["displayName"] != "Global Administrator" ||
@@ -199,11 +207,11 @@ func TestTransitiveMemberOfDirectoryRole(t *testing.T) {
 	if r.body["@odata.context"] != h.srv.URL()+"/v1.0/$metadata#directoryObjects" {
 		t.Errorf("context %v", r.body["@odata.context"])
 	}
-	r = h.do("GET", "/users/"+HanaID+"/transitiveMemberOf/microsoft.graph.group?$select=id,displayName", nil).want(t, 200, "")
+	r = h.doWith("GET", h.srv.URL()+"/v1.0/users/"+HanaID+"/transitiveMemberOf/microsoft.graph.group?$count=true&$select=id,displayName", nil, advanced).want(t, 200, "")
 	if v := r.values(); len(v) != 2 || v[0]["id"] != GroupHelpdesk || v[1]["id"] != GroupStaff || len(v[0]) != 3 {
 		t.Errorf("Hana groups: %v", v)
 	}
-	h.do("GET", "/users/"+HanaID+"/transitiveMemberOf/microsoft.graph.user", nil).want(t, 400, "BadRequest")
+	h.doWith("GET", h.srv.URL()+"/v1.0/users/"+HanaID+"/transitiveMemberOf/microsoft.graph.user?$count=true", nil, advanced).want(t, 400, "BadRequest")
 	h.do("GET", "/users/nobody/transitiveMemberOf", nil).want(t, 404, "Request_ResourceNotFound")
 
 	h.tenant.PageSize = 1

@@ -139,9 +139,6 @@ func TestRefsAreCheckedBeforeAnyRequest(t *testing.T) {
 	if err := c.DeleteTAP(ctx, aliceID, "../x"); !errors.Is(err, graph.ErrBadRequest) {
 		t.Errorf("method id: %v", err)
 	}
-	if _, err := c.EligibleRoles(ctx, aliceUPN); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("eligible roles by UPN: %v", err)
-	}
 	if _, err := c.CheckMemberGroups(ctx, aliceID, []string{"not-a-guid"}); !errors.Is(err, graph.ErrBadRequest) {
 		t.Errorf("group id: %v", err)
 	}
@@ -253,80 +250,6 @@ func TestCheckMemberGroupsChunksAndGzips(t *testing.T) {
 	}
 	if none, err := c.CheckMemberGroups(context.Background(), aliceID, nil); err != nil || none != nil || len(f.requests()) != 3 {
 		t.Errorf("empty list: %v %v", none, err)
-	}
-}
-
-func TestActiveRolesFollowsPages(t *testing.T) {
-	var base string
-	f := newFake(t, func(w http.ResponseWriter, r seen) {
-		if r.Query.Get("$skiptoken") == "" {
-			writeJSON(w, 200, map[string]any{
-				"value":           []any{map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "r1", "roleTemplateId": "t1", "displayName": "Helpdesk Administrator"}},
-				"@odata.nextLink": base + "/v1.0/users/" + aliceID + "/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=2",
-			})
-			return
-		}
-		writeJSON(w, 200, map[string]any{"value": []any{map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "r2", "roleTemplateId": "t2"}}})
-	})
-	base = f.srv.URL
-	c, _ := f.client()
-	roles, err := c.ActiveRoles(context.Background(), aliceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []graph.Role{{ID: "r1", RoleTemplateID: "t1", DisplayName: "Helpdesk Administrator"}, {ID: "r2", RoleTemplateID: "t2"}}
-	if !slices.Equal(roles, want) {
-		t.Errorf("got %+v", roles)
-	}
-	// The SDK casts with the namespace alias Graph's metadata declares ("graph." for
-	// "microsoft.graph."); Graph accepts both spellings.
-	if p := f.requests()[0].Path; p != "/v1.0/users/"+aliceID+"/transitiveMemberOf/graph.directoryRole" {
-		t.Errorf("path %s", p)
-	}
-	if h := f.requests()[0].Header.Get("ConsistencyLevel"); h != "" {
-		t.Errorf("ConsistencyLevel %q: role reads must not be eventual", h)
-	}
-
-	base = "https://elsewhere.example"
-	if _, err := c.ActiveRoles(context.Background(), aliceID); err == nil || !strings.Contains(err.Error(), "nextLink") {
-		t.Errorf("foreign nextLink followed: %v", err)
-	}
-}
-
-func TestEligibleRoles(t *testing.T) {
-	licensed := true
-	f := newFake(t, func(w http.ResponseWriter, r seen) {
-		if !licensed {
-			graphError(w, 400, "AadPremiumLicenseRequired", "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")
-			return
-		}
-		writeJSON(w, 200, map[string]any{"value": []any{
-			map[string]any{"id": "e1", "principalId": aliceID, "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10", "directoryScopeId": "/",
-				"roleDefinition": map[string]any{"id": "62e90394-69f5-4237-9190-012177145e10", "displayName": "Global Administrator", "templateId": "62e90394-69f5-4237-9190-012177145e10"}},
-			map[string]any{"id": "e2", "principalId": aliceID, "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "directoryScopeId": "/"},
-		}})
-	})
-	c, _ := f.client()
-	roles, err := c.EligibleRoles(context.Background(), aliceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []graph.Role{
-		{ID: "62e90394-69f5-4237-9190-012177145e10", RoleTemplateID: "62e90394-69f5-4237-9190-012177145e10", DisplayName: "Global Administrator", Eligible: true},
-		{ID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", RoleTemplateID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", Eligible: true},
-	}
-	if !slices.Equal(roles, want) {
-		t.Errorf("got %+v", roles)
-	}
-	r := f.requests()[0]
-	if r.Path != "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances" ||
-		r.Query.Get("$filter") != "principalId eq '"+aliceID+"'" || r.Query.Get("$expand") != "roleDefinition" {
-		t.Errorf("request %s %v", r.Path, r.Query)
-	}
-
-	licensed = false
-	if roles, err := c.EligibleRoles(context.Background(), aliceID); err != nil || len(roles) != 0 {
-		t.Errorf("tenant without PIM: %v %v", roles, err)
 	}
 }
 

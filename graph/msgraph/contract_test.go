@@ -90,32 +90,93 @@ func TestContractGroupsAndRoles(t *testing.T) {
 		t.Errorf("Hana is in %v (Staff nests Helpdesk)", member)
 	}
 
-	for _, tc := range []struct {
-		user, template string
-	}{
-		{graphtest.GwenID, graphtest.RoleGlobalAdministrator},
-		{graphtest.InesUPN, graphtest.RoleAuthenticationAdministrator}, // through a role-assignable group
-		{graphtest.NinaID, ""},
-	} {
-		roles, err := c.ActiveRoles(ctx, tc.user)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.user, err)
-		}
-		if tc.template == "" && len(roles) != 0 || tc.template != "" && (len(roles) != 1 || roles[0].RoleTemplateID != tc.template || roles[0].DisplayName == "" || roles[0].Eligible) {
-			t.Errorf("%s active roles %+v", tc.user, roles)
-		}
-	}
+}
 
-	paul, err := c.EligibleRoles(ctx, graphtest.PaulID)
-	if err != nil || len(paul) != 1 || paul[0].RoleTemplateID != graphtest.RolePrivilegedAuthenticationAdministrator || !paul[0].Eligible || paul[0].DisplayName == "" {
-		t.Errorf("Paul eligible %+v %v", paul, err)
+// TestContractRoles reads, through Target, every way Contoso's people hold a role:
+// the holes of issue #9 included.
+func TestContractRoles(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	type want struct {
+		template, scope, via   string
+		eligible, builtIn, pim bool
 	}
-	if nina, err := c.EligibleRoles(ctx, graphtest.NinaID); err != nil || len(nina) != 0 {
-		t.Errorf("Nina eligible %+v %v", nina, err)
+	for _, tc := range []struct {
+		user string
+		want []want
+	}{
+		{graphtest.NinaID, nil},
+		{graphtest.GwenID, []want{{template: graphtest.RoleGlobalAdministrator, scope: "/", builtIn: true}}},
+		{graphtest.InesUPN, []want{{template: graphtest.RoleAuthenticationAdministrator, scope: "/", via: graphtest.GroupAuthAdmin, builtIn: true}}},
+		{graphtest.PaulID, []want{{template: graphtest.RolePrivilegedAuthenticationAdministrator, scope: "/", eligible: true, builtIn: true}}},
+		{graphtest.GaryUPN, []want{{template: graphtest.RoleGlobalAdministrator, scope: "/", via: graphtest.GroupGAPIM, eligible: true, builtIn: true}}},
+		{graphtest.CaraID, []want{{template: graphtest.RoleCustomTier1, scope: "/"}}},
+		{graphtest.AudreyID, []want{{template: graphtest.RoleUserAdministrator, scope: graphtest.ScopeParis, builtIn: true}}},
+		{graphtest.PiaID, []want{{template: graphtest.RolePrivilegedRoleAdministrator, scope: "/", via: graphtest.GroupRoleAdmin, eligible: true, builtIn: true, pim: true}}},
+		{graphtest.OscarID, []want{{template: graphtest.RoleCustomTier1, scope: graphtest.ScopeParis, via: graphtest.GroupParisDesk}}},
+	} {
+		srv.Reset()
+		tg, err := c.Target(ctx, tc.user, nil)
+		if err != nil || tg.RolesUnknown != "" {
+			t.Fatalf("%s: %v (%s)", tc.user, err, tg.RolesUnknown)
+		}
+		var got []want
+		for _, r := range tg.Roles {
+			got = append(got, want{r.RoleTemplateID, r.Scope, r.Via, r.Eligible, r.BuiltIn, r.ViaPIM})
+			if r.DisplayName == "" {
+				t.Errorf("%s: role without a name %+v", tc.user, r)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s roles %+v, want %+v", tc.user, got, tc.want)
+		}
+		// Two batches; a third only to read the roles of a PIM for Groups group.
+		if n, max := srv.RequestCount(), 2+btoi(tc.user == graphtest.PiaID); n != max {
+			t.Errorf("%s: %d round trips, want %d", tc.user, n, max)
+		}
 	}
 }
 
-func TestContractTargetIsOneRoundTrip(t *testing.T) {
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestContractRolesWithoutPIM: a tenant without Entra ID P2 has no eligibility, and
+// that is not a failure; active roles still count.
+func TestContractRolesWithoutPIM(t *testing.T) {
+	srv, c, _ := contoso(t)
+	srv.Tenant().SetPIMLicensed(false)
+	for user, n := range map[string]int{graphtest.PaulID: 0, graphtest.PiaID: 0, graphtest.GaryID: 0, graphtest.GwenID: 1} {
+		tg, err := c.Target(context.Background(), user, nil)
+		if err != nil || tg.RolesUnknown != "" || len(tg.Roles) != n {
+			t.Errorf("%s: %+v %q %v", user, tg.Roles, tg.RolesUnknown, err)
+		}
+	}
+}
+
+// TestContractRoleQueryFailures: any role query Graph fails leaves the roles unknown.
+func TestContractRoleQueryFailures(t *testing.T) {
+	srv, c, _ := contoso(t)
+	for _, path := range []string{"/users/*/transitiveMemberOf", "/roleManagement/directory/roleAssignments",
+		"/roleManagement/directory/roleEligibilityScheduleInstances", "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"} {
+		srv.Reset()
+		srv.FailPath(path, 503)
+		tg, err := c.Target(context.Background(), graphtest.NinaID, nil)
+		if err != nil || !strings.Contains(tg.RolesUnknown, "unavailable") {
+			t.Errorf("%s failing: %v, unknown %q", path, err, tg.RolesUnknown)
+		}
+		srv.Reset()
+		srv.Forbid(path)
+		if tg, err = c.Target(context.Background(), graphtest.NinaID, nil); err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
+			t.Errorf("%s forbidden: %v, unknown %q", path, err, tg.RolesUnknown)
+		}
+	}
+}
+
+func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	groups := []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupProtected, graphtest.GroupAuthAdmin}
@@ -125,13 +186,13 @@ func TestContractTargetIsOneRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.RequestCount(); n != 1 {
-		t.Fatalf("%d round trips, want 1", n)
+	if n := srv.RequestCount(); n != 2 {
+		t.Fatalf("%d round trips, want 2", n)
 	}
-	if n := len(srv.BatchedRequests()); n != 4 {
-		t.Errorf("%d batched requests, want user, roles, TAPs, groups", n)
+	if n := len(srv.BatchedRequests()); n != 7 {
+		t.Errorf("%d batched requests, want user, memberships, TAPs, groups; assignments, eligibility, PIM for Groups", n)
 	}
-	if nina.User.ID != graphtest.NinaID || len(nina.ActiveRoles) != 0 || !slices.Equal(nina.MemberOf, []string{graphtest.GroupNewHires}) || len(nina.TAPs) != 0 {
+	if nina.User.ID != graphtest.NinaID || len(nina.Roles) != 0 || !slices.Equal(nina.MemberOf, []string{graphtest.GroupNewHires}) || len(nina.TAPs) != 0 {
 		t.Errorf("Nina %+v", nina)
 	}
 
@@ -140,7 +201,7 @@ func TestContractTargetIsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(ines.MemberOf)
-	if len(ines.ActiveRoles) != 1 || ines.ActiveRoles[0].RoleTemplateID != graphtest.RoleAuthenticationAdministrator ||
+	if len(ines.Roles) != 1 || ines.Roles[0].RoleTemplateID != graphtest.RoleAuthenticationAdministrator ||
 		!slices.Equal(ines.MemberOf, []string{graphtest.GroupStaff, graphtest.GroupAuthAdmin}) {
 		t.Errorf("Ines %+v", ines)
 	}
@@ -153,9 +214,9 @@ func TestContractTargetIsOneRoundTrip(t *testing.T) {
 		t.Errorf("%d round trips for an unknown user", n)
 	}
 
-	srv.Forbid("/users/*/transitiveMemberOf")
+	srv.Forbid("/users/*/authentication")
 	if _, err := c.Target(ctx, graphtest.GwenUPN, groups); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("roles step forbidden: %v", err)
+		t.Errorf("TAPs step forbidden: %v", err)
 	}
 }
 
@@ -169,21 +230,15 @@ func TestContractPaging(t *testing.T) {
 	tenant.AssignEligibleRole(graphtest.MaxID, graphtest.RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator")
 	tenant.PageSize = 1
 
-	roles, err := c.ActiveRoles(ctx, graphtest.MaxUPN)
-	if err != nil || len(roles) != 2 {
-		t.Errorf("active roles over two pages %+v %v", roles, err)
-	}
-	eligible, err := c.EligibleRoles(ctx, graphtest.MaxID)
-	if err != nil || len(eligible) != 2 {
-		t.Errorf("eligible roles over two pages %+v %v", eligible, err)
-	}
 	srv.Reset()
 	tg, err := c.Target(ctx, graphtest.MaxUPN, nil)
-	if err != nil || len(tg.ActiveRoles) != 2 {
-		t.Errorf("Target roles %+v %v", tg.ActiveRoles, err)
+	if err != nil || len(tg.Roles) != 4 || tg.RolesUnknown != "" {
+		t.Errorf("Target roles %+v %v %q", tg.Roles, err, tg.RolesUnknown)
 	}
-	if n := srv.RequestCount(); n != 2 {
-		t.Errorf("%d round trips: the batch, then the roles' second page", n)
+	// The batch (Max's one group, Staff, fits a page), the role batch, then the
+	// second page of assignments and of eligibility.
+	if n := srv.RequestCount(); n != 4 {
+		t.Errorf("%d round trips: two batches, then two second pages", n)
 	}
 }
 
@@ -293,8 +348,8 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 	if _, err := c.Target(ctx, graphtest.NinaUPN, []string{graphtest.GroupNewHires}); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.RequestCount(); n != 2 {
-		t.Errorf("%d round trips, want 503 then the batch", n)
+	if n := srv.RequestCount(); n != 3 {
+		t.Errorf("%d round trips, want 503 then the batch, then the role batch", n)
 	}
 }
 

@@ -16,16 +16,16 @@
 //
 //	User, UserByMail, FindUser   User.Read.All
 //	CheckMemberGroups            User.Read.All + GroupMember.Read.All
-//	ActiveRoles                  User.Read.All + RoleManagement.Read.Directory
-//	EligibleRoles                RoleEligibilitySchedule.Read.Directory (or RoleManagement.Read.Directory)
-//	Target                       User.Read.All + GroupMember.Read.All + RoleManagement.Read.Directory + UserAuthMethod-TAP.Read.All
+//	Target                       User.Read.All + GroupMember.Read.All + RoleManagement.Read.Directory
+//	                             + PrivilegedEligibilitySchedule.Read.AzureADGroup + UserAuthMethod-TAP.Read.All
 //	TAPPolicy                    Policy.Read.AuthenticationMethod
 //	TAPs                         UserAuthMethod-TAP.Read.All
 //	CreateTAP, DeleteTAP         UserAuthMethod-TAP.ReadWrite.All
 //	Methods                      UserAuthenticationMethod.Read.All
 //
 // The whole bot therefore needs User.Read.All, GroupMember.Read.All,
-// RoleManagement.Read.Directory, Policy.Read.AuthenticationMethod,
+// RoleManagement.Read.Directory, PrivilegedEligibilitySchedule.Read.AzureADGroup,
+// Policy.Read.AuthenticationMethod,
 // UserAuthMethod-TAP.ReadWrite.All and UserAuthenticationMethod.Read.All. With
 // UserAuthMethod-TAP.ReadWrite.All the app can create a pass for any user,
 // administrators included: Entra's role limits apply to people, not to apps, so the

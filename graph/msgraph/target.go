@@ -21,8 +21,8 @@ import (
 
 const (
 	batchLimit = 20 // requests one $batch may hold
-	// fixedSteps are the user, its active roles and its TAPs; the rest of a Target
-	// batch is checkMemberGroups, 20 group ids per step.
+	// fixedSteps are the user, its group memberships and its TAPs; the rest of a
+	// Target batch is checkMemberGroups, 20 group ids per step.
 	fixedSteps      = 3
 	maxTargetGroups = (batchLimit - fixedSteps) * groupsPerReq
 	// batchAttempts bounds resending a batch whose steps Graph throttled: the SDK's
@@ -31,16 +31,18 @@ const (
 	batchBackoff     = 2 * time.Second
 	maxBatchWait     = 30 * time.Second
 	stepUser         = 0
-	stepRoles        = 1
+	stepMemberOf     = 1
 	stepTAPs         = 2
 	errMalformedText = "malformed $batch answer"
 )
 
-// Target fetches what /tap decides on about one user in a single $batch round trip:
-// the user, its active directory roles, which of groupIDs it is a transitive member
-// of, and its TAP methods (without values). ref is an object id or a UPN and
-// addresses every step. A user that does not exist is graph.ErrNotFound; any other
-// failed step fails the call, because a partial answer could hide a privileged role.
+// Target fetches what /tap decides on about one user: in a first $batch the user, the
+// groups it is a transitive member of, which of groupIDs it belongs to, and its TAP
+// methods (without values); in a second every directory role of the user and of its
+// role-assignable groups (see roles.go). ref is an object id or a UPN. A user that
+// does not exist is graph.ErrNotFound; any other failed step of the first batch fails
+// the call. A failed or limited role query sets Target.RolesUnknown instead, so that
+// the gate can refuse and say why.
 func (c *Client) Target(ctx context.Context, ref string, groupIDs []string) (graph.Target, error) {
 	if err := checkRef(ref); err != nil {
 		return graph.Target{}, err
@@ -52,6 +54,7 @@ func (c *Client) Target(ctx context.Context, ref string, groupIDs []string) (gra
 		return graph.Target{}, fmt.Errorf("graph: %d groups to check, at most %d fit one batch: %w", len(groupIDs), maxTargetGroups, graph.ErrBadRequest)
 	}
 	var t graph.Target
+	var rs roleSet
 	err := c.do(ctx, "get target", func(ctx context.Context) error {
 		steps, err := c.targetSteps(ctx, ref, groupIDs)
 		if err != nil {
@@ -61,9 +64,15 @@ func (c *Client) Target(ctx context.Context, ref string, groupIDs []string) (gra
 		if err != nil {
 			return err
 		}
-		t, err = c.readTarget(ctx, ref, resp, ids)
-		return err
+		rs = roleSet{}
+		var groups []principal
+		t, groups, err = c.readTarget(ctx, ref, resp, ids, &rs)
+		if err != nil {
+			return err
+		}
+		return c.readRoles(ctx, t.User.ID, groups, &rs)
 	}, zap.String("user", ref), zap.Int("groups", len(groupIDs)))
+	t.Roles, t.RolesUnknown = rs.roles, rs.unknown
 	return t, err
 }
 
@@ -78,7 +87,7 @@ func (c *Client) targetSteps(ctx context.Context, ref string, groupIDs []string)
 	}); err != nil {
 		return nil, err
 	}
-	if steps[stepRoles], err = u.TransitiveMemberOf().GraphDirectoryRole().ToGetRequestInformation(ctx, nil); err != nil {
+	if steps[stepMemberOf], err = u.TransitiveMemberOf().ToGetRequestInformation(ctx, memberOfConfig()); err != nil {
 		return nil, err
 	}
 	if steps[stepTAPs], err = u.Authentication().TemporaryAccessPassMethods().ToGetRequestInformation(ctx, nil); err != nil {
@@ -172,22 +181,22 @@ func stepsThrottled(resp msgraphgocore.BatchResponse, ids []string, attempt int)
 	return min(wait, maxBatchWait), throttled
 }
 
-func (c *Client) readTarget(ctx context.Context, ref string, resp msgraphgocore.BatchResponse, ids []string) (graph.Target, error) {
+// readTarget reads the first batch's answer: the target and its role-assignable groups.
+func (c *Client) readTarget(ctx context.Context, ref string, resp msgraphgocore.BatchResponse, ids []string, rs *roleSet) (graph.Target, []principal, error) {
 	var t graph.Target
 	u, err := stepValue[models.Userable](resp, ids[stepUser], models.CreateUserFromDiscriminatorValue)
 	if err != nil {
-		return t, err
+		return t, nil, err
 	}
-	if t.User = mapUser(u); t.User.ID == "" {
-		return t, errors.New("user step answered no user")
+	if t.User = mapUser(u); !isGUID(t.User.ID) {
+		return t, nil, errors.New("user step answered no user id")
 	}
-	roles, err := stepValue[models.DirectoryRoleCollectionResponseable](resp, ids[stepRoles], models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue)
-	if err != nil {
-		return t, err
-	}
-	if t.ActiveRoles, err = c.collectRoles(ctx, ref, roles); err != nil {
-		return t, err
-	}
+	groups := c.roleGroups(ctx, ref, resp, ids[stepMemberOf], rs)
+	t, err = c.readTAPsAndMembership(ctx, t, ref, resp, ids)
+	return t, groups, err
+}
+
+func (c *Client) readTAPsAndMembership(ctx context.Context, t graph.Target, ref string, resp msgraphgocore.BatchResponse, ids []string) (graph.Target, error) {
 	taps, err := stepValue[models.TemporaryAccessPassAuthenticationMethodCollectionResponseable](resp, ids[stepTAPs], models.CreateTemporaryAccessPassAuthenticationMethodCollectionResponseFromDiscriminatorValue)
 	if err != nil {
 		return t, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -61,10 +62,21 @@ func tenantStep(t *testing.T) func(s batchStep) stepAnswer {
 		switch {
 		case s.Method == "GET" && path == "/users/"+strings.ReplaceAll(aliceUPN, "@", "%40"):
 			return stepAnswer{Status: 200, Body: aliceJSON()}
-		case s.Method == "GET" && strings.HasSuffix(path, "/transitiveMemberOf/graph.directoryRole"):
+		case s.Method == "GET" && strings.HasSuffix(path, "/transitiveMemberOf"):
 			return stepAnswer{Status: 200, Body: map[string]any{"value": []any{
-				map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "r1", "roleTemplateId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "displayName": "Helpdesk Administrator"},
+				map[string]any{"@odata.type": "#microsoft.graph.group", "id": roleGroupID, "displayName": "Helpdesk admins", "isAssignableToRole": true},
+				map[string]any{"@odata.type": "#microsoft.graph.group", "id": guids(1)[0], "displayName": "Staff", "isAssignableToRole": false},
+				map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "r1", "roleTemplateId": "729827e3-9c14-49f7-bb1b-9608f156bbb8"},
 			}}}
+		case s.Method == "GET" && path == "/roleManagement/directory/roleAssignments":
+			return stepAnswer{Status: 200, Body: map[string]any{"value": []any{
+				map[string]any{"id": "a1", "principalId": roleGroupID, "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "directoryScopeId": "/",
+					"roleDefinition": map[string]any{"id": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "displayName": "Helpdesk Administrator",
+						"templateId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "isBuiltIn": true}},
+			}}}
+		case s.Method == "GET" && (path == "/roleManagement/directory/roleEligibilityScheduleInstances" ||
+			path == "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"):
+			return stepAnswer{Status: 200, Body: map[string]any{"value": []any{}}}
 		case s.Method == "GET" && strings.HasSuffix(path, "/authentication/temporaryAccessPassMethods"):
 			tap := createdTAPJSON()
 			delete(tap, "temporaryAccessPass")
@@ -87,7 +99,9 @@ func tenantStep(t *testing.T) func(s batchStep) stepAnswer {
 	}
 }
 
-func TestTargetIsOneBatch(t *testing.T) {
+const roleGroupID = "0f0f0f0f-0000-4000-8000-00000000a001"
+
+func TestTargetIsTwoBatches(t *testing.T) {
 	f, batches := batchFake(t, tenantStep(t))
 	c, _ := f.client()
 	groups := guids(25)
@@ -95,8 +109,8 @@ func TestTargetIsOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 1 {
-		t.Fatalf("%d HTTP requests, want one $batch", n)
+	if n := len(f.requests()); n != 2 {
+		t.Fatalf("%d HTTP requests, want two $batch", n)
 	}
 	if r := f.requests()[0]; r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("Authorization") != "Bearer "+testToken {
 		t.Errorf("batch headers %v", r.Header)
@@ -104,8 +118,10 @@ func TestTargetIsOneBatch(t *testing.T) {
 	if tg.User.ID != aliceID || !tg.User.AccountEnabled {
 		t.Errorf("user %+v", tg.User)
 	}
-	if len(tg.ActiveRoles) != 1 || tg.ActiveRoles[0].RoleTemplateID != "729827e3-9c14-49f7-bb1b-9608f156bbb8" {
-		t.Errorf("roles %+v", tg.ActiveRoles)
+	want := graph.Role{ID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", RoleTemplateID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", DisplayName: "Helpdesk Administrator",
+		BuiltIn: true, Scope: "/", Via: roleGroupID, ViaName: "Helpdesk admins"}
+	if len(tg.Roles) != 1 || tg.Roles[0] != want || tg.RolesUnknown != "" {
+		t.Errorf("roles %+v (%q)", tg.Roles, tg.RolesUnknown)
 	}
 	if want := []string{groups[0], groups[10], groups[20]}; !slices.Equal(tg.MemberOf, want) {
 		t.Errorf("member of %v", tg.MemberOf)
@@ -115,8 +131,31 @@ func TestTargetIsOneBatch(t *testing.T) {
 	}
 
 	steps := (*batches)[0]
-	if len(steps) != 5 { // user, roles, TAPs, 20 + 5 groups
+	if len(steps) != 5 { // user, memberships, TAPs, 20 + 5 groups
 		t.Fatalf("%d steps", len(steps))
+	}
+	if m := steps[1]; m.URL != "/users/alice%40contoso.com/transitiveMemberOf?$select=id,displayName,isAssignableToRole&$top=999" || stepHeaderOf(m, "ConsistencyLevel") != "" {
+		t.Errorf("memberships step %+v: no cast, no advanced query", m)
+	}
+	// The roles of alice and of her one role-assignable group: assignments for both in
+	// one step, eligibility per principal, PIM for Groups for alice.
+	roleSteps := (*batches)[1]
+	var urls []string
+	for _, s := range roleSteps {
+		u, err := url.QueryUnescape(s.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, u)
+	}
+	wantURLs := []string{
+		"/roleManagement/directory/roleAssignments?$expand=roleDefinition&$filter=principalId in ('" + aliceID + "','" + roleGroupID + "')",
+		"/roleManagement/directory/roleEligibilityScheduleInstances?$expand=roleDefinition&$filter=principalId eq '" + aliceID + "'",
+		"/roleManagement/directory/roleEligibilityScheduleInstances?$expand=roleDefinition&$filter=principalId eq '" + roleGroupID + "'",
+		"/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?$filter=principalId eq '" + aliceID + "'",
+	}
+	if !slices.Equal(urls, wantURLs) {
+		t.Errorf("role steps\n%s\nwant\n%s", strings.Join(urls, "\n"), strings.Join(wantURLs, "\n"))
 	}
 	user := steps[0]
 	if user.Method != "GET" || !strings.HasPrefix(user.URL, "/users/alice%40contoso.com?$select=id,userPrincipalName,") {
@@ -146,16 +185,54 @@ func TestTargetUserNotFound(t *testing.T) {
 
 func TestTargetFailsClosedOnAnyStep(t *testing.T) {
 	base := tenantStep(t)
-	f, _ := batchFake(t, func(s batchStep) stepAnswer {
-		if strings.Contains(s.URL, "transitiveMemberOf") {
-			return stepAnswer{Status: 403, Body: errBody("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")}
+	failing := func(part string) func(s batchStep) stepAnswer {
+		return func(s batchStep) stepAnswer {
+			if strings.Contains(s.URL, part) {
+				return stepAnswer{Status: 403, Body: errBody("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")}
+			}
+			return base(s)
 		}
-		return base(s)
-	})
+	}
+	f, _ := batchFake(t, failing("temporaryAccessPassMethods"))
 	c, _ := f.client()
-	tg, err := c.Target(context.Background(), aliceUPN, guids(3))
-	if !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("err %v, target %+v", err, tg)
+	if tg, err := c.Target(context.Background(), aliceUPN, guids(3)); !errors.Is(err, graph.ErrForbidden) {
+		t.Fatalf("TAPs step denied: err %v, target %+v", err, tg)
+	}
+	// A role query that fails makes the roles unknown, which the gate refuses on.
+	for _, part := range []string{"transitiveMemberOf", "roleAssignments", "roleEligibilityScheduleInstances", "privilegedAccess"} {
+		f, _ := batchFake(t, failing(part))
+		c, _ := f.client()
+		tg, err := c.Target(context.Background(), aliceUPN, guids(3))
+		if err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
+			t.Errorf("%s denied: err %v, roles unknown %q", part, err, tg.RolesUnknown)
+		}
+	}
+}
+
+// Without Entra ID P2 the PIM APIs answer AadPremiumLicenseRequired: no eligibility,
+// and nothing unknown. roleAssignments is not a PIM API: the same answer there is a
+// failure.
+func TestTargetWithoutPIMLicence(t *testing.T) {
+	base := tenantStep(t)
+	noLicence := func(pim bool) func(s batchStep) stepAnswer {
+		return func(s batchStep) stepAnswer {
+			isPIM := strings.Contains(s.URL, "Eligibility") || strings.Contains(s.URL, "eligibility")
+			if isPIM == pim && strings.Contains(s.URL, "role") || pim && strings.Contains(s.URL, "privilegedAccess") {
+				return stepAnswer{Status: 400, Body: errBody("AadPremiumLicenseRequired", "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")}
+			}
+			return base(s)
+		}
+	}
+	f, _ := batchFake(t, noLicence(true))
+	c, _ := f.client()
+	tg, err := c.Target(context.Background(), aliceUPN, nil)
+	if err != nil || tg.RolesUnknown != "" || len(tg.Roles) != 1 {
+		t.Fatalf("PIM unlicensed: err %v, roles %+v, unknown %q", err, tg.Roles, tg.RolesUnknown)
+	}
+	f, _ = batchFake(t, noLicence(false))
+	c, _ = f.client()
+	if tg, err = c.Target(context.Background(), aliceUPN, nil); err != nil || tg.RolesUnknown == "" {
+		t.Fatalf("roleAssignments answering AadPremiumLicenseRequired: err %v, unknown %q", err, tg.RolesUnknown)
 	}
 }
 
@@ -174,7 +251,7 @@ func TestTargetResendsThrottledSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(*batches) != 2 || len(tg.MemberOf) != 1 {
+	if len(*batches) != 3 || len(tg.MemberOf) != 1 { // throttled, resent, roles
 		t.Errorf("%d batches, member of %v", len(*batches), tg.MemberOf)
 	}
 }
@@ -240,7 +317,7 @@ func TestTargetLimitsGroups(t *testing.T) {
 	if _, err := c.Target(context.Background(), aliceUPN, guids(maxTargetGroups)); err != nil {
 		t.Fatalf("a full batch: %v", err)
 	}
-	if n := len(f.requests()); n != 1 {
+	if n := len(f.requests()); n != 2 { // the full target batch, the role batch
 		t.Errorf("%d requests", n)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"go.uber.org/zap"
 
@@ -110,96 +109,6 @@ func checkMemberGroupsBody(ids []string) users.ItemCheckMemberGroupsPostRequestB
 	body := users.NewItemCheckMemberGroupsPostRequestBody()
 	body.SetGroupIds(ids)
 	return body
-}
-
-// ActiveRoles returns the directory roles the user holds now, directly or through a
-// role-assignable group: transitiveMemberOf cast to directoryRole, every page. Read
-// without ConsistencyLevel: eventual, because a role assigned a moment ago must count.
-func (c *Client) ActiveRoles(ctx context.Context, userID string) ([]graph.Role, error) {
-	if err := checkRef(userID); err != nil {
-		return nil, err
-	}
-	var roles []graph.Role
-	err := c.do(ctx, "list active roles", func(ctx context.Context) error {
-		first, err := c.sdk.Users().ByUserId(userID).TransitiveMemberOf().GraphDirectoryRole().Get(ctx, nil)
-		if err != nil {
-			return err
-		}
-		roles, err = c.collectRoles(ctx, userID, first)
-		return err
-	}, zap.String("user", userID))
-	return roles, err
-}
-
-func (c *Client) collectRoles(ctx context.Context, userRef string, first models.DirectoryRoleCollectionResponseable) ([]graph.Role, error) {
-	b := c.sdk.Users().ByUserId(userRef).TransitiveMemberOf().GraphDirectoryRole()
-	all, err := collect(ctx, c, first, func(ctx context.Context, link string) (models.DirectoryRoleCollectionResponseable, error) {
-		return b.WithUrl(link).Get(ctx, nil)
-	})
-	if err != nil {
-		return nil, err
-	}
-	roles := make([]graph.Role, 0, len(all))
-	for _, r := range all {
-		roles = append(roles, graph.Role{ID: deref(r.GetId()), RoleTemplateID: deref(r.GetRoleTemplateId()), DisplayName: deref(r.GetDisplayName())})
-	}
-	return roles, nil
-}
-
-// codeNoPIMLicence is Graph's error code for PIM APIs in a tenant without PIM.
-const codeNoPIMLicence = "AadPremiumLicenseRequired"
-
-// EligibleRoles returns the directory roles the user may activate through PIM
-// (roleEligibilityScheduleInstances for principalId, with the role definition
-// expanded for its name and template id); none in a tenant without PIM. Eligibility
-// granted to a group the user is in is listed under the group's id, not the user's:
-// protect such groups with the protected-groups rule.
-func (c *Client) EligibleRoles(ctx context.Context, userID string) ([]graph.Role, error) {
-	if err := checkID("user", userID); err != nil {
-		return nil, err
-	}
-	filter := "principalId eq " + odataString(userID)
-	var roles []graph.Role
-	err := c.do(ctx, "list eligible roles", func(ctx context.Context) error {
-		b := c.sdk.RoleManagement().Directory().RoleEligibilityScheduleInstances()
-		first, err := b.Get(ctx, &rolemanagement.DirectoryRoleEligibilityScheduleInstancesRequestBuilderGetRequestConfiguration{
-			QueryParameters: &rolemanagement.DirectoryRoleEligibilityScheduleInstancesRequestBuilderGetQueryParameters{
-				Filter: &filter, Expand: []string{"roleDefinition"},
-			},
-		})
-		if odataCode(err) == codeNoPIMLicence {
-			// Without Entra ID P2 (or ID Governance) the tenant has no PIM, so nobody
-			// is eligible for anything; refusing every TAP over it would help no one.
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		all, err := collect(ctx, c, first, func(ctx context.Context, link string) (models.UnifiedRoleEligibilityScheduleInstanceCollectionResponseable, error) {
-			return b.WithUrl(link).Get(ctx, nil)
-		})
-		if err != nil {
-			return err
-		}
-		for _, in := range all {
-			roles = append(roles, mapEligible(in))
-		}
-		return nil
-	}, zap.String("user", userID))
-	return roles, err
-}
-
-func mapEligible(in models.UnifiedRoleEligibilityScheduleInstanceable) graph.Role {
-	r := graph.Role{ID: deref(in.GetRoleDefinitionId()), Eligible: true}
-	if def := in.GetRoleDefinition(); def != nil {
-		r.DisplayName = deref(def.GetDisplayName())
-		r.RoleTemplateID = deref(def.GetTemplateId())
-	}
-	if r.RoleTemplateID == "" {
-		// A built-in role's definition id is its template id; custom roles have both.
-		r.RoleTemplateID = r.ID
-	}
-	return r
 }
 
 func mapUser(u models.Userable) graph.User {

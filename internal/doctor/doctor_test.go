@@ -162,7 +162,7 @@ func TestEvaluate(t *testing.T) {
 			"permissions", finding{status: Fail, detail: []string{"UserAuthMethod-TAP.ReadWrite.All", "would also need " + FixPermission}}},
 		{"write permission stands for read", func(f *Facts, _ *Config) {
 			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" })
-		}, "permissions", finding{status: OK, detail: []string{"All 6", "only needed while you run `tapbot doctor --fix`"}}},
+		}, "permissions", finding{status: OK, detail: []string{"All 7", "only needed while you run `tapbot doctor --fix`"}}},
 		{"without the write permission", func(f *Facts, _ *Config) { f.Roles = RequiredNames() },
 			"permissions", finding{status: OK, detail: []string{"would also need " + FixPermission}}},
 		{"roles unreadable", func(f *Facts, _ *Config) {

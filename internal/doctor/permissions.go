@@ -23,6 +23,8 @@ var Required = []Permission{
 	{Name: "User.Read.All", Broader: []string{"User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
 	{Name: "GroupMember.Read.All", Broader: []string{"GroupMember.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
 	{Name: "RoleManagement.Read.Directory", Broader: []string{"RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"}},
+	// PIM for Groups eligibility (roles reachable by activating group membership).
+	{Name: "PrivilegedEligibilitySchedule.Read.AzureADGroup", Broader: []string{"PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"}},
 	{Name: "Policy.Read.AuthenticationMethod", Also: []string{FixPermission}, Broader: []string{"Policy.Read.All"}},
 	{Name: "UserAuthMethod-TAP.ReadWrite.All", Broader: []string{"UserAuthenticationMethod.ReadWrite.All"}},
 	{Name: "UserAuthenticationMethod.Read.All", Broader: []string{"UserAuthenticationMethod.ReadWrite.All"}},

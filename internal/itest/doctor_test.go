@@ -64,7 +64,7 @@ func TestDoctorCardForAdmins(t *testing.T) {
 		t.Fatalf("want one card in the personal chat, got %+v", calls)
 	}
 	card := decode(t, calls[0]).card()
-	for _, want := range []string{"Tenant check", "14 checks passed.", "Graph permissions", "All 6 permissions", "New hires",
+	for _, want := range []string{"Tenant check", "14 checks passed.", "Graph permissions", "All 7 permissions", "New hires",
 		"Authentication admins", "never changes it from Teams"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q: %s", want, card)

@@ -431,3 +431,64 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 		t.Fatalf("updates %v", got)
 	}
 }
+
+// Issue #9 item 1: every way of holding a role that the directoryRole cast cannot show
+// blocks a pass, through the real endpoint, and leaves no pass in the tenant.
+func TestTAPRefusedForRolesOnlyRoleManagementShows(t *testing.T) {
+	for _, tc := range []struct{ upn, id, code, says string }{
+		{graphtest.GaryUPN, graphtest.GaryID, "eligible_role", "through the group Global admins (PIM)"},
+		{graphtest.CaraUPN, graphtest.CaraID, "privileged_role", "custom directory role " + graphtest.RoleCustomTier1Name},
+		{graphtest.AudreyUPN, graphtest.AudreyID, "privileged_role", "scoped to an administrative unit"},
+		{graphtest.PiaUPN, graphtest.PiaID, "eligible_role", "PIM for Groups"},
+		{graphtest.OscarUPN, graphtest.OscarID, "privileged_role", "through the group Paris desk"},
+	} {
+		t.Run(tc.upn, func(t *testing.T) {
+			e := newEnv(t)
+			calls := e.command("personal", graphtest.HanaID, "/tap "+tc.upn)
+			if reply := decode(t, calls[len(calls)-1]); !strings.Contains(reply.Text, tc.says) {
+				t.Errorf("reply %q, want it to say %q", reply.Text, tc.says)
+			}
+			if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != tc.code {
+				t.Errorf("audit %+v, want refused %s", row, tc.code)
+			}
+			if taps := e.tenant.TAPsOf(tc.id); len(taps) != 0 {
+				t.Errorf("a pass exists: %+v", taps)
+			}
+		})
+	}
+}
+
+// A role query that fails refuses the pass with a plain explanation (fail closed).
+func TestTAPRefusedWhenARoleQueryFails(t *testing.T) {
+	for _, path := range []string{"/roleManagement/directory/roleAssignments", "/roleManagement/directory/roleEligibilityScheduleInstances",
+		"/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances", "/users/*/transitiveMemberOf"} {
+		t.Run(path, func(t *testing.T) {
+			e := newEnv(t)
+			e.graph.FailPath(path, http.StatusServiceUnavailable)
+			calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+			if reply := decode(t, calls[len(calls)-1]); !strings.Contains(reply.Text, "couldn't find out which directory roles") || !strings.Contains(reply.Text, "unavailable") {
+				t.Errorf("reply %q", reply.Text)
+			}
+			if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "roles_unknown" {
+				t.Errorf("audit %+v", row)
+			}
+			if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+				t.Errorf("a pass exists: %+v", taps)
+			}
+		})
+	}
+}
+
+// Without Entra ID P2 the PIM APIs answer AadPremiumLicenseRequired: that is "no
+// eligibility", so an ordinary user still gets a pass.
+func TestTAPWithoutPIMLicence(t *testing.T) {
+	e := newEnv(t)
+	e.tenant.SetPIMLicensed(false)
+	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
+		t.Fatal("no pass without P2")
+	}
+	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "privileged_role" {
+		t.Errorf("active Global Administrator without P2: %+v", row)
+	}
+}
