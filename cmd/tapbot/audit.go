@@ -52,7 +52,7 @@ func auditCmd(args []string, env func(string) string, stdout, stderr io.Writer) 
 		}
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path, zap.NewNop())
+	st, err := sqlite.OpenShared(ctx, path, zap.NewNop())
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot audit: %v\n", err)
 		return 1

@@ -122,7 +122,7 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	// Every change is audited: no store, no change.
 	ctx, cancel = context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
-	st, err := sqlite.Open(ctx, cfg.DBPath, log.Named("store"))
+	st, err := sqlite.OpenShared(ctx, cfg.DBPath, log.Named("store"))
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: the audit log cannot be opened, so nothing was changed: %v\n", err)
 		return 1

@@ -127,8 +127,22 @@ func Open(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
 	return s, nil
 }
 
-// open is Open; exclusive false skips the one-process lock, for tests of what
-// SQLite's own file locking guarantees when two pools share a file.
+// OpenShared is Open without the one-process lock, for short-lived commands that run
+// beside a serving tapbot (the audit export, `doctor --fix` appending its audit
+// rows): they start no background work, and SQLite's own locking serialises their
+// writes with the server's.
+func OpenShared(ctx context.Context, path string, log *zap.Logger) (*Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s, err := open(ctx, path, log, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// open is Open; exclusive false skips the one-process lock (OpenShared).
 func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("empty path")

@@ -210,7 +210,12 @@ func TestSecondOpenRefused(t *testing.T) {
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
 		t.Fatalf("second Open: err = %v, want ErrLocked naming pid %d", err, os.Getpid())
 	}
-	if err := first.Close(); err != nil {
+	// A short-lived command (audit export, doctor --fix) may share the file.
+	shared, err := OpenShared(t.Context(), path, zap.NewNop())
+	if err != nil {
+		t.Fatalf("OpenShared beside the server: %v", err)
+	}
+	if err := errors.Join(shared.Close(), first.Close()); err != nil {
 		t.Fatal(err)
 	}
 	openAt(t, path).Close()
