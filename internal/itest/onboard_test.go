@@ -398,6 +398,7 @@ func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 		{"surname", strings.Repeat("x", 65), "at most 64"},
 		{"displayName", "Evil\u202eName", "text-direction"},
 		{"mailNickname", "jose muller", "only the letters"},
+		{"mailNickname", "jose_fabrikam.com#EXT#", "#EXT#"},
 		{"domain", "fabrikam.com", "verified domains"},
 		{"usageLocation", "XX", "not a country code"},
 		{"startDate", startDate(o, -1), "in the past"},
