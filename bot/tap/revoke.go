@@ -15,11 +15,20 @@ import (
 	"go.uber.org/zap"
 )
 
-// revokeData is the Revoke button's data: ids only, never the pass.
+// revokeData is the Revoke button's data: ids only, never the pass. It comes back
+// from the client and may be forged, so it only points at a stored delivery; who the
+// pass belongs to is read from the store and Graph, never from here. (Cards sent
+// before this change also carry "upn", which is ignored.)
 type revokeData struct {
 	UserID   string `json:"userId"`
 	MethodID string `json:"methodId"`
-	UPN      string `json:"upn"`
+}
+
+// revokeRefusal is what a helpdesk member is told when a revocation would touch a
+// protected account, by CheckTarget's refusal code.
+func revokeRefusal(upn string, r *Refusal) string {
+	return fmt.Sprintf("tapbot doesn't revoke the pass of %s: it is a privileged or protected account (%s). "+
+		"A Privileged Authentication Administrator can delete it in the Entra admin center.", upn, r.Code)
 }
 
 // onRevokeAction handles the Revoke button on a TAP card. The answer card replaces
@@ -32,16 +41,43 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	}
 	a := t.Activity()
 	entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetID: d.UserID,
-		TargetUPN: d.UPN, Action: "tap.revoke", MethodID: d.MethodID}
+		Action: "tap.revoke", MethodID: d.MethodID}
+	notice := func(outcome, reason, title, text string) (*cards.Card, error) {
+		entry.Outcome, entry.Reason = outcome, reason
+		_ = f.audit(ctx, entry)
+		t.Log().Info("revoke refused", zap.String("reason", reason))
+		c := cards.Notice(title, text)
+		return &c, nil
+	}
 	ok, err := f.isHelpdesk(ctx, a.From.AadObjectID)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		entry.Outcome, entry.Reason = "refused", "not_helpdesk"
+		return notice("refused", "not_helpdesk", "Not allowed", "Only members of the helpdesk group can revoke passes.")
+	}
+	delivery, found, err := f.openDelivery(ctx, d.UserID, d.MethodID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// Not a pass tapbot delivered and still shows: the card is stale or forged.
+		return notice("refused", "no_open_delivery", "Nothing to revoke from this card",
+			"This card matches no pass I have delivered and not yet removed. Use /revoke user instead.")
+	}
+	entry.TargetUPN = delivery.TargetUPN
+	target, refusal, err := f.protectedTarget(ctx, d.UserID)
+	if errors.Is(err, graph.ErrNotFound) {
+		return notice("refused", "not_found", "User not found", "I can't find the user of this pass in the tenant any more.")
+	}
+	if err != nil {
+		entry.Outcome, entry.Reason = "failed", "lookup"
 		_ = f.audit(ctx, entry)
-		c := cards.Notice("Not allowed", "Only members of the helpdesk group can revoke passes.")
-		return &c, nil
+		return nil, fmt.Errorf("look up revoke target: %w", err)
+	}
+	entry.TargetUPN = target.User.UserPrincipalName
+	if refusal != nil {
+		return notice("refused", refusal.Code, "Not allowed", revokeRefusal(target.User.UserPrincipalName, refusal))
 	}
 	if err := f.dir.DeleteTAP(ctx, d.UserID, d.MethodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
 		entry.Outcome, entry.Reason = "failed", "delete"
@@ -51,8 +87,36 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	entry.Outcome = "allowed"
 	_ = f.audit(ctx, entry)
 	f.redactOpen(ctx, t.Log(), d.UserID, store.RedactRevoked)
-	c := cards.RedactedTAP("", d.UPN, f.cfg.Now(), redactionText[store.RedactRevoked])
+	c := cards.RedactedTAP("", target.User.UserPrincipalName, f.cfg.Now(), redactionText[store.RedactRevoked])
 	return &c, nil
+}
+
+// openDelivery finds the unredacted delivery of a target's pass by method id.
+func (f *Flow) openDelivery(ctx context.Context, userID, methodID string) (store.Delivery, bool, error) {
+	open, err := f.store.OpenDeliveries(ctx, userID)
+	if err != nil {
+		return store.Delivery{}, false, fmt.Errorf("open deliveries: %w", err)
+	}
+	for _, d := range open {
+		if d.MethodID == methodID {
+			return d, true, nil
+		}
+	}
+	return store.Delivery{}, false, nil
+}
+
+// protectedTarget looks the user up in Graph with what CheckTarget needs, and returns
+// its refusal if the account is one tapbot must not act on.
+func (f *Flow) protectedTarget(ctx context.Context, ref string) (graph.Target, *Refusal, error) {
+	target, err := f.resolve(ctx, ref, groupsToCheck(f.cfg.Rules, graph.TAPPolicy{}))
+	if err != nil {
+		return graph.Target{}, nil, err
+	}
+	eligible, err := f.dir.EligibleRoles(ctx, target.User.ID)
+	if err != nil {
+		return graph.Target{}, nil, fmt.Errorf("eligible roles: %w", err)
+	}
+	return target, CheckTarget(target, eligible, f.cfg.Rules), nil
 }
 
 // onRevokeCommand deletes every TAP of a user.
@@ -86,7 +150,7 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 	if !ok {
 		return "Only members of the helpdesk group can revoke passes.", "refused", "not_helpdesk"
 	}
-	target, err := f.resolve(ctx, ref, nil)
+	target, refusal, err := f.protectedTarget(ctx, ref)
 	if errors.Is(err, graph.ErrNotFound) {
 		return fmt.Sprintf("I can't find %s in this tenant.", ref), "refused", "not_found"
 	}
@@ -95,6 +159,9 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 		return explain(err, t.RequestID()), "failed", "lookup"
 	}
 	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
+	if refusal != nil {
+		return revokeRefusal(target.User.UserPrincipalName, refusal), "refused", refusal.Code
+	}
 	deleted := 0
 	for _, tp := range target.TAPs {
 		if err := f.dir.DeleteTAP(ctx, target.User.ID, tp.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {

@@ -350,6 +350,9 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 	replaced := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
 	e.command("personal", graphtest.HanaID, "/revoke max@contoso.com")
 	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	// Revocations refused: a card matching no delivery, a protected account.
+	forgedRevoke := e.invoke(graphtest.HanaID, "tap.revoke", map[string]any{"userId": graphtest.NinaID, "methodId": "forged"})
+	e.command("channel", graphtest.HanaID, "revoke gwen@contoso.com")
 	e.clock.advance(3 * time.Hour)
 	if _, err := e.flow.RedactExpired(context.Background()); err != nil {
 		t.Fatal(err)
@@ -363,7 +366,7 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 	if len(values) != 3 {
 		t.Fatalf("want 3 TAPs issued, saw %d", len(values))
 	}
-	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced)) {
+	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced), mustJSON(forgedRevoke)) {
 		for _, v := range values {
 			if strings.Contains(text, v) {
 				t.Fatalf("TAP value found in %s", place)
@@ -429,5 +432,102 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	}
 	if !strings.Contains(got[once.ResponseID], "it was used") || !strings.Contains(got[multi.ResponseID], "revoked") {
 		t.Fatalf("updates %v", got)
+	}
+}
+
+// revokeButtonData returns the Revoke button's data of a TAP card.
+func revokeButtonData(t *testing.T, card string) map[string]any {
+	t.Helper()
+	var c struct {
+		Actions []struct {
+			Verb string         `json:"verb"`
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(card), &c); err != nil || len(c.Actions) != 1 || c.Actions[0].Verb != "tap.revoke" {
+		t.Fatalf("TAP card actions: %v %s", err, card)
+	}
+	return c.Actions[0].Data
+}
+
+// The Revoke button's data comes back from the client: the user it names is taken
+// from the stored delivery and Graph, never from the card, and a card that points at
+// no pass tapbot delivered revokes nothing.
+func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
+	e := newEnv(t)
+	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	gwenTAP, err := e.tenant.CreateTAP(graphtest.GwenID, graph.TAPRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A pass tapbot never delivered (an administrator's, made in the admin center).
+	forged := map[string]any{"userId": graphtest.GwenID, "methodId": gwenTAP.ID, "upn": "nina@contoso.com"}
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", forged)); !strings.Contains(resp, "matches no pass") {
+		t.Fatalf("forged revoke answered %s", resp)
+	}
+	if len(e.tenant.TAPsOf(graphtest.GwenID)) != 1 {
+		t.Fatal("a forged card deleted a pass tapbot never delivered")
+	}
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != "no_open_delivery" || row.TargetUPN == "nina@contoso.com" {
+		t.Fatalf("forged revoke audit %+v", row)
+	}
+	// The right ids with a forged name: the name is not believed.
+	data["upn"] = "gwen@contoso.com"
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "nina@contoso.com") || strings.Contains(resp, "gwen") {
+		t.Fatalf("revoke answered %s", resp)
+	}
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != graphtest.NinaID {
+		t.Fatalf("revoke audit %+v", row)
+	}
+	if card := decode(t, e.command("personal", graphtest.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, "tap.revoke allowed") {
+		t.Fatalf("/audit nina misses the revoke: %s", card)
+	}
+}
+
+// /revoke and the Revoke button protect the same accounts /tap does: a helpdesk
+// member can't delete an administrator's or a protected account's pass.
+func TestRevokeRefusesProtectedTargets(t *testing.T) {
+	tests := []struct {
+		name, user, id, code string
+	}{
+		{"global administrator", "gwen@contoso.com", graphtest.GwenID, "privileged_role"},
+		{"admin through a group", "ines@contoso.com", graphtest.InesID, "privileged_role"},
+		{"PIM-eligible admin", "paul@contoso.com", graphtest.PaulID, "eligible_role"},
+		{"protected group", "erin@contoso.com", graphtest.ErinID, "protected_group"},
+		{"out of scope", "colin@contoso.com", graphtest.ColinID, "out_of_scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			// Colin is outside the tenant's TAP policy too; let an admin have given him a pass.
+			p := e.tenant.TAPPolicy()
+			p.IncludeTargets = []string{graph.AllUsers}
+			e.tenant.SetTAPPolicy(p)
+			if _, err := e.tenant.CreateTAP(tt.id, graph.TAPRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			reply := decode(t, e.command("personal", graphtest.HanaID, "/revoke "+tt.user)[0])
+			if !strings.Contains(reply.Text, "doesn't revoke") || len(e.tenant.TAPsOf(tt.id)) != 1 {
+				t.Fatalf("revoke of %s: %q, %d passes left", tt.user, reply.Text, len(e.tenant.TAPsOf(tt.id)))
+			}
+			if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != tt.code || row.TargetID != tt.id {
+				t.Fatalf("audit %+v, want refused/%s", row, tt.code)
+			}
+		})
+	}
+
+	// The button too: Nina became an administrator after her pass was issued.
+	e := newEnv(t)
+	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	e.tenant.AssignRole(graphtest.NinaID, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator")
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "doesn't revoke") {
+		t.Fatalf("revoke button answered %s", resp)
+	}
+	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+		t.Fatal("the Revoke button deleted an administrator's pass")
+	}
+	if row := e.lastAudit("tap.revoke"); row.Reason != "privileged_role" {
+		t.Fatalf("audit %+v", row)
 	}
 }
