@@ -45,6 +45,9 @@ type Store interface {
 	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
 	SaveDelivery(ctx context.Context, d store.Delivery) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	MarkChecked(ctx context.Context, id string, at time.Time) error
+	DeferRedaction(ctx context.Context, id string, next time.Time) (int, error)
 	OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error)
 	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)

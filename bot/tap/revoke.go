@@ -200,6 +200,16 @@ var redactionText = map[string]string{
 	store.RedactUsed:     "it was used",
 }
 
+// Redaction back-off: a card whose update fails waits redactBackoff, doubled after
+// each further failure up to maxRedactBackoff, and is given up after
+// maxRedactAttempts (about three hours of trying), so that cards that can't be
+// updated (the chat was deleted, the bot removed) never keep the others waiting.
+const (
+	redactBackoff     = time.Minute
+	maxRedactBackoff  = time.Hour
+	maxRedactAttempts = 8
+)
+
 // redact replaces a delivered TAP card with one without the value, then records it.
 // The card is updated first: if that fails the delivery stays open and is retried.
 // reason is one of the store.Redact* codes.
@@ -210,6 +220,7 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 	}
 	out := bot.CardActivity(raw)
 	if err := f.msg.UpdateActivity(ctx, d.ServiceURL, d.ConversationID, d.ActivityID, out); err != nil {
+		f.redactFailed(ctx, d, reason, err)
 		return fmt.Errorf("update card: %w", err)
 	}
 	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), reason); err != nil {
@@ -218,6 +229,32 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
 		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: reason, MethodID: d.MethodID, Expires: d.Expires})
 	return nil
+}
+
+// redactFailed records a failed card update of d: the delivery backs off, and after
+// maxRedactAttempts it is closed as given up, with an error log and an audit row
+// saying why, since its card may still show the value (until the pass expires).
+func (f *Flow) redactFailed(ctx context.Context, d store.Delivery, reason string, cause error) {
+	now := f.cfg.Now()
+	wait := min(redactBackoff<<min(d.Attempts, 16), maxRedactBackoff)
+	n, err := f.store.DeferRedaction(ctx, d.ID, now.Add(wait))
+	if err != nil {
+		f.log.Error("failed redaction not recorded", zap.String("delivery", d.ID), zap.Error(err))
+		return
+	}
+	if n < maxRedactAttempts {
+		return
+	}
+	if _, err := f.store.MarkRedacted(ctx, d.ID, now, store.RedactGaveUp); err != nil {
+		f.log.Error("giving up redaction not recorded", zap.String("delivery", d.ID), zap.Error(err))
+		return
+	}
+	f.log.Error("gave up removing a pass from its card; it may show until the pass expires",
+		zap.String("delivery", d.ID), zap.String("target_id", d.TargetID), zap.String("method_id", d.MethodID),
+		zap.String("redact_reason", reason), zap.Int("attempts", n), zap.Time("expires", d.Expires), zap.Error(cause))
+	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
+		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "failed", MethodID: d.MethodID, Expires: d.Expires,
+		Reason: fmt.Sprintf("%s after %d attempts (%s): %v", store.RedactGaveUp, n, reason, cause)})
 }
 
 // RedactExpired removes the value from the cards of passes that have expired. It is
@@ -244,16 +281,21 @@ const spentBatch = 20
 
 // RedactSpent removes the value of passes that stopped working before they expired:
 // a one-time pass that was used, or a pass deleted outside tapbot (in the Entra admin
-// center, or replaced by another tool). It asks Graph about the open deliveries that
-// expire first, at most spentBatch of them.
+// center, or replaced by another tool). It asks Graph about at most spentBatch open
+// deliveries, those checked least recently, so that successive runs go round all.
 func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
-	open, err := f.store.DueDeliveries(ctx, f.cfg.Now().Add(MaxLifetime), spentBatch)
+	now := f.cfg.Now()
+	open, err := f.store.DeliveriesToCheck(ctx, now, spentBatch)
 	if err != nil {
 		return 0, fmt.Errorf("open deliveries: %w", err)
 	}
 	done := 0
 	for _, d := range open {
 		taps, err := f.dir.TAPs(ctx, d.TargetID)
+		// Checked whatever Graph said, so that the next run starts with others.
+		if merr := f.store.MarkChecked(ctx, d.ID, now); merr != nil {
+			return done, fmt.Errorf("mark %s checked: %w", d.ID, merr)
+		}
 		if err != nil && !errors.Is(err, graph.ErrNotFound) {
 			return done, fmt.Errorf("TAPs of %s: %w", d.TargetID, err)
 		}

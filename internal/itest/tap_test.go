@@ -3,8 +3,11 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -529,5 +532,112 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 	}
 	if row := e.lastAudit("tap.revoke"); row.Reason != "privileged_role" {
 		t.Fatalf("audit %+v", row)
+	}
+}
+
+// brokenConnector answers every call 403, as the Connector does for a chat the bot
+// was removed from, and counts the calls.
+func brokenConnector(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"code":"BotNotInConversationRoster","message":"gone"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// saveStuckDeliveries records n deliveries whose cards can never be updated, all
+// expiring (and so due) before anything issued later.
+func (e *env) saveStuckDeliveries(n int, serviceURL string, expires time.Time, targetID, methodID string) {
+	e.t.Helper()
+	for i := range n {
+		d := store.Delivery{ID: fmt.Sprintf("stuck-%02d", i), TargetID: targetID, TargetUPN: "max@contoso.com",
+			MethodID: methodID, RequesterID: graphtest.HanaID, ServiceURL: serviceURL,
+			ConversationID: "a:gone", ActivityID: fmt.Sprintf("gone-%d", i), Expires: expires}
+		if err := e.store.SaveDelivery(context.Background(), d); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// Fifty cards that can never be updated must not keep a fifty-first from being
+// redacted; each backs off, and is given up (logged and audited) after a bounded
+// number of tries.
+func TestExpiryRedactionBacksOffAndGivesUp(t *testing.T) {
+	e := newEnv(t)
+	broken, brokenCalls := brokenConnector(t)
+	e.saveStuckDeliveries(50, broken.URL, e.clock.now().Add(-time.Hour), graphtest.MaxID, "old-method")
+	card := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 30m")[0]
+	e.clock.advance(31 * time.Minute)
+
+	redacted := func() bool {
+		open, err := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		return err == nil && len(open) == 0
+	}
+	for run := 0; run < 3 && !redacted(); run++ {
+		if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !redacted() {
+		t.Fatal("Nina's expired pass is still on its card: the stuck deliveries starve the queue")
+	}
+	var updated bool
+	for _, c := range e.cloud.Calls() {
+		updated = updated || (c.Method == http.MethodPut && c.ActivityID == card.ResponseID)
+	}
+	if !updated {
+		t.Fatal("Nina's card was not updated")
+	}
+
+	// The stuck ones are retried with growing pauses, then given up.
+	perRow := func() int64 { return brokenCalls.Load() / 50 }
+	for i := 0; i < 30; i++ {
+		e.clock.advance(2 * time.Hour)
+		if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := e.store.DueDeliveries(context.Background(), e.clock.now().Add(24*time.Hour), 100); len(due) != 0 {
+		t.Fatalf("%d stuck deliveries still queued after 30 runs", len(due))
+	}
+	if perRow() > 8 {
+		t.Fatalf("each stuck card was tried %d times; want at most 8", perRow())
+	}
+	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: "tap.redact", Outcome: "failed", Limit: 100})
+	if err != nil || len(rows) != 50 || !strings.HasPrefix(rows[0].Reason, "gave_up after 8 attempts (expired)") {
+		t.Fatalf("want 50 gave_up audit rows, got %d (%v): %+v", len(rows), err, rows[:min(1, len(rows))])
+	}
+	if !strings.Contains(e.logs.String(), "gave up removing a pass from its card") {
+		t.Fatal("giving up was not logged")
+	}
+}
+
+// The used-pass check goes round all open deliveries: the ones that expire first
+// don't take every run's batch.
+func TestUsedPassCheckRotates(t *testing.T) {
+	e := newEnv(t)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com 8h")
+	live := e.tenant.TAPsOf(graphtest.MaxID)[0]
+	// Twenty-five cards of Max's live pass that expire before Nina's: each check
+	// finds the pass still usable.
+	e.saveStuckDeliveries(25, e.cloud.ServiceURL(), e.clock.now().Add(time.Hour), graphtest.MaxID, live.ID)
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h once")
+	if err := e.tenant.UseTAP(graphtest.NinaID); err != nil {
+		t.Fatal(err)
+	}
+	open := func() int {
+		ds, _ := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		return len(ds)
+	}
+	for run := 0; run < 2 && open() > 0; run++ {
+		if _, err := e.flow.RedactSpent(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if open() != 0 {
+		t.Fatal("Nina's used pass was never checked: the check keeps taking the same deliveries")
 	}
 }
