@@ -1,6 +1,7 @@
 package cards
 
 import (
+	"fmt"
 	"net/url"
 	"time"
 )
@@ -12,7 +13,11 @@ type StuckView struct {
 	Hint              string   // the step's known pitfall, from the checklist content
 	GraphShows        []string // tapbot's own wording of the evidence, e.g. "Authenticator registered 2026-03-02"
 	At                time.Time
-	IssueData         any // data of the "Issue new TAP" button (bot/tap IssueData)
+	// Again counts the presses after the first that this card stands for (tapbot
+	// updates one card instead of posting another); LastAt is the latest.
+	Again     int
+	LastAt    time.Time
+	IssueData any // data of the "Issue new TAP" button (bot/tap IssueData)
 }
 
 // Stuck is the card posted to the helpdesk channel: who, which step, what Graph shows,
@@ -26,6 +31,13 @@ func Stuck(v StuckView) Card {
 	}
 	if !v.At.IsZero() {
 		body = append(body, TextBlock{Text: "Asked for help " + when(v.At) + ".", Subtle: true, Wrap: true, Spacing: "None"})
+	}
+	if v.Again > 0 {
+		text := fmt.Sprintf("Asked again %d times, last %s.", v.Again, when(v.LastAt))
+		if v.Again == 1 {
+			text = "Asked again " + when(v.LastAt) + "."
+		}
+		body = append(body, RichText{Runs: []TextRun{{Text: text, Weight: "Bolder", Color: "Attention"}}, Spacing: "None"})
 	}
 	shows := v.GraphShows
 	if len(shows) == 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,10 @@ type Config struct {
 	// RemindAfter is how long after the start an unfinished checklist nudges the hire,
 	// and twice that, the manager (default 48h; negative turns reminders off).
 	RemindAfter time.Duration
-	Now         func() time.Time
+	// StuckInterval is how long one "I'm stuck" card per hire and step stands for
+	// further presses, which update it instead of posting another (default 30m).
+	StuckInterval time.Duration
+	Now           func() time.Time
 }
 
 // Flow is the new hire's guided checklist.
@@ -82,6 +86,9 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) *F
 	}
 	if cfg.RemindAfter == 0 {
 		cfg.RemindAfter = 48 * time.Hour
+	}
+	if cfg.StuckInterval <= 0 {
+		cfg.StuckInterval = 30 * time.Minute
 	}
 	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log, members: membership.New(dir, 0, cfg.Now)}
 }
@@ -453,19 +460,95 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("helpdesk conversation: %w", err)
 	}
-	stuck := cards.Stuck(cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
-		At: f.cfg.Now(), IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: tap.NewNonce()}})
-	raw, err := json.Marshal(stuck)
+	i := slices.IndexFunc(p.Steps, func(s StepState) bool { return s.ID == step })
+	if i < 0 {
+		n := cards.Notice("Unknown step", "Refresh the checklist and try again.")
+		return &n, nil
+	}
+	now := f.cfg.Now()
+	knows := cards.Notice("The helpdesk already knows", "You told the helpdesk about this step a moment ago; I've reminded them. They will contact you; keep your phone at hand.")
+	view := func(s StepState) cards.StuckView {
+		return cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
+			At: s.StuckAt, Again: s.StuckAgain, LastAt: s.StuckLastAt,
+			IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: s.StuckNonce}}
+	}
+	// One card per hire and step per interval, durably: the slot is taken in the
+	// checklist (compare-and-set on its version) before the card is posted, so a
+	// concurrent or repeated press finds it and updates that card instead.
+	if s := p.Steps[i]; !s.StuckAt.IsZero() && now.Sub(s.StuckAt) < f.cfg.StuckInterval {
+		s.StuckAgain, s.StuckLastAt = s.StuckAgain+1, now
+		if s.StuckActivity != "" {
+			if err := f.postStuck(ctx, ref, view(s), s.StuckActivity); err != nil {
+				f.log.Warn("stuck card not updated", zap.String("user", c.UserID), zap.Error(err))
+			} else if _, err := f.saveStep(ctx, c, p, i, s); err != nil && !errors.Is(err, store.ErrConflict) {
+				return nil, err
+			}
+		}
+		f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
+			Action: "checklist.stuck", Outcome: "refused", Reason: "already_told: " + step})
+		return &knows, nil
+	}
+	s := p.Steps[i]
+	s.StuckAt, s.StuckActivity, s.StuckNonce, s.StuckAgain, s.StuckLastAt = now, "", tap.NewNonce(), 0, time.Time{}
+	c, err = f.saveStep(ctx, c, p, i, s)
+	if errors.Is(err, store.ErrConflict) {
+		return &knows, nil // another press took the slot meanwhile
+	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.Addressed(bot.CardActivity(raw), ref)); err != nil {
+	id, err := f.postStuckNew(ctx, ref, view(s))
+	if err != nil {
+		// Free the slot so that the next press tries again.
+		if p, derr := decodeProgress(c); derr == nil {
+			free := p.Steps[i]
+			free.StuckAt, free.StuckActivity, free.StuckNonce = time.Time{}, "", ""
+			if _, serr := f.saveStep(ctx, c, p, i, free); serr != nil {
+				f.log.Warn("stuck slot not freed", zap.String("user", c.UserID), zap.Error(serr))
+			}
+		}
 		return nil, fmt.Errorf("post stuck card: %w", err)
+	}
+	s.StuckActivity = id
+	if p, err := decodeProgress(c); err == nil {
+		if _, err := f.saveStep(ctx, c, p, i, s); err != nil {
+			// The card is posted; later presses just can't update it and say so.
+			f.log.Warn("stuck card id not recorded", zap.String("user", c.UserID), zap.Error(err))
+		}
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
 		Action: "checklist.stuck", Outcome: "allowed", Reason: step})
 	n := cards.Notice("The helpdesk knows", "I've told the helpdesk where you are stuck. They will contact you; keep your phone at hand.")
 	return &n, nil
+}
+
+// saveStep writes step i of p as s into c (compare-and-set on c.Version) and
+// returns the stored checklist.
+func (f *Flow) saveStep(ctx context.Context, c store.Checklist, p Progress, i int, s StepState) (store.Checklist, error) {
+	p = p.clone()
+	p.Steps[i] = s
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return c, err
+	}
+	c.Progress = raw
+	return f.store.UpdateChecklist(ctx, c)
+}
+
+func (f *Flow) postStuckNew(ctx context.Context, ref store.Reference, v cards.StuckView) (string, error) {
+	raw, err := json.Marshal(cards.Stuck(v))
+	if err != nil {
+		return "", err
+	}
+	return f.msg.SendToConversation(ctx, ref.ServiceURL, ref.ConversationID, bot.Addressed(bot.CardActivity(raw), ref))
+}
+
+func (f *Flow) postStuck(ctx context.Context, ref store.Reference, v cards.StuckView, activityID string) error {
+	raw, err := json.Marshal(cards.Stuck(v))
+	if err != nil {
+		return err
+	}
+	return f.msg.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, activityID, bot.Addressed(bot.CardActivity(raw), ref))
 }
 
 // RunChecks delivers checklists that could not be sent yet and updates the cards of

@@ -32,6 +32,14 @@ type StepState struct {
 	// ClaimedAt is when the step first became claimed, by the hire or, for
 	// phone-sign-in, by Apply. It stays set once the step is done.
 	ClaimedAt time.Time `json:"claimedAt,omitzero"`
+	// The helpdesk's "I'm stuck" card for this step, while it throttles further
+	// presses: when it was first asked for, its activity id ("" while it is being
+	// posted), its Issue button's nonce, and the presses after the first.
+	StuckAt       time.Time `json:"stuckAt,omitzero"`
+	StuckActivity string    `json:"stuckActivity,omitempty"`
+	StuckNonce    string    `json:"stuckNonce,omitempty"`
+	StuckAgain    int       `json:"stuckAgain,omitempty"`
+	StuckLastAt   time.Time `json:"stuckLastAt,omitzero"`
 }
 
 // Progress is a hire's checklist progress, steps in the order of their path.

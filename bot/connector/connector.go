@@ -63,6 +63,13 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second}
 	}
+	// CheckServiceURL vets only the URL we ask for; a redirect would carry the bearer
+	// token (Go keeps Authorization for the same host on another port or scheme) to
+	// a URL nobody checked. The Connector never redirects, so a 3xx is an error. A
+	// copy, so that the caller's client keeps its own policy.
+	hc := *cfg.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 4
 	}
@@ -252,6 +259,9 @@ func (c *Client) once(ctx context.Context, method string, target *url.URL, paylo
 			} `json:"error"`
 		}
 		_ = json.Unmarshal(data, &e) // the code is a nicety; the status says enough
+		if resp.StatusCode < 400 {
+			e.Error.Code = "redirect_refused"
+		}
 		return resp.StatusCode, e.Error.Code, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -197,6 +198,58 @@ func TestTokenFailureIsAnError(t *testing.T) {
 	}
 	if f.cloud.CallCount()+f.cloud.RejectedCalls() != 0 {
 		t.Fatal("request sent without a token")
+	}
+}
+
+type staticTokens string
+
+func (s staticTokens) Token(context.Context) (string, error) { return string(s), nil }
+
+// The serviceUrl check covers the URL asked for; a redirect must not take the request,
+// and with it the bearer token, anywhere else (not even another port of the same host,
+// where Go's client would keep the Authorization header).
+func TestRedirectsAreRefused(t *testing.T) {
+	var mu sync.Mutex
+	var leaked []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaked = append(leaked, r.Method+" "+r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"1"}`))
+	}))
+	defer other.Close()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+r.URL.Path, status)
+			}))
+			defer first.Close()
+			caller := &http.Client{Timeout: 5 * time.Second}
+			c, err := connector.New(connector.Config{HTTPClient: caller, Tokens: staticTokens("bf-token"),
+				CheckServiceURL: func(*url.URL) error { return nil }, MaxAttempts: 2,
+				Sleep: func(context.Context, time.Duration) error { return nil }}, zap.NewNop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, sendErr := c.SendToConversation(context.Background(), first.URL, "a:1", msg("x"))
+			updErr := c.UpdateActivity(context.Background(), first.URL, "a:1", "act", msg("x"))
+			for _, err := range []error{sendErr, updErr} {
+				var cerr *connector.Error
+				if !errors.As(err, &cerr) || cerr.Status != status || cerr.Code != "redirect_refused" {
+					t.Errorf("want a refused redirect (%d), got %v", status, err)
+				}
+			}
+			if caller.CheckRedirect != nil {
+				t.Error("New changed the caller's http.Client")
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leaked) != 0 {
+		t.Fatalf("the redirect target was reached: %v", leaked)
 	}
 }
 

@@ -50,6 +50,10 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 		action = "onboard.approve"
 	}
 	from := t.Activity().From.AadObjectID
+	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: action, Ticket: reason},
+		"Only members of the onboarding approvers group can approve or reject requests."); c != nil || err != nil {
+		return c, err
+	}
 	req, err := f.store.Onboard(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notice("Unknown request", "I have no onboarding request "+id+"."), nil
@@ -62,23 +66,14 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 		return nil, err
 	}
 	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetUPN: rec.Request.UPN(), Action: action, Ticket: reason}
-	refuse := func(code, msg string) (*cards.Card, error) {
-		entry.Outcome, entry.Reason = "refused", code
-		f.audit(ctx, entry)
-		t.Log().Info("onboarding decision refused", zap.String("request", id), zap.String("reason", code))
-		card := f.summary(req, rec, true)
-		card.Body = append([]cards.Element{cards.RichText{Runs: []cards.TextRun{{Text: msg, Color: "Attention"}}}}, card.Body...)
-		return &card, nil
-	}
-	approver, err := f.isApprover(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	if !approver {
-		return refuse("not_approver", "Only members of the onboarding approvers group can approve or reject requests.")
-	}
 	if strings.EqualFold(from, req.RequesterID) {
-		return refuse("self_approval", "You asked for this account, so another approver must decide.")
+		entry.Outcome, entry.Reason = "refused", "self_approval"
+		f.audit(ctx, entry)
+		t.Log().Info("onboarding decision refused", zap.String("request", id), zap.String("reason", "self_approval"))
+		card := f.summary(req, rec, true)
+		card.Body = append([]cards.Element{cards.RichText{Runs: []cards.TextRun{{
+			Text: "You asked for this account, so another approver must decide.", Color: "Attention"}}}}, card.Body...)
+		return &card, nil
 	}
 	decider := t.Activity().From.Name
 	if u, err := f.dir.User(ctx, from); err == nil && u.DisplayName != "" {
@@ -144,6 +139,10 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return notice("That card is not valid", "The request id is malformed."), nil
 	}
 	from := t.Activity().From.AadObjectID
+	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: "onboard.retry"},
+		"Only members of the onboarding approvers group can retry."); c != nil || err != nil {
+		return c, err
+	}
 	req, err := f.store.Onboard(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notice("Unknown request", "I have no onboarding request "+id+"."), nil
@@ -156,17 +155,6 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return nil, err
 	}
 	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetID: req.UserID, TargetUPN: rec.Request.UPN(), Action: "onboard.retry"}
-	approver, err := f.isApprover(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	if !approver {
-		entry.Outcome, entry.Reason = "refused", "not_approver"
-		f.audit(ctx, entry)
-		card := f.summary(req, rec, true)
-		card.Body = append([]cards.Element{cards.RichText{Runs: []cards.TextRun{{Text: "Only members of the onboarding approvers group can retry.", Color: "Attention"}}}}, card.Body...)
-		return &card, nil
-	}
 	// Claim the retry: failed → provisioning once, however often it is clicked.
 	updated, err := f.mutate(ctx, id, func(r *store.OnboardRequest) error {
 		if r.State != store.OnboardFailed {
@@ -188,4 +176,23 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	t.Later(func(ctx context.Context) { f.Provision(ctx, id, t.RequestID()) })
 	card := f.summary(updated, rec, true)
 	return &card, nil
+}
+
+// refuseNonApprover answers a card action from someone outside the approvers group
+// with msg alone, or returns nil when from is an approver. It runs before the request
+// is read: the clicked card's data names a request, and a non-approver must learn
+// nothing about it, not even whether it exists (the card may have been forwarded, or
+// the data forged).
+func (f *Flow) refuseNonApprover(ctx context.Context, t *bot.Turn, entry store.AuditEntry, msg string) (*cards.Card, error) {
+	approver, err := f.isApprover(ctx, entry.RequesterID)
+	if err != nil {
+		return nil, err
+	}
+	if approver {
+		return nil, nil
+	}
+	entry.Outcome, entry.Reason = "refused", "not_approver"
+	f.audit(ctx, entry)
+	t.Log().Info("onboarding action refused", zap.String("request", entry.RequestID), zap.String("action", entry.Action), zap.String("reason", "not_approver"))
+	return notice("Not allowed", msg), nil
 }

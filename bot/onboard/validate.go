@@ -189,6 +189,10 @@ func checkNickname(nick string) string {
 		return fmt.Sprintf("The user name can be at most %d characters.", MaxMailNickname)
 	case !upnLocal.MatchString(nick):
 		return "The user name can contain only the letters a–z, digits and ' . - _ ! # ^ ~ (no spaces or accents)."
+	case strings.Contains(strings.ToUpper(nick), "#EXT#"):
+		// Entra reserves #EXT# for the names it gives B2B guests and refuses it in a
+		// member's UPN; refuse it here, beside the field, rather than at creation.
+		return "The user name can't contain #EXT#: Entra keeps it for guest accounts."
 	case strings.HasPrefix(nick, "."), strings.HasSuffix(nick, "."), strings.Contains(nick, ".."):
 		return "The user name can't start or end with a dot or have two dots in a row."
 	}

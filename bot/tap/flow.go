@@ -42,6 +42,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	MarkChecked(ctx context.Context, id string, at time.Time) error
+	DeferRedaction(ctx context.Context, id string, next time.Time) (int, error)
 	OpenDeliveries(ctx context.Context, targetID string) ([]store.Delivery, error)
 	MarkRedacted(ctx context.Context, id string, at time.Time, reason string) (bool, error)
 	Claim(ctx context.Context, key string, at time.Time) (bool, error)
@@ -65,7 +68,7 @@ type Config struct {
 	// reconciliation may take it for abandoned (default 5m). It must exceed the
 	// time the flow's background work may take (bot.Config.BackgroundTimeout).
 	IntentLease time.Duration
-	Now            func() time.Time
+	Now         func() time.Time
 }
 
 // Flow is the TAP flow. Create it with New and register it on the bot.

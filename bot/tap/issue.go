@@ -238,7 +238,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		UserDisplayName: target.User.DisplayName, UserPrincipalName: target.User.UserPrincipalName,
 		Value: created.Value.Reveal(), Start: created.Start, Expires: created.Expires(), UsableOnce: created.UsableOnce,
 		Reason:     req.Reason,
-		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID, UPN: target.User.UserPrincipalName},
+		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID},
 	})
 	conv, activityID, err := f.sendPrivately(ctx, t, card)
 	if err != nil {

@@ -102,6 +102,17 @@ func Check(requesterID string, t graph.Target, p graph.TAPPolicy, req Request, r
 	return g, nil
 }
 
+// CheckTarget applies only Check's target protection (directory roles, protected
+// groups, scope) for an action that creates no pass, such as a revocation: deleting an
+// administrator's pass is no helpdesk task either. It calls Check with the other rules
+// neutralised, so that the target rules live in one place: no requester is the
+// target, the account counts as an enabled member, and the policy allows anyone.
+func CheckTarget(t graph.Target, rules Rules) *Refusal {
+	t.User.UserType, t.User.AccountEnabled = "Member", true
+	_, r := Check("", t, graph.TAPPolicy{Enabled: true, IncludeTargets: []string{graph.AllUsers}}, Request{}, rules)
+	return r
+}
+
 func anyIn(have, want []string) bool {
 	for _, w := range want {
 		if slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {

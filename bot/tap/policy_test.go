@@ -157,3 +157,49 @@ func TestExisting(t *testing.T) {
 		}
 	}
 }
+
+// CheckTarget refuses exactly the targets Check protects, whatever else Check would
+// say about creating a pass.
+func TestCheckTarget(t *testing.T) {
+	rules := Rules{ProtectedGroups: []string{gProtected}, ScopeGroups: []string{gNewHires, gStaff}, AllowedRoles: []string{dirReaders}}
+	tests := []struct {
+		name   string
+		target func(*graph.Target)
+		want   string
+	}{
+		{name: "new hire", want: ""},
+		{name: "harmless role", target: func(t *graph.Target) { t.Roles = []graph.Role{{RoleTemplateID: dirReaders}} }},
+		{name: "disabled: its pass may go", target: func(t *graph.Target) { t.User.AccountEnabled = false }},
+		{name: "guest: its pass may go", target: func(t *graph.Target) { t.User.UserType = "Guest" }},
+		{name: "not targeted by any policy", target: func(t *graph.Target) { t.MemberOf = []string{gStaff} }},
+		{name: "global admin", target: func(t *graph.Target) {
+			t.Roles = []graph.Role{{RoleTemplateID: globalAdmin, DisplayName: "Global Administrator"}}
+		}, want: "privileged_role"},
+		{name: "disabled global admin", target: func(t *graph.Target) {
+			t.User.AccountEnabled = false
+			t.Roles = []graph.Role{{RoleTemplateID: globalAdmin}}
+		}, want: "privileged_role"},
+		{name: "eligible admin", target: func(t *graph.Target) {
+			t.Roles = []graph.Role{{RoleTemplateID: globalAdmin, Eligible: true}}
+		}, want: "eligible_role"},
+		{name: "roles unknown", target: func(t *graph.Target) { t.RolesUnknown = "a role query failed" }, want: "roles_unknown"},
+		{name: "protected group", target: func(t *graph.Target) { t.MemberOf = append(t.MemberOf, gProtected) }, want: "protected_group"},
+		{name: "out of scope", target: func(t *graph.Target) { t.MemberOf = nil }, want: "out_of_scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target := graph.Target{User: graph.User{ID: targetID, UserPrincipalName: "nina@contoso.com", UserType: "Member", AccountEnabled: true},
+				MemberOf: []string{gNewHires}}
+			if tt.target != nil {
+				tt.target(&target)
+			}
+			got := ""
+			if r := CheckTarget(target, rules); r != nil {
+				got = r.Code
+			}
+			if got != tt.want {
+				t.Fatalf("refusal %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

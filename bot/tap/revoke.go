@@ -15,11 +15,20 @@ import (
 	"go.uber.org/zap"
 )
 
-// revokeData is the Revoke button's data: ids only, never the pass.
+// revokeData is the Revoke button's data: ids only, never the pass. It comes back
+// from the client and may be forged, so it only points at a stored delivery; who the
+// pass belongs to is read from the store and Graph, never from here. (Cards sent
+// before this change also carry "upn", which is ignored.)
 type revokeData struct {
 	UserID   string `json:"userId"`
 	MethodID string `json:"methodId"`
-	UPN      string `json:"upn"`
+}
+
+// revokeRefusal is what a helpdesk member is told when a revocation would touch a
+// protected account, by CheckTarget's refusal code.
+func revokeRefusal(upn string, r *Refusal) string {
+	return fmt.Sprintf("tapbot doesn't revoke the pass of %s: it is a privileged or protected account (%s). "+
+		"A Privileged Authentication Administrator can delete it in the Entra admin center.", upn, r.Code)
 }
 
 // onRevokeAction handles the Revoke button on a TAP card. The answer card replaces
@@ -32,16 +41,43 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	}
 	a := t.Activity()
 	entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetID: d.UserID,
-		TargetUPN: d.UPN, Action: "tap.revoke", MethodID: d.MethodID}
+		Action: "tap.revoke", MethodID: d.MethodID}
+	notice := func(outcome, reason, title, text string) (*cards.Card, error) {
+		entry.Outcome, entry.Reason = outcome, reason
+		_ = f.audit(ctx, entry)
+		t.Log().Info("revoke refused", zap.String("reason", reason))
+		c := cards.Notice(title, text)
+		return &c, nil
+	}
 	ok, err := f.isHelpdesk(ctx, a.From.AadObjectID)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		entry.Outcome, entry.Reason = "refused", "not_helpdesk"
+		return notice("refused", "not_helpdesk", "Not allowed", "Only members of the helpdesk group can revoke passes.")
+	}
+	delivery, found, err := f.openDelivery(ctx, d.UserID, d.MethodID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// Not a pass tapbot delivered and still shows: the card is stale or forged.
+		return notice("refused", "no_open_delivery", "Nothing to revoke from this card",
+			"This card matches no pass I have delivered and not yet removed. Use /revoke user instead.")
+	}
+	entry.TargetUPN = delivery.TargetUPN
+	target, refusal, err := f.protectedTarget(ctx, d.UserID)
+	if errors.Is(err, graph.ErrNotFound) {
+		return notice("refused", "not_found", "User not found", "I can't find the user of this pass in the tenant any more.")
+	}
+	if err != nil {
+		entry.Outcome, entry.Reason = "failed", "lookup"
 		_ = f.audit(ctx, entry)
-		c := cards.Notice("Not allowed", "Only members of the helpdesk group can revoke passes.")
-		return &c, nil
+		return nil, fmt.Errorf("look up revoke target: %w", err)
+	}
+	entry.TargetUPN = target.User.UserPrincipalName
+	if refusal != nil {
+		return notice("refused", refusal.Code, "Not allowed", revokeRefusal(target.User.UserPrincipalName, refusal))
 	}
 	if err := f.dir.DeleteTAP(ctx, d.UserID, d.MethodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
 		entry.Outcome, entry.Reason = "failed", "delete"
@@ -51,8 +87,32 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	entry.Outcome = "allowed"
 	_ = f.audit(ctx, entry)
 	f.redactOpen(ctx, t.Log(), d.UserID, store.RedactRevoked)
-	c := cards.RedactedTAP("", d.UPN, f.cfg.Now(), redactionText[store.RedactRevoked])
+	c := cards.RedactedTAP("", target.User.UserPrincipalName, f.cfg.Now(), redactionText[store.RedactRevoked])
 	return &c, nil
+}
+
+// openDelivery finds the unredacted delivery of a target's pass by method id.
+func (f *Flow) openDelivery(ctx context.Context, userID, methodID string) (store.Delivery, bool, error) {
+	open, err := f.store.OpenDeliveries(ctx, userID)
+	if err != nil {
+		return store.Delivery{}, false, fmt.Errorf("open deliveries: %w", err)
+	}
+	for _, d := range open {
+		if d.MethodID == methodID {
+			return d, true, nil
+		}
+	}
+	return store.Delivery{}, false, nil
+}
+
+// protectedTarget looks the user up in Graph with what CheckTarget needs, and returns
+// its refusal if the account is one tapbot must not act on.
+func (f *Flow) protectedTarget(ctx context.Context, ref string) (graph.Target, *Refusal, error) {
+	target, err := f.resolve(ctx, ref, groupsToCheck(f.cfg.Rules, graph.TAPPolicy{}))
+	if err != nil {
+		return graph.Target{}, nil, err
+	}
+	return target, CheckTarget(target, f.cfg.Rules), nil
 }
 
 // onRevokeCommand deletes every TAP of a user.
@@ -86,7 +146,7 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 	if !ok {
 		return "Only members of the helpdesk group can revoke passes.", "refused", "not_helpdesk"
 	}
-	target, err := f.resolve(ctx, ref, nil)
+	target, refusal, err := f.protectedTarget(ctx, ref)
 	if errors.Is(err, graph.ErrNotFound) {
 		return fmt.Sprintf("I can't find %s in this tenant.", ref), "refused", "not_found"
 	}
@@ -95,6 +155,9 @@ func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *st
 		return explain(err, t.RequestID()), "failed", "lookup"
 	}
 	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
+	if refusal != nil {
+		return revokeRefusal(target.User.UserPrincipalName, refusal), "refused", refusal.Code
+	}
 	deleted := 0
 	for _, tp := range target.TAPs {
 		if err := f.dir.DeleteTAP(ctx, target.User.ID, tp.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {
@@ -133,6 +196,16 @@ var redactionText = map[string]string{
 	store.RedactUsed:     "it was used",
 }
 
+// Redaction back-off: a card whose update fails waits redactBackoff, doubled after
+// each further failure up to maxRedactBackoff, and is given up after
+// maxRedactAttempts (about three hours of trying), so that cards that can't be
+// updated (the chat was deleted, the bot removed) never keep the others waiting.
+const (
+	redactBackoff     = time.Minute
+	maxRedactBackoff  = time.Hour
+	maxRedactAttempts = 8
+)
+
 // redact replaces a delivered TAP card with one without the value, then records it.
 // The card is updated first: if that fails the delivery stays open and is retried.
 // reason is one of the store.Redact* codes.
@@ -143,6 +216,7 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 	}
 	out := bot.CardActivity(raw)
 	if err := f.msg.UpdateActivity(ctx, d.ServiceURL, d.ConversationID, d.ActivityID, out); err != nil {
+		f.redactFailed(ctx, d, reason, err)
 		return fmt.Errorf("update card: %w", err)
 	}
 	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), reason); err != nil {
@@ -151,6 +225,32 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
 		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: reason, MethodID: d.MethodID, Expires: d.Expires})
 	return nil
+}
+
+// redactFailed records a failed card update of d: the delivery backs off, and after
+// maxRedactAttempts it is closed as given up, with an error log and an audit row
+// saying why, since its card may still show the value (until the pass expires).
+func (f *Flow) redactFailed(ctx context.Context, d store.Delivery, reason string, cause error) {
+	now := f.cfg.Now()
+	wait := min(redactBackoff<<min(d.Attempts, 16), maxRedactBackoff)
+	n, err := f.store.DeferRedaction(ctx, d.ID, now.Add(wait))
+	if err != nil {
+		f.log.Error("failed redaction not recorded", zap.String("delivery", d.ID), zap.Error(err))
+		return
+	}
+	if n < maxRedactAttempts {
+		return
+	}
+	if _, err := f.store.MarkRedacted(ctx, d.ID, now, store.RedactGaveUp); err != nil {
+		f.log.Error("giving up redaction not recorded", zap.String("delivery", d.ID), zap.Error(err))
+		return
+	}
+	f.log.Error("gave up removing a pass from its card; it may show until the pass expires",
+		zap.String("delivery", d.ID), zap.String("target_id", d.TargetID), zap.String("method_id", d.MethodID),
+		zap.String("redact_reason", reason), zap.Int("attempts", n), zap.Time("expires", d.Expires), zap.Error(cause))
+	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
+		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "failed", MethodID: d.MethodID, Expires: d.Expires,
+		Reason: fmt.Sprintf("%s after %d attempts (%s): %v", store.RedactGaveUp, n, reason, cause)})
 }
 
 // RedactExpired removes the value from the cards of passes that have expired. It is
@@ -177,16 +277,21 @@ const spentBatch = 20
 
 // RedactSpent removes the value of passes that stopped working before they expired:
 // a one-time pass that was used, or a pass deleted outside tapbot (in the Entra admin
-// center, or replaced by another tool). It asks Graph about the open deliveries that
-// expire first, at most spentBatch of them.
+// center, or replaced by another tool). It asks Graph about at most spentBatch open
+// deliveries, those checked least recently, so that successive runs go round all.
 func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
-	open, err := f.store.DueDeliveries(ctx, f.cfg.Now().Add(MaxLifetime), spentBatch)
+	now := f.cfg.Now()
+	open, err := f.store.DeliveriesToCheck(ctx, now, spentBatch)
 	if err != nil {
 		return 0, fmt.Errorf("open deliveries: %w", err)
 	}
 	done := 0
 	for _, d := range open {
 		taps, err := f.dir.TAPs(ctx, d.TargetID)
+		// Checked whatever Graph said, so that the next run starts with others.
+		if merr := f.store.MarkChecked(ctx, d.ID, now); merr != nil {
+			return done, fmt.Errorf("mark %s checked: %w", d.ID, merr)
+		}
 		if err != nil && !errors.Is(err, graph.ErrNotFound) {
 			return done, fmt.Errorf("TAPs of %s: %w", d.TargetID, err)
 		}

@@ -284,3 +284,77 @@ func flowGraph(t *testing.T, e *env) *msgraph.Client {
 	}
 	return gc
 }
+
+// "I'm stuck" pressed again and again makes one helpdesk card per step and
+// interval: later presses update it, and the hire hears that the helpdesk knows.
+func TestStuckIsThrottledPerStep(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	e.command("channel", graphtest.HanaID, "help")
+	e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")
+	e.post(e.fromNina("message", "hi"))
+	e.drain()
+	if err := flow.RunChecks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := e.store.Checklist(ctx, graphtest.NinaID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	press := func(step string) string {
+		a := e.fromNina("invoke", "")
+		a["name"] = "adaptiveCard/action"
+		a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "checklist.stuck",
+			"data": map[string]any{"requestId": saved.RequestID, "step": step}}}
+		status, body := e.post(a)
+		if status != http.StatusOK {
+			t.Fatalf("stuck: %d", status)
+		}
+		return mustJSON(body)
+	}
+	helpdesk := func() (posts, updates int) {
+		for _, c := range e.cloud.Calls() {
+			if c.ConversationID == channelConv && strings.Contains(string(c.Body), "A new hire is stuck") {
+				switch c.Method {
+				case http.MethodPost:
+					posts++
+				case http.MethodPut:
+					updates++
+				}
+			}
+		}
+		return posts, updates
+	}
+	if answer := press("laptop"); !strings.Contains(answer, "helpdesk knows") {
+		t.Fatalf("first press: %s", answer)
+	}
+	for range 4 {
+		e.clock.advance(time.Minute)
+		if answer := press("laptop"); !strings.Contains(answer, "already knows") {
+			t.Fatalf("later press: %s", answer)
+		}
+	}
+	if posts, updates := helpdesk(); posts != 1 || updates != 4 {
+		t.Fatalf("five presses: %d helpdesk cards posted, %d updates; want 1 and 4", posts, updates)
+	}
+	var last string
+	for _, c := range e.cloud.Calls() {
+		if c.ConversationID == channelConv && c.Method == http.MethodPut {
+			last = decode(t, c).card()
+		}
+	}
+	if !strings.Contains(last, "Asked again 4 times") || !strings.Contains(last, "tap.issue") {
+		t.Fatalf("updated card %s", last)
+	}
+	// The throttle is in the store, not in memory: it holds across restarts.
+	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); !strings.Contains(string(c.Progress), `"stuckActivity"`) {
+		t.Fatalf("stuck card not recorded: %s", c.Progress)
+	}
+	// Another step is another card; after the interval, a new card.
+	press("hello")
+	e.clock.advance(31 * time.Minute)
+	press("laptop")
+	if posts, _ := helpdesk(); posts != 3 {
+		t.Fatalf("%d helpdesk cards, want 3 (laptop, hello, laptop again after the interval)", posts)
+	}
+}

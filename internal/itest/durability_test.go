@@ -72,7 +72,6 @@ func (e *env) audits(action string) []store.AuditEntry {
 	return rows
 }
 
-
 // TestCreateAnswerLostLeavesNoPass: the connection resets after Graph created the
 // pass. Today's tapbot told the helpdesk "nothing was changed" and left the pass
 // valid; now it deletes it, audits both the unknown outcome and the deletion, and says

@@ -398,6 +398,7 @@ func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 		{"surname", strings.Repeat("x", 65), "at most 64"},
 		{"displayName", "Evil\u202eName", "text-direction"},
 		{"mailNickname", "jose muller", "only the letters"},
+		{"mailNickname", "jose_fabrikam.com#EXT#", "#EXT#"},
 		{"domain", "fabrikam.com", "verified domains"},
 		{"usageLocation", "XX", "not a country code"},
 		{"startDate", startDate(o, -1), "in the past"},
@@ -502,11 +503,23 @@ func TestOnboardSelfApprovalRefused(t *testing.T) {
 func TestOnboardNonApproverRefused(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
-	for _, verb := range []string{onboard.VerbApprove, onboard.VerbReject} {
-		_, raw := o.decide(graphtest.HanaID, verb, id, nil)
-		if !strings.Contains(raw, "Only members of the onboarding approvers group") {
+	for _, verb := range []string{onboard.VerbApprove, onboard.VerbReject, onboard.VerbRetry} {
+		c, raw := o.decide(graphtest.HanaID, verb, id, nil)
+		if !strings.Contains(raw, "Only members of the onboarding approvers group") || len(c.Actions) != 0 {
 			t.Fatalf("%s by a non-approver: %s", verb, raw)
 		}
+		// A plain refusal: nothing of the request (the card's data may be forged or forwarded).
+		for _, detail := range []string{"José", "Müller", "jose.muller", "Engineer", "Laptop ships", "Berlin", "R&D", id} {
+			if strings.Contains(raw, detail) {
+				t.Fatalf("%s by a non-approver shows %q: %s", verb, detail, raw)
+			}
+		}
+	}
+	// Nor whether a request exists.
+	_, known := o.decide(graphtest.HanaID, onboard.VerbApprove, id, nil)
+	_, unknown := o.decide(graphtest.HanaID, onboard.VerbApprove, strings.Replace(id, id[len(id)-4:], "0000", 1), nil)
+	if known != unknown {
+		t.Fatalf("refusals differ for a known and an unknown request:\n%s\n%s", known, unknown)
 	}
 	if r := o.request(id); r.State != store.OnboardSubmitted {
 		t.Fatalf("state %s", r.State)

@@ -3,8 +3,11 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -350,6 +353,9 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 	replaced := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
 	e.command("personal", graphtest.HanaID, "/revoke max@contoso.com")
 	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	// Revocations refused: a card matching no delivery, a protected account.
+	forgedRevoke := e.invoke(graphtest.HanaID, "tap.revoke", map[string]any{"userId": graphtest.NinaID, "methodId": "forged"})
+	e.command("channel", graphtest.HanaID, "revoke gwen@contoso.com")
 	e.clock.advance(3 * time.Hour)
 	if _, err := e.flow.RedactExpired(context.Background()); err != nil {
 		t.Fatal(err)
@@ -363,7 +369,7 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 	if len(values) != 3 {
 		t.Fatalf("want 3 TAPs issued, saw %d", len(values))
 	}
-	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced)) {
+	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced), mustJSON(forgedRevoke)) {
 		for _, v := range values {
 			if strings.Contains(text, v) {
 				t.Fatalf("TAP value found in %s", place)
@@ -490,5 +496,209 @@ func TestTAPWithoutPIMLicence(t *testing.T) {
 	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
 	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "privileged_role" {
 		t.Errorf("active Global Administrator without P2: %+v", row)
+	}
+}
+
+// revokeButtonData returns the Revoke button's data of a TAP card.
+func revokeButtonData(t *testing.T, card string) map[string]any {
+	t.Helper()
+	var c struct {
+		Actions []struct {
+			Verb string         `json:"verb"`
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(card), &c); err != nil || len(c.Actions) != 1 || c.Actions[0].Verb != "tap.revoke" {
+		t.Fatalf("TAP card actions: %v %s", err, card)
+	}
+	return c.Actions[0].Data
+}
+
+// The Revoke button's data comes back from the client: the user it names is taken
+// from the stored delivery and Graph, never from the card, and a card that points at
+// no pass tapbot delivered revokes nothing.
+func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
+	e := newEnv(t)
+	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	gwenTAP, err := e.tenant.CreateTAP(graphtest.GwenID, graph.TAPRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A pass tapbot never delivered (an administrator's, made in the admin center).
+	forged := map[string]any{"userId": graphtest.GwenID, "methodId": gwenTAP.ID, "upn": "nina@contoso.com"}
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", forged)); !strings.Contains(resp, "matches no pass") {
+		t.Fatalf("forged revoke answered %s", resp)
+	}
+	if len(e.tenant.TAPsOf(graphtest.GwenID)) != 1 {
+		t.Fatal("a forged card deleted a pass tapbot never delivered")
+	}
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != "no_open_delivery" || row.TargetUPN == "nina@contoso.com" {
+		t.Fatalf("forged revoke audit %+v", row)
+	}
+	// The right ids with a forged name: the name is not believed.
+	data["upn"] = "gwen@contoso.com"
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "nina@contoso.com") || strings.Contains(resp, "gwen") {
+		t.Fatalf("revoke answered %s", resp)
+	}
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != graphtest.NinaID {
+		t.Fatalf("revoke audit %+v", row)
+	}
+	if card := decode(t, e.command("personal", graphtest.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, "tap.revoke allowed") {
+		t.Fatalf("/audit nina misses the revoke: %s", card)
+	}
+}
+
+// /revoke and the Revoke button protect the same accounts /tap does: a helpdesk
+// member can't delete an administrator's or a protected account's pass.
+func TestRevokeRefusesProtectedTargets(t *testing.T) {
+	tests := []struct {
+		name, user, id, code string
+	}{
+		{"global administrator", "gwen@contoso.com", graphtest.GwenID, "privileged_role"},
+		{"admin through a group", "ines@contoso.com", graphtest.InesID, "privileged_role"},
+		{"PIM-eligible admin", "paul@contoso.com", graphtest.PaulID, "eligible_role"},
+		{"protected group", "erin@contoso.com", graphtest.ErinID, "protected_group"},
+		{"out of scope", "colin@contoso.com", graphtest.ColinID, "out_of_scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			// Colin is outside the tenant's TAP policy too; let an admin have given him a pass.
+			p := e.tenant.TAPPolicy()
+			p.IncludeTargets = []string{graph.AllUsers}
+			e.tenant.SetTAPPolicy(p)
+			if _, err := e.tenant.CreateTAP(tt.id, graph.TAPRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			reply := decode(t, e.command("personal", graphtest.HanaID, "/revoke "+tt.user)[0])
+			if !strings.Contains(reply.Text, "doesn't revoke") || len(e.tenant.TAPsOf(tt.id)) != 1 {
+				t.Fatalf("revoke of %s: %q, %d passes left", tt.user, reply.Text, len(e.tenant.TAPsOf(tt.id)))
+			}
+			if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != tt.code || row.TargetID != tt.id {
+				t.Fatalf("audit %+v, want refused/%s", row, tt.code)
+			}
+		})
+	}
+
+	// The button too: Nina became an administrator after her pass was issued.
+	e := newEnv(t)
+	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	e.tenant.AssignRole(graphtest.NinaID, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator")
+	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "doesn't revoke") {
+		t.Fatalf("revoke button answered %s", resp)
+	}
+	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+		t.Fatal("the Revoke button deleted an administrator's pass")
+	}
+	if row := e.lastAudit("tap.revoke"); row.Reason != "privileged_role" {
+		t.Fatalf("audit %+v", row)
+	}
+}
+
+// brokenConnector answers every call 403, as the Connector does for a chat the bot
+// was removed from, and counts the calls.
+func brokenConnector(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"code":"BotNotInConversationRoster","message":"gone"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// saveStuckDeliveries records n deliveries whose cards can never be updated, all
+// expiring (and so due) before anything issued later.
+func (e *env) saveStuckDeliveries(n int, serviceURL string, expires time.Time, targetID, methodID string) {
+	e.t.Helper()
+	for i := range n {
+		d := store.Delivery{ID: fmt.Sprintf("stuck-%02d", i), TargetID: targetID, TargetUPN: "max@contoso.com",
+			MethodID: methodID, RequesterID: graphtest.HanaID, ServiceURL: serviceURL,
+			ConversationID: "a:gone", ActivityID: fmt.Sprintf("gone-%d", i), Expires: expires}
+		if err := e.store.SaveDelivery(context.Background(), d); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// Fifty cards that can never be updated must not keep a fifty-first from being
+// redacted; each backs off, and is given up (logged and audited) after a bounded
+// number of tries.
+func TestExpiryRedactionBacksOffAndGivesUp(t *testing.T) {
+	e := newEnv(t)
+	broken, brokenCalls := brokenConnector(t)
+	e.saveStuckDeliveries(50, broken.URL, e.clock.now().Add(-time.Hour), graphtest.MaxID, "old-method")
+	card := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 30m")[0]
+	e.clock.advance(31 * time.Minute)
+
+	redacted := func() bool {
+		open, err := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		return err == nil && len(open) == 0
+	}
+	for run := 0; run < 3 && !redacted(); run++ {
+		if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !redacted() {
+		t.Fatal("Nina's expired pass is still on its card: the stuck deliveries starve the queue")
+	}
+	var updated bool
+	for _, c := range e.cloud.Calls() {
+		updated = updated || (c.Method == http.MethodPut && c.ActivityID == card.ResponseID)
+	}
+	if !updated {
+		t.Fatal("Nina's card was not updated")
+	}
+
+	// The stuck ones are retried with growing pauses, then given up.
+	perRow := func() int64 { return brokenCalls.Load() / 50 }
+	for i := 0; i < 30; i++ {
+		e.clock.advance(2 * time.Hour)
+		if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := e.store.DueDeliveries(context.Background(), e.clock.now().Add(24*time.Hour), 100); len(due) != 0 {
+		t.Fatalf("%d stuck deliveries still queued after 30 runs", len(due))
+	}
+	if perRow() > 8 {
+		t.Fatalf("each stuck card was tried %d times; want at most 8", perRow())
+	}
+	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: "tap.redact", Outcome: "failed", Limit: 100})
+	if err != nil || len(rows) != 50 || !strings.HasPrefix(rows[0].Reason, "gave_up after 8 attempts (expired)") {
+		t.Fatalf("want 50 gave_up audit rows, got %d (%v): %+v", len(rows), err, rows[:min(1, len(rows))])
+	}
+	if !strings.Contains(e.logs.String(), "gave up removing a pass from its card") {
+		t.Fatal("giving up was not logged")
+	}
+}
+
+// The used-pass check goes round all open deliveries: the ones that expire first
+// don't take every run's batch.
+func TestUsedPassCheckRotates(t *testing.T) {
+	e := newEnv(t)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com 8h")
+	live := e.tenant.TAPsOf(graphtest.MaxID)[0]
+	// Twenty-five cards of Max's live pass that expire before Nina's: each check
+	// finds the pass still usable.
+	e.saveStuckDeliveries(25, e.cloud.ServiceURL(), e.clock.now().Add(time.Hour), graphtest.MaxID, live.ID)
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h once")
+	if err := e.tenant.UseTAP(graphtest.NinaID); err != nil {
+		t.Fatal(err)
+	}
+	open := func() int {
+		ds, _ := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		return len(ds)
+	}
+	for run := 0; run < 2 && open() > 0; run++ {
+		if _, err := e.flow.RedactSpent(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if open() != 0 {
+		t.Fatal("Nina's used pass was never checked: the check keeps taking the same deliveries")
 	}
 }

@@ -69,9 +69,20 @@ type Store interface {
 
 	// SaveDelivery records a TAP card sent (insert or replace by ID).
 	SaveDelivery(ctx context.Context, d Delivery) error
-	// DueDeliveries lists unredacted deliveries whose Expires is at or before now,
-	// oldest first, at most limit.
+	// DueDeliveries lists unredacted deliveries whose Expires is at or before now
+	// and whose NextAttempt is zero or at or before now, oldest first, at most limit.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// DeliveriesToCheck lists unredacted deliveries whose Expires is after now and
+	// whose NextAttempt is zero or at or before now, least recently checked
+	// (CheckedAt; never checked first) first, then by Expires and ID, at most limit.
+	DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// MarkChecked sets CheckedAt (the store's now if zero). An unknown id is ErrNotFound.
+	MarkChecked(ctx context.Context, id string, at time.Time) error
+	// DeferRedaction records a failed redaction of an unredacted delivery: Attempts
+	// goes up by one and NextAttempt becomes next. It returns the new Attempts; for a
+	// delivery already redacted it changes nothing and returns 0. An unknown id is
+	// ErrNotFound.
+	DeferRedaction(ctx context.Context, id string, next time.Time) (int, error)
 	// OpenDeliveries lists the unredacted deliveries for a target user.
 	OpenDeliveries(ctx context.Context, targetID string) ([]Delivery, error)
 	// MarkRedacted sets RedactedAt and RedactReason once; it reports false if the

@@ -45,5 +45,13 @@ type Delivery struct {
 	ActivityID     string
 	Expires        time.Time
 	RedactedAt     time.Time // zero until redacted
-	RedactReason   string    // "expired", "revoked", "replaced", "used"
+	RedactReason   string    // "expired", "revoked", "replaced", "used", "gave_up"
+	// Attempts counts failed redactions (card updates); NextAttempt, when set, is
+	// the earliest time of the next, so one stuck card backs off instead of
+	// blocking the others.
+	Attempts    int
+	NextAttempt time.Time
+	// CheckedAt is when the used-pass check last asked Graph about this pass (zero:
+	// never); the check takes the least recently checked first.
+	CheckedAt time.Time
 }

@@ -20,7 +20,10 @@ import (
 //   - AuditFilter.Target matches TargetUPN with ASCII letters folded and every other
 //     character compared exactly (UPNs are ASCII), so that all backends agree; in
 //     SQLite that is lower(), in PostgreSQL lower(x COLLATE "C").
-//   - DueDeliveries and OpenDeliveries order by Expires, then ID.
+//   - DueDeliveries and OpenDeliveries order by Expires, then ID; DeliveriesToCheck
+//     by CheckedAt (never checked first), then Expires, then ID.
+//   - DueDeliveries and DeliveriesToCheck skip deliveries whose NextAttempt is after
+//     their now, so that a delivery backing off never holds a place in a batch.
 //   - OpenDeliveries("") and MarkRedacted("", …) find nothing, not the records saved
 //     without an id.
 
@@ -47,6 +50,10 @@ const (
 	RedactRevoked  = "revoked"
 	RedactReplaced = "replaced"
 	RedactUsed     = "used"
+	// RedactGaveUp closes a delivery whose card could not be updated after the
+	// redaction job's last attempt: the value may still show, and the audit log
+	// says so.
+	RedactGaveUp = "gave_up"
 )
 
 // Limits of list calls: a Limit of 0 (or less) means DefaultLimit, and more than
@@ -175,7 +182,11 @@ func (d Delivery) Validate() error {
 	if d.Expires.IsZero() {
 		return fmt.Errorf("%w %q: zero expires", ErrInvalidDelivery, d.ID)
 	}
-	if bad := unrepresentable(namedTime{"expires", d.Expires}, namedTime{"redacted at", d.RedactedAt}); bad != "" {
+	if d.Attempts < 0 {
+		return fmt.Errorf("%w %q: negative attempts %d", ErrInvalidDelivery, d.ID, d.Attempts)
+	}
+	if bad := unrepresentable(namedTime{"expires", d.Expires}, namedTime{"redacted at", d.RedactedAt},
+		namedTime{"next attempt", d.NextAttempt}, namedTime{"checked at", d.CheckedAt}); bad != "" {
 		return fmt.Errorf("%w %q: %s", ErrInvalidDelivery, d.ID, bad)
 	}
 	// Redacted-ness is RedactedAt; a reason without it, or it without a reason,
@@ -199,6 +210,15 @@ func ValidateRedaction(id string, at time.Time, reason string) error {
 	}
 	if !representable(at) {
 		return fmt.Errorf("%w %q: redacted at %v is outside years 1-9999", ErrInvalidDelivery, id, at)
+	}
+	return nil
+}
+
+// ValidateDeliveryTime reports why a DeferRedaction or MarkChecked of delivery id
+// at t must be refused; what names t for the message. A zero t means "now".
+func ValidateDeliveryTime(id, what string, t time.Time) error {
+	if !representable(t) {
+		return fmt.Errorf("%w %q: %s %v is outside years 1-9999", ErrInvalidDelivery, id, what, t)
 	}
 	return nil
 }

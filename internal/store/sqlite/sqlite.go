@@ -81,6 +81,9 @@ type Store struct {
 	appendAuditStmt    *sql.Stmt
 	saveDeliveryStmt   *sql.Stmt
 	dueStmt            *sql.Stmt
+	checkStmt          *sql.Stmt
+	markCheckedStmt    *sql.Stmt
+	deferStmt          *sql.Stmt
 	openStmt           *sql.Stmt
 	redactStmt         *sql.Stmt
 	deliveryExistsStmt *sql.Stmt

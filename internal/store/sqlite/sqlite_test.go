@@ -809,7 +809,8 @@ func TestTapQueriesUseIndexes(t *testing.T) {
 		want   []string // in the plan
 		noSort bool
 	}{
-		{"due", dueQuery, []any{formatTime(since), 100}, []string{"USING INDEX deliveries_due"}, true},
+		{"due", dueQuery, []any{formatTime(since), formatTime(since), 100}, []string{"USING INDEX deliveries_due"}, true},
+		{"check", checkQuery, []any{formatTime(since), formatTime(since), 100}, []string{"USING INDEX deliveries_check"}, true},
 		{"open", openQuery, []any{"t"}, []string{"USING INDEX deliveries_open"}, true},
 		// Rate limits count on every request: from the index alone.
 		{"rate limit count", rateQuery, rateArgs, []string{"USING COVERING INDEX audit_requester_action"}, true},

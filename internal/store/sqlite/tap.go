@@ -20,10 +20,11 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	deliveryColumns = `id, target_id, target_upn, method_id, requester_id, service_url,
-		conversation_id, activity_id, expires, redacted_at, redact_reason`
+		conversation_id, activity_id, expires, redacted_at, redact_reason,
+		attempts, next_attempt_at, checked_at`
 
 	saveDeliveryQuery = `INSERT INTO deliveries (` + deliveryColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			target_id = excluded.target_id,
 			target_upn = excluded.target_upn,
@@ -34,16 +35,33 @@ const (
 			activity_id = excluded.activity_id,
 			expires = excluded.expires,
 			redacted_at = excluded.redacted_at,
-			redact_reason = excluded.redact_reason`
+			redact_reason = excluded.redact_reason,
+			attempts = excluded.attempts,
+			next_attempt_at = excluded.next_attempt_at,
+			checked_at = excluded.checked_at`
 
 	// dueQuery and openQuery must walk the partial indexes deliveries_due and
 	// deliveries_open without a sort step; TestDeliveryQueriesUseIndexes holds them
 	// to that.
 	dueQuery = `SELECT ` + deliveryColumns + `
 		FROM deliveries
-		WHERE redacted_at IS NULL AND expires <= ?
+		WHERE redacted_at IS NULL AND expires <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		ORDER BY expires, id
 		LIMIT ?`
+
+	// checkQuery walks deliveries_check. NULLS FIRST is explicit because SQLite and
+	// PostgreSQL differ on where NULL sorts by default.
+	checkQuery = `SELECT ` + deliveryColumns + `
+		FROM deliveries
+		WHERE redacted_at IS NULL AND expires > ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		ORDER BY checked_at NULLS FIRST, expires, id
+		LIMIT ?`
+
+	markCheckedQuery = `UPDATE deliveries SET checked_at = ? WHERE id = ?`
+
+	deferQuery = `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?
+		WHERE id = ? AND redacted_at IS NULL
+		RETURNING attempts`
 
 	openQuery = `SELECT ` + deliveryColumns + `
 		FROM deliveries
@@ -67,6 +85,9 @@ func (s *Store) tapStatements() []preparedStmt {
 		{&s.appendAuditStmt, "append audit", appendAuditQuery},
 		{&s.saveDeliveryStmt, "save delivery", saveDeliveryQuery},
 		{&s.dueStmt, "due deliveries", dueQuery},
+		{&s.checkStmt, "deliveries to check", checkQuery},
+		{&s.markCheckedStmt, "mark checked", markCheckedQuery},
+		{&s.deferStmt, "defer redaction", deferQuery},
 		{&s.openStmt, "open deliveries", openQuery},
 		{&s.redactStmt, "mark redacted", redactQuery},
 		{&s.deliveryExistsStmt, "delivery exists", deliveryExistsQuery},
@@ -219,6 +240,7 @@ func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery
 	if _, err := st.ExecContext(ctx,
 		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
 		d.ConversationID, d.ActivityID, formatTime(d.Expires), nullTime(d.RedactedAt), d.RedactReason,
+		d.Attempts, nullTime(d.NextAttempt), nullTime(d.CheckedAt),
 	); err != nil {
 		s.writeFailed("delivery", err)
 		return fmt.Errorf("store: save delivery %q: %w", d.ID, err)
@@ -235,11 +257,79 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	if now.IsZero() {
 		now = s.now()
 	}
-	ds, err := queryDeliveries(ctx, s.dueStmt, formatTime(now), store.ClampLimit(limit))
+	ds, err := queryDeliveries(ctx, s.dueStmt, formatTime(now), formatTime(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: due deliveries: %w", err)
 	}
 	return ds, nil
+}
+
+// DeliveriesToCheck lists the unredacted deliveries expiring after now (the clock's
+// now if zero) and not backing off, least recently checked first, at most
+// store.ClampLimit(limit).
+func (s *Store) DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	if err := store.ValidateDueTime(now); err != nil {
+		return nil, err
+	}
+	if now.IsZero() {
+		now = s.now()
+	}
+	ds, err := queryDeliveries(ctx, s.checkStmt, formatTime(now), formatTime(now), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries to check: %w", err)
+	}
+	return ds, nil
+}
+
+// MarkChecked records that delivery id was checked at at (the clock's now if zero).
+func (s *Store) MarkChecked(ctx context.Context, id string, at time.Time) error {
+	if err := store.ValidateDeliveryTime(id, "checked at", at); err != nil {
+		return err
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	res, err := s.markCheckedStmt.ExecContext(ctx, formatTime(at), id)
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %q checked: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: mark delivery %q checked: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeferRedaction counts a failed redaction of delivery id and sets its next attempt
+// (the clock's now if zero); see store.Store.
+func (s *Store) DeferRedaction(ctx context.Context, id string, next time.Time) (int, error) {
+	if err := store.ValidateDeliveryTime(id, "next attempt", next); err != nil {
+		return 0, err
+	}
+	if next.IsZero() {
+		next = s.now()
+	}
+	var attempts int
+	err := s.deferStmt.QueryRowContext(ctx, formatTime(next), id).Scan(&attempts)
+	if err == nil {
+		return attempts, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: defer redaction of %q: %w", id, err)
+	}
+	// Nothing changed: already redacted, or no such delivery (rows are never deleted).
+	var one int
+	err = s.deliveryExistsStmt.QueryRowContext(ctx, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: defer redaction of %q: %w", id, err)
+	}
+	return 0, nil
 }
 
 // OpenDeliveries lists the unredacted deliveries for targetID, by Expires then ID.
@@ -349,12 +439,13 @@ func scanAudit(rows *sql.Rows) (store.AuditEntry, error) {
 
 func scanDelivery(rows *sql.Rows) (store.Delivery, error) {
 	var (
-		d        store.Delivery
-		expires  string
-		redacted sql.NullString
+		d                         store.Delivery
+		expires                   string
+		redacted, next, checkedAt sql.NullString
 	)
 	if err := rows.Scan(&d.ID, &d.TargetID, &d.TargetUPN, &d.MethodID, &d.RequesterID, &d.ServiceURL,
-		&d.ConversationID, &d.ActivityID, &expires, &redacted, &d.RedactReason); err != nil {
+		&d.ConversationID, &d.ActivityID, &expires, &redacted, &d.RedactReason,
+		&d.Attempts, &next, &checkedAt); err != nil {
 		return store.Delivery{}, err
 	}
 	var err error
@@ -363,6 +454,12 @@ func scanDelivery(rows *sql.Rows) (store.Delivery, error) {
 	}
 	if d.RedactedAt, err = parseNullTime(redacted); err != nil {
 		return store.Delivery{}, fmt.Errorf("delivery %q: redacted_at: %w", d.ID, err)
+	}
+	if d.NextAttempt, err = parseNullTime(next); err != nil {
+		return store.Delivery{}, fmt.Errorf("delivery %q: next_attempt_at: %w", d.ID, err)
+	}
+	if d.CheckedAt, err = parseNullTime(checkedAt); err != nil {
+		return store.Delivery{}, fmt.Errorf("delivery %q: checked_at: %w", d.ID, err)
 	}
 	return d, nil
 }

@@ -34,6 +34,10 @@ var tapTests = []struct {
 	{"OpenDeliveries", testOpenDeliveries},
 	{"MarkRedacted", testMarkRedacted},
 	{"ConcurrentMarkRedacted", testConcurrentMarkRedacted},
+	{"DeliveryBackoffRoundTrip", testDeliveryBackoffRoundTrip},
+	{"DeferRedaction", testDeferRedaction},
+	{"DeferredDeliveriesDoNotStarveOthers", testDeferredDeliveriesDoNotStarveOthers},
+	{"DeliveriesToCheckRotate", testDeliveriesToCheckRotate},
 	{"Claim", testClaim},
 	{"ConcurrentClaim", testConcurrentClaim},
 }
@@ -572,7 +576,9 @@ func deliveryDiff(got, want store.Delivery) string {
 	field("ConversationID", got.ConversationID, want.ConversationID)
 	field("ActivityID", got.ActivityID, want.ActivityID)
 	field("RedactReason", got.RedactReason, want.RedactReason)
-	for _, td := range []string{timeDiff("Expires", got.Expires, want.Expires), timeDiff("RedactedAt", got.RedactedAt, want.RedactedAt)} {
+	field("Attempts", got.Attempts, want.Attempts)
+	for _, td := range []string{timeDiff("Expires", got.Expires, want.Expires), timeDiff("RedactedAt", got.RedactedAt, want.RedactedAt),
+		timeDiff("NextAttempt", got.NextAttempt, want.NextAttempt), timeDiff("CheckedAt", got.CheckedAt, want.CheckedAt)} {
 		if td != "" {
 			d = append(d, td)
 		}
@@ -951,5 +957,147 @@ func testConcurrentClaim(t *testing.T, s store.Store) {
 		if won != 1 {
 			t.Errorf("round %d: %d of %d concurrent Claim calls reported true, want exactly 1", r, won, contenders)
 		}
+	}
+}
+
+func deferRedaction(t *testing.T, s store.Store, id string, next time.Time) int {
+	t.Helper()
+	n, err := s.DeferRedaction(t.Context(), id, next)
+	if err != nil {
+		t.Fatalf("DeferRedaction(%q): %v", id, err)
+	}
+	return n
+}
+
+func toCheck(t *testing.T, s store.Store, now time.Time, limit int) []string {
+	t.Helper()
+	ds, err := s.DeliveriesToCheck(t.Context(), now, limit)
+	if err != nil {
+		t.Fatalf("DeliveriesToCheck(%v, %d): %v", now, limit, err)
+	}
+	return deliveryIDs(ds)
+}
+
+func markChecked(t *testing.T, s store.Store, id string, at time.Time) {
+	t.Helper()
+	if err := s.MarkChecked(t.Context(), id, at); err != nil {
+		t.Fatalf("MarkChecked(%q): %v", id, err)
+	}
+}
+
+func testDeliveryBackoffRoundTrip(t *testing.T, s store.Store) {
+	want := delivery("d1", "T1", base)
+	want.Attempts, want.NextAttempt, want.CheckedAt = 3, base.Add(time.Hour), base.Add(-time.Minute)
+	saveDelivery(t, s, want)
+	got := openDeliveries(t, s, "T1")
+	if len(got) != 1 {
+		t.Fatalf("OpenDeliveries = %v", deliveryIDs(got))
+	}
+	if d := deliveryDiff(got[0], want); d != "" {
+		t.Errorf("OpenDeliveries[0]: %s", d)
+	}
+	bad := want
+	bad.Attempts = -1
+	if err := s.SaveDelivery(t.Context(), bad); !errors.Is(err, store.ErrInvalidDelivery) {
+		t.Errorf("SaveDelivery(attempts -1): err = %v, want ErrInvalidDelivery", err)
+	}
+	bad = want
+	bad.NextAttempt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SaveDelivery(t.Context(), bad); !errors.Is(err, store.ErrInvalidDelivery) {
+		t.Errorf("SaveDelivery(next attempt in year 10000): err = %v, want ErrInvalidDelivery", err)
+	}
+}
+
+func testDeferRedaction(t *testing.T, s store.Store) {
+	now := micro
+	saveDelivery(t, s, delivery("stuck", "T1", now.Add(-time.Hour)))
+	if n := deferRedaction(t, s, "stuck", now.Add(time.Minute)); n != 1 {
+		t.Errorf("first DeferRedaction = %d, want 1", n)
+	}
+	// Backing off: not due until its next attempt, due from exactly then.
+	if got := due(t, s, now, 0); len(got) != 0 {
+		t.Errorf("DueDeliveries during back-off = %v, want none", deliveryIDs(got))
+	}
+	got := due(t, s, now.Add(time.Minute), 0)
+	if len(got) != 1 || got[0].Attempts != 1 || timeDiff("NextAttempt", got[0].NextAttempt, now.Add(time.Minute)) != "" {
+		t.Fatalf("DueDeliveries at the next attempt = %+v", got)
+	}
+	if n := deferRedaction(t, s, "stuck", now.Add(3*time.Minute)); n != 2 {
+		t.Errorf("second DeferRedaction = %d, want 2", n)
+	}
+	// A redacted delivery is left alone.
+	markRedacted(t, s, "stuck", now, store.RedactGaveUp)
+	if n := deferRedaction(t, s, "stuck", now.Add(time.Hour)); n != 0 {
+		t.Errorf("DeferRedaction of a redacted delivery = %d, want 0", n)
+	}
+	if _, err := s.DeferRedaction(t.Context(), "nope", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeferRedaction(unknown): err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.DeferRedaction(t.Context(), "", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeferRedaction(\"\"): err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.DeferRedaction(t.Context(), "stuck", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, store.ErrInvalidDelivery) {
+		t.Errorf("DeferRedaction(year 10000): err = %v, want ErrInvalidDelivery", err)
+	}
+}
+
+// The oldest deliveries failing every time must not keep a batch full.
+func testDeferredDeliveriesDoNotStarveOthers(t *testing.T, s store.Store) {
+	now := micro
+	for i := range 3 {
+		saveDelivery(t, s, delivery(fmt.Sprintf("stuck-%d", i), "T1", now.Add(-time.Hour)))
+	}
+	saveDelivery(t, s, delivery("fine", "T2", now.Add(-time.Minute)))
+	first := deliveryIDs(due(t, s, now, 3))
+	if !slices.Equal(first, []string{"stuck-0", "stuck-1", "stuck-2"}) {
+		t.Fatalf("first batch = %v", first)
+	}
+	for _, id := range first {
+		deferRedaction(t, s, id, now.Add(time.Minute))
+	}
+	if got := deliveryIDs(due(t, s, now, 3)); !slices.Equal(got, []string{"fine"}) {
+		t.Errorf("batch after the oldest backed off = %v, want [fine]", got)
+	}
+}
+
+func testDeliveriesToCheckRotate(t *testing.T, s store.Store) {
+	now := micro
+	redacted := delivery("redacted", "T1", now.Add(time.Hour))
+	redacted.RedactedAt, redacted.RedactReason = now, store.RedactRevoked
+	for _, d := range []store.Delivery{
+		delivery("c", "T1", now.Add(3*time.Hour)),
+		delivery("a", "T1", now.Add(time.Hour)),
+		delivery("b", "T2", now.Add(2*time.Hour)),
+		delivery("expired", "T1", now), // the expiry job's, not the check's
+		redacted,
+	} {
+		saveDelivery(t, s, d)
+	}
+	if got := toCheck(t, s, now, 0); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("DeliveriesToCheck = %v, want [a b c]", got)
+	}
+	if got := toCheck(t, s, now, 2); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("DeliveriesToCheck(limit 2) = %v, want [a b]", got)
+	}
+	// Checked ones go to the back, least recently checked first.
+	markChecked(t, s, "b", now.Add(time.Second))
+	markChecked(t, s, "a", now.Add(2*time.Second))
+	if got := toCheck(t, s, now, 2); !slices.Equal(got, []string{"c", "b"}) {
+		t.Errorf("after checking a and b: %v, want [c b]", got)
+	}
+	markChecked(t, s, "c", now.Add(3*time.Second))
+	if got := toCheck(t, s, now, 0); !slices.Equal(got, []string{"b", "a", "c"}) {
+		t.Errorf("after checking all: %v, want [b a c]", got)
+	}
+	// One backing off waits its turn.
+	deferRedaction(t, s, "b", now.Add(time.Hour))
+	if got := toCheck(t, s, now, 0); !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("with b backing off: %v, want [a c]", got)
+	}
+	if err := s.MarkChecked(t.Context(), "nope", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MarkChecked(unknown): err = %v, want ErrNotFound", err)
+	}
+	if err := s.MarkChecked(t.Context(), "a", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, store.ErrInvalidDelivery) {
+		t.Errorf("MarkChecked(year 10000): err = %v, want ErrInvalidDelivery", err)
 	}
 }
