@@ -62,10 +62,7 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 
 // migrate brings the schema up to the last of ms, which must be sorted by version.
 func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time, log *zap.Logger) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
+	if err := createVersionTable(ctx, db); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
@@ -87,6 +84,26 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Ti
 		}
 	}
 	return nil
+}
+
+// createVersionTable creates schema_migrations in an immediate transaction. In
+// autocommit, CREATE TABLE IF NOT EXISTS reads the schema, then upgrades to a write;
+// if another process wrote meanwhile (migrating the same new file) the upgrade fails
+// with SQLITE_BUSY at once, without waiting for busy_timeout. BEGIN IMMEDIATE takes
+// the write lock first, and waits for it.
+func createVersionTable(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, by the DSN
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // applyMigration runs m in its own transaction, so a failing migration leaves the

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -277,38 +278,58 @@ func TestPingTellsTheTruth(t *testing.T) {
 	})
 }
 
+// TestConcurrentOpensApplyEachMigrationOnce: several tapbots starting at once on a
+// new file. One gets it and migrates; the others are refused by the one-process lock.
+// Short-lived commands opening it shared beside the server (audit export, doctor
+// --fix) then find it migrated and apply nothing.
 func TestConcurrentOpensApplyEachMigrationOnce(t *testing.T) {
-	// Several pools starting at once on a new file (the lock keeps out a second
-	// process; this is SQLite's own guarantee beneath it).
 	const openers = 8
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	core, logs := observer.New(zap.InfoLevel)
 	stores := make([]*Store, openers)
 	var wg sync.WaitGroup
+	var locked atomic.Int32
 	for i := range openers {
 		wg.Go(func() {
-			s, err := open(t.Context(), path, zap.New(core), false)
-			if err != nil {
+			s, err := Open(t.Context(), path, zap.New(core))
+			switch {
+			case errors.Is(err, ErrLocked):
+				locked.Add(1)
+			case err != nil:
 				t.Errorf("Open %d: %v", i, err)
-				return
+			default:
+				stores[i] = s
+				t.Cleanup(func() { _ = s.Close() })
 			}
-			stores[i] = s
 		})
 	}
 	wg.Wait()
+	var first *Store
 	for _, s := range stores {
 		if s != nil {
-			t.Cleanup(func() { _ = s.Close() })
+			first = s
 		}
 	}
-	if t.Failed() {
-		return
+	// The lock is held until Close, which none of them calls here: exactly one wins.
+	if first == nil || int(locked.Load()) != openers-1 {
+		t.Fatalf("%d of %d concurrent Opens refused, want all but one", locked.Load(), openers)
 	}
+	for range 4 {
+		wg.Go(func() {
+			s, err := OpenShared(t.Context(), path, zap.New(core))
+			if err != nil {
+				t.Errorf("OpenShared beside the server: %v", err)
+				return
+			}
+			_ = s.Close()
+		})
+	}
+	wg.Wait()
 	want := len(knownMigrations(t))
 	if n := logs.FilterMessage("applied database migration").Len(); n != want {
 		t.Errorf("migrations applied %d times in all, want %d", n, want)
 	}
-	if got := appliedMigrations(t, stores[0].db); len(got) != want {
+	if got := appliedMigrations(t, first.db); len(got) != want {
 		t.Errorf("schema_migrations = %v, want %d rows", got, want)
 	}
 }
