@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
 )
 
 const (
@@ -201,5 +202,25 @@ func TestCheckTarget(t *testing.T) {
 				t.Fatalf("refusal %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A delivered pass that disappeared while the user has another was replaced, not
+// revoked: the card must not tell the requester someone revoked it.
+func TestSpentReason(t *testing.T) {
+	d := store.Delivery{MethodID: "m1"}
+	for _, tt := range []struct {
+		name string
+		taps []graph.TAP
+		want string
+	}{
+		{"still there", []graph.TAP{{ID: "m1", UsabilityReason: "EnabledByPolicy"}}, ""},
+		{"used", []graph.TAP{{ID: "m1", UsabilityReason: "OneTimeUsed"}}, store.RedactUsed},
+		{"gone, another exists", []graph.TAP{{ID: "m2"}}, store.RedactReplaced},
+		{"gone", nil, store.RedactRevoked},
+	} {
+		if got := spentReason(d, tt.taps); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

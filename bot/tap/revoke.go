@@ -295,15 +295,7 @@ func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
 		if err != nil && !errors.Is(err, graph.ErrNotFound) {
 			return done, fmt.Errorf("TAPs of %s: %w", d.TargetID, err)
 		}
-		reason := store.RedactRevoked // gone, unless found below
-		for _, tp := range taps {
-			if tp.ID == d.MethodID {
-				reason = ""
-				if tp.UsabilityReason == "OneTimeUsed" {
-					reason = store.RedactUsed
-				}
-			}
-		}
+		reason := spentReason(d, taps)
 		if reason == "" {
 			continue
 		}
@@ -314,6 +306,24 @@ func (f *Flow) RedactSpent(ctx context.Context) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// spentReason says why a delivered pass stopped working before it expired, or ""
+// if it still works. A pass that is gone while the user has another was replaced (a
+// user has one pass at a time; creating one deletes the last), else revoked.
+func spentReason(d store.Delivery, taps []graph.TAP) string {
+	for _, tp := range taps {
+		if tp.ID == d.MethodID {
+			if tp.UsabilityReason == "OneTimeUsed" {
+				return store.RedactUsed
+			}
+			return ""
+		}
+	}
+	if len(taps) > 0 {
+		return store.RedactReplaced
+	}
+	return store.RedactRevoked
 }
 
 // RunRedactor calls ReconcileAbandoned and RedactExpired every interval, and

@@ -433,7 +433,7 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	for _, c := range e.cloud.Calls()[before:] {
 		got[c.ActivityID] = string(c.Body)
 	}
-	if !strings.Contains(got[once.ResponseID], "it was used") || !strings.Contains(got[multi.ResponseID], "revoked") {
+	if !strings.Contains(got[once.ResponseID], "it was used") || !strings.Contains(got[multi.ResponseID], "replaced by a new pass") {
 		t.Fatalf("updates %v", got)
 	}
 }
