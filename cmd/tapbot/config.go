@@ -57,6 +57,7 @@ type Config struct {
 	TeamsAppID            string // tapbot's id in the org's Teams app catalog
 	ChecklistContent      checklist.Content
 	RemindAfter           time.Duration
+	StuckInterval         time.Duration
 	OnboardGroupsAllowed  []string
 	DefaultUsageLocation  string
 	TimeZone              *time.Location
@@ -101,6 +102,7 @@ var settings = []setting{
 	{[]string{"TAPBOT_APPROVERS_CONVERSATION"}, "conversation id of the Teams channel that gets the approval cards (install tapbot there first)"},
 	{[]string{"TAPBOT_TEAMS_APP_ID"}, "tapbot's id in your Teams app catalog: lets /checklist install tapbot for a new hire so it can message them first (default: wait until they open it)"},
 	{[]string{"TAPBOT_CHECKLIST_CONTENT"}, "JSON file with your company's checklist texts (default: the built-in ones; `tapbot checklist-content` prints them to start from)"},
+	{[]string{"TAPBOT_CHECKLIST_STUCK_INTERVAL"}, "one \"I'm stuck\" card per new hire and step in the helpdesk channel for this long; later presses update it (default 30m)"},
 	{[]string{"TAPBOT_CHECKLIST_REMIND_AFTER"}, "nudge a new hire whose checklist is unfinished after this long, and the manager after twice that (default 48h; off turns reminders off)"},
 	{[]string{"TAPBOT_HELPDESK_CONVERSATION"}, "conversation id of the channel that gets \"New hire X starts today\" with Issue TAP on start dates (default: off)"},
 	{[]string{"TAPBOT_ONBOARD_GROUPS_ALLOWED"}, "group ids the /onboard form offers (besides TAPBOT_ONBOARDING_GROUPS, which every new user joins)"},
@@ -183,6 +185,13 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 			bad("TAPBOT_CHECKLIST_REMIND_AFTER=%q: want a duration of at least 1h (e.g. 48h), or off", v)
 		} else {
 			c.RemindAfter = d
+		}
+	}
+	if v := get("TAPBOT_CHECKLIST_STUCK_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Minute || d > 7*24*time.Hour {
+			bad("TAPBOT_CHECKLIST_STUCK_INTERVAL=%q: want a duration from 1m to 168h (e.g. 30m)", v)
+		} else {
+			c.StuckInterval = d
 		}
 	}
 	c.ChecklistContent = checklist.DefaultContent()

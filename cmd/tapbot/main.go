@@ -301,6 +301,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	cl := checklist.New(checklist.Config{
 		TenantID: cfg.TenantID, HelpdeskGroups: cfg.HelpdeskGroups, HelpdeskConversation: cfg.HelpdeskConversation,
 		CatalogAppID: cfg.TeamsAppID, Content: cfg.ChecklistContent, RemindAfter: cfg.RemindAfter,
+		StuckInterval: cfg.StuckInterval,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
 	workers.Go(func() { cl.Run(runCtx, time.Minute) })

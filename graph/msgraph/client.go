@@ -269,15 +269,6 @@ func translate(ctx context.Context, err error, status int) error {
 	return err
 }
 
-// odataCode is the Graph error code of an SDK error, "" if it has none.
-func odataCode(err error) string {
-	var oe *odataerrors.ODataError
-	if errors.As(err, &oe) && oe.GetErrorEscaped() != nil {
-		return deref(oe.GetErrorEscaped().GetCode())
-	}
-	return ""
-}
-
 func headerValue(h *abstractions.ResponseHeaders, key string) string {
 	if h == nil {
 		return ""
