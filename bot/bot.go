@@ -205,15 +205,14 @@ func (h *Handler) route(ctx context.Context, t *Turn) (int, any) {
 	switch t.in.Type {
 	case schema.Message:
 		h.rememberConversation(ctx, t)
-		if status, first := h.firstDelivery(ctx, t); !first {
-			return status, nil
-		}
 		if len(t.in.Value) > 0 && t.in.Text == "" {
+			if status, first := h.firstDelivery(ctx, t); !first {
+				return status, nil
+			}
 			h.onSubmit(ctx, t)
 			return http.StatusOK, nil
 		}
-		h.onMessage(ctx, t)
-		return http.StatusOK, nil
+		return h.onMessage(ctx, t), nil
 	case schema.Invoke:
 		if status, first := h.firstDelivery(ctx, t); !first {
 			if status == http.StatusOK {

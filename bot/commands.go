@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/tapbot/tapbot/bot/command"
@@ -18,7 +19,11 @@ type Command struct {
 	Usage       string // shown by /help, e.g. "/tap user [lifetime]"
 	Description string
 	Scopes      []store.Scope // where it may be used
-	Run         func(ctx context.Context, t *Turn, c command.Command) error
+	// ReadOnly commands change nothing and send nothing privately: a redelivered
+	// one just answers again, so it skips activity-id deduplication and its store
+	// write. Everything else is deduplicated.
+	ReadOnly bool
+	Run      func(ctx context.Context, t *Turn, c command.Command) error
 }
 
 // HandleCommand registers c. Registering a name twice is a programming error.
@@ -35,7 +40,7 @@ var allScopes = []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.S
 func (h *Handler) registerHelp() {
 	h.HandleCommand(Command{
 		Name: "help", Usage: "/help", Description: "List the commands you can use here.",
-		Scopes: allScopes,
+		Scopes: allScopes, ReadOnly: true,
 		Run: func(ctx context.Context, t *Turn, _ command.Command) error {
 			card, err := h.helpCard(t.Scope())
 			if err != nil {
@@ -78,9 +83,14 @@ func (h *Handler) helpCard(scope store.Scope) (json.RawMessage, error) {
 }
 
 // onMessage runs the command in a text message.
-func (h *Handler) onMessage(ctx context.Context, t *Turn) {
+func (h *Handler) onMessage(ctx context.Context, t *Turn) int {
 	c := command.Parse(t.in.Text, t.in.mentions(), t.in.Recipient.ID)
 	cmd, ok := h.commands[c.Name]
+	if ok && !cmd.ReadOnly && slices.Contains(cmd.Scopes, t.Scope()) {
+		if status, first := h.firstDelivery(ctx, t); !first {
+			return status
+		}
+	}
 	if !ok || !slices.Contains(cmd.Scopes, t.Scope()) {
 		t.log.Debug("not a command here", zap.String("command", c.Name))
 		msg := "Type /help to see what I can do."
@@ -90,7 +100,7 @@ func (h *Handler) onMessage(ctx context.Context, t *Turn) {
 		if err := t.ReplyText(ctx, msg); err != nil {
 			t.log.Error("reply failed", zap.Error(err))
 		}
-		return
+		return http.StatusOK
 	}
 	h.metrics.command(cmd.Name)
 	if err := cmd.Run(ctx, t, c); err != nil {
@@ -98,4 +108,5 @@ func (h *Handler) onMessage(ctx context.Context, t *Turn) {
 		// The user gets the request id to quote to whoever reads the logs, not the error.
 		_ = t.ReplyText(ctx, fmt.Sprintf("Sorry, /%s failed. Reference: %s", cmd.Name, t.requestID))
 	}
+	return http.StatusOK
 }
