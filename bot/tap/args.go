@@ -58,11 +58,18 @@ func ParseRequest(args []string) (Request, error) {
 		} else if ok {
 			r.Lifetime = d
 			rest = rest[1:]
+		} else if looksLikeLifetime(rest[0]) {
+			// A typo such as 99y or 2hr must not become the reason while the pass
+			// gets the default lifetime.
+			return Request{}, usagef("%q is not a lifetime. Write it like 90m, 8h, 2d or 1h30m: /tap %s 8h [once] [reason]", truncate(rest[0], 20), ref)
 		}
 	}
 	if len(rest) > 0 && strings.EqualFold(rest[0], "once") {
 		r.Once = true
 		rest = rest[1:]
+		if len(rest) > 0 && looksLikeLifetime(rest[0]) {
+			return Request{}, usagef("Put the lifetime before once: /tap %s %s once [reason]", ref, truncate(rest[0], 20))
+		}
 	}
 	reason := strings.Join(rest, " ")
 	if utf8.RuneCountInString(reason) > maxReason {
@@ -103,6 +110,12 @@ func parseLifetime(s string) (time.Duration, bool, error) {
 	}
 	return d, true, nil
 }
+
+// lifetimeLike is a number with a unit stuck to it (99y, 2hr, 1.5h, 8hours): meant as
+// a lifetime, whether or not it is one. A bare number is a ticket, not a lifetime.
+var lifetimeLike = regexp.MustCompile(`^\d+([.,]\d+)?[a-zA-Z]+(\d+[a-zA-Z]*)*$`)
+
+func looksLikeLifetime(s string) bool { return lifetimeLike.MatchString(s) }
 
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

@@ -30,6 +30,15 @@ func TestParseRequest(t *testing.T) {
 		{args: "alice@contoso.com 5m", wantErr: "10 minutes to 30 days"},
 		{args: "alice@contoso.com 31d", wantErr: "10 minutes to 30 days"},
 		{args: "alice@contoso.com 8h " + strings.Repeat("x", 501), wantErr: "too long"},
+		// A mistyped lifetime is an error, not the start of the reason.
+		{args: "alice@contoso.com 99y", wantErr: `"99y" is not a lifetime`},
+		{args: "alice@contoso.com 2hr ticket 7", wantErr: `"2hr" is not a lifetime`},
+		{args: "alice@contoso.com 1.5h", wantErr: "is not a lifetime"},
+		{args: "alice@contoso.com 8hours", wantErr: "is not a lifetime"},
+		{args: "alice@contoso.com once 2h", wantErr: "Put the lifetime before once"},
+		{args: "alice@contoso.com once 2hr", wantErr: "Put the lifetime before once"},
+		{args: "alice@contoso.com 8h once 4711 replaced phone", want: Request{User: "alice@contoso.com", Lifetime: 8 * time.Hour, Once: true, Reason: "4711 replaced phone"}},
+		{args: "alice@contoso.com ticket 2hr", want: Request{User: "alice@contoso.com", Reason: "ticket 2hr"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
