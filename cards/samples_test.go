@@ -42,7 +42,8 @@ func samples() map[string]Card {
 		"tap-redacted": RedactedTAP("Nina Newhire", "nina@contoso.com", expires, "it expired"),
 		"tap-revoked":  RedactedTAP("", "nina@contoso.com", time.Time{}, "it was revoked"),
 		"confirm-replace": ConfirmReplace("Nina Newhire", "nina@contoso.com", expires, map[string]any{
-			"user": "nina@contoso.com", "lifetimeMinutes": 480, "once": false, "reason": "ticket 4711", "nonce": "req-8c1f"}),
+			"user": "nina@contoso.com", "lifetimeMinutes": 480, "once": false, "reason": "ticket 4711", "nonce": "req-8c1f"},
+			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}),
 		"notice": Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
 		"status": Status(StatusView{DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
 			TAP: "present, valid until 2026-03-02 16:30 UTC", Methods: []Fact{

@@ -45,7 +45,9 @@ func RedactedTAP(displayName, upn string, expires time.Time, why string) Card {
 }
 
 // ConfirmReplace asks before a new TAP silently ends the user's current one.
-func ConfirmReplace(displayName, upn string, current time.Time, data any) Card {
+// cancelData goes with the Cancel button: the same nonce, so that one of the two
+// buttons acts, once.
+func ConfirmReplace(displayName, upn string, current time.Time, data, cancelData any) Card {
 	return Card{
 		Body: []Element{
 			TextBlock{Text: "Replace the existing pass?", Size: "Medium", Weight: "Bolder", Wrap: true},
@@ -53,7 +55,10 @@ func ConfirmReplace(displayName, upn string, current time.Time, data any) Card {
 			TextBlock{Text: "This user already has a Temporary Access Pass, valid until " + when(current) +
 				". Creating a new one deletes it: anyone holding it can no longer use it.", Wrap: true},
 		},
-		Actions: []Action{Execute{Title: "Replace it", Verb: "tap.replace", Data: data, Style: "destructive"}},
+		Actions: []Action{
+			Execute{Title: "Replace it", Verb: "tap.replace", Data: data, Style: "destructive"},
+			Execute{Title: "Cancel", Verb: "tap.cancel", Data: cancelData},
+		},
 	}
 }
 

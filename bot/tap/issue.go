@@ -43,6 +43,7 @@ func (f *Flow) Register(h *bot.Handler) {
 		Run:         f.onAudit,
 	})
 	h.HandleAction(verbReplace, f.onReplace)
+	h.HandleAction(verbCancel, f.onCancel)
 	h.HandleAction(VerbIssue, f.onIssue)
 	h.HandleAction(verbRevoke, f.onRevokeAction)
 }
@@ -50,6 +51,7 @@ func (f *Flow) Register(h *bot.Handler) {
 const (
 	verbReplace = "tap.replace"
 	verbRevoke  = "tap.revoke"
+	verbCancel  = "tap.cancel"
 	// VerbIssue is a card button that runs /tap for whoever clicks it (the start-day
 	// card's "Issue TAP"). Its data is IssueData.
 	VerbIssue = "tap.issue"
@@ -169,7 +171,8 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
-		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data)
+		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
+			cancelData{User: data.User, Nonce: data.Nonce})
 		if _, _, err := f.sendPrivately(ctx, t, card); err != nil {
 			log.Error("confirmation card not delivered", zap.Error(err))
 			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
@@ -359,6 +362,41 @@ type replaceData struct {
 	Once            bool   `json:"once"`
 	Reason          string `json:"reason,omitempty"`
 	Nonce           string `json:"nonce"`
+}
+
+// cancelData is the Cancel button's data on the replace question: the same nonce as
+// Replace, so that whichever is clicked first wins and the other does nothing.
+type cancelData struct {
+	User  string `json:"user"`
+	Nonce string `json:"nonce"`
+}
+
+// onCancel answers the Cancel button: the existing pass stays, and the Replace
+// button of the same card no longer acts.
+func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
+	var d cancelData
+	if err := remarshal(data, &d); err != nil || d.Nonce == "" {
+		c := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &c, nil
+	}
+	user, err := ParseUser(d.User)
+	if err != nil {
+		c := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &c, nil
+	}
+	first, err := f.store.Claim(ctx, verbReplace+":"+d.Nonce, f.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("claim cancel: %w", err)
+	}
+	if !first {
+		c := cards.Notice("Already answered", "This question was already answered.")
+		return &c, nil
+	}
+	a := t.Activity()
+	_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: user,
+		Action: "tap.create", Outcome: "refused", Reason: "cancelled"})
+	c := cards.Notice("Cancelled", "The existing pass of "+user+" stays as it is. Nothing was created.")
+	return &c, nil
 }
 
 func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {

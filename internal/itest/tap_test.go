@@ -181,7 +181,7 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 			Data map[string]any `json:"data"`
 		} `json:"actions"`
 	}
-	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 1 {
+	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 2 || c.Actions[0].Verb != "tap.replace" {
 		t.Fatalf("confirmation actions: %v", err)
 	}
 	before := len(e.cloud.Calls())
@@ -210,6 +210,35 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 	}
 	if !updatedOld || !newCard {
 		t.Fatalf("old card redacted=%v, new card delivered=%v", updatedOld, newCard)
+	}
+}
+
+// The replace question has a Cancel: the existing pass stays, and the card's Replace
+// button no longer acts (one answer per question).
+func TestReplaceCanBeCancelled(t *testing.T) {
+	e := newEnv(t)
+	first := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
+	confirm := decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 3h")[0]).card()
+	var c struct {
+		Actions []struct {
+			Verb string         `json:"verb"`
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 2 || c.Actions[1].Verb != "tap.cancel" {
+		t.Fatalf("want Replace and Cancel, got %s", confirm)
+	}
+	if raw, _ := json.Marshal(e.invoke(graphtest.HanaID, "tap.cancel", c.Actions[1].Data)); !strings.Contains(string(raw), "Cancelled") {
+		t.Fatalf("cancel answered %s", raw)
+	}
+	if raw, _ := json.Marshal(e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)); !strings.Contains(string(raw), "already") {
+		t.Fatalf("replace after cancel answered %s", raw)
+	}
+	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
+		t.Fatalf("the existing pass did not stay: %+v", taps)
+	}
+	if row := e.lastAudit("tap.create"); row.Reason != "cancelled" {
+		t.Fatalf("audit %+v", row)
 	}
 }
 
