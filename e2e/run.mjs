@@ -3,9 +3,11 @@
 //
 // Env:
 //   TAPBOT_URL      bot messaging endpoint (default http://127.0.0.1:3978/api/messages)
-//   TAPBOT_BIN      if set, start `$TAPBOT_BIN dev` here (TAPBOT_LISTEN_ADDR from TAPBOT_URL,
-//                   TAPBOT_DB_PATH in a temp dir), wait for /healthz, stop it at the end;
-//                   otherwise a bot must already be listening at TAPBOT_URL
+//   TAPBOT_BIN      if set, start `$TAPBOT_BIN dev` here on a port it picks itself
+//                   (TAPBOT_URL is then ignored: the tests never talk to a bot they did
+//                   not start, such as a `make run` on 3978), TAPBOT_DB_PATH in a temp
+//                   dir, wait for /healthz, stop it at the end; otherwise a bot must
+//                   already be listening at TAPBOT_URL
 //   PLAYGROUND_PORT preferred playground port (default 56150; another is picked if taken)
 //   E2E_TIMEOUT_MS  how long to wait for each bot reply (default 15000)
 //   E2E_KEEP_TMP=1  keep the temp dir (logs, db) even when everything passes
@@ -26,7 +28,7 @@ import {
   startPlayground,
 } from './lib.mjs';
 
-const TAPBOT_URL = process.env.TAPBOT_URL || 'http://127.0.0.1:3978/api/messages';
+let TAPBOT_URL = process.env.TAPBOT_URL || 'http://127.0.0.1:3978/api/messages';
 const TAPBOT_BIN = process.env.TAPBOT_BIN || '';
 const REPLY_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 15000);
 const TEST_TIMEOUT_MS = REPLY_TIMEOUT_MS + 5000;
@@ -36,33 +38,38 @@ let pg; // Playground
 let bot; // { child, out } when we started tapbot ourselves
 let failed = false;
 
+// listeningAddr finds the address tapbot logged it listens on (console or JSON log).
+const LISTENING = /listening.*"addr":\s*"([^"]+)"/;
+
 async function startTapbot() {
-  const u = new URL(TAPBOT_URL);
-  const listen = `${u.hostname}:${u.port || 80}`;
   const out = new OutputTail(path.join(tmpDir, 'tapbot.log'));
+  // Port 0: the kernel picks a free one, so a bot already running (make run on 3978)
+  // can neither block this one nor be tested in its place.
   const child = spawnGroup(TAPBOT_BIN, ['dev'], {
     cwd: tmpDir,
-    env: localEnv({ TAPBOT_LISTEN_ADDR: listen, TAPBOT_DB_PATH: path.join(tmpDir, 'tapbot.db') }),
+    env: localEnv({ TAPBOT_LISTEN_ADDR: '127.0.0.1:0', TAPBOT_DB_PATH: path.join(tmpDir, 'tapbot.db') }),
   });
   child.stdout.on('data', (d) => out.push(d));
   child.stderr.on('data', (d) => out.push(d));
   let exited = null;
   child.once('exit', (code, sig) => (exited = code ?? sig));
   child.once('error', (e) => (exited = e.message));
-  const healthz = `${u.protocol}//${listen}/healthz`;
+  let addr = null;
   try {
     await pollUntil(
       async () => {
         if (exited !== null) throw Object.assign(new Error(`tapbot exited (${exited})`), { fatal: true });
-        return (await fetch(healthz)).status === 200;
+        addr ??= LISTENING.exec(out.text(1 << 20))?.[1] ?? null;
+        return addr !== null && (await fetch(`http://${addr}/healthz`)).status === 200;
       },
-      { timeoutMs: 30000, what: `${healthz} to answer 200` },
+      { timeoutMs: 30000, what: 'tapbot dev to log its address and answer /healthz' },
     );
   } catch (e) {
     await killGroup(child);
     out.close();
     throw new Error(`${TAPBOT_BIN} dev did not become healthy: ${e.message}\n--- tapbot output ---\n${out.text()}`);
   }
+  TAPBOT_URL = `http://${addr}/api/messages`;
   return { child, out };
 }
 
