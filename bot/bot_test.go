@@ -332,6 +332,15 @@ func TestInstallStoresReferenceAndWelcomes(t *testing.T) {
 	if !strings.Contains(decodeSent(t, e.waitCalls(1)[0]).Text, "/help") {
 		t.Fatal("welcome message missing")
 	}
+	// Teams announces the same install with an installationUpdate too: one hello.
+	inst := e.activity("installationUpdate", "personal", "")
+	inst["action"] = "add"
+	if resp := e.send(inst); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if n := len(e.cloud.Calls()); n != 1 {
+		t.Fatalf("%d messages for one install, want one welcome", n)
+	}
 
 	// A team install stores the channel with its team id.
 	e.cloud.Reset()

@@ -20,7 +20,10 @@ func (h *Handler) onInstall(ctx context.Context, t *Turn) error {
 	if a.Type == schema.InstallationUpdate && a.Action != "add" && a.Action != "add-upgrade" {
 		return nil // removals: keep the reference; audit rows still point at it
 	}
-	botAdded := a.Type == schema.InstallationUpdate
+	// Teams announces an install twice: a conversationUpdate naming the bot among the
+	// members added, and an installationUpdate. Both save the reference; only the
+	// first greets, so the new user gets one hello.
+	botAdded := false
 	for _, m := range a.MembersAdded {
 		if m.ID == a.Recipient.ID {
 			botAdded = true
@@ -32,7 +35,7 @@ func (h *Handler) onInstall(ctx context.Context, t *Turn) error {
 	if err := h.saveReference(ctx, t); err != nil {
 		return err
 	}
-	if botAdded {
+	if botAdded && a.Type == schema.ConversationUpdate {
 		if err := t.ReplyText(ctx, welcomeText); err != nil {
 			t.log.Warn("welcome message failed", zap.Error(err))
 		}
