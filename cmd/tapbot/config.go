@@ -273,7 +273,9 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	default:
 		bad("TAPBOT_LOG_FORMAT=%q: want json or console", c.LogFormat)
 	}
-	if c.DBPath == "" {
+	// Dev without TAPBOT_DB_PATH gets a fresh database per start (see serve): the
+	// simulated tenant starts fresh too, and the two must agree.
+	if c.DBPath == "" && !dev {
 		p, err := store.DefaultPath()
 		if err != nil {
 			bad("TAPBOT_DB_PATH is not set and no default location is available: %v", err)

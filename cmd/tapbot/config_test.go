@@ -137,6 +137,21 @@ func TestDevConfig(t *testing.T) {
 	}
 }
 
+// Dev without TAPBOT_DB_PATH gets no default path: serve makes a fresh database per
+// start, as the simulated tenant is fresh per start. serve keeps the XDG default.
+func TestDevDatabaseIsFreshByDefault(t *testing.T) {
+	noDB := func(k string) string {
+		if k == "HOME" {
+			return "/home/someone"
+		}
+		return ""
+	}
+	c, err := loadConfig(true, noDB)
+	if err != nil || c.DBPath != "" {
+		t.Fatalf("dev DBPath %q (%v), want none", c.DBPath, err)
+	}
+}
+
 func TestMultiTenantTokensComeFromBotFrameworkTenant(t *testing.T) {
 	c, err := loadConfig(false, serveEnv("MicrosoftAppPassword", "pw", "MicrosoftAppType", "MultiTenant"))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -196,6 +197,22 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if cfg.Dev && cfg.DBPath == "" {
+		// The simulated tenant lives in memory and starts fresh at every start; a
+		// database kept from the last run would remember passes, users and chats it
+		// no longer has (and redact live-looking passes as revoked). So dev starts
+		// both fresh, unless TAPBOT_DB_PATH asks to keep the store.
+		dir, err := os.MkdirTemp("", "tapbot-dev-")
+		if err != nil {
+			return fmt.Errorf("dev database: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.DBPath = filepath.Join(dir, "tapbot.db")
+		log.Info("dev: fresh database for this run, removed at exit, like the simulated tenant (set TAPBOT_DB_PATH to keep one)",
+			zap.String("path", cfg.DBPath))
+	} else if cfg.Dev {
+		log.Warn("dev: TAPBOT_DB_PATH keeps the store across restarts, but the simulated tenant starts fresh: passes, users and chats from earlier runs are gone from it")
+	}
 	st, err := sqlite.Open(ctx, cfg.DBPath, log.Named("store"))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
