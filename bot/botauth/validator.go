@@ -26,7 +26,7 @@ import (
 const (
 	DefaultMetadataURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 	DefaultIssuer      = "https://api.botframework.com"
-	// MaxLeeway is the clock skew security.md allows between Teams and us.
+	// MaxLeeway is the clock skew docs/security.md allows between Teams and us.
 	MaxLeeway = 5 * time.Minute
 )
 

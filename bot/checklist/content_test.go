@@ -48,7 +48,7 @@ func TestDefaultContent(t *testing.T) {
 			t.Errorf("add-account body lacks %q", w)
 		}
 	}
-	// The pitfalls of flow.md: MFA-only Authenticator, and the Autopilot reboot onto
+	// The pitfalls of docs/flow.md: MFA-only Authenticator, and the Autopilot reboot onto
 	// the password screen, whose way out is a new TAP from the helpdesk.
 	phone, _ := c.Step(StepPhoneSignIn)
 	if !strings.Contains(phone.Body, "phone sign-in") || !strings.Contains(phone.Why, "MFA") || !strings.Contains(phone.Stuck, "password") {

@@ -229,7 +229,7 @@ func checkAuthenticator(f Facts, cfg Config) []Item {
 	return []Item{enabled, checkAuthenticatorTargets(f, cfg)}
 }
 
-// pushOnlyWhy is flow.md's pitfall, in an administrator's words.
+// pushOnlyWhy is docs/flow.md's pitfall, in an administrator's words.
 const pushOnlyWhy = "Push alone makes Authenticator a second factor only: phone sign-in is off, and Windows setup (Autopilot) keeps asking the new hire for a password nobody knows."
 
 func checkAuthenticatorTargets(f Facts, cfg Config) Item {

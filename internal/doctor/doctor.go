@@ -1,4 +1,4 @@
-// Package doctor checks that a tenant is set up for tapbot (flow.md, "Tenant set-up"):
+// Package doctor checks that a tenant is set up for tapbot (docs/flow.md, "Tenant set-up"):
 // the Temporary Access Pass and Microsoft Authenticator policies, the Graph
 // permissions tapbot's token carries, the groups its configuration names and the
 // bot's registration. It explains each finding in plain words with what to do about

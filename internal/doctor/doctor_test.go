@@ -25,7 +25,7 @@ const (
 
 var allRoles = append(RequiredNames(), FixPermission)
 
-// healthy is a tenant set up as flow.md asks, with tapbot configured for it.
+// healthy is a tenant set up as docs/flow.md asks, with tapbot configured for it.
 func healthy() (Facts, Config) {
 	f := Facts{
 		TAP: graph.TAPPolicy{Enabled: true, DefaultLifetime: time.Hour, MinLifetime: 10 * time.Minute, MaxLifetime: 8 * time.Hour,
