@@ -28,6 +28,7 @@ const DefaultMaxBodyBytes = 256 << 10
 
 // Sender sends activities through the Bot Connector.
 type Sender interface {
+	CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (schema.ConversationResourceResponse, error)
 	ReplyToActivity(ctx context.Context, serviceURL, conversationID, replyToID string, a schema.Activity) (string, error)
 	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error

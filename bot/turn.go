@@ -62,6 +62,49 @@ func (t *Turn) ReplyCard(ctx context.Context, c cards.Card) error {
 	return err
 }
 
+// SendPrivately posts card to the sender's personal (1:1) chat with the bot, creating
+// that chat if the activity came from a group chat or channel, and returns the chat's
+// and the message's ids. It is the one way tapbot sends a secret or anything else
+// meant for one person: no group chat or channel is private.
+func (t *Turn) SendPrivately(ctx context.Context, card cards.Card) (conv, id string, err error) {
+	a := t.in.Activity
+	tenant := a.Conversation.TenantID
+	conv = a.Conversation.ID
+	if t.scope != store.ScopePersonal {
+		res, err := t.h.sender.CreateConversation(ctx, a.ServiceURL, schema.ConversationParameters{
+			Bot: a.Recipient, Members: []schema.ChannelAccount{{ID: a.From.ID}}, TenantID: tenant,
+			ChannelData: map[string]any{"tenant": map[string]any{"id": tenant}},
+		})
+		if err != nil {
+			return "", "", fmt.Errorf("open 1:1 chat: %w", err)
+		}
+		conv = res.ID
+	}
+	raw, err := json.Marshal(card)
+	if err != nil {
+		return "", "", fmt.Errorf("encode card: %w", err)
+	}
+	out := CardActivity(raw)
+	out.From, out.Recipient = a.Recipient, a.From
+	out.Conversation = schema.ConversationAccount{ID: conv, ConversationType: "personal", TenantID: tenant}
+	out.ChannelID, out.ServiceURL = a.ChannelID, a.ServiceURL
+	if id, err = t.h.sender.SendToConversation(ctx, a.ServiceURL, conv, out); err != nil {
+		return "", "", fmt.Errorf("send to 1:1 chat: %w", err)
+	}
+	return conv, id, nil
+}
+
+// NotePublicly tells a group chat or channel what happened (never the secret itself);
+// in a personal chat it says nothing, since the private message is right there.
+func (t *Turn) NotePublicly(ctx context.Context, text string) {
+	if t.scope == store.ScopePersonal {
+		return
+	}
+	if err := t.ReplyText(ctx, text); err != nil {
+		t.log.Error("public note failed", zap.Error(err))
+	}
+}
+
 // CardActivity wraps marshaled card JSON in a message activity.
 func CardActivity(card json.RawMessage) schema.Activity {
 	return schema.Activity{

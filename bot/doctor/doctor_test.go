@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -82,6 +83,9 @@ func (s *sender) ReplyToActivity(_ context.Context, _, _, _ string, a schema.Act
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, a)
 	return "reply-1", nil
+}
+func (s *sender) CreateConversation(context.Context, string, schema.ConversationParameters) (schema.ConversationResourceResponse, error) {
+	return schema.ConversationResourceResponse{}, errors.New("doctor never opens a chat")
 }
 func (s *sender) SendToConversation(context.Context, string, string, schema.Activity) (string, error) {
 	return "", nil

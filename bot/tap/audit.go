@@ -70,9 +70,9 @@ func (f *Flow) showAudit(ctx context.Context, t *bot.Turn, target string) error 
 	if t.Scope() == store.ScopePersonal {
 		return t.ReplyCard(ctx, card)
 	}
-	if _, _, err := f.sendPrivately(ctx, t, card); err != nil {
+	if _, _, err := t.SendPrivately(ctx, card); err != nil {
 		return err
 	}
-	f.notePublicly(ctx, t, "I've sent you the audit entries in our private chat.")
+	t.NotePublicly(ctx, "I've sent you the audit entries in our private chat.")
 	return nil
 }

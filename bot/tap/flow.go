@@ -29,11 +29,9 @@ type Directory interface {
 	Methods(ctx context.Context, userID string) ([]graph.Method, error)
 }
 
-// Messenger sends through the Bot Connector: private delivery needs a 1:1 conversation
-// with the requester, and redaction updates a message sent earlier.
+// Messenger updates a message sent earlier through the Bot Connector: redaction
+// replaces a delivered pass card. (Delivery itself goes through bot.Turn.SendPrivately.)
 type Messenger interface {
-	CreateConversation(ctx context.Context, serviceURL string, p schema.ConversationParameters) (schema.ConversationResourceResponse, error)
-	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/command"
 	"github.com/tapbot/tapbot/cards"
@@ -173,12 +172,12 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
 		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
 			cancelData{User: data.User, Nonce: data.Nonce})
-		if _, _, err := f.sendPrivately(ctx, t, card); err != nil {
+		if _, _, err := t.SendPrivately(ctx, card); err != nil {
 			log.Error("confirmation card not delivered", zap.Error(err))
 			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
 			return
 		}
-		f.notePublicly(ctx, t, fmt.Sprintf("%s already has a pass. I've asked you privately whether to replace it.", target.User.UserPrincipalName))
+		t.NotePublicly(ctx, fmt.Sprintf("%s already has a pass. I've asked you privately whether to replace it.", target.User.UserPrincipalName))
 		return
 	}
 
@@ -243,7 +242,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		Reason:     req.Reason,
 		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID},
 	})
-	conv, activityID, err := f.sendPrivately(ctx, t, card)
+	conv, activityID, err := t.SendPrivately(ctx, card)
 	if err != nil {
 		// Nobody has the pass (or, if the send's answer was lost, its card shows a
 		// dead value): remove it rather than leave a live credential behind.
@@ -265,7 +264,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return
 	}
 	log.Info("TAP issued", zap.String("method_id", created.ID), zap.Time("expires", created.Expires()))
-	f.notePublicly(ctx, t, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
+	t.NotePublicly(ctx, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
 }
 
 // markCreated records the method id on the intent, so that reconciliation deletes
@@ -310,48 +309,6 @@ func (f *Flow) undo(ctx context.Context, log *zap.Logger, userID, methodID strin
 		return false
 	}
 	return true
-}
-
-// sendPrivately posts card to the requester's 1:1 chat with the bot, creating it if
-// the command came from a group chat or channel. It returns the conversation and
-// activity ids of the message.
-func (f *Flow) sendPrivately(ctx context.Context, t *bot.Turn, card cards.Card) (string, string, error) {
-	a := t.Activity()
-	tenant := a.Conversation.TenantID
-	conv := a.Conversation.ID
-	if t.Scope() != store.ScopePersonal {
-		res, err := f.msg.CreateConversation(ctx, a.ServiceURL, schema.ConversationParameters{
-			Bot: a.Recipient, Members: []schema.ChannelAccount{{ID: a.From.ID}}, TenantID: tenant,
-			ChannelData: map[string]any{"tenant": map[string]any{"id": tenant}},
-		})
-		if err != nil {
-			return "", "", fmt.Errorf("open 1:1 chat: %w", err)
-		}
-		conv = res.ID
-	}
-	raw, err := json.Marshal(card)
-	if err != nil {
-		return "", "", fmt.Errorf("encode card: %w", err)
-	}
-	out := bot.CardActivity(raw)
-	out.From, out.Recipient = a.Recipient, a.From
-	out.Conversation = schema.ConversationAccount{ID: conv, ConversationType: "personal", TenantID: tenant}
-	out.ChannelID, out.ServiceURL = a.ChannelID, a.ServiceURL
-	id, err := f.msg.SendToConversation(ctx, a.ServiceURL, conv, out)
-	if err != nil {
-		return "", "", fmt.Errorf("send to 1:1 chat: %w", err)
-	}
-	return conv, id, nil
-}
-
-// notePublicly tells a group chat or channel what happened, without the pass.
-func (f *Flow) notePublicly(ctx context.Context, t *bot.Turn, text string) {
-	if t.Scope() == store.ScopePersonal {
-		return
-	}
-	if err := t.ReplyText(ctx, text); err != nil {
-		t.Log().Error("public note failed", zap.Error(err))
-	}
 }
 
 // replaceData is the Replace button's data. It comes back from the client, so it is
