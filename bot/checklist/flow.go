@@ -13,7 +13,6 @@ import (
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/command"
 	"github.com/tapbot/tapbot/bot/membership"
-	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
@@ -113,7 +112,7 @@ func (f *Flow) onChecklist(ctx context.Context, t *bot.Turn, c command.Command) 
 	if len(c.Args) < 1 || len(c.Args) > 2 || (len(c.Args) == 2 && !strings.EqualFold(c.Args[1], "nophone")) {
 		return t.ReplyText(ctx, "Usage: /checklist user@contoso.com [nophone]")
 	}
-	ref, err := tap.ParseUser(c.Args[0])
+	ref, err := command.ParseUser(c.Args[0])
 	if err != nil {
 		return t.ReplyText(ctx, err.Error())
 	}
@@ -470,7 +469,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	view := func(s StepState) cards.StuckView {
 		return cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
 			At: s.StuckAt, Again: s.StuckAgain, LastAt: s.StuckLastAt,
-			IssueData: tap.IssueData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: s.StuckNonce}}
+			IssueData: cards.IssueTAPData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: s.StuckNonce}}
 	}
 	// One card per hire and step per interval, durably: the slot is taken in the
 	// checklist (compare-and-set on its version) before the card is posted, so a
@@ -489,7 +488,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return &knows, nil
 	}
 	s := p.Steps[i]
-	s.StuckAt, s.StuckActivity, s.StuckNonce, s.StuckAgain, s.StuckLastAt = now, "", tap.NewNonce(), 0, time.Time{}
+	s.StuckAt, s.StuckActivity, s.StuckNonce, s.StuckAgain, s.StuckLastAt = now, "", cards.NewNonce(), 0, time.Time{}
 	c, err = f.saveStep(ctx, c, p, i, s)
 	if errors.Is(err, store.ErrConflict) {
 		return &knows, nil // another press took the slot meanwhile

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -134,8 +133,8 @@ func (f *Flow) startDayCard(req store.OnboardRequest, rec record) cards.Card {
 		},
 		// The TAP flow's own button: every /tap check runs for whoever clicks, the
 		// lifetime is the tenant policy's default, and the pass goes to their 1:1 chat.
-		Actions: []cards.Action{cards.Execute{Title: "Issue TAP", Verb: tap.VerbIssue, Style: "positive", Data: tap.IssueData{
-			User: r.UPN(), Reason: "start day, onboarding request " + req.ID, Nonce: tap.NewNonce(),
+		Actions: []cards.Action{cards.Execute{Title: "Issue TAP", Verb: cards.VerbIssueTAP, Style: "positive", Data: cards.IssueTAPData{
+			User: r.UPN(), Reason: "start day, onboarding request " + req.ID, Nonce: cards.NewNonce(),
 		}}},
 	}
 }

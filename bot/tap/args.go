@@ -2,6 +2,7 @@ package tap
 
 import (
 	"fmt"
+	"github.com/tapbot/tapbot/bot/command"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,10 +34,6 @@ const (
 	maxReason   = 500 // runes
 )
 
-// userRef accepts what Entra accepts in a UPN or mail address, conservatively: the
-// value ends up in a Graph URL path or $filter, so anything odd is refused here.
-var userRef = regexp.MustCompile(`^[A-Za-z0-9._%+'#-]{1,113}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
-
 var lifetimeRE = regexp.MustCompile(`^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$`)
 
 // ParseRequest parses the arguments of /tap. Errors are written for the person who
@@ -46,9 +43,9 @@ func ParseRequest(args []string) (Request, error) {
 		return Request{}, usage("Tell me whose pass to create: /tap user@contoso.com [lifetime like 90m, 8h or 2d] [once] [reason or ticket]")
 	}
 	var r Request
-	ref, err := ParseUser(args[0])
+	ref, err := command.ParseUser(args[0])
 	if err != nil {
-		return Request{}, err
+		return Request{}, usage(err.Error())
 	}
 	r.User = ref
 	rest := args[1:]
@@ -61,14 +58,14 @@ func ParseRequest(args []string) (Request, error) {
 		} else if looksLikeLifetime(rest[0]) {
 			// A typo such as 99y or 2hr must not become the reason while the pass
 			// gets the default lifetime.
-			return Request{}, usagef("%q is not a lifetime. Write it like 90m, 8h, 2d or 1h30m: /tap %s 8h [once] [reason]", truncate(rest[0], 20), ref)
+			return Request{}, usagef("%q is not a lifetime. Write it like 90m, 8h, 2d or 1h30m: /tap %s 8h [once] [reason]", command.Truncate(rest[0], 20), ref)
 		}
 	}
 	if len(rest) > 0 && strings.EqualFold(rest[0], "once") {
 		r.Once = true
 		rest = rest[1:]
 		if len(rest) > 0 && looksLikeLifetime(rest[0]) {
-			return Request{}, usagef("Put the lifetime before once: /tap %s %s once [reason]", ref, truncate(rest[0], 20))
+			return Request{}, usagef("Put the lifetime before once: /tap %s %s once [reason]", ref, command.Truncate(rest[0], 20))
 		}
 	}
 	reason := strings.Join(rest, " ")
@@ -77,17 +74,6 @@ func ParseRequest(args []string) (Request, error) {
 	}
 	r.Reason = reason
 	return r, nil
-}
-
-// ParseUser validates a user reference (UPN or mail) and lower-cases it.
-func ParseUser(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	// Teams turns typed addresses into mailto links in some clients.
-	s = strings.TrimPrefix(s, "mailto:")
-	if !userRef.MatchString(s) {
-		return "", usagef("%q is not a user principal name or e-mail address like user@contoso.com.", truncate(s, 80))
-	}
-	return strings.ToLower(s), nil
 }
 
 // parseLifetime reads 90m, 8h, 2d, 1h30m. ok is false when s is not a lifetime at all
@@ -116,14 +102,6 @@ func parseLifetime(s string) (time.Duration, bool, error) {
 var lifetimeLike = regexp.MustCompile(`^\d+([.,]\d+)?[a-zA-Z]+(\d+[a-zA-Z]*)*$`)
 
 func looksLikeLifetime(s string) bool { return lifetimeLike.MatchString(s) }
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
-}
 
 // FormatLifetime prints a lifetime the way people type it: 90m, 8h, 2d, 1h30m.
 func FormatLifetime(d time.Duration) string {

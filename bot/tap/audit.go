@@ -23,7 +23,7 @@ func (f *Flow) onAudit(ctx context.Context, t *bot.Turn, c command.Command) erro
 		return t.ReplyText(ctx, "Usage: /audit [user@contoso.com]")
 	}
 	if len(c.Args) == 1 {
-		ref, err := ParseUser(c.Args[0])
+		ref, err := command.ParseUser(c.Args[0])
 		if err != nil {
 			return t.ReplyText(ctx, err.Error())
 		}

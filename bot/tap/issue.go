@@ -2,8 +2,6 @@ package tap
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,7 +41,7 @@ func (f *Flow) Register(h *bot.Handler) {
 	})
 	h.HandleAction(verbReplace, f.onReplace)
 	h.HandleAction(verbCancel, f.onCancel)
-	h.HandleAction(VerbIssue, f.onIssue)
+	h.HandleAction(cards.VerbIssueTAP, f.onIssue)
 	h.HandleAction(verbRevoke, f.onRevokeAction)
 }
 
@@ -51,25 +49,7 @@ const (
 	verbReplace = "tap.replace"
 	verbRevoke  = "tap.revoke"
 	verbCancel  = "tap.cancel"
-	// VerbIssue is a card button that runs /tap for whoever clicks it (the start-day
-	// card's "Issue TAP"). Its data is IssueData.
-	VerbIssue = "tap.issue"
 )
-
-// IssueData is the data of a VerbIssue button. Nonce makes one card issue one pass;
-// make it with NewNonce, so that nobody can derive it and spend it first.
-type IssueData struct {
-	User   string `json:"user"`
-	Reason string `json:"reason,omitempty"`
-	Nonce  string `json:"nonce"`
-}
-
-// NewNonce returns 128 random bits in hex, for IssueData.Nonce.
-func NewNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
-}
 
 // onTap parses at once (so typos get an immediate answer) and does the Graph work
 // after acknowledging, since it can outlast Teams' deadline.
@@ -336,7 +316,7 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
 	}
-	user, err := ParseUser(d.User)
+	user, err := command.ParseUser(d.User)
 	if err != nil {
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
@@ -362,7 +342,7 @@ func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) 
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
 	}
-	user, err := ParseUser(d.User)
+	user, err := command.ParseUser(d.User)
 	if err != nil {
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
@@ -390,12 +370,12 @@ func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) 
 // onIssue runs every /tap check for the clicker, exactly as /tap would: an existing
 // pass still needs the Replace confirmation.
 func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d IssueData
+	var d cards.IssueTAPData
 	invalid := cards.Notice("That card is not valid", "Use /tap user@contoso.com instead.")
 	if err := remarshal(data, &d); err != nil || d.Nonce == "" || len([]rune(d.Reason)) > maxReason {
 		return &invalid, nil
 	}
-	user, err := ParseUser(d.User)
+	user, err := command.ParseUser(d.User)
 	if err != nil {
 		return &invalid, nil
 	}
@@ -412,7 +392,7 @@ func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		c := cards.Notice("Helpdesk only", "Only members of the helpdesk group can issue Temporary Access Passes.")
 		return &c, nil
 	}
-	first, err := f.store.Claim(ctx, VerbIssue+":"+d.Nonce, f.cfg.Now())
+	first, err := f.store.Claim(ctx, cards.VerbIssueTAP+":"+d.Nonce, f.cfg.Now())
 	if err != nil {
 		return nil, fmt.Errorf("claim issue: %w", err)
 	}

@@ -120,7 +120,7 @@ func (f *Flow) onRevokeCommand(ctx context.Context, t *bot.Turn, c command.Comma
 	if len(c.Args) != 1 {
 		return t.ReplyText(ctx, "Tell me whose pass to revoke: /revoke user@contoso.com")
 	}
-	ref, err := ParseUser(c.Args[0])
+	ref, err := command.ParseUser(c.Args[0])
 	if err != nil {
 		return t.ReplyText(ctx, err.Error())
 	}
@@ -362,7 +362,7 @@ func (f *Flow) onStatus(ctx context.Context, t *bot.Turn, c command.Command) err
 	if len(c.Args) != 1 {
 		return t.ReplyText(ctx, "Tell me whose status to show: /status user@contoso.com")
 	}
-	ref, err := ParseUser(c.Args[0])
+	ref, err := command.ParseUser(c.Args[0])
 	if err != nil {
 		return t.ReplyText(ctx, err.Error())
 	}

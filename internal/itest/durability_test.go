@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/store"
@@ -304,19 +305,19 @@ func TestRateLimitIsAtomic(t *testing.T) {
 // the helpdesk's click needs.
 func TestIssueButtonRightsBeforeNonce(t *testing.T) {
 	e := newEnv(t)
-	data := tap.IssueData{User: "nina@contoso.com", Reason: "start day", Nonce: tap.NewNonce()}
-	body := e.invoke(graphtest.NinaID, tap.VerbIssue, data)
+	data := cards.IssueTAPData{User: "nina@contoso.com", Reason: "start day", Nonce: cards.NewNonce()}
+	body := e.invoke(graphtest.NinaID, cards.VerbIssueTAP, data)
 	if !strings.Contains(fmt.Sprint(body), "Helpdesk only") || len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
 		t.Fatalf("non-helpdesk click: %v", body)
 	}
 	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "not_helpdesk" || row.RequesterID != graphtest.NinaID {
 		t.Fatalf("audit %+v", row)
 	}
-	e.invoke(graphtest.HanaID, tap.VerbIssue, data)
+	e.invoke(graphtest.HanaID, cards.VerbIssueTAP, data)
 	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
 		t.Fatal("the helpdesk's click issued no pass after a refused one spent its nonce")
 	}
-	if a, b := tap.NewNonce(), tap.NewNonce(); a == b || len(a) != 32 {
+	if a, b := cards.NewNonce(), cards.NewNonce(); a == b || len(a) != 32 {
 		t.Fatalf("nonces %q %q: want 128 random bits", a, b)
 	}
 }
@@ -346,8 +347,8 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 
 	inv := e.activity("invoke", "personal", graphtest.HanaID, "")
 	inv["name"] = "adaptiveCard/action"
-	inv["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": tap.VerbIssue,
-		"data": tap.IssueData{User: "max@contoso.com", Nonce: tap.NewNonce()}}}
+	inv["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": cards.VerbIssueTAP,
+		"data": cards.IssueTAPData{User: "max@contoso.com", Nonce: cards.NewNonce()}}}
 	e.post(inv)
 	_, again := e.post(inv)
 	e.drain()
