@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/internal/store"
-	"github.com/tapbot/tapbot/internal/store/sqlite"
 	"go.uber.org/zap"
 )
 
@@ -44,15 +43,13 @@ func auditCmd(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tapbot audit: --format must be csv or json\n")
 		return 2
 	}
-	path := lookup(env, "TAPBOT_DB_PATH")
-	if path == "" {
-		if path, err = store.DefaultPath(); err != nil {
-			fmt.Fprintf(stderr, "tapbot audit: %v\n", err)
-			return 2
-		}
+	cfg, err := loadStoreConfig(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot audit: %v\n", err)
+		return 2
 	}
 	ctx := context.Background()
-	st, err := sqlite.OpenShared(ctx, path, zap.NewNop())
+	st, _, err := openStore(ctx, cfg, besideServerUse, zap.NewNop())
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot audit: %v\n", err)
 		return 1

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -67,7 +68,12 @@ type Config struct {
 	RequireReason         bool
 	MaxTAPsPerHour        int
 
-	DBPath        string
+	// DBPath is the SQLite file; DatabaseURL, when set, selects PostgreSQL instead
+	// (DBPath is then empty). The URL may carry a password, hence the type.
+	DBPath       string
+	DatabaseURL  secret.String
+	DatabaseAuth string // password (the URL's, PGPASSWORD, ~/.pgpass) or entra
+
 	LogLevel      string
 	LogFormat     string
 	MaxBodyBytes  int64
@@ -114,6 +120,8 @@ var settings = []setting{
 	{[]string{"TAPBOT_TAP_REQUIRE_REASON"}, "true to require a reason or ticket with /tap (default false)"},
 	{[]string{"TAPBOT_TAP_MAX_PER_HOUR"}, "TAPs one helpdesk member may create per hour (default 20)"},
 	{[]string{"TAPBOT_DB_PATH"}, "SQLite database file (default $XDG_STATE_HOME/tapbot/tapbot.db or ~/.local/state/tapbot/tapbot.db)"},
+	{[]string{"TAPBOT_DATABASE_URL"}, "PostgreSQL instead of SQLite, for several replicas: postgres://user@host:5432/tapbot?sslmode=verify-full"},
+	{[]string{"TAPBOT_DATABASE_AUTH"}, "password (default: the URL's, or PGPASSWORD) or entra (a Microsoft Entra token from tapbot's own credential: Azure Database for PostgreSQL)"},
 	{[]string{"TAPBOT_LOG_LEVEL"}, "debug, info (default), warn or error"},
 	{[]string{"TAPBOT_LOG_FORMAT"}, "json (default for serve) or console (default for dev)"},
 	{[]string{"TAPBOT_MAX_BODY_BYTES"}, "largest accepted request body (default 262144)"},
@@ -273,15 +281,7 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	default:
 		bad("TAPBOT_LOG_FORMAT=%q: want json or console", c.LogFormat)
 	}
-	// Dev without TAPBOT_DB_PATH gets a fresh database per start (see serve): the
-	// simulated tenant starts fresh too, and the two must agree.
-	if c.DBPath == "" && !dev {
-		p, err := store.DefaultPath()
-		if err != nil {
-			bad("TAPBOT_DB_PATH is not set and no default location is available: %v", err)
-		}
-		c.DBPath = p
-	}
+	c.loadDatabase(get, dev, bad)
 
 	if dev {
 		c.validateDev(env, bad)
@@ -292,6 +292,61 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration:\n  - %w", joinLines(errs))
 	}
 	return c, nil
+}
+
+// loadDatabase reads which store to use: PostgreSQL when TAPBOT_DATABASE_URL is
+// set, else the SQLite file at TAPBOT_DB_PATH or its default. Messages never quote
+// the URL: it may hold a password.
+func (c *Config) loadDatabase(get func(string) string, dev bool, bad func(string, ...any)) {
+	c.DatabaseURL = secret.String(get("TAPBOT_DATABASE_URL"))
+	c.DatabaseAuth = strings.ToLower(get("TAPBOT_DATABASE_AUTH"))
+	switch c.DatabaseAuth {
+	case "":
+		c.DatabaseAuth = "password"
+	case "password", "entra":
+	default:
+		bad("TAPBOT_DATABASE_AUTH=%q: want password or entra", c.DatabaseAuth)
+	}
+	if c.DatabaseURL.IsZero() {
+		if c.DatabaseAuth == "entra" {
+			bad("TAPBOT_DATABASE_AUTH=entra needs TAPBOT_DATABASE_URL (Entra login is for PostgreSQL; SQLite is a local file)")
+		}
+		// Dev without TAPBOT_DB_PATH gets a fresh database per start (see serve):
+		// the simulated tenant starts fresh too, and the two must agree.
+		if c.DBPath == "" && !dev {
+			p, err := store.DefaultPath()
+			if err != nil {
+				bad("TAPBOT_DB_PATH is not set and no default location is available: %v", err)
+			}
+			c.DBPath = p
+		}
+		return
+	}
+	if c.DBPath != "" {
+		bad("TAPBOT_DB_PATH and TAPBOT_DATABASE_URL are both set: set TAPBOT_DB_PATH for SQLite or TAPBOT_DATABASE_URL for PostgreSQL, not both")
+	}
+	u, err := url.Parse(c.DatabaseURL.Reveal())
+	switch {
+	case err != nil:
+		bad("TAPBOT_DATABASE_URL does not parse as a URL (the value is not shown: it may hold a password)")
+	case u.Scheme != "postgres" && u.Scheme != "postgresql":
+		bad("TAPBOT_DATABASE_URL: want a postgres:// or postgresql:// URL, got scheme %q", u.Scheme)
+	case u.Host == "":
+		bad("TAPBOT_DATABASE_URL: no host")
+	}
+	if c.DatabaseAuth == "entra" {
+		if dev {
+			bad("TAPBOT_DATABASE_AUTH=entra: dev mode has no Entra credential (it runs against the simulated tenant); use password")
+		}
+		if u != nil && (u.User == nil || u.User.Username() == "") {
+			bad("TAPBOT_DATABASE_URL: with TAPBOT_DATABASE_AUTH=entra it needs the user name, the database role of tapbot's identity (postgres://tapbot-identity@host/tapbot)")
+		}
+		if u != nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				bad("TAPBOT_DATABASE_URL has a password, and TAPBOT_DATABASE_AUTH=entra replaces it with a token: remove it from the URL")
+			}
+		}
+	}
 }
 
 func loadChecklistContent(path string) (checklist.Content, error) {

@@ -21,7 +21,6 @@ import (
 	"github.com/tapbot/tapbot/internal/doctor"
 	"github.com/tapbot/tapbot/internal/requestid"
 	"github.com/tapbot/tapbot/internal/store"
-	"github.com/tapbot/tapbot/internal/store/sqlite"
 	"go.uber.org/zap"
 )
 
@@ -122,7 +121,7 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	// Every change is audited: no store, no change.
 	ctx, cancel = context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
-	st, err := sqlite.OpenShared(ctx, cfg.DBPath, log.Named("store"))
+	st, _, err := openStore(ctx, cfg, besideServerUse, log.Named("store"))
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: the audit log cannot be opened, so nothing was changed: %v\n", err)
 		return 1
@@ -138,9 +137,14 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	return exitCode(after)
 }
 
+// auditLog is where applyPlan records each change.
+type auditLog interface {
+	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+}
+
 // applyPlan makes the changes and audits each one. It reports whether every change
 // was made (or was already in place) and audited.
-func applyPlan(ctx context.Context, w doctor.Writer, st *sqlite.Store, plan []doctor.Change, env func(string) string, stdout, stderr io.Writer) bool {
+func applyPlan(ctx context.Context, w doctor.Writer, st auditLog, plan []doctor.Change, env func(string) string, stdout, stderr io.Writer) bool {
 	requester := "cli:" + orDefault(strings.TrimSpace(env("USER")), "unknown")
 	rid := requestid.New()
 	ok := true

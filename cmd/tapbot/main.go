@@ -34,7 +34,6 @@ import (
 	"github.com/tapbot/tapbot/graph/msgraph"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/server"
-	"github.com/tapbot/tapbot/internal/store/sqlite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -49,7 +48,9 @@ Usage:
   tapbot dev       run locally for the Agents Playground (loopback only, no inbound auth,
                    simulated tenant)
   tapbot audit [--since 24h|7d|2026-11-01] [--until …] [--user upn] [--format csv|json]
-                   export the audit log (reads TAPBOT_DB_PATH)
+                   export the audit log (from TAPBOT_DB_PATH or TAPBOT_DATABASE_URL)
+  tapbot store copy --from sqlite:PATH --to postgres://…
+                   move an installation to PostgreSQL (into an empty database), verified
   tapbot doctor [--dev] [--fix [--yes]]
                    check the tenant's set-up (policies, permissions, groups); --fix makes
                    the changes tapbot can make, after confirmation, audited
@@ -95,6 +96,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return 0
 	case "audit":
 		return auditCmd(args[1:], env, stdout, stderr)
+	case "store":
+		return storeCmd(args[1:], env, stdout, stderr)
 	case "doctor":
 		return doctorCmd(args[1:], env, os.Stdin, stdout, stderr)
 	case "manifest":
@@ -197,7 +200,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	if cfg.Dev && cfg.DBPath == "" {
+	if cfg.Dev && cfg.DBPath == "" && cfg.DatabaseURL.IsZero() {
 		// The simulated tenant lives in memory and starts fresh at every start; a
 		// database kept from the last run would remember passes, users and chats it
 		// no longer has (and redact live-looking passes as revoked). So dev starts
@@ -210,17 +213,17 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		cfg.DBPath = filepath.Join(dir, "tapbot.db")
 		log.Info("dev: fresh database for this run, removed at exit, like the simulated tenant (set TAPBOT_DB_PATH to keep one)",
 			zap.String("path", cfg.DBPath))
-	} else if cfg.Dev {
+	} else if cfg.Dev && cfg.DatabaseURL.IsZero() {
 		log.Warn("dev: TAPBOT_DB_PATH keeps the store across restarts, but the simulated tenant starts fresh: passes, users and chats from earlier runs are gone from it")
 	}
-	st, err := sqlite.Open(ctx, cfg.DBPath, log.Named("store"))
+	st, exclusive, err := openStore(ctx, cfg, serverUse, log.Named("store"))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
 
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "tapbot_store_write_failures_total", Help: "Writes to the store that failed (a full disk, a deleted database file).",
+		Name: "tapbot_store_write_failures_total", Help: "Writes to the store that failed (a full disk, a deleted database file, a read-only database).",
 	}, func() float64 { return float64(st.WriteFailures()) }))
 	checks := map[string]server.Check{"store": st.Ping}
 	var validator auth.TokenValidator
@@ -305,10 +308,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	var workers sync.WaitGroup
 	defer workers.Wait()
 	defer cancelRun()
+	// SQLite admits one process per file (Open took the lock), so an intent still
+	// open now was left by a process that stopped: reconcile every one. On
+	// PostgreSQL another replica may be issuing that pass right now: reconcile only
+	// the intents whose lease ran out, as the redactor does on every round.
+	reconcileBefore := time.Now()
+	if exclusive {
+		reconcileBefore = reconcileBefore.Add(24 * time.Hour)
+	}
 	workers.Go(func() {
-		// SQLite admits one process per file (Open took the lock), so an intent
-		// still open now was left by a process that stopped: reconcile every one.
-		if n, err := flow.ReconcileAbandoned(runCtx, time.Now().Add(24*time.Hour)); err != nil {
+		if n, err := flow.ReconcileAbandoned(runCtx, reconcileBefore); err != nil {
 			log.Error("reconciling unfinished passes at start failed; the redactor retries", zap.Error(err))
 		} else if n > 0 {
 			log.Warn("unfinished passes from the last run reconciled", zap.Int("count", n))

@@ -437,7 +437,7 @@ func scanOnboard(row scanner) (store.OnboardRequest, error) {
 	return r, nil
 }
 
-func scanJob(rows *sql.Rows) (store.Job, error) {
+func scanJob(rows scanner) (store.Job, error) {
 	var (
 		j    store.Job
 		due  string

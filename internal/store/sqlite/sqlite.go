@@ -366,7 +366,7 @@ func closeLock(f *os.File) error {
 	return f.Close()
 }
 
-func scanReference(row *sql.Row) (store.Reference, error) {
+func scanReference(row scanner) (store.Reference, error) {
 	var (
 		r       store.Reference
 		scope   string

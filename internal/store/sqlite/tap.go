@@ -417,7 +417,7 @@ func queryDeliveries(ctx context.Context, st *sql.Stmt, args ...any) ([]store.De
 	return ds, rows.Err()
 }
 
-func scanAudit(rows *sql.Rows) (store.AuditEntry, error) {
+func scanAudit(rows scanner) (store.AuditEntry, error) {
 	var (
 		e       store.AuditEntry
 		at      string
@@ -437,7 +437,7 @@ func scanAudit(rows *sql.Rows) (store.AuditEntry, error) {
 	return e, nil
 }
 
-func scanDelivery(rows *sql.Rows) (store.Delivery, error) {
+func scanDelivery(rows scanner) (store.Delivery, error) {
 	var (
 		d                         store.Delivery
 		expires                   string
