@@ -71,9 +71,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	var client *msgraph.Client
 	where := "tenant " + cfg.TenantID
 	if *dev {
-		fake := graphtest.NewServer(simulated())
+		tenant := simulated()
+		fake := graphtest.NewServer(tenant)
 		defer fake.Close()
-		client, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{}, BaseURL: fake.URL() + "/v1.0", HTTPClient: fake.Client()}, log)
+		client, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{roles: tenant.AppRoles()}, BaseURL: fake.URL() + "/v1.0", HTTPClient: fake.Client()}, log)
 		where = "the simulated Contoso tenant"
 	} else {
 		cred, cerr := newCredential(cfg, cfg.TenantID)
@@ -247,27 +248,29 @@ func tenantCheckConfig(cfg Config) doctor.Config {
 		AppID: cfg.AppID, TenantID: cfg.TenantID,
 		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups, ProtectedGroups: cfg.Protected,
 		ScopeGroups: cfg.ScopeGroups, OnboardingGroups: cfg.Onboarding, AdminGroups: cfg.AdminGroups,
+		ApproverGroups: cfg.ApproverGroups, TeamsAppID: cfg.TeamsAppID,
 	}
 }
 
 // devGraphCredential is the simulated tenant's Graph token: shaped like an Entra
-// app-only token (an unsigned JWT) whose roles claim holds exactly the permissions
-// tapbot needs, and the one `tapbot doctor --fix` needs, so that the permission check
-// has something real to read. The simulated tenant only checks a token is present.
-type devGraphCredential struct{}
+// app-only token (an unsigned JWT) whose roles claim holds the permissions the
+// simulated tenant grants tapbot's app (graphtest.Tenant.AppRoles: by default every
+// permission of tapbot's table, --fix's included), so that the permission check has
+// something real to read and the simulated tenant enforces the same set.
+type devGraphCredential struct{ roles []string }
 
-func (devGraphCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: devGraphToken(), ExpiresOn: time.Now().Add(time.Hour)}, nil
+func (c devGraphCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: devGraphToken(c.roles), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // devGraphToken builds that token: header.payload. with no signature ("alg": "none").
-func devGraphToken() string {
+func devGraphToken(roles []string) string {
 	payload, _ := json.Marshal(map[string]any{
 		"aud":   "https://graph.microsoft.com",
 		"iss":   "https://sts.windows.net/" + graphtest.ContosoTenantID + "/",
 		"tid":   graphtest.ContosoTenantID,
 		"appid": devAppID,
-		"roles": append(doctor.RequiredNames(), doctor.FixPermission),
+		"roles": roles,
 	})
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."

@@ -231,14 +231,24 @@ func (s *Server) transitiveMemberOf(c *call, ref, cast string) reply {
 		return fail(err)
 	}
 	var items []map[string]any
+	// With User.Read.All alone the groups and roles are listed with limited
+	// information (permissions.go, limitedInfo).
 	if wantGroups {
 		for _, g := range t.transitiveGroupsLocked(u.ID) {
-			items = append(items, groupJSON(g))
+			if c.holds(permGroupRead...) {
+				items = append(items, groupJSON(g))
+			} else {
+				items = append(items, limitedInfo(groupJSON(g)))
+			}
 		}
 	}
 	if wantRoles {
 		for _, r := range t.activeRolesLocked(u.ID) {
-			items = append(items, directoryRoleJSON(r))
+			if c.holds(permRoleRead...) {
+				items = append(items, directoryRoleJSON(r))
+			} else {
+				items = append(items, limitedInfo(directoryRoleJSON(r)))
+			}
 		}
 	}
 	t.mu.Unlock()
