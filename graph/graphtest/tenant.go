@@ -308,7 +308,8 @@ func (t *Tenant) mustRoleAssignableLocked(principalID, roleDefinitionID string) 
 
 // AddMethod registers an authentication method for a user. Type is the short
 // @odata.type (microsoftAuthenticator, windowsHelloForBusiness, fido2, phone, password,
-// email, softwareOath); an empty ID gets one, a zero Created is now. TAPs are created
+// email, softwareOath); an empty ID gets one, a zero Created is now (an Authenticator with MFAOnly
+// has none: Graph answers its createdDateTime null). TAPs are created
 // with CreateTAP, as in Graph.
 func (t *Tenant) AddMethod(userID string, m graph.Method) {
 	t.mu.Lock()
@@ -327,8 +328,11 @@ func (t *Tenant) AddMethod(userID string, m graph.Method) {
 			m.ID = newGUID()
 		}
 	}
-	if m.Created.IsZero() {
+	if m.Created.IsZero() && !m.MFAOnly {
 		m.Created = t.now()
+	}
+	if m.MFAOnly {
+		m.Created = time.Time{} // Graph has no date for an MFA-only Authenticator
 	}
 	t.methods[u.ID] = append(t.methods[u.ID], m)
 }
