@@ -601,6 +601,10 @@ func (s *Server) addMemberRef(c *call, groupID string) reply {
 	defer t.mu.Unlock()
 	var id string
 	if u := t.userByIDLocked(memberID); u != nil {
+		if t.lag[u.ID] > 0 { // created moments ago: SetReplicationLag
+			t.lag[u.ID]--
+			return fail(errNotFound(memberID))
+		}
 		id = u.ID
 	} else if m := t.groupLocked(memberID); m != nil && m != g {
 		id = m.id
