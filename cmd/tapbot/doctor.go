@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -30,7 +31,7 @@ import (
 const doctorTimeout = 2 * time.Minute
 
 // doctorCmd checks the tenant's set-up for tapbot and, with --fix, makes the changes
-// tapbot knows how to make: `tapbot doctor [--dev] [--fix [--yes]]`.
+// tapbot knows how to make: `tapbot doctor [--dev] [--fix [--yes] | --probe user]`.
 func doctorCmd(args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runDoctor(args, env, stdin, stdout, stderr, graphtest.Contoso)
 }
@@ -43,6 +44,7 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	fix := fs.Bool("fix", false, "show the changes tapbot can make to fix what failed, and make them after confirmation")
 	yes := fs.Bool("yes", false, "with --fix: make the changes without asking")
 	dev := fs.Bool("dev", false, "check the simulated Contoso tenant (as `tapbot dev` uses) instead of yours")
+	probe := fs.String("probe", "", "make every read request tapbot makes for this user (UPN or object id) once, and report each (no writes; audited)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,6 +54,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	}
 	if *yes && !*fix {
 		fmt.Fprintln(stderr, "tapbot doctor: --yes only goes with --fix")
+		return 2
+	}
+	if *probe != "" && *fix {
+		fmt.Fprintln(stderr, "tapbot doctor: --probe only reads; it does not go with --fix")
 		return 2
 	}
 	cfg, err := loadConfig(*dev, env)
@@ -87,6 +93,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: %v\n", err)
 		return 2
+	}
+
+	if *probe != "" {
+		return runProbe(client, cfg, check, *probe, where, env, stdout, stderr, log)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
@@ -137,6 +147,52 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	fmt.Fprintln(stdout, "\nAfter the changes:")
 	writeReport(stdout, after)
 	return exitCode(after)
+}
+
+// runProbe is `tapbot doctor --probe user`: every read request tapbot makes for the
+// user, once, each reported with what fixes it. It reads the user's sign-in methods
+// and devices, so it is audited like --fix: no audit log, no probe.
+func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, where string, env func(string) string, stdout, stderr io.Writer, log *zap.Logger) int {
+	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
+	defer cancel()
+	st, err := sqlite.Open(ctx, cfg.DBPath, log.Named("store"))
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: the audit log cannot be opened, so nothing was probed: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	groups := union(cfg.Protected, cfg.ScopeGroups, cfg.Onboarding)
+	results, err := client.Probe(ctx, user, groups, cfg.TeamsAppID)
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: --probe %s: %v\n", terminalSafe(user), err)
+		return 2
+	}
+	report := doctor.ExplainProbe(results, check)
+	fmt.Fprintf(stdout, "tapbot doctor: probing %s in %s for app %s: every read tapbot makes, once (nothing is changed)\n\n", terminalSafe(user), where, cfg.AppID)
+	writeReport(stdout, report)
+	entry := store.AuditEntry{Time: time.Now(), RequestID: requestid.New(), RequesterUPN: "cli:" + orDefault(strings.TrimSpace(env("USER")), "unknown"),
+		TargetUPN: user, Action: "doctor.probe", Outcome: "allowed", Reason: report.Summary()}
+	if report.Failed() {
+		entry.Outcome = "failed"
+	}
+	if _, err := st.AppendAudit(ctx, entry); err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: writing the audit log failed after the probe: %v\n", err)
+		return 1
+	}
+	return exitCode(report)
+}
+
+// union joins id lists without repeats (case-insensitive).
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, id := range l {
+			if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, id) }) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // applyPlan makes the changes and audits each one. It reports whether every change

@@ -49,9 +49,11 @@ Usage:
                    simulated tenant)
   tapbot audit [--since 24h|7d|2026-11-01] [--until …] [--user upn] [--format csv|json]
                    export the audit log (reads TAPBOT_DB_PATH)
-  tapbot doctor [--dev] [--fix [--yes]]
+  tapbot doctor [--dev] [--fix [--yes] | --probe user@domain]
                    check the tenant's set-up (policies, permissions, groups); --fix makes
-                   the changes tapbot can make, after confirmation, audited
+                   the changes tapbot can make, after confirmation, audited; --probe makes
+                   every read request tapbot makes for that user once and says what fixes
+                   each refusal (no writes, audited) — run it before go-live
   tapbot manifest [-o tapbot-teams-app.zip] [-app-id …] [-version 1.0.0] [-domain …]
                    write the Teams app package (manifest and icons) to upload to your org
   tapbot permissions [-write DIR]

@@ -161,3 +161,18 @@ func TestReplicationLagAfterCreate(t *testing.T) {
 	h.do("GET", "/users/"+id, nil).want(t, 200, "")
 	h.do("GET", "/users/"+NinaID, nil).want(t, 200, "") // seeded users are not affected
 }
+
+// $search, $count, ne and endsWith on /users are advanced queries: refused without
+// ConsistencyLevel: eventual and $count=true.
+func TestUsersAdvancedQueryRules(t *testing.T) {
+	h := newHarness(t)
+	for _, query := range []string{
+		"$search=" + q(`"displayName:nina"`),
+		"$filter=" + q("userType ne 'Guest'"),
+		"$filter=" + q("endsWith(mail,'@contoso.com')"),
+		"$count=true",
+	} {
+		h.do("GET", "/users?"+query, nil).want(t, 400, "Request_UnsupportedQuery")
+	}
+	h.do("GET", "/users?$filter="+q("mail eq 'nina@contoso.com'"), nil).want(t, 200, "") // eq is not advanced
+}
