@@ -94,6 +94,12 @@ type Method struct {
 	ID          string
 	DisplayName string
 	Created     time.Time
+	// MFAOnly marks a Microsoft Authenticator registered for push approvals (MFA) only,
+	// not for passwordless phone sign-in: Graph answers its createdDateTime (and
+	// device) null ("microsoftAuthenticatorAuthenticationMethod resource type",
+	// https://learn.microsoft.com/en-us/graph/api/resources/microsoftauthenticatorauthenticationmethod).
+	// Created is then zero.
+	MFAOnly bool
 }
 
 // Sentinel errors the flows branch on. *Error matches them with errors.Is.

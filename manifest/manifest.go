@@ -142,11 +142,28 @@ type appManifest struct {
 	AccentColor     string       `json:"accentColor"`
 	Bots            []botSection `json:"bots"`
 	ValidDomains    []string     `json:"validDomains"`
-	// No webApplicationInfo: it is for Teams single sign-on (a token for the signed-in
-	// user, via token exchange) and for resource-specific consent. tapbot uses neither:
-	// it calls Graph with its own application credential and identifies users by the
-	// Entra object id Teams puts in every activity, so declaring it would only prompt
-	// users for a consent that nothing uses.
+	// WebApplicationInfo ties the app to the bot's Entra app registration. tapbot
+	// uses no Teams SSO, but Graph lets an app install itself for a user with
+	// TeamsAppInstallation.ReadWriteSelfForUser.All only when the catalog app's
+	// webApplicationInfo.id is the caller's app id: without it /checklist cannot
+	// install tapbot for a new hire ("Proactively install your bot for users using
+	// Microsoft Graph",
+	// https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/proactive-bots-and-messages/graph-proactive-bots-and-messages).
+	// The resource is the form Microsoft documents for a bot without a tab,
+	// api://botid-{app id} ("Update app manifest for SSO",
+	// https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/authentication/bot-sso-manifest).
+	WebApplicationInfo webApplicationInfo `json:"webApplicationInfo"`
+}
+
+type webApplicationInfo struct {
+	ID       string `json:"id"`
+	Resource string `json:"resource"`
+}
+
+// WebApplicationResource is the webApplicationInfo.resource tapbot writes for a bot
+// app id.
+func WebApplicationResource(appID string) string {
+	return "api://botid-" + strings.ToLower(appID)
 }
 
 type developer struct {
@@ -241,6 +258,10 @@ func manifestJSON(c Config) ([]byte, error) {
 			CommandLists: commandLists(),
 		}},
 		ValidDomains: slices.Clone(c.ValidDomains),
+		WebApplicationInfo: webApplicationInfo{
+			ID:       strings.ToLower(c.AppID),
+			Resource: WebApplicationResource(c.AppID),
+		},
 	}
 	if m.ValidDomains == nil {
 		m.ValidDomains = []string{}

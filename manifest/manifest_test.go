@@ -136,8 +136,12 @@ func TestManifestDefaults(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, got, exp)
 		}
 	}
-	if _, ok := m["webApplicationInfo"]; ok {
-		t.Error("webApplicationInfo present; tapbot uses no SSO")
+	// Self-install for a new hire (TeamsAppInstallation.ReadWriteSelfForUser.All)
+	// needs webApplicationInfo.id = the bot's app id.
+	wai, _ := m["webApplicationInfo"].(map[string]any)
+	if wai["id"] != m["id"] || wai["id"] != m["bots"].([]any)[0].(map[string]any)["botId"] ||
+		wai["resource"] != "api://botid-"+wai["id"].(string) {
+		t.Errorf("webApplicationInfo = %v, want id = the bot id and resource api://botid-{id}", m["webApplicationInfo"])
 	}
 	desc := m["description"].(map[string]any)
 	if s := desc["short"].(string); s == "" || utf8.RuneCountInString(s) > 80 {

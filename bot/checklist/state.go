@@ -75,6 +75,10 @@ type Evidence struct {
 	TAPUsedOrExpired bool // a TAP that was used (one-time) or has expired
 	TAPCreated       bool // any TAP exists or existed
 	Authenticator    bool // a Microsoft Authenticator method is registered
+	// PhoneSignIn: an Authenticator is registered for passwordless phone sign-in
+	// (Graph gives it a createdDateTime); an Authenticator without one is MFA-only.
+	PhoneSignIn      bool
+	AuthenticatorMFA bool // an Authenticator is registered for MFA push only
 	Device           bool // a device is registered or joined for the hire
 	WindowsHello     bool // a Windows Hello for Business method is registered
 	FIDO2            bool // a FIDO2 security key is registered
@@ -121,6 +125,12 @@ func EvidenceFrom(methods []graph.Method, taps []graph.TAP, devices int, now tim
 		case "microsoftAuthenticator", "passwordlessMicrosoftAuthenticator":
 			ev.Authenticator = true
 			earliest(m.Created, StepInstall, StepAddAccount, StepSignIn)
+			if m.MFAOnly {
+				ev.AuthenticatorMFA = true
+			} else {
+				ev.PhoneSignIn = true
+				earliest(m.Created, StepPhoneSignIn)
+			}
 		case "windowsHelloForBusiness":
 			ev.WindowsHello = true
 			earliest(m.Created, StepHello)
@@ -148,13 +158,14 @@ const (
 //     shared), so a later step implies this one even after the TAP was deleted.
 //   - install, add-account, sign-in: an Authenticator method is registered. Graph sees
 //     the registration only, so the three tick together with it.
-//   - phone-sign-in: Graph lists an Authenticator registered for MFA only exactly like
-//     one with phone sign-in enabled. Authenticator alone therefore makes the step
-//     "claimed" (waiting for confirmation), never done; it is done once a device is
-//     joined or Windows Hello is registered as well: the hire got through the laptop's
-//     set-up without a password. That is the best available evidence, not proof (a TAP
-//     typed at the laptop would do the same), and this is the pitfall the stuck hint
-//     of the step addresses.
+//   - phone-sign-in: Graph tells the two registrations apart. An Authenticator
+//     registered for passwordless phone sign-in has a createdDateTime; one registered
+//     for MFA push only has none (null createdDateTime and device, v1.0
+//     microsoftAuthenticatorAuthenticationMethod). The step is done only with a
+//     phone sign-in registration; an MFA-only one leaves it to do, however many
+//     devices are joined (a TAP typed at the laptop gets through Autopilot too): that
+//     is the pitfall the step's stuck hint addresses. A hire's "I did this" stays
+//     waiting for confirmation until Graph shows it.
 //   - laptop, laptop-key: a device is registered or joined, or Windows Hello is
 //     registered (which needs a joined device, and the device list can lag).
 //   - hello: Windows Hello for Business is registered.
@@ -172,12 +183,7 @@ func judge(id string, ev Evidence) verdict {
 	case StepInstall, StepAddAccount, StepSignIn:
 		return yes(ev.Authenticator)
 	case StepPhoneSignIn:
-		switch {
-		case ev.Authenticator && (ev.Device || ev.WindowsHello):
-			return verified
-		case ev.Authenticator:
-			return likely
-		}
+		return yes(ev.PhoneSignIn)
 	case StepLaptop, StepLaptopKey:
 		return yes(ev.Device || ev.WindowsHello)
 	case StepHello:
@@ -210,8 +216,7 @@ func doneTime(id string, ev Evidence, now time.Time) time.Time {
 
 // Apply ticks the steps the evidence shows. It never undoes a tick: a TAP that
 // expires or a method deleted later does not make a done step to do again. Steps the
-// evidence cannot confirm keep their status, except phone-sign-in, which Authenticator
-// alone moves to claimed (see judge). Apply does not change p.
+// evidence cannot confirm keep their status. Apply does not change p.
 func Apply(p Progress, ev Evidence, now time.Time) Progress {
 	p = p.clone()
 	for i := range p.Steps {

@@ -76,9 +76,12 @@ func TestEvidenceFrom(t *testing.T) {
 			taps: []graph.TAP{{Created: at(20), Start: at(500), Lifetime: 24 * time.Hour}},
 			want: Evidence{TAPCreated: true, At: map[string]time.Time{StepTAP: at(9)}}},
 		{name: "authenticator", methods: []graph.Method{{Type: "microsoftAuthenticator", Created: at(30)}, {Type: "microsoftAuthenticator", Created: at(20)}},
-			want: Evidence{Authenticator: true, At: map[string]time.Time{StepInstall: at(20), StepAddAccount: at(20), StepSignIn: at(20)}}},
-		{name: "authenticator without creation time", methods: []graph.Method{{Type: "microsoftAuthenticator"}},
-			want: Evidence{Authenticator: true, At: map[string]time.Time{}}},
+			want: Evidence{Authenticator: true, PhoneSignIn: true, At: map[string]time.Time{StepInstall: at(20), StepAddAccount: at(20), StepSignIn: at(20), StepPhoneSignIn: at(20)}}},
+		// createdDateTime null: registered for MFA push only, not phone sign-in.
+		{name: "authenticator for MFA only", methods: []graph.Method{{Type: "microsoftAuthenticator", MFAOnly: true}},
+			want: Evidence{Authenticator: true, AuthenticatorMFA: true, At: map[string]time.Time{}}},
+		{name: "MFA-only and phone sign-in registrations", methods: []graph.Method{{Type: "microsoftAuthenticator", MFAOnly: true}, {Type: "microsoftAuthenticator", Created: at(70)}},
+			want: Evidence{Authenticator: true, AuthenticatorMFA: true, PhoneSignIn: true, At: map[string]time.Time{StepInstall: at(70), StepAddAccount: at(70), StepSignIn: at(70), StepPhoneSignIn: at(70)}}},
 		{name: "windows hello, fido2, devices", devices: 2,
 			methods: []graph.Method{{Type: "windowsHelloForBusiness", Created: at(50)}, {Type: "fido2", Created: at(40)}, {Type: "phone"}},
 			want:    Evidence{WindowsHello: true, FIDO2: true, Device: true, At: map[string]time.Time{StepHello: at(50), StepKey: at(40)}}},
@@ -104,22 +107,25 @@ func TestApply(t *testing.T) {
 		{"nothing yet", phone, Evidence{}, phone},
 		{"TAP created", phone, Evidence{TAPCreated: true}, "tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
 		{"TAP used or expired", phone, Evidence{TAPUsedOrExpired: true}, "tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
-		// Graph cannot tell MFA-only from phone sign-in: the step waits for the laptop.
-		{"authenticator: three steps tick, phone sign-in waits", phone, Evidence{TAPCreated: true, Authenticator: true},
-			"tap:d install:d add-account:d sign-in:d phone-sign-in:c laptop:t hello:t"},
-		{"authenticator and device: phone sign-in confirmed", phone, Evidence{Authenticator: true, Device: true},
-			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:t"},
-		{"everything", phone, Evidence{TAPUsedOrExpired: true, TAPCreated: true, Authenticator: true, Device: true, WindowsHello: true},
+		// Graph tells MFA-only (createdDateTime null) from phone sign-in.
+		{"authenticator for MFA only: three steps tick, phone sign-in stays to do", phone, Evidence{TAPCreated: true, Authenticator: true, AuthenticatorMFA: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:t laptop:t hello:t"},
+		{"authenticator for phone sign-in: the step ticks", phone, Evidence{TAPCreated: true, Authenticator: true, PhoneSignIn: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:t hello:t"},
+		// A joined laptop is no evidence: a TAP typed at the laptop gets through too.
+		{"MFA only and a device: phone sign-in still to do", phone, Evidence{Authenticator: true, AuthenticatorMFA: true, Device: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:t laptop:d hello:t"},
+		{"everything", phone, Evidence{TAPUsedOrExpired: true, TAPCreated: true, Authenticator: true, PhoneSignIn: true, Device: true, WindowsHello: true},
 			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:d"},
 		// Out of order: later evidence implies the TAP even after the TAP was deleted.
-		{"authenticator, TAP already deleted", phone, Evidence{Authenticator: true},
-			"tap:d install:d add-account:d sign-in:d phone-sign-in:c laptop:t hello:t"},
+		{"authenticator, TAP already deleted", phone, Evidence{Authenticator: true, PhoneSignIn: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:t hello:t"},
 		{"device before authenticator", phone, Evidence{Device: true},
 			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:t"},
 		{"windows hello while the device list lags", phone, Evidence{WindowsHello: true},
 			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:d"},
-		{"windows hello and authenticator confirm phone sign-in", phone, Evidence{WindowsHello: true, Authenticator: true},
-			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:d"},
+		{"windows hello and an MFA-only authenticator do not confirm phone sign-in", phone, Evidence{WindowsHello: true, Authenticator: true, AuthenticatorMFA: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:t laptop:d hello:d"},
 		{"fido2 means nothing on the phone path", phone, Evidence{FIDO2: true},
 			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t"},
 		// Claims.
@@ -166,7 +172,7 @@ func TestApplyTimes(t *testing.T) {
 		StepInstall:     {ID: StepInstall, Status: StatusDone, DoneAt: at(20), SeenAt: now, ClaimedAt: at(1)},
 		StepAddAccount:  {ID: StepAddAccount, Status: StatusDone, DoneAt: at(20), SeenAt: now},
 		StepSignIn:      {ID: StepSignIn, Status: StatusDone, DoneAt: now, SeenAt: now},
-		StepPhoneSignIn: {ID: StepPhoneSignIn, Status: StatusClaimed, ClaimedAt: now},
+		StepPhoneSignIn: {ID: StepPhoneSignIn, Status: StatusTodo}, // MFA only so far
 		StepLaptop:      {ID: StepLaptop, Status: StatusTodo},
 	}
 	for _, s := range p.Steps {
@@ -175,14 +181,15 @@ func TestApplyTimes(t *testing.T) {
 		}
 	}
 
-	// Later checks keep the first times; the device confirms phone sign-in and the laptop.
+	// Later checks keep the first times; a phone sign-in registration and the device
+	// tick their steps.
 	later := at(300)
-	ev.Device = true
+	ev.Device, ev.PhoneSignIn = true, true
 	p2 := Apply(p, ev, later)
 	if s, _ := p2.Step(StepInstall); s.DoneAt != at(20) || s.SeenAt != now {
 		t.Errorf("install re-dated: %+v", s)
 	}
-	if s, _ := p2.Step(StepPhoneSignIn); s != (StepState{ID: StepPhoneSignIn, Status: StatusDone, DoneAt: later, SeenAt: later, ClaimedAt: now}) {
+	if s, _ := p2.Step(StepPhoneSignIn); s != (StepState{ID: StepPhoneSignIn, Status: StatusDone, DoneAt: later, SeenAt: later}) {
 		t.Errorf("phone-sign-in = %+v", s)
 	}
 	if s, _ := p2.Step(StepLaptop); s != (StepState{ID: StepLaptop, Status: StatusDone, DoneAt: later, SeenAt: later}) {
@@ -269,10 +276,14 @@ func TestDayOne(t *testing.T) {
 	check(6, StepInstall)
 	p, _ = Claim(p, StepInstall, at(8))
 	check(9, StepAddAccount)
-	methods = append(methods, graph.Method{Type: "microsoftAuthenticator", Created: at(12)})
-	check(15, StepLaptop) // phone-sign-in claimed by Apply: the hire moves on to the laptop
-	if s, _ := p.Step(StepPhoneSignIn); s.Status != StatusClaimed {
-		t.Fatalf("phone-sign-in = %v", s.Status)
+	// Registered for MFA push only first (createdDateTime null): phone sign-in is next.
+	methods = append(methods, graph.Method{Type: "microsoftAuthenticator", MFAOnly: true})
+	check(12, StepPhoneSignIn)
+	// Phone sign-in enabled: Graph now dates the registration.
+	methods = append(methods[:0], graph.Method{Type: "microsoftAuthenticator", Created: at(14)})
+	check(15, StepLaptop)
+	if s, _ := p.Step(StepPhoneSignIn); s.Status != StatusDone || s.DoneAt != at(14) {
+		t.Fatalf("phone-sign-in = %+v", s)
 	}
 	check(70, StepLaptop) // the TAP expires: nothing changes
 	devices = 1

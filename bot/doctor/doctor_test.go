@@ -59,7 +59,7 @@ func (d *directory) Group(_ context.Context, id string) (graph.Group, error) {
 }
 func (d *directory) GrantedRoles(context.Context) ([]string, error) {
 	d.record("GrantedRoles")
-	return checks.RequiredNames(), nil
+	return checks.RequiredNames(checks.Config{}), nil
 }
 func (d *directory) CheckMemberGroups(_ context.Context, userID string, groupIDs []string) ([]string, error) {
 	d.record("CheckMemberGroups")

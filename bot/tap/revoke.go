@@ -451,16 +451,44 @@ func statusView(t graph.Target, methods []graph.Method, now time.Time) cards.Sta
 	}
 	for _, m := range methodNames {
 		state := "not registered"
-		for _, have := range methods {
-			if have.Type == m.typ {
-				state = "registered"
-				if !have.Created.IsZero() {
-					state += " " + have.Created.UTC().Format("2006-01-02")
+		if m.typ == "microsoftAuthenticator" {
+			state = authenticatorState(methods)
+		} else {
+			for _, have := range methods {
+				if have.Type == m.typ {
+					state = "registered"
+					if !have.Created.IsZero() {
+						state += " " + have.Created.UTC().Format("2006-01-02")
+					}
+					break
 				}
-				break
 			}
 		}
 		v.Methods = append(v.Methods, cards.Fact{Title: m.name, Value: state})
 	}
 	return v
+}
+
+// authenticatorState tells phone sign-in from MFA only: Graph answers an
+// Authenticator registered for push approvals only with a null createdDateTime
+// (graph.Method.MFAOnly). Someone with only that cannot sign in without a password.
+func authenticatorState(methods []graph.Method) string {
+	mfaOnly := false
+	for _, m := range methods {
+		switch {
+		case m.Type != "microsoftAuthenticator":
+		case !m.MFAOnly:
+			state := "registered for phone sign-in"
+			if !m.Created.IsZero() {
+				state += " " + m.Created.UTC().Format("2006-01-02")
+			}
+			return state
+		default:
+			mfaOnly = true
+		}
+	}
+	if mfaOnly {
+		return "registered for MFA approvals only: phone sign-in is off"
+	}
+	return "not registered"
 }

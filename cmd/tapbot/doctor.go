@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -29,7 +30,7 @@ import (
 const doctorTimeout = 2 * time.Minute
 
 // doctorCmd checks the tenant's set-up for tapbot and, with --fix, makes the changes
-// tapbot knows how to make: `tapbot doctor [--dev] [--fix [--yes]]`.
+// tapbot knows how to make: `tapbot doctor [--dev] [--fix [--yes] | --probe user]`.
 func doctorCmd(args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runDoctor(args, env, stdin, stdout, stderr, graphtest.Contoso)
 }
@@ -42,6 +43,7 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	fix := fs.Bool("fix", false, "show the changes tapbot can make to fix what failed, and make them after confirmation")
 	yes := fs.Bool("yes", false, "with --fix: make the changes without asking")
 	dev := fs.Bool("dev", false, "check the simulated Contoso tenant (as `tapbot dev` uses) instead of yours")
+	probe := fs.String("probe", "", "make every read request tapbot makes for this user (UPN or object id) once, and report each (no writes; audited)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -51,6 +53,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	}
 	if *yes && !*fix {
 		fmt.Fprintln(stderr, "tapbot doctor: --yes only goes with --fix")
+		return 2
+	}
+	if *probe != "" && *fix {
+		fmt.Fprintln(stderr, "tapbot doctor: --probe only reads; it does not go with --fix")
 		return 2
 	}
 	cfg, err := loadConfig(*dev, env)
@@ -70,9 +76,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	var client *msgraph.Client
 	where := "tenant " + cfg.TenantID
 	if *dev {
-		fake := graphtest.NewServer(simulated())
+		tenant := simulated()
+		fake := graphtest.NewServer(tenant)
 		defer fake.Close()
-		client, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{}, BaseURL: fake.URL() + "/v1.0", HTTPClient: fake.Client()}, log)
+		client, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{roles: tenant.AppRoles()}, BaseURL: fake.URL() + "/v1.0", HTTPClient: fake.Client()}, log)
 		where = "the simulated Contoso tenant"
 	} else {
 		cred, cerr := newCredential(cfg, cfg.TenantID)
@@ -85,6 +92,10 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: %v\n", err)
 		return 2
+	}
+
+	if *probe != "" {
+		return runProbe(client, cfg, check, *probe, where, env, stdout, stderr, log)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
@@ -135,6 +146,52 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	fmt.Fprintln(stdout, "\nAfter the changes:")
 	writeReport(stdout, after)
 	return exitCode(after)
+}
+
+// runProbe is `tapbot doctor --probe user`: every read request tapbot makes for the
+// user, once, each reported with what fixes it. It reads the user's sign-in methods
+// and devices, so it is audited like --fix: no audit log, no probe.
+func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, where string, env func(string) string, stdout, stderr io.Writer, log *zap.Logger) int {
+	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
+	defer cancel()
+	st, _, err := openStore(ctx, cfg, besideServerUse, log.Named("store"))
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: the audit log cannot be opened, so nothing was probed: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	groups := union(cfg.Protected, cfg.ScopeGroups, cfg.Onboarding)
+	results, err := client.Probe(ctx, user, groups, cfg.TeamsAppID)
+	if err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: --probe %s: %v\n", terminalSafe(user), err)
+		return 2
+	}
+	report := doctor.ExplainProbe(results, check)
+	fmt.Fprintf(stdout, "tapbot doctor: probing %s in %s for app %s: every read tapbot makes, once (nothing is changed)\n\n", terminalSafe(user), where, cfg.AppID)
+	writeReport(stdout, report)
+	entry := store.AuditEntry{Time: time.Now(), RequestID: requestid.New(), RequesterUPN: "cli:" + orDefault(strings.TrimSpace(env("USER")), "unknown"),
+		TargetUPN: user, Action: "doctor.probe", Outcome: "allowed", Reason: report.Summary()}
+	if report.Failed() {
+		entry.Outcome = "failed"
+	}
+	if _, err := st.AppendAudit(ctx, entry); err != nil {
+		fmt.Fprintf(stderr, "tapbot doctor: writing the audit log failed after the probe: %v\n", err)
+		return 1
+	}
+	return exitCode(report)
+}
+
+// union joins id lists without repeats (case-insensitive).
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, id := range l {
+			if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, id) }) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // auditLog is where applyPlan records each change.
@@ -251,27 +308,29 @@ func tenantCheckConfig(cfg Config) doctor.Config {
 		AppID: cfg.AppID, TenantID: cfg.TenantID,
 		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups, ProtectedGroups: cfg.Protected,
 		ScopeGroups: cfg.ScopeGroups, OnboardingGroups: cfg.Onboarding, AdminGroups: cfg.AdminGroups,
+		ApproverGroups: cfg.ApproverGroups, TeamsAppID: cfg.TeamsAppID,
 	}
 }
 
 // devGraphCredential is the simulated tenant's Graph token: shaped like an Entra
-// app-only token (an unsigned JWT) whose roles claim holds exactly the permissions
-// tapbot needs, and the one `tapbot doctor --fix` needs, so that the permission check
-// has something real to read. The simulated tenant only checks a token is present.
-type devGraphCredential struct{}
+// app-only token (an unsigned JWT) whose roles claim holds the permissions the
+// simulated tenant grants tapbot's app (graphtest.Tenant.AppRoles: by default every
+// permission of tapbot's table, --fix's included), so that the permission check has
+// something real to read and the simulated tenant enforces the same set.
+type devGraphCredential struct{ roles []string }
 
-func (devGraphCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: devGraphToken(), ExpiresOn: time.Now().Add(time.Hour)}, nil
+func (c devGraphCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: devGraphToken(c.roles), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // devGraphToken builds that token: header.payload. with no signature ("alg": "none").
-func devGraphToken() string {
+func devGraphToken(roles []string) string {
 	payload, _ := json.Marshal(map[string]any{
 		"aud":   "https://graph.microsoft.com",
 		"iss":   "https://sts.windows.net/" + graphtest.ContosoTenantID + "/",
 		"tid":   graphtest.ContosoTenantID,
 		"appid": devAppID,
-		"roles": append(doctor.RequiredNames(), doctor.FixPermission),
+		"roles": roles,
 	})
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."

@@ -51,7 +51,14 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 		t.Fatalf("code %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	s := out.String()
-	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 7 permissions", "✓ TAP policy targets",
+	// Dev mode configures onboarding: doctor names every permission of every configured
+	// feature, onboarding's included (it used to check only the TAP flow's seven).
+	for _, p := range graph.Grant(graph.FeatureTAP, graph.FeatureChecklist, graph.FeatureDoctor, graph.FeatureOnboarding) {
+		if !strings.Contains(s, p) {
+			t.Errorf("output does not name %s:\n%s", p, s)
+		}
+	}
+	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 9 permissions", "User.ReadWrite.All", "Domain.Read.All", "✓ TAP policy targets",
 		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + graphtest.GroupHelpdesk + ")", "14 checks passed."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
@@ -195,9 +202,10 @@ func TestDoctorUsage(t *testing.T) {
 }
 
 func TestDevGraphToken(t *testing.T) {
-	parts := strings.Split(devGraphToken(), ".")
+	roles := graphtest.Contoso().AppRoles()
+	parts := strings.Split(devGraphToken(roles), ".")
 	if len(parts) != 3 || parts[2] != "" {
-		t.Fatalf("not header.payload.: %q", devGraphToken())
+		t.Fatalf("not header.payload.: %q", devGraphToken(roles))
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
@@ -210,7 +218,7 @@ func TestDevGraphToken(t *testing.T) {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(claims.Roles, append(doctor.RequiredNames(), doctor.FixPermission)) || claims.Tid != graphtest.ContosoTenantID {
+	if !slices.Equal(claims.Roles, doctor.AllRoles()) || !slices.Contains(claims.Roles, doctor.FixPermission) || claims.Tid != graphtest.ContosoTenantID {
 		t.Errorf("claims %+v", claims)
 	}
 }

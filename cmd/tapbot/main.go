@@ -51,11 +51,16 @@ Usage:
                    export the audit log (from TAPBOT_DB_PATH or TAPBOT_DATABASE_URL)
   tapbot store copy --from sqlite:PATH --to postgres://…
                    move an installation to PostgreSQL (into an empty database), verified
-  tapbot doctor [--dev] [--fix [--yes]]
+  tapbot doctor [--dev] [--fix [--yes] | --probe user@domain]
                    check the tenant's set-up (policies, permissions, groups); --fix makes
-                   the changes tapbot can make, after confirmation, audited
+                   the changes tapbot can make, after confirmation, audited; --probe makes
+                   every read request tapbot makes for that user once and says what fixes
+                   each refusal (no writes, audited) — run it before go-live
   tapbot manifest [-o tapbot-teams-app.zip] [-app-id …] [-version 1.0.0] [-domain …]
                    write the Teams app package (manifest and icons) to upload to your org
+  tapbot permissions [-write DIR]
+                   print the Graph permission table (feature → call → permission → doc);
+                   -write regenerates README.md and graph/msgraph/PERMISSIONS.md
   tapbot checklist-content
                    print the built-in new-hire checklist texts (JSON) to adapt and load
                    with TAPBOT_CHECKLIST_CONTENT
@@ -102,6 +107,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return doctorCmd(args[1:], env, os.Stdin, stdout, stderr)
 	case "manifest":
 		return manifestCmd(args[1:], env, stdout, stderr)
+	case "permissions":
+		return permissionsCmd(args[1:], stdout, stderr)
 	case "checklist-content":
 		_, _ = stdout.Write(checklist.DefaultJSON())
 		return 0
@@ -239,9 +246,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		connCfg.CheckServiceURL = loopbackServiceURL
 		// The simulated Contoso tenant, served over loopback TLS in Graph's wire format,
 		// so the real Graph client code runs in dev too.
-		fake := graphtest.NewServer(graphtest.Contoso())
+		tenant := graphtest.Contoso()
+		fake := graphtest.NewServer(tenant)
 		defer fake.Close()
-		graphClient, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{}, BaseURL: fake.URL() + "/v1.0",
+		graphClient, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{roles: tenant.AppRoles()}, BaseURL: fake.URL() + "/v1.0",
 			HTTPClient: fake.Client()}, log.Named("graph"))
 		if err != nil {
 			return err

@@ -161,6 +161,7 @@ func (s *Server) itemReply(outer *call, it batchItem) reply {
 		return fail(e)
 	}
 	c.batched = true
+	c.roles, c.appID = outer.roles, outer.appID // the batch's token authorises each item
 	for k, v := range it.Headers {
 		if strings.EqualFold(k, "ConsistencyLevel") {
 			c.consistency = v

@@ -43,6 +43,7 @@ func newHarness(t testing.TB) *harness {
 	tenant := Contoso()
 	c := &clock{now: time.Date(2025, 6, 2, 8, 30, 0, 0, time.UTC)}
 	tenant.Now = c.Now
+	tenant.SetAppID(testBotApp)
 	srv := NewServer(tenant)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, srv: srv, tenant: tenant, clock: c}

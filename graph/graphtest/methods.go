@@ -28,7 +28,14 @@ var methodKinds = map[string]methodKind{
 			obj["displayName"] = m.DisplayName
 			obj["deviceTag"] = "SoftwareTokenActivated"
 			obj["phoneAppVersion"] = "6.2401.0119"
-			obj["createdDateTime"] = graphTime(m.Created)
+			// "This property is null if the device isn't registered for passwordless
+			// Phone Sign-In" (createdDateTime and device,
+			// https://learn.microsoft.com/en-us/graph/api/resources/microsoftauthenticatorauthenticationmethod).
+			if m.MFAOnly {
+				obj["createdDateTime"] = nil
+			} else {
+				obj["createdDateTime"] = graphTime(m.Created)
+			}
 		},
 	},
 	"windowsHelloForBusiness": {

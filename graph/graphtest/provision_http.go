@@ -319,6 +319,7 @@ func (s *Server) createUser(c *call) reply {
 		// mail stays null: the fake has no Exchange to give the account a mailbox.
 	}}
 	t.users = append(t.users, u)
+	t.replicatingLocked(u.ID)
 	st.profiles[strings.ToLower(u.ID)] = &profile{
 		givenName: str(in.GivenName), surname: str(in.Surname), mailNickname: *in.MailNickname,
 		jobTitle: str(in.JobTitle), department: str(in.Department), officeLocation: str(in.OfficeLocation),
@@ -600,11 +601,21 @@ func (s *Server) addMemberRef(c *call, groupID string) reply {
 	defer t.mu.Unlock()
 	var id string
 	if u := t.userByIDLocked(memberID); u != nil {
+		if t.lag[u.ID] > 0 { // created moments ago: SetReplicationLag
+			t.lag[u.ID]--
+			return fail(errNotFound(memberID))
+		}
 		id = u.ID
 	} else if m := t.groupLocked(memberID); m != nil && m != g {
 		id = m.id
 	} else {
 		return fail(errNotFound(memberID))
+	}
+	// "To add members to a role-assignable group, the app must also be assigned the
+	// RoleManagement.ReadWrite.Directory permission"
+	// (https://learn.microsoft.com/en-us/graph/api/group-post-members).
+	if g.roleAssignable && !c.holds("RoleManagement.ReadWrite.Directory") {
+		return fail(errDenied())
 	}
 	if slices.ContainsFunc(g.members, func(m string) bool { return strings.EqualFold(m, id) }) {
 		return fail(gerr(http.StatusBadRequest, "Request_BadRequest", msgAlreadyMember))

@@ -164,6 +164,10 @@ type call struct {
 	// consistency is the ConsistencyLevel request header: "eventual" with $count=true
 	// makes a directory query an advanced query.
 	consistency string
+	// roles are the application permissions the caller's token grants, appID its app
+	// id (permissions.go).
+	roles []string
+	appID string
 }
 
 // advanced reports whether the call is an advanced query: ConsistencyLevel: eventual
@@ -225,6 +229,13 @@ func (s *Server) handle(r *http.Request) reply {
 		return fail(rerr)
 	}
 	c.consistency = r.Header.Get("ConsistencyLevel")
+	if roles, appID, ok := tokenIdentity(strings.TrimSpace(token)); ok {
+		c.roles, c.appID = roles, appID
+	} else {
+		s.tenant.mu.Lock()
+		c.roles, c.appID = s.tenant.appRolesLocked(), s.tenant.appID
+		s.tenant.mu.Unlock()
+	}
 	return s.dispatch(c)
 }
 
@@ -300,6 +311,9 @@ func (s *Server) dispatch(c *call) reply {
 	}
 	if status := s.failingStatus(c.segs); status != 0 {
 		return faultReply(fault{status: status, retryAfter: "0"}) // retried at once, so tests stay fast
+	}
+	if err := authorize(c); err != nil {
+		return fail(err)
 	}
 	return s.route(c)
 }

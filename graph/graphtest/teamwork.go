@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,6 +39,7 @@ const (
 	msgBindInvalid      = "Invalid value for teamsApp@odata.bind: '%s'."
 	msgInstallNotFound  = "The app installation '%s' was not found for the user."
 	msgFilterNotAllowed = "Only filtering on teamsApp/id with 'eq' is supported."
+	msgNotSelf          = "The app is not allowed to manage the Teams App '%s': its webApplicationInfo.id is not the calling app."
 )
 
 // InstalledApp is a Teams app installed in a user's personal scope, as Tenant.InstalledApps
@@ -52,7 +54,7 @@ type InstalledApp struct {
 // tenant's mutex.
 type teamworkState struct {
 	devices  map[string][]graph.Device // user id → devices, in registration order
-	catalog  []string                  // known catalog app ids, lower case
+	catalog  map[string]CatalogApp     // catalog app id (lower case) → the app
 	installs map[string][]InstalledApp // user id → installations, in install order
 	created  map[string]time.Time      // installation id → when it was installed
 }
@@ -64,6 +66,7 @@ func (t *Tenant) teamworkLocked() *teamworkState {
 		return t.teamwork
 	}
 	t.teamwork = &teamworkState{
+		catalog:  map[string]CatalogApp{},
 		devices:  map[string][]graph.Device{},
 		installs: map[string][]InstalledApp{},
 		created:  map[string]time.Time{},
@@ -93,16 +96,48 @@ func (t *Tenant) AddDevice(userID string, d graph.Device) graph.Device {
 	return d
 }
 
-// SetAppCatalog makes ids the tenant's app catalog: the Teams apps (by their
-// generated catalog id) that can be installed. Installing any other id answers 404.
-func (t *Tenant) SetAppCatalog(ids ...string) {
+// CatalogApp is a Teams app in the tenant's app catalog.
+type CatalogApp struct {
+	ID string // the generated catalog id Graph installs by
+	// WebApplicationInfoID is the manifest's webApplicationInfo.id (empty: none). An
+	// app holding only TeamsAppInstallation.ReadWriteSelfForUser.All may install a
+	// catalog app only when this is its own app id.
+	WebApplicationInfoID string
+}
+
+// SetAppCatalog makes apps the tenant's app catalog. Installing any other id
+// answers 404.
+func (t *Tenant) SetAppCatalog(apps ...CatalogApp) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.teamworkLocked()
-	st.catalog = nil
-	for _, id := range ids {
-		st.catalog = append(st.catalog, strings.ToLower(id))
+	st.catalog = map[string]CatalogApp{}
+	for _, a := range apps {
+		st.catalog[strings.ToLower(a.ID)] = a
 	}
+}
+
+// PublishApp adds a Teams app to the catalog from its manifest.json, as an admin
+// uploading the package does, and returns its generated catalog id. It reads the
+// manifest's webApplicationInfo.id (manifest schema: webApplicationInfo).
+func (t *Tenant) PublishApp(manifestJSON []byte) (string, error) {
+	var m struct {
+		ID                 string `json:"id"`
+		WebApplicationInfo *struct {
+			ID string `json:"id"`
+		} `json:"webApplicationInfo"`
+	}
+	if err := json.Unmarshal(manifestJSON, &m); err != nil {
+		return "", err
+	}
+	app := CatalogApp{ID: newGUID()}
+	if m.WebApplicationInfo != nil {
+		app.WebApplicationInfoID = m.WebApplicationInfo.ID
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.teamworkLocked().catalog[strings.ToLower(app.ID)] = app
+	return app.ID, nil
 }
 
 // InstalledApps lists the Teams apps installed in a user's personal scope.
@@ -205,7 +240,13 @@ func (s *Server) listDevices(c *call, ref, nav, cast string, empty bool) reply {
 	var items []map[string]any
 	if !empty {
 		for _, d := range t.teamworkLocked().devices[u.ID] {
-			items = append(items, deviceJSON(d))
+			// User.Read.All lists the relationship; the devices' own properties need a
+			// device permission, else limited information (permissions.go).
+			if c.holds(permDevice...) {
+				items = append(items, deviceJSON(d))
+			} else {
+				items = append(items, limitedInfo(deviceJSON(d)))
+			}
 		}
 	}
 	t.mu.Unlock()
@@ -325,8 +366,16 @@ func (s *Server) installApp(c *call, ref string) reply {
 		return fail(err)
 	}
 	st := t.teamworkLocked()
-	if !slices.Contains(st.catalog, strings.ToLower(appID)) {
+	app, known := st.catalog[strings.ToLower(appID)]
+	if !known {
 		return fail(gerr(http.StatusNotFound, "NotFound", msgAppNotInCatalog, appID))
+	}
+	// With a Self permission an app installs only itself: Graph requires the
+	// manifest's webApplicationInfo.id to be the caller's app id ("Proactively install
+	// your bot for users using Microsoft Graph", https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/proactive-bots-and-messages/graph-proactive-bots-and-messages)
+	// and answers 403 otherwise (the wording is reported, not documented).
+	if !c.holds(permTeamsInstallAny...) && (app.WebApplicationInfoID == "" || c.appID == "" || !strings.EqualFold(app.WebApplicationInfoID, c.appID)) {
+		return fail(gerr(http.StatusForbidden, "Forbidden", msgNotSelf, appID))
 	}
 	for _, in := range st.installs[u.ID] {
 		if strings.EqualFold(in.TeamsAppID, appID) {

@@ -8,7 +8,10 @@ import (
 	"github.com/tapbot/tapbot/graph"
 )
 
-const testCatalogApp = "0c4e1f7a-2b3d-4e5f-8a9b-1c2d3e4f5a6b"
+const (
+	testCatalogApp = "0c4e1f7a-2b3d-4e5f-8a9b-1c2d3e4f5a6b"
+	testBotApp     = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a" // the calling app (harness tokens are opaque)
+)
 
 func bindBody(appID string) map[string]any {
 	return map[string]any{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/" + appID}
@@ -20,6 +23,13 @@ func TestRegisteredDevices(t *testing.T) {
 	laptop := h.tenant.AddDevice(NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined, Registered: reg})
 	h.tenant.AddDevice(NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered})
 
+	// tapbot's own grant (User.Read.All) lists the devices with limited information.
+	limited := h.do("GET", "/users/"+NinaUPN+"/registeredDevices", nil).want(t, 200, "").values()
+	if len(limited) != 2 || limited[0]["id"] != laptop.ID || limited[0]["@odata.type"] != "#microsoft.graph.device" ||
+		limited[0]["trustType"] != nil || limited[0]["displayName"] != nil {
+		t.Errorf("devices without Device.Read.All: %v", limited)
+	}
+	h.tenant.SetAppRoles(append(h.tenant.AppRoles(), "Device.Read.All")...)
 	r := h.do("GET", "/users/"+NinaUPN+"/registeredDevices", nil).want(t, 200, "")
 	if r.body["@odata.context"] != h.srv.URL()+"/v1.0/$metadata#directoryObjects" {
 		t.Errorf("context %v", r.body["@odata.context"])
@@ -61,7 +71,7 @@ func TestRegisteredDevices(t *testing.T) {
 
 func TestInstallAppForUser(t *testing.T) {
 	h := newHarness(t)
-	h.tenant.SetAppCatalog(strings.ToUpper(testCatalogApp))
+	h.tenant.SetAppCatalog(CatalogApp{ID: strings.ToUpper(testCatalogApp), WebApplicationInfoID: testBotApp})
 	path := "/users/" + NinaUPN + "/teamwork/installedApps"
 
 	r := h.do("POST", path, bindBody(testCatalogApp)).want(t, 201, "")
@@ -108,7 +118,7 @@ func TestInstallAppForUser(t *testing.T) {
 
 func TestInstallAppRefusals(t *testing.T) {
 	h := newHarness(t)
-	h.tenant.SetAppCatalog(testCatalogApp)
+	h.tenant.SetAppCatalog(CatalogApp{ID: testCatalogApp, WebApplicationInfoID: testBotApp})
 	path := "/users/" + NinaID + "/teamwork/installedApps"
 	h.do("POST", path, bindBody("11111111-2222-4333-8444-555555555555")).want(t, 404, "NotFound")
 	h.do("POST", "/users/nobody@contoso.com/teamwork/installedApps", bindBody(testCatalogApp)).want(t, 404, "Request_ResourceNotFound")
@@ -130,7 +140,7 @@ func TestInstallAppRefusals(t *testing.T) {
 
 func TestTeamworkStateIsPerTenant(t *testing.T) {
 	a, b := Contoso(), Contoso()
-	a.SetAppCatalog(testCatalogApp)
+	a.SetAppCatalog(CatalogApp{ID: testCatalogApp})
 	a.AddDevice(NinaID, graph.Device{DisplayName: "A"})
 	b.mu.Lock()
 	st := b.teamworkLocked()

@@ -49,6 +49,12 @@ type Tenant struct {
 	taps      map[string]*tap           // user id → the user's one TAP
 	prov      *provState                // domains, SKUs, profiles: provision.go
 	teamwork  *teamworkState            // devices, app catalog, installations: teamwork.go
+	appRoles  []string                  // granted application permissions; nil: the default (permissions.go)
+	appID     string                    // the calling app's id for opaque tokens
+	// lag counts, per user created through POST /users, the requests addressing it
+	// that still answer 404 (SetReplicationLag).
+	lag        map[string]int
+	replicaLag int
 }
 
 type user struct {
@@ -302,7 +308,8 @@ func (t *Tenant) mustRoleAssignableLocked(principalID, roleDefinitionID string) 
 
 // AddMethod registers an authentication method for a user. Type is the short
 // @odata.type (microsoftAuthenticator, windowsHelloForBusiness, fido2, phone, password,
-// email, softwareOath); an empty ID gets one, a zero Created is now. TAPs are created
+// email, softwareOath); an empty ID gets one, a zero Created is now (an Authenticator with MFAOnly
+// has none: Graph answers its createdDateTime null). TAPs are created
 // with CreateTAP, as in Graph.
 func (t *Tenant) AddMethod(userID string, m graph.Method) {
 	t.mu.Lock()
@@ -321,8 +328,11 @@ func (t *Tenant) AddMethod(userID string, m graph.Method) {
 			m.ID = newGUID()
 		}
 	}
-	if m.Created.IsZero() {
+	if m.Created.IsZero() && !m.MFAOnly {
 		m.Created = t.now()
+	}
+	if m.MFAOnly {
+		m.Created = time.Time{} // Graph has no date for an MFA-only Authenticator
 	}
 	t.methods[u.ID] = append(t.methods[u.ID], m)
 }
@@ -347,10 +357,38 @@ func (t *Tenant) userByIDLocked(id string) *user {
 func (t *Tenant) resolveUserLocked(ref string) (*user, *graph.Error) {
 	for _, u := range t.users {
 		if strings.EqualFold(u.ID, ref) || strings.EqualFold(u.UserPrincipalName, ref) {
+			if t.lag[u.ID] > 0 {
+				t.lag[u.ID]-- // not replicated yet: SetReplicationLag
+				return nil, errNotFound(ref)
+			}
 			return u, nil
 		}
 	}
 	return nil, errNotFound(ref)
+}
+
+// SetReplicationLag makes the first n requests that address a user created through
+// POST /users (by id or UPN) answer 404 Request_ResourceNotFound, as Graph can right
+// after a creation while the new object reaches the directory replica serving the
+// next request. Microsoft documents no bound; client code is expected to retry
+// briefly ("Microsoft Graph error responses and resource types",
+// https://learn.microsoft.com/en-us/graph/errors, and graph-facts.md). A count of
+// requests, not a duration, keeps tests free of sleeps. 0 (the default) turns it off.
+func (t *Tenant) SetReplicationLag(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.replicaLag = n
+}
+
+// replicatingLocked starts the lag for a user just created. t.mu must be held.
+func (t *Tenant) replicatingLocked(id string) {
+	if t.replicaLag <= 0 {
+		return
+	}
+	if t.lag == nil {
+		t.lag = map[string]int{}
+	}
+	t.lag[id] = t.replicaLag
 }
 
 func (t *Tenant) groupLocked(id string) *group {

@@ -86,6 +86,17 @@ func (s *Server) getUser(c *call, ref string) reply {
 }
 
 func (s *Server) listUsers(c *call) reply {
+	// $search, $count and the ne/not/endsWith filters are advanced queries on
+	// directory objects: without ConsistencyLevel: eventual and $count=true Graph
+	// answers 400 Request_UnsupportedQuery
+	// (https://learn.microsoft.com/en-us/graph/aad-advanced-queries). With them the
+	// fake still does not run them and says so (parseFilter refuses ne and functions).
+	if (c.query.Has("$search") || c.query.Has("$count") || advancedFilter(c.query.Get("$filter"))) && !c.advanced() {
+		return fail(gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query."))
+	}
+	if c.query.Has("$search") {
+		return fail(gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query: graphtest does not run $search."))
+	}
 	sel, err := selectParam(c.query, userProps, "Microsoft.DirectoryServices.User")
 	if err != nil {
 		return fail(err)
@@ -231,14 +242,24 @@ func (s *Server) transitiveMemberOf(c *call, ref, cast string) reply {
 		return fail(err)
 	}
 	var items []map[string]any
+	// With User.Read.All alone the groups and roles are listed with limited
+	// information (permissions.go, limitedInfo).
 	if wantGroups {
 		for _, g := range t.transitiveGroupsLocked(u.ID) {
-			items = append(items, groupJSON(g))
+			if c.holds(permGroupRead...) {
+				items = append(items, groupJSON(g))
+			} else {
+				items = append(items, limitedInfo(groupJSON(g)))
+			}
 		}
 	}
 	if wantRoles {
 		for _, r := range t.activeRolesLocked(u.ID) {
-			items = append(items, directoryRoleJSON(r))
+			if c.holds(permRoleRead...) {
+				items = append(items, directoryRoleJSON(r))
+			} else {
+				items = append(items, limitedInfo(directoryRoleJSON(r)))
+			}
 		}
 	}
 	t.mu.Unlock()
@@ -248,4 +269,11 @@ func (s *Server) transitiveMemberOf(c *call, ref, cast string) reply {
 		}
 	}
 	return page(c, t.PageSize, context+selectContext(sel), items)
+}
+
+// advancedFilter reports whether a $filter uses an operator or function only
+// advanced queries support on users: ne, not, endsWith.
+func advancedFilter(f string) bool {
+	l := " " + strings.ToLower(f) + " "
+	return strings.Contains(l, " ne ") || strings.Contains(l, " not ") || strings.Contains(l, "not(") || strings.Contains(l, "endswith(")
 }

@@ -63,6 +63,7 @@ type Client struct {
 	adapter abstractions.RequestAdapter
 	base    string // BaseURL without a trailing slash: nextLinks must start with it
 	log     *zap.Logger
+	repl    *replication // users created recently: replication.go
 }
 
 // registerBatchErrors lets a failed $batch POST (as a whole, not per item) come back
@@ -125,7 +126,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 			"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue,
 		})
 	})
-	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, base: base, log: log}, nil
+	return &Client{sdk: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, base: base, log: log, repl: newReplication()}, nil
 }
 
 // middlewareOrder is the order, outermost first, in which requests pass the SDK's

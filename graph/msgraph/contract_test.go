@@ -20,7 +20,9 @@ import (
 
 func contoso(t testing.TB) (*graphtest.Server, *Client, *observer.ObservedLogs) {
 	t.Helper()
-	srv := graphtest.NewServer(graphtest.Contoso())
+	tenant := graphtest.Contoso()
+	tenant.SetAppID(tapbotAppID) // staticToken is opaque: the tenant knows who calls
+	srv := graphtest.NewServer(tenant)
 	t.Cleanup(srv.Close)
 	core, logs := observer.New(zap.DebugLevel)
 	c, err := New(Config{Credential: staticToken{}, BaseURL: srv.URL() + "/v1.0", HTTPClient: srv.Client()}, zap.New(core))

@@ -11,23 +11,10 @@
 // # Permissions
 //
 // tapbot runs as an application (client credentials), so these are application
-// permissions, each the least privileged one Microsoft documents for the call (see
-// PERMISSIONS.md beside this file for the reasoning and the alternatives):
-//
-//	User, UserByMail, FindUser   User.Read.All
-//	CheckMemberGroups            User.Read.All + GroupMember.Read.All
-//	Target                       User.Read.All + GroupMember.Read.All + RoleManagement.Read.Directory
-//	                             + PrivilegedEligibilitySchedule.Read.AzureADGroup + UserAuthMethod-TAP.Read.All
-//	TAPPolicy                    Policy.Read.AuthenticationMethod
-//	TAPs                         UserAuthMethod-TAP.Read.All
-//	CreateTAP, DeleteTAP         UserAuthMethod-TAP.ReadWrite.All
-//	Methods                      UserAuthenticationMethod.Read.All
-//
-// The whole bot therefore needs User.Read.All, GroupMember.Read.All,
-// RoleManagement.Read.Directory, PrivilegedEligibilitySchedule.Read.AzureADGroup,
-// Policy.Read.AuthenticationMethod,
-// UserAuthMethod-TAP.ReadWrite.All and UserAuthenticationMethod.Read.All. With
-// UserAuthMethod-TAP.ReadWrite.All the app can create a pass for any user,
-// administrators included: Entra's role limits apply to people, not to apps, so the
-// checks in bot/tap are the only gate.
+// permissions. Which call needs which, with Microsoft's page for each, is tapbot's
+// permission table graph.Calls (graph/permissions.go); PERMISSIONS.md beside this
+// file and README.md are generated from it, and `tapbot doctor` checks the granted
+// set against it for the features configured. With UserAuthMethod-TAP.ReadWrite.All
+// the app can create a pass for any user, administrators included: Entra's role
+// limits apply to people, not to apps, so the checks in bot/tap are the only gate.
 package msgraph

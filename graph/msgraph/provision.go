@@ -181,6 +181,7 @@ func (c *Client) CreateUser(ctx context.Context, nu graph.NewUser) (graph.User, 
 	if u.UserPrincipalName == "" {
 		u.UserPrincipalName = upn
 	}
+	c.repl.remember(u.ID, u.UserPrincipalName)
 	c.log.Info("user created", zap.String("upn", upn), zap.String("user", u.ID))
 	return u, nil
 }
@@ -262,10 +263,12 @@ func (c *Client) SetUsageLocation(ctx context.Context, userID, country string) e
 	}
 	body := models.NewUser()
 	body.SetUsageLocation(&cc)
-	return c.do(ctx, "set usage location", func(ctx context.Context) error {
-		_, err := c.sdk.Users().ByUserId(userID).Patch(ctx, body, nil)
-		return err
-	}, zap.String("user", userID), zap.String("usage_location", cc))
+	return c.afterCreate(ctx, userID, func() error {
+		return c.do(ctx, "set usage location", func(ctx context.Context) error {
+			_, err := c.sdk.Users().ByUserId(userID).Patch(ctx, body, nil)
+			return err
+		}, zap.String("user", userID), zap.String("usage_location", cc))
+	})
 }
 
 // AssignLicense assigns the SKU (a skuId, see SubscribedSKUs) to the user, with all
@@ -289,10 +292,12 @@ func (c *Client) AssignLicense(ctx context.Context, userID, skuID string) error 
 	body := users.NewItemAssignLicensePostRequestBody()
 	body.SetAddLicenses([]models.AssignedLicenseable{lic})
 	body.SetRemoveLicenses([]uuid.UUID{}) // required, even empty
-	err = c.do(ctx, "assign licence", func(ctx context.Context) error {
-		_, err := c.sdk.Users().ByUserId(userID).AssignLicense().Post(ctx, body, nil)
-		return err
-	}, zap.String("user", userID), zap.String("sku", skuID))
+	err = c.afterCreate(ctx, userID, func() error {
+		return c.do(ctx, "assign licence", func(ctx context.Context) error {
+			_, err := c.sdk.Users().ByUserId(userID).AssignLicense().Post(ctx, body, nil)
+			return err
+		}, zap.String("user", userID), zap.String("sku", skuID))
+	})
 	var ge *graph.Error
 	if errors.As(err, &ge) && ge.Status == 400 {
 		msg := strings.ToLower(ge.Message)
@@ -320,9 +325,11 @@ func (c *Client) SetManager(ctx context.Context, userID, managerID string) error
 	ref := models.NewReferenceUpdate()
 	target := c.base + "/users/" + managerID
 	ref.SetOdataId(&target)
-	return c.do(ctx, "set manager", func(ctx context.Context) error {
-		return c.sdk.Users().ByUserId(userID).Manager().Ref().Put(ctx, ref, nil)
-	}, zap.String("user", userID), zap.String("manager", managerID))
+	return c.afterCreate(ctx, userID, func() error {
+		return c.do(ctx, "set manager", func(ctx context.Context) error {
+			return c.sdk.Users().ByUserId(userID).Manager().Ref().Put(ctx, ref, nil)
+		}, zap.String("user", userID), zap.String("manager", managerID))
+	})
 }
 
 // AddGroupMember adds the user (an object id) to the group. A user who is already a
@@ -338,14 +345,17 @@ func (c *Client) AddGroupMember(ctx context.Context, groupID, userID string) err
 	target := c.base + "/directoryObjects/" + userID
 	ref.SetOdataId(&target)
 	already := false
-	err := c.do(ctx, "add group member", func(ctx context.Context) error {
-		err := c.sdk.Groups().ByGroupId(groupID).Members().Ref().Post(ctx, ref, nil)
-		if statusOf(err) == 400 && strings.Contains(strings.ToLower(odataMessage(err)), msgAlreadyInGroup) {
-			already = true
-			return nil
-		}
-		return err
-	}, zap.String("group", groupID), zap.String("user", userID))
+	// A user created moments ago can be "not found" as a member too.
+	err := c.afterCreate(ctx, userID, func() error {
+		return c.do(ctx, "add group member", func(ctx context.Context) error {
+			err := c.sdk.Groups().ByGroupId(groupID).Members().Ref().Post(ctx, ref, nil)
+			if statusOf(err) == 400 && strings.Contains(strings.ToLower(odataMessage(err)), msgAlreadyInGroup) {
+				already = true
+				return nil
+			}
+			return err
+		}, zap.String("group", groupID), zap.String("user", userID))
+	})
 	if err == nil && already {
 		c.log.Debug("already a group member", zap.String("group", groupID), zap.String("user", userID))
 	}

@@ -227,6 +227,12 @@ func mapMethod(m models.AuthenticationMethodable) graph.Method {
 	if d, ok := m.(interface{ GetCreatedDateTime() *time.Time }); ok && d.GetCreatedDateTime() != nil {
 		out.Created = *d.GetCreatedDateTime()
 	}
+	// v1.0 has no passwordless Authenticator type (that is beta's deprecated
+	// passwordlessMicrosoftAuthenticator); a null createdDateTime is how v1.0 says the
+	// app is registered for MFA push only.
+	if _, ok := m.(models.MicrosoftAuthenticatorAuthenticationMethodable); ok && out.Created.IsZero() {
+		out.MFAOnly = true
+	}
 	return out
 }
 

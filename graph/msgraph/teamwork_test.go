@@ -12,7 +12,14 @@ import (
 	"github.com/tapbot/tapbot/graph/graphtest"
 )
 
-const tapbotCatalogApp = "3f2a9c1e-7b4d-4e8f-9a6b-2c1d0e9f8a7b"
+const (
+	tapbotCatalogApp = "3f2a9c1e-7b4d-4e8f-9a6b-2c1d0e9f8a7b"
+	tapbotAppID      = "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e" // the bot's Entra app id
+)
+
+// tapbotInCatalog is tapbot as `tapbot manifest` publishes it: webApplicationInfo.id
+// is the bot's app id, which self-installation needs.
+var tapbotInCatalog = graphtest.CatalogApp{ID: tapbotCatalogApp, WebApplicationInfoID: tapbotAppID}
 
 func TestContractRegisteredDevices(t *testing.T) {
 	srv, c, _ := contoso(t)
@@ -23,7 +30,15 @@ func TestContractRegisteredDevices(t *testing.T) {
 	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered, Registered: reg.Add(time.Hour)})
 	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-DESKTOP", TrustType: graph.TrustHybrid, Registered: reg.Add(2 * time.Hour)})
 
+	// With User.Read.All alone (tapbot's grant) the devices come back with limited
+	// information: counted, not described.
 	devs, err := c.RegisteredDevices(ctx, graphtest.NinaUPN)
+	if err != nil || len(devs) != 3 || devs[0].ID != laptop.ID || devs[0].TrustType != "" || devs[0].DisplayName != "" {
+		t.Errorf("devices without Device.Read.All: %+v %v", devs, err)
+	}
+	srv.Reset()
+	tenant.SetAppRoles(append(tenant.AppRoles(), "Device.Read.All")...)
+	devs, err = c.RegisteredDevices(ctx, graphtest.NinaUPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +78,7 @@ func TestContractInstallAppForUser(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	tenant := srv.Tenant()
-	tenant.SetAppCatalog(tapbotCatalogApp)
+	tenant.SetAppCatalog(tapbotInCatalog)
 
 	inst, err := c.InstallAppForUser(ctx, graphtest.NinaUPN, tapbotCatalogApp)
 	if err != nil {
@@ -102,7 +117,7 @@ func TestContractInstallAppForUser(t *testing.T) {
 func TestContractInstallAppRefusals(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
-	srv.Tenant().SetAppCatalog(tapbotCatalogApp)
+	srv.Tenant().SetAppCatalog(tapbotInCatalog)
 
 	if _, err := c.InstallAppForUser(ctx, "nobody@contoso.com", tapbotCatalogApp); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
@@ -145,7 +160,7 @@ func TestContractInstallAppRefusals(t *testing.T) {
 func TestContractTeamworkUnavailable(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
-	srv.Tenant().SetAppCatalog(tapbotCatalogApp)
+	srv.Tenant().SetAppCatalog(tapbotInCatalog)
 
 	srv.FailNext(10, 503, "0")
 	if _, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp); !errors.Is(err, graph.ErrUnavailable) {

@@ -43,7 +43,7 @@ func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
 	srv := graphtest.NewServer(tenant)
 	t.Cleanup(srv.Close)
 	c, err := msgraph.New(msgraph.Config{
-		Credential: rolesToken(append(doctor.RequiredNames(), doctor.FixPermission)),
+		Credential: rolesToken(doctor.AllRoles()),
 		BaseURL:    srv.URL() + "/v1.0", HTTPClient: srv.Client(),
 	}, zap.NewNop())
 	if err != nil {

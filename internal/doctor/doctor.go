@@ -47,6 +47,10 @@ type Config struct {
 	ScopeGroups      []string
 	OnboardingGroups []string // new hires: the TAP and Authenticator policies must target them
 	AdminGroups      []string // who may run /doctor in Teams
+
+	// The features they switch on decide which Graph permissions are needed (Features).
+	ApproverGroups []string // onboarding is on when set
+	TeamsAppID     string   // installing tapbot for new hires is on when set
 }
 
 // Status is the outcome of one check.
@@ -152,7 +156,7 @@ func Gather(ctx context.Context, r Reader, cfg Config) Facts {
 func Evaluate(f Facts, cfg Config) Report {
 	var items []Item
 	items = append(items, checkRegistration(cfg))
-	items = append(items, checkPermissions(f)...)
+	items = append(items, checkPermissions(f, cfg)...)
 	items = append(items, checkTAP(f, cfg)...)
 	items = append(items, checkAuthenticator(f, cfg)...)
 	items = append(items, checkGroups(f, cfg)...)

@@ -23,7 +23,7 @@ const (
 	groupNames = "Helpdesk New hires Staff Protected"
 )
 
-var allRoles = append(RequiredNames(), FixPermission)
+var allRoles = append(RequiredNames(Config{}), FixPermission)
 
 // healthy is a tenant set up as docs/flow.md asks, with tapbot configured for it.
 func healthy() (Facts, Config) {
@@ -163,8 +163,29 @@ func TestEvaluate(t *testing.T) {
 		{"write permission stands for read", func(f *Facts, _ *Config) {
 			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" })
 		}, "permissions", finding{status: OK, detail: []string{"All 7", "only needed while you run `tapbot doctor --fix`"}}},
-		{"without the write permission", func(f *Facts, _ *Config) { f.Roles = RequiredNames() },
+		{"without the write permission", func(f *Facts, c *Config) { f.Roles = RequiredNames(*c) },
 			"permissions", finding{status: OK, detail: []string{"would also need " + FixPermission}}},
+		// The required set follows the configured features (graph.Calls).
+		{"onboarding configured: its permissions are required", func(f *Facts, c *Config) {
+			c.ApproverGroups = []string{helpdesk}
+		}, "permissions", finding{status: Fail, detail: []string{"Missing: Domain.Read.All, LicenseAssignment.Read.All, User.ReadWrite.All, LicenseAssignment.ReadWrite.All, GroupMember.ReadWrite.All", "CreateUser", "Domains", "SubscribedSKUs", "AddGroupMember"},
+			fix: []string{"Domain.Read.All, LicenseAssignment.Read.All, User.ReadWrite.All, GroupMember.ReadWrite.All."}}},
+		{"onboarding configured and granted: nothing to remove", func(f *Facts, c *Config) {
+			c.ApproverGroups = []string{helpdesk}
+			f.Roles = RequiredNames(*c)
+		}, "permissions.least-privilege", finding{status: OK, detail: []string{"No permission broader"}}},
+		{"onboarding configured and granted: all there", func(f *Facts, c *Config) {
+			c.ApproverGroups = []string{helpdesk}
+			f.Roles = RequiredNames(*c)
+		}, "permissions", finding{status: OK, detail: []string{"onboarding", "role-assignable group, onboarding also needs RoleManagement.ReadWrite.Directory"}}},
+		{"onboarding off: User.ReadWrite.All instead of User.Read.All is too broad", func(f *Facts, _ *Config) {
+			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "User.Read.All" }), "User.ReadWrite.All")
+		}, "permissions.least-privilege", finding{status: Warn, detail: []string{"User.Read.All (only through User.ReadWrite.All)"}}},
+		{"checklist install configured: Teams permission required", func(_ *Facts, c *Config) { c.TeamsAppID = appID },
+			"permissions", finding{status: Fail, detail: []string{"Missing: TeamsAppInstallation.ReadWriteSelfForUser.All", "InstallAppForUser"}}},
+		{"the broad authentication-method permission works for passes, and doctor says why to narrow it", func(f *Facts, _ *Config) {
+			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "UserAuthMethod-TAP.ReadWrite.All" }), "UserAuthenticationMethod.ReadWrite.All")
+		}, "permissions.least-privilege", finding{status: Warn, detail: []string{"UserAuthMethod-TAP.ReadWrite.All (only through UserAuthenticationMethod.ReadWrite.All)", "some Microsoft pages still list only it", "manages passes only"}}},
 		{"roles unreadable", func(f *Facts, _ *Config) {
 			f.Roles, f.RolesErr = nil, errors.New("the access token is not a readable JWT")
 		},

@@ -358,3 +358,53 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 		t.Fatalf("%d helpdesk cards, want 3 (laptop, hello, laptop again after the interval)", posts)
 	}
 }
+
+// An Authenticator registered for MFA push only has a null createdDateTime in Graph
+// v1.0: the checklist's phone sign-in step stays to do (even with the laptop joined)
+// and /status says phone sign-in is off, until the hire enables it.
+func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
+	e, flow := newChecklistEnv(t)
+	ctx := context.Background()
+	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, "", "req-1", false); err != nil {
+		t.Fatal(err)
+	}
+	e.post(e.fromNina("message", "hi")) // delivered: checks run for her
+	e.drain()
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
+	e.tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined})
+	step := func() string {
+		t.Helper()
+		if err := flow.RunChecks(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.store.Checklist(ctx, graphtest.NinaID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p checklist.Progress
+		if err := json.Unmarshal(c.Progress, &p); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := p.Step(checklist.StepLaptop); s.Status != checklist.StatusDone {
+			t.Fatalf("checks did not run: laptop %s", s.Status)
+		}
+		s, _ := p.Step(checklist.StepPhoneSignIn)
+		return string(s.Status)
+	}
+	if st := step(); st != string(checklist.StatusTodo) {
+		t.Fatalf("MFA-only Authenticator and a joined laptop: phone-sign-in %s, want todo", st)
+	}
+	status := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	if !strings.Contains(status, "MFA approvals only: phone sign-in is off") {
+		t.Errorf("status card: %s", status)
+	}
+
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
+	if st := step(); st != string(checklist.StatusDone) {
+		t.Fatalf("phone sign-in registration: phone-sign-in %s, want done", st)
+	}
+	status = decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	if !strings.Contains(status, "registered for phone sign-in") {
+		t.Errorf("status card: %s", status)
+	}
+}

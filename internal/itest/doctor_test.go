@@ -25,7 +25,7 @@ type rolesToken struct{}
 
 func (rolesToken) token() string {
 	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "tid": graphtest.ContosoTenantID,
-		"roles": append(doctor.RequiredNames(), doctor.FixPermission)})
+		"roles": doctor.AllRoles()})
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."
 }

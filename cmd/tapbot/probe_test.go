@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/sqlite"
+	"go.uber.org/zap"
+)
+
+// auditProbes lists the audit rows of `doctor --probe`.
+func auditProbes(t *testing.T, db string) []string {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), db, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Audit(context.Background(), store.AuditFilter{Action: "doctor.probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.TargetUPN+" "+r.Outcome)
+	}
+	return out
+}
+
+func TestDoctorProbeHealthyTenant(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := graphtest.Contoso()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", graphtest.NinaUPN)
+	if code != 0 || errOut != "" {
+		t.Fatalf("code %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"probing " + graphtest.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
+		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
+		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
+		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if rows := auditProbes(t, db); !slices.Equal(rows, []string{graphtest.NinaUPN + " allowed"}) {
+		t.Errorf("audit %v", rows)
+	}
+}
+
+// A missing permission: the probe names the refused call, Graph's status and code,
+// and the permission from the table that fixes it; a missing group permission shows
+// as limited information on the groups. Nothing is written to the tenant.
+func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := graphtest.Contoso()
+	roles := slices.DeleteFunc(tenant.AppRoles(), func(r string) bool {
+		return r == "UserAuthenticationMethod.Read.All" || r == "GroupMember.Read.All" || r == "GroupMember.ReadWrite.All"
+	})
+	tenant.SetAppRoles(append(roles, "User.Read.All")...)
+	before := tenant.TAPsOf(graphtest.NinaID)
+	code, out, _ := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", graphtest.NinaUPN)
+	if code != 1 {
+		t.Fatalf("code %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"✗ The user's sign-in methods", "403 Authorization_RequestDenied", "fix: Grant UserAuthenticationMethod.Read.All",
+		"✗ The user's groups (target batch)", "limited information", "fix: Grant GroupMember.Read.All",
+		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if len(tenant.TAPsOf(graphtest.NinaID)) != len(before) {
+		t.Error("the probe changed the tenant")
+	}
+	if rows := auditProbes(t, db); !slices.Equal(rows, []string{graphtest.NinaUPN + " failed"}) {
+		t.Errorf("audit %v", rows)
+	}
+}
+
+func TestDoctorProbeUsage(t *testing.T) {
+	code, _, errOut := doctorRun(t, graphtest.Contoso(), envOf(), "", "--dev", "--fix", "--probe", graphtest.NinaUPN)
+	if code != 2 || !strings.Contains(errOut, "does not go with --fix") {
+		t.Errorf("code %d: %s", code, errOut)
+	}
+	code, _, errOut = doctorRun(t, graphtest.Contoso(), envOf("TAPBOT_DB_PATH", t.TempDir()+"/tapbot.db"), "", "--dev", "--probe", "not a user")
+	if code != 2 || !strings.Contains(errOut, "--probe") {
+		t.Errorf("bad user: code %d: %s", code, errOut)
+	}
+}
