@@ -184,7 +184,7 @@ func (f *Flow) begin(ctx context.Context, userID, upn, managerID, requestID, req
 		return fmt.Errorf("create checklist: %w", err)
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: requester, TargetID: userID,
-		TargetUPN: upn, Action: "checklist.start", Outcome: "allowed"})
+		TargetUPN: upn, Action: store.ActionChecklistStart, Outcome: store.OutcomeAllowed})
 	if f.cfg.CatalogAppID != "" {
 		if _, err := f.dir.InstallAppForUser(ctx, userID, f.cfg.CatalogAppID); err != nil {
 			f.log.Warn("installing tapbot for the new hire failed; the checklist waits until they open it", zap.Error(err))
@@ -484,7 +484,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 			}
 		}
 		f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
-			Action: "checklist.stuck", Outcome: "refused", Reason: "already_told: " + step})
+			Action: store.ActionChecklistStuck, Outcome: store.OutcomeRefused, Reason: "already_told: " + step})
 		return &knows, nil
 	}
 	s := p.Steps[i]
@@ -516,7 +516,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		}
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: c.UserID, TargetID: c.UserID, TargetUPN: c.UserUPN,
-		Action: "checklist.stuck", Outcome: "allowed", Reason: step})
+		Action: store.ActionChecklistStuck, Outcome: store.OutcomeAllowed, Reason: step})
 	n := cards.Notice("The helpdesk knows", "I've told the helpdesk where you are stuck. They will contact you; keep your phone at hand.")
 	return &n, nil
 }
@@ -649,6 +649,6 @@ func (f *Flow) Run(ctx context.Context, interval time.Duration) {
 
 func (f *Flow) audit(ctx context.Context, e store.AuditEntry) {
 	if _, err := f.store.AppendAudit(ctx, e); err != nil {
-		f.log.Error("audit append failed", zap.String("action", e.Action), zap.Error(err))
+		f.log.Error("audit append failed", zap.String("action", string(e.Action)), zap.Error(err))
 	}
 }

@@ -18,7 +18,7 @@ func ParseUser(s string) (string, error) {
 	// Teams turns typed addresses into mailto links in some clients.
 	s = strings.TrimPrefix(s, "mailto:")
 	if !userRef.MatchString(s) {
-		return "", fmt.Errorf("%q is not a user principal name or e-mail address like user@contoso.com.", Truncate(s, 80))
+		return "", fmt.Errorf("%q is not a user principal name or e-mail address like user@contoso.com", Truncate(s, 80))
 	}
 	return strings.ToLower(s), nil
 }

@@ -45,9 +45,9 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 	if !ok {
 		return notice("That card is not valid", "The request id or reason is malformed."), nil
 	}
-	action := "onboard.reject"
+	action := store.ActionOnboardReject
 	if approve {
-		action = "onboard.approve"
+		action = store.ActionOnboardApprove
 	}
 	from := t.Activity().From.AadObjectID
 	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: action, Ticket: reason},
@@ -67,7 +67,7 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 	}
 	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetUPN: rec.Request.UPN(), Action: action, Ticket: reason}
 	if strings.EqualFold(from, req.RequesterID) {
-		entry.Outcome, entry.Reason = "refused", "self_approval"
+		entry.Outcome, entry.Reason = store.OutcomeRefused, "self_approval"
 		f.audit(ctx, entry)
 		t.Log().Info("onboarding decision refused", zap.String("request", id), zap.String("reason", "self_approval"))
 		card := f.summary(req, rec, true)
@@ -101,7 +101,7 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 		return nil
 	})
 	if errors.Is(err, errNotSubmitted) {
-		entry.Outcome, entry.Reason = "refused", "already_decided"
+		entry.Outcome, entry.Reason = store.OutcomeRefused, "already_decided"
 		f.audit(ctx, entry)
 		cur, _ := decodeRecord(updated)
 		card := f.summary(updated, cur, true)
@@ -111,7 +111,7 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 	if err != nil {
 		return nil, fmt.Errorf("record decision: %w", err)
 	}
-	entry.Outcome = "allowed"
+	entry.Outcome = store.OutcomeAllowed
 	f.audit(ctx, entry)
 	rec, _ = decodeRecord(updated)
 	t.Log().Info("onboarding decided", zap.String("request", id), zap.String("state", updated.State))
@@ -139,7 +139,7 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return notice("That card is not valid", "The request id is malformed."), nil
 	}
 	from := t.Activity().From.AadObjectID
-	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: "onboard.retry"},
+	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: store.ActionOnboardRetry},
 		"Only members of the onboarding approvers group can retry."); c != nil || err != nil {
 		return c, err
 	}
@@ -154,7 +154,7 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, err
 	}
-	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetID: req.UserID, TargetUPN: rec.Request.UPN(), Action: "onboard.retry"}
+	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetID: req.UserID, TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardRetry}
 	// Claim the retry: failed → provisioning once, however often it is clicked.
 	updated, err := f.mutate(ctx, id, func(r *store.OnboardRequest) error {
 		if r.State != store.OnboardFailed {
@@ -171,7 +171,7 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("claim retry: %w", err)
 	}
-	entry.Outcome = "allowed"
+	entry.Outcome = store.OutcomeAllowed
 	f.audit(ctx, entry)
 	t.Later(func(ctx context.Context) { f.Provision(ctx, id, t.RequestID()) })
 	card := f.summary(updated, rec, true)
@@ -191,8 +191,8 @@ func (f *Flow) refuseNonApprover(ctx context.Context, t *bot.Turn, entry store.A
 	if approver {
 		return nil, nil
 	}
-	entry.Outcome, entry.Reason = "refused", "not_approver"
+	entry.Outcome, entry.Reason = store.OutcomeRefused, "not_approver"
 	f.audit(ctx, entry)
-	t.Log().Info("onboarding action refused", zap.String("request", entry.RequestID), zap.String("action", entry.Action), zap.String("reason", "not_approver"))
+	t.Log().Info("onboarding action refused", zap.String("request", entry.RequestID), zap.String("action", string(entry.Action)), zap.String("reason", "not_approver"))
 	return notice("Not allowed", msg), nil
 }

@@ -377,7 +377,7 @@ func (f *Flow) isApprover(ctx context.Context, userID string) (bool, error) {
 
 func (f *Flow) audit(ctx context.Context, e store.AuditEntry) {
 	if _, err := f.store.AppendAudit(ctx, e); err != nil {
-		f.log.Error("audit append failed", zap.String("action", e.Action), zap.String("outcome", e.Outcome), zap.Error(err))
+		f.log.Error("audit append failed", zap.String("action", string(e.Action)), zap.String("outcome", string(e.Outcome)), zap.Error(err))
 	}
 }
 

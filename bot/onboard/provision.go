@@ -130,7 +130,7 @@ func (f *Flow) Provision(ctx context.Context, id, requestID string) {
 			return
 		}
 		f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: req.DeciderID, TargetID: req.UserID,
-			TargetUPN: rec.Request.UPN(), Action: "onboard.provision", Outcome: "allowed", Reason: step})
+			TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardProvision, Outcome: store.OutcomeAllowed, Reason: step})
 		log.Info("provisioning step done", zap.String("step", step), zap.String("user", req.UserID))
 	}
 	req, err = f.mutate(ctx, id, func(r *store.OnboardRequest) error {
@@ -145,7 +145,7 @@ func (f *Flow) Provision(ctx context.Context, id, requestID string) {
 		return
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: req.DeciderID, TargetID: req.UserID,
-		TargetUPN: rec.Request.UPN(), Action: "onboard.done", Outcome: "allowed"})
+		TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardDone, Outcome: store.OutcomeAllowed})
 	f.scheduleStartDay(ctx, log, req)
 	if f.cfg.Checklist != nil {
 		if err := f.cfg.Checklist.Begin(ctx, req.UserID, rec.Request.UPN(), rec.ManagerID, req.ID, rec.Request.NeedsSecurityKey()); err != nil {
@@ -254,7 +254,7 @@ func (f *Flow) fail(ctx context.Context, log *zap.Logger, id, requestID, step st
 		return
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: req.DeciderID, TargetID: req.UserID,
-		TargetUPN: rec.Request.UPN(), Action: "onboard.provision", Outcome: "failed", Reason: step})
+		TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardProvision, Outcome: store.OutcomeFailed, Reason: step})
 	if rec.ApproversActivity == "" {
 		f.postApproval(ctx, id) // a card with Retry where the approvers see it
 	} else {

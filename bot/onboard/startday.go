@@ -113,7 +113,7 @@ func (f *Flow) startDay(ctx context.Context, j store.Job) error {
 		return fmt.Errorf("post start-day card: %w", err)
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: req.ID, TargetID: req.UserID, TargetUPN: rec.Request.UPN(),
-		Action: "onboard.startday", Outcome: "allowed"})
+		Action: store.ActionOnboardStartDay, Outcome: store.OutcomeAllowed})
 	return nil
 }
 

@@ -117,7 +117,7 @@ func (f *Flow) onSubmit(ctx context.Context, t *bot.Turn, data map[string]any) (
 		return nil, fmt.Errorf("store request: %w", err)
 	}
 	f.audit(ctx, store.AuditEntry{RequestID: r.RequestID, RequesterID: from, RequesterUPN: requester.UserPrincipalName,
-		TargetUPN: r.UPN(), Action: "onboard.request", Outcome: "allowed"})
+		TargetUPN: r.UPN(), Action: store.ActionOnboardRequest, Outcome: store.OutcomeAllowed})
 	t.Log().Info("onboarding requested", zap.String("request", r.RequestID), zap.String("upn", r.UPN()))
 	stored, err := f.store.Onboard(ctx, r.RequestID)
 	if err != nil {

@@ -55,7 +55,7 @@ func (f *Flow) showAudit(ctx context.Context, t *bot.Turn, target string) error 
 	}
 	view := make([]cards.AuditRow, len(rows))
 	for i, r := range rows {
-		summary := []string{r.Action, r.Outcome}
+		summary := []string{string(r.Action), string(r.Outcome)}
 		if r.Reason != "" {
 			summary = append(summary, "("+r.Reason+")")
 		}

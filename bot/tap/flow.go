@@ -155,7 +155,7 @@ func (f *Flow) resolve(ctx context.Context, ref string, groups []string) (graph.
 // whether the action may go on (issuing may not).
 func (f *Flow) audit(ctx context.Context, e store.AuditEntry) error {
 	if _, err := f.store.AppendAudit(ctx, e); err != nil {
-		f.log.Error("audit append failed", zap.String("action", e.Action), zap.String("outcome", e.Outcome), zap.Error(err))
+		f.log.Error("audit append failed", zap.String("action", string(e.Action)), zap.String("outcome", string(e.Outcome)), zap.Error(err))
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil

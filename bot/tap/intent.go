@@ -48,7 +48,7 @@ func (f *Flow) reconcile(ctx context.Context, in store.TAPIntent, why string) er
 		return err
 	}
 	entry := store.AuditEntry{RequestID: in.ID, RequesterID: in.RequesterID, TargetID: in.TargetID, TargetUPN: in.TargetUPN,
-		Action: "tap.reconcile", Outcome: "allowed", Reason: why + "_nothing_created"}
+		Action: store.ActionTAPReconcile, Outcome: store.OutcomeAllowed, Reason: why + "_nothing_created"}
 	if len(deleted) > 0 {
 		entry.Reason, entry.MethodID = why+"_deleted", deleted[0]
 	}

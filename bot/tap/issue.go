@@ -81,7 +81,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	log := t.Log().With(zap.String("target", req.User))
 	entry := store.AuditEntry{
 		RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: req.User,
-		Action: "tap.create", Ticket: req.Reason,
+		Action: store.ActionTAPCreate, Ticket: req.Reason,
 	}
 	answer := func(text string) {
 		dctx, cancel := durable(ctx)
@@ -96,13 +96,13 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return f.audit(dctx, e)
 	}
 	refused := func(r *Refusal) {
-		entry.Outcome, entry.Reason = "refused", r.Code
+		entry.Outcome, entry.Reason = store.OutcomeRefused, r.Code
 		_ = record(entry)
 		log.Info("TAP refused", zap.String("reason", r.Code))
 		answer(r.Message)
 	}
 	failed := func(what string, err error) {
-		entry.Outcome, entry.Reason = "failed", what
+		entry.Outcome, entry.Reason = store.OutcomeFailed, what
 		_ = record(entry)
 		log.Error("TAP failed", zap.String("step", what), zap.Error(err))
 		answer(explain(err, t.RequestID()))
@@ -146,7 +146,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 	now := f.cfg.Now()
 	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
-		entry.Outcome, entry.Reason = "refused", "needs_confirmation"
+		entry.Outcome, entry.Reason = store.OutcomeRefused, "needs_confirmation"
 		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
@@ -188,7 +188,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	if err != nil {
 		// Graph may have created the pass before the answer was lost: make sure none
 		// is left, and say so rather than "nothing was changed".
-		entry.Outcome, entry.Reason = "failed", "create_unknown_outcome"
+		entry.Outcome, entry.Reason = store.OutcomeFailed, "create_unknown_outcome"
 		_ = record(entry)
 		log.Error("TAP creation outcome unknown; reconciling", zap.Error(err))
 		dctx, cancel := durable(ctx)
@@ -200,7 +200,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return
 	}
 	in.MethodID = created.ID
-	entry.Outcome, entry.MethodID, entry.Expires = "allowed", created.ID, created.Expires()
+	entry.Outcome, entry.MethodID, entry.Expires = store.OutcomeAllowed, created.ID, created.Expires()
 	// No TAP may exist that the audit log does not know about.
 	if err := f.markCreated(ctx, in); err != nil {
 		f.abandon(ctx, log, in, entry, "intent_not_recorded", err)
@@ -263,7 +263,7 @@ func (f *Flow) abandon(ctx context.Context, log *zap.Logger, in store.TAPIntent,
 	defer cancel()
 	log.Error("TAP not completed; deleting it", zap.String("reason", reason), zap.Error(cause))
 	deleted := f.undo(dctx, log, in.TargetID, in.MethodID)
-	e.Action, e.Outcome, e.Reason = "tap.create", "failed", reason
+	e.Action, e.Outcome, e.Reason = store.ActionTAPCreate, store.OutcomeFailed, reason
 	_ = f.audit(dctx, e)
 	if deleted {
 		f.endIntent(dctx, log, in.ID, store.IntentUndone)
@@ -331,7 +331,7 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 	}
 	a := t.Activity()
 	_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: user,
-		Action: "tap.create", Outcome: "refused", Reason: "cancelled"})
+		Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: "cancelled"})
 	c := cards.Notice("Cancelled", "The existing pass of "+user+" stays as it is. Nothing was created.")
 	return &c, nil
 }
@@ -388,7 +388,7 @@ func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	}
 	if !ok {
 		_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: requester, TargetUPN: user,
-			Action: "tap.create", Outcome: "refused", Reason: "not_helpdesk", Ticket: d.Reason})
+			Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: "not_helpdesk", Ticket: d.Reason})
 		c := cards.Notice("Helpdesk only", "Only members of the helpdesk group can issue Temporary Access Passes.")
 		return &c, nil
 	}

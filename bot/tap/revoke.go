@@ -41,8 +41,8 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	}
 	a := t.Activity()
 	entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetID: d.UserID,
-		Action: "tap.revoke", MethodID: d.MethodID}
-	notice := func(outcome, reason, title, text string) (*cards.Card, error) {
+		Action: store.ActionTAPRevoke, MethodID: d.MethodID}
+	notice := func(outcome store.Outcome, reason, title, text string) (*cards.Card, error) {
 		entry.Outcome, entry.Reason = outcome, reason
 		_ = f.audit(ctx, entry)
 		t.Log().Info("revoke refused", zap.String("reason", reason))
@@ -54,7 +54,7 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 		return nil, err
 	}
 	if !ok {
-		return notice("refused", "not_helpdesk", "Not allowed", "Only members of the helpdesk group can revoke passes.")
+		return notice(store.OutcomeRefused, "not_helpdesk", "Not allowed", "Only members of the helpdesk group can revoke passes.")
 	}
 	delivery, found, err := f.openDelivery(ctx, d.UserID, d.MethodID)
 	if err != nil {
@@ -62,29 +62,29 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	}
 	if !found {
 		// Not a pass tapbot delivered and still shows: the card is stale or forged.
-		return notice("refused", "no_open_delivery", "Nothing to revoke from this card",
+		return notice(store.OutcomeRefused, "no_open_delivery", "Nothing to revoke from this card",
 			"This card matches no pass I have delivered and not yet removed. Use /revoke user instead.")
 	}
 	entry.TargetUPN = delivery.TargetUPN
 	target, refusal, err := f.protectedTarget(ctx, d.UserID)
 	if errors.Is(err, graph.ErrNotFound) {
-		return notice("refused", "not_found", "User not found", "I can't find the user of this pass in the tenant any more.")
+		return notice(store.OutcomeRefused, "not_found", "User not found", "I can't find the user of this pass in the tenant any more.")
 	}
 	if err != nil {
-		entry.Outcome, entry.Reason = "failed", "lookup"
+		entry.Outcome, entry.Reason = store.OutcomeFailed, "lookup"
 		_ = f.audit(ctx, entry)
 		return nil, fmt.Errorf("look up revoke target: %w", err)
 	}
 	entry.TargetUPN = target.User.UserPrincipalName
 	if refusal != nil {
-		return notice("refused", refusal.Code, "Not allowed", revokeRefusal(target.User.UserPrincipalName, refusal))
+		return notice(store.OutcomeRefused, refusal.Code, "Not allowed", revokeRefusal(target.User.UserPrincipalName, refusal))
 	}
 	if err := f.dir.DeleteTAP(ctx, d.UserID, d.MethodID); err != nil && !errors.Is(err, graph.ErrNotFound) {
-		entry.Outcome, entry.Reason = "failed", "delete"
+		entry.Outcome, entry.Reason = store.OutcomeFailed, "delete"
 		_ = f.audit(ctx, entry)
 		return nil, fmt.Errorf("delete TAP: %w", err)
 	}
-	entry.Outcome = "allowed"
+	entry.Outcome = store.OutcomeAllowed
 	_ = f.audit(ctx, entry)
 	f.redactOpen(ctx, t.Log(), d.UserID, store.RedactRevoked)
 	c := cards.RedactedTAP("", target.User.UserPrincipalName, f.cfg.Now(), redactionText[store.RedactRevoked])
@@ -126,7 +126,7 @@ func (f *Flow) onRevokeCommand(ctx context.Context, t *bot.Turn, c command.Comma
 	}
 	t.Later(func(ctx context.Context) {
 		a := t.Activity()
-		entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: ref, Action: "tap.revoke"}
+		entry := store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: ref, Action: store.ActionTAPRevoke}
 		text, outcome, reason := f.revokeAll(ctx, t, ref, &entry)
 		entry.Outcome, entry.Reason = outcome, reason
 		_ = f.audit(ctx, entry)
@@ -137,41 +137,41 @@ func (f *Flow) onRevokeCommand(ctx context.Context, t *bot.Turn, c command.Comma
 	return nil
 }
 
-func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *store.AuditEntry) (text, outcome, reason string) {
+func (f *Flow) revokeAll(ctx context.Context, t *bot.Turn, ref string, entry *store.AuditEntry) (text string, outcome store.Outcome, reason string) {
 	ok, err := f.isHelpdesk(ctx, entry.RequesterID)
 	if err != nil {
 		t.Log().Error("helpdesk check failed", zap.Error(err))
-		return explain(err, t.RequestID()), "failed", "helpdesk_check"
+		return explain(err, t.RequestID()), store.OutcomeFailed, "helpdesk_check"
 	}
 	if !ok {
-		return "Only members of the helpdesk group can revoke passes.", "refused", "not_helpdesk"
+		return "Only members of the helpdesk group can revoke passes.", store.OutcomeRefused, "not_helpdesk"
 	}
 	target, refusal, err := f.protectedTarget(ctx, ref)
 	if errors.Is(err, graph.ErrNotFound) {
-		return fmt.Sprintf("I can't find %s in this tenant.", ref), "refused", "not_found"
+		return fmt.Sprintf("I can't find %s in this tenant.", ref), store.OutcomeRefused, "not_found"
 	}
 	if err != nil {
 		t.Log().Error("lookup failed", zap.Error(err))
-		return explain(err, t.RequestID()), "failed", "lookup"
+		return explain(err, t.RequestID()), store.OutcomeFailed, "lookup"
 	}
 	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
 	if refusal != nil {
-		return revokeRefusal(target.User.UserPrincipalName, refusal), "refused", refusal.Code
+		return revokeRefusal(target.User.UserPrincipalName, refusal), store.OutcomeRefused, refusal.Code
 	}
 	deleted := 0
 	for _, tp := range target.TAPs {
 		if err := f.dir.DeleteTAP(ctx, target.User.ID, tp.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {
 			t.Log().Error("delete TAP failed", zap.Error(err))
-			return explain(err, t.RequestID()), "failed", "delete"
+			return explain(err, t.RequestID()), store.OutcomeFailed, "delete"
 		}
 		entry.MethodID = tp.ID
 		deleted++
 	}
 	f.redactOpen(ctx, t.Log(), target.User.ID, store.RedactRevoked)
 	if deleted == 0 {
-		return fmt.Sprintf("%s has no Temporary Access Pass.", target.User.UserPrincipalName), "allowed", "none_present"
+		return fmt.Sprintf("%s has no Temporary Access Pass.", target.User.UserPrincipalName), store.OutcomeAllowed, "none_present"
 	}
-	return fmt.Sprintf("Revoked the Temporary Access Pass of %s.", target.User.UserPrincipalName), "allowed", ""
+	return fmt.Sprintf("Revoked the Temporary Access Pass of %s.", target.User.UserPrincipalName), store.OutcomeAllowed, ""
 }
 
 // redactOpen removes the value from every delivered card of a user's passes.
@@ -223,7 +223,7 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 		return fmt.Errorf("mark redacted: %w", err)
 	}
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
-		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "allowed", Reason: reason, MethodID: d.MethodID, Expires: d.Expires})
+		TargetUPN: d.TargetUPN, Action: store.ActionTAPRedact, Outcome: store.OutcomeAllowed, Reason: reason, MethodID: d.MethodID, Expires: d.Expires})
 	return nil
 }
 
@@ -249,7 +249,7 @@ func (f *Flow) redactFailed(ctx context.Context, d store.Delivery, reason string
 		zap.String("delivery", d.ID), zap.String("target_id", d.TargetID), zap.String("method_id", d.MethodID),
 		zap.String("redact_reason", reason), zap.Int("attempts", n), zap.Time("expires", d.Expires), zap.Error(cause))
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
-		TargetUPN: d.TargetUPN, Action: "tap.redact", Outcome: "failed", MethodID: d.MethodID, Expires: d.Expires,
+		TargetUPN: d.TargetUPN, Action: store.ActionTAPRedact, Outcome: store.OutcomeFailed, MethodID: d.MethodID, Expires: d.Expires,
 		Reason: fmt.Sprintf("%s after %d attempts (%s): %v", store.RedactGaveUp, n, reason, cause)})
 }
 

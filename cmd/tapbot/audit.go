@@ -124,7 +124,7 @@ func auditRecord(r store.AuditEntry) map[string]string {
 	return map[string]string{
 		"id": strconv.FormatInt(r.ID, 10), "time": ts(r.Time), "request_id": r.RequestID,
 		"requester_id": r.RequesterID, "requester_upn": r.RequesterUPN, "target_id": r.TargetID,
-		"target_upn": r.TargetUPN, "action": r.Action, "outcome": r.Outcome, "reason": r.Reason,
+		"target_upn": r.TargetUPN, "action": string(r.Action), "outcome": string(r.Outcome), "reason": r.Reason,
 		"ticket": r.Ticket, "method_id": r.MethodID, "expires": ts(r.Expires),
 	}
 }

@@ -170,9 +170,9 @@ func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, whe
 	fmt.Fprintf(stdout, "tapbot doctor: probing %s in %s for app %s: every read tapbot makes, once (nothing is changed)\n\n", terminalSafe(user), where, cfg.AppID)
 	writeReport(stdout, report)
 	entry := store.AuditEntry{Time: time.Now(), RequestID: requestid.New(), RequesterUPN: "cli:" + orDefault(strings.TrimSpace(env("USER")), "unknown"),
-		TargetUPN: user, Action: "doctor.probe", Outcome: "allowed", Reason: report.Summary()}
+		TargetUPN: user, Action: store.ActionDoctorProbe, Outcome: store.OutcomeAllowed, Reason: report.Summary()}
 	if report.Failed() {
-		entry.Outcome = "failed"
+		entry.Outcome = store.OutcomeFailed
 	}
 	if _, err := st.AppendAudit(ctx, entry); err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: writing the audit log failed after the probe: %v\n", err)
@@ -206,20 +206,20 @@ func applyPlan(ctx context.Context, w doctor.Writer, st auditLog, plan []doctor.
 	rid := requestid.New()
 	ok := true
 	for _, r := range doctor.Apply(ctx, w, plan) {
-		entry := store.AuditEntry{Time: time.Now(), RequestID: rid, RequesterUPN: requester, Action: "doctor.fix",
+		entry := store.AuditEntry{Time: time.Now(), RequestID: rid, RequesterUPN: requester, Action: store.ActionDoctorFix,
 			Reason: r.ID, Ticket: r.Description}
 		switch {
 		case r.Err != nil:
 			ok = false
 			fmt.Fprintf(stdout, "✗ %s\n    failed: %s\n", terminalSafe(r.Description), terminalSafe(r.Err.Error()))
-			entry.Outcome = "failed"
+			entry.Outcome = store.OutcomeFailed
 			entry.Ticket += " Failed: " + r.Err.Error()
 		case r.AlreadyDone:
 			fmt.Fprintf(stdout, "· %s (already so; nothing sent)\n", terminalSafe(r.Description))
 			continue
 		default:
 			fmt.Fprintf(stdout, "✓ %s\n", terminalSafe(r.Description))
-			entry.Outcome = "allowed"
+			entry.Outcome = store.OutcomeAllowed
 		}
 		if _, err := st.AppendAudit(ctx, entry); err != nil {
 			ok = false

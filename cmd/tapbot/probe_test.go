@@ -26,7 +26,7 @@ func auditProbes(t *testing.T, db string) []string {
 	}
 	var out []string
 	for _, r := range rows {
-		out = append(out, r.TargetUPN+" "+r.Outcome)
+		out = append(out, r.TargetUPN+" "+string(r.Outcome))
 	}
 	return out
 }

@@ -64,7 +64,7 @@ func createsTAP(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/authentication/temporaryAccessPassMethods")
 }
 
-func (e *env) audits(action string) []store.AuditEntry {
+func (e *env) audits(action store.Action) []store.AuditEntry {
 	e.t.Helper()
 	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: action, Limit: 100})
 	if err != nil {

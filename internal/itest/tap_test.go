@@ -17,7 +17,7 @@ import (
 	"github.com/tapbot/tapbot/internal/store"
 )
 
-func (e *env) lastAudit(action string) store.AuditEntry {
+func (e *env) lastAudit(action store.Action) store.AuditEntry {
 	e.t.Helper()
 	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: action, Limit: 1})
 	if err != nil || len(rows) == 0 {

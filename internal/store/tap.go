@@ -13,8 +13,8 @@ type AuditEntry struct {
 	RequesterUPN string
 	TargetID     string // Entra object id of the user acted on, when known
 	TargetUPN    string // as typed or resolved
-	Action       string // e.g. "tap.create", "tap.revoke", "tap.redact"
-	Outcome      string // "allowed", "refused", "failed"
+	Action       Action
+	Outcome      Outcome
 	Reason       string // refusal code or failure summary (e.g. "privileged_role")
 	Ticket       string // the requester's reason or ticket text
 	MethodID     string // TAP method id in Graph
@@ -26,8 +26,8 @@ type AuditFilter struct {
 	Since, Until time.Time // Since inclusive, Until exclusive
 	Target       string    // matches TargetID or TargetUPN (case-insensitive UPN)
 	RequesterID  string
-	Action       string
-	Outcome      string
+	Action       Action
+	Outcome      Outcome
 	Limit        int // newest first; 0 means 100, capped at 10000
 }
 

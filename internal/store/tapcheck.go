@@ -36,13 +36,6 @@ var (
 	ErrInvalidClaim       = errors.New("store: invalid claim")
 )
 
-// The outcomes an AuditEntry may record.
-const (
-	OutcomeAllowed = "allowed"
-	OutcomeRefused = "refused"
-	OutcomeFailed  = "failed"
-)
-
 // Usual values of Delivery.RedactReason. The store requires a reason but not one of
 // these.
 const (
@@ -97,7 +90,7 @@ func ClampLimit(n int) int {
 // fix (see Normalize): the action, the outcome and the times. ID is ignored: the
 // store assigns it.
 func (e AuditEntry) Validate() error {
-	if err := checkCode(e.Action, MaxActionLen); err != nil {
+	if err := checkCode(string(e.Action), MaxActionLen); err != nil {
 		return fmt.Errorf("%w: action %q: %v", ErrInvalidAudit, e.Action, err)
 	}
 	switch e.Outcome {

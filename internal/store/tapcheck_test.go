@@ -82,7 +82,7 @@ func TestAuditEntryNormalize(t *testing.T) {
 		{"non-ASCII action", func(e *AuditEntry) { e.Action = "tâp.create" }, ""},
 		{"empty action", func(e *AuditEntry) { e.Action = "" },
 			`store: invalid audit entry: action "": empty`},
-		{"long action", func(e *AuditEntry) { e.Action = strings.Repeat("a", MaxActionLen+1) },
+		{"long action", func(e *AuditEntry) { e.Action = Action(strings.Repeat("a", MaxActionLen+1)) },
 			`store: invalid audit entry: action "` + strings.Repeat("a", MaxActionLen+1) + `": longer than 64 characters`},
 		{"action with a tab", func(e *AuditEntry) { e.Action = "tap\tcreate" },
 			`store: invalid audit entry: action "tap\tcreate": contains a space or control character`},

@@ -140,7 +140,7 @@ func (s *Store) CountAudit(ctx context.Context, f store.AuditFilter) (int, error
 // matchesNothing reports whether a text filter of f cannot equal any stored text
 // (AppendAudit makes every field storable), which would also fail the query.
 func matchesNothing(f store.AuditFilter) bool {
-	for _, v := range []string{f.Target, f.RequesterID, f.Action, f.Outcome} {
+	for _, v := range []string{f.Target, f.RequesterID, string(f.Action), string(f.Outcome)} {
 		if !storable(v) {
 			return true
 		}

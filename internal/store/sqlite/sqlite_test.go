@@ -902,7 +902,7 @@ func BenchmarkCountAudit(b *testing.B) {
 		requesters = 50
 	)
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	actions := []string{"tap.create", "tap.revoke", "tap.redact", "onboard.start"}
+	actions := []store.Action{store.ActionTAPCreate, store.ActionTAPRevoke, store.ActionTAPRedact, store.ActionOnboardStart}
 	for i := range rows {
 		if _, err := s.AppendAudit(b.Context(), store.AuditEntry{
 			Time: base.Add(time.Duration(i) * time.Minute), RequesterID: fmt.Sprintf("requester-%d", i%requesters),

@@ -101,7 +101,7 @@ func (c *chain) Audit(e store.AuditEntry) error {
 	binary.BigEndian.PutUint64(n[:], uint64(e.ID))
 	c.h.Write(n[:])
 	for _, f := range []string{micros(e.Time), e.RequestID, e.RequesterID, e.RequesterUPN, e.TargetID, e.TargetUPN,
-		e.Action, e.Outcome, e.Reason, e.Ticket, e.MethodID, micros(e.Expires)} {
+		string(e.Action), string(e.Outcome), e.Reason, e.Ticket, e.MethodID, micros(e.Expires)} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		c.h.Write(n[:])
 		c.h.Write([]byte(f))

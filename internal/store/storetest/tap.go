@@ -266,7 +266,7 @@ func testInvalidAudit(t *testing.T, s store.Store) {
 		mutate func(e *store.AuditEntry)
 	}{
 		{"empty action", func(e *store.AuditEntry) { e.Action = "" }},
-		{"action too long", func(e *store.AuditEntry) { e.Action = strings.Repeat("a", store.MaxActionLen+1) }},
+		{"action too long", func(e *store.AuditEntry) { e.Action = store.Action(strings.Repeat("a", store.MaxActionLen+1)) }},
 		{"action with a space", func(e *store.AuditEntry) { e.Action = "tap create" }},
 		{"action with a newline", func(e *store.AuditEntry) { e.Action = "tap.create\n" }},
 		{"action not UTF-8", func(e *store.AuditEntry) { e.Action = "tap.\xff" }},
@@ -287,7 +287,7 @@ func testInvalidAudit(t *testing.T, s store.Store) {
 	}
 	// The longest action is fine, and nothing refused was written.
 	e := valid
-	e.Action = strings.Repeat("a", store.MaxActionLen)
+	e.Action = store.Action(strings.Repeat("a", store.MaxActionLen))
 	appendAudit(t, s, e)
 	if n := countAudit(t, s, store.AuditFilter{}); n != 1 {
 		t.Errorf("CountAudit = %d, want 1 (only the valid entry)", n)

@@ -1,0 +1,36 @@
+package store
+
+// Action is what an audit row records was done or asked for. Every flow, the rate
+// limit, /audit and the export use these constants, never literal strings.
+type Action string
+
+// The audit log's actions.
+const (
+	ActionTAPCreate        Action = "tap.create"    // a pass asked for: issued, refused or failed
+	ActionTAPRevoke        Action = "tap.revoke"    // a pass deleted on request
+	ActionTAPRedact        Action = "tap.redact"    // a delivered card's pass removed from the chat
+	ActionTAPReconcile     Action = "tap.reconcile" // an unfinished pass cleaned up
+	ActionOnboardRequest   Action = "onboard.request"
+	ActionOnboardSubmit    Action = "onboard.submit"
+	ActionOnboardApprove   Action = "onboard.approve"
+	ActionOnboardReject    Action = "onboard.reject"
+	ActionOnboardRetry     Action = "onboard.retry"
+	ActionOnboardProvision Action = "onboard.provision"
+	ActionOnboardStart     Action = "onboard.start"
+	ActionOnboardStartDay  Action = "onboard.startday"
+	ActionOnboardDone      Action = "onboard.done"
+	ActionChecklistStart   Action = "checklist.start"
+	ActionChecklistStuck   Action = "checklist.stuck"
+	ActionDoctorFix        Action = "doctor.fix"
+	ActionDoctorProbe      Action = "doctor.probe"
+)
+
+// Outcome is how an audited action ended.
+type Outcome string
+
+// The audit log's outcomes; the database refuses any other.
+const (
+	OutcomeAllowed Outcome = "allowed"
+	OutcomeRefused Outcome = "refused"
+	OutcomeFailed  Outcome = "failed"
+)
