@@ -61,9 +61,10 @@ fuzz:
 	$(GO) test -run x -fuzz '^FuzzParseSubmission$$' -fuzztime $(FUZZTIME) ./bot/onboard/
 	$(GO) test -run x -fuzz '^FuzzClip$$' -fuzztime $(FUZZTIME) ./internal/store/
 
-## lint: gofmt, go vet, staticcheck (pinned)
+## lint: gofmt, go.mod tidy, go vet, staticcheck (pinned)
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
