@@ -47,6 +47,9 @@ func (f *Flow) reconcile(ctx context.Context, in store.TAPIntent, why string) er
 	if err != nil {
 		return err
 	}
+	// What was deleted must be recorded even if shutdown cancels ctx now.
+	ctx, cancel := durable(ctx)
+	defer cancel()
 	entry := store.AuditEntry{RequestID: in.ID, RequesterID: in.RequesterID, TargetID: in.TargetID, TargetUPN: in.TargetUPN,
 		Action: store.ActionTAPReconcile, Outcome: store.OutcomeAllowed, Reason: why + "_nothing_created"}
 	if len(deleted) > 0 {
