@@ -39,9 +39,12 @@ card-images:
 manifest: build
 	./$(BIN) manifest -o bin/tapbot-teams-app.zip
 
-## bench: the load generator against the real binary (see bench/README.md), and /tap end to end
+## bench: the load generator against the real binary on SQLite, on PostgreSQL with 1 and 3
+## replicas (see bench/README.md), and /tap end to end on each store
 bench:
 	bash bench/run.sh
+	bash bench/run.sh -postgres
+	bash bench/run.sh -postgres -replicas 3
 	$(GO) test -run x -bench BenchmarkTAP -benchtime 2000x -cpu 1 ./internal/itest/
 
 bench-smoke:

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/internal/bftest"
+	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
 )
 
 const (
@@ -57,6 +58,8 @@ type options struct {
 	drain       time.Duration
 	verbose     bool
 	record      bool
+	replicas    int
+	postgres    bool
 }
 
 func main() {
@@ -69,9 +72,11 @@ func main() {
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait for outstanding replies to reach the connector")
 	flag.BoolVar(&o.verbose, "v", false, "always print the server's stderr")
 	flag.BoolVar(&o.record, "record", false, "record connector calls (costs the load generator time) and print the first reply")
+	flag.IntVar(&o.replicas, "replicas", 1, "tapbot serve processes, spread over round-robin (more than 1 needs -postgres)")
+	flag.BoolVar(&o.postgres, "postgres", false, "store in a throwaway PostgreSQL cluster (Debian's postgresql) instead of SQLite")
 	flag.Parse()
-	if o.bin == "" || o.concurrency < 1 || o.n < 1 || o.warmup < 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen -bin path/to/tapbot [-c 16] [-n 50000] [-warmup 2000] [-d 0] [-drain 10s] [-v]")
+	if o.bin == "" || o.concurrency < 1 || o.n < 1 || o.warmup < 0 || o.replicas < 1 || (o.replicas > 1 && !o.postgres) || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: loadgen -bin path/to/tapbot [-c 16] [-n 50000] [-warmup 2000] [-d 0] [-drain 10s] [-v] [-postgres [-replicas N]]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,6 +112,8 @@ type result struct {
 	ClkTck        int64   `json:"clk_tck"`
 	PeakRSSKiB    int64   `json:"server_peak_rss_kib"`
 	Shutdown      string  `json:"shutdown"`
+	Replicas      int     `json:"replicas"`
+	Store         string  `json:"store"`
 }
 
 func run(ctx context.Context, o options) (int, error) {
@@ -132,23 +139,36 @@ func run(ctx context.Context, o options) (int, error) {
 	if err := cloud.WriteCertPEM(certFile); err != nil {
 		return 1, err
 	}
-	addr, err := freeLoopbackAddr()
-	if err != nil {
-		return 1, err
+	storeEnv := "TAPBOT_DB_PATH=" + filepath.Join(tmp, "tapbot.db")
+	if o.postgres {
+		url, stop, err := pgtest.StartServer()
+		if err != nil {
+			return 1, fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer stop()
+		storeEnv = "TAPBOT_DATABASE_URL=" + url
 	}
-
-	srv, err := startServer(bin, addr, certFile, tmp, cloud)
-	if err != nil {
-		return 1, err
+	var fleet fleet
+	// However we leave, the children must not outlive us.
+	defer fleet.kill()
+	for range o.replicas {
+		addr, err := freeLoopbackAddr()
+		if err != nil {
+			return 1, err
+		}
+		srv, err := startServer(bin, addr, certFile, storeEnv, cloud)
+		if err != nil {
+			return 1, err
+		}
+		fleet = append(fleet, srv)
+		if err := srv.waitReady(ctx, addr); err != nil {
+			fleet.printStderr(os.Stderr)
+			return 1, err
+		}
+		srv.url = "http://" + addr + "/api/messages"
+		fmt.Fprintf(os.Stderr, "loadgen: tapbot serve ready on %s (pid %d)\n", addr, srv.pid())
 	}
-	// However we leave, the child must not outlive us.
-	defer srv.kill()
-
-	if err := srv.waitReady(ctx, addr); err != nil {
-		srv.printStderr(os.Stderr, "server stderr")
-		return 1, err
-	}
-	fmt.Fprintf(os.Stderr, "loadgen: tapbot serve ready on %s (pid %d); warming up with %d activities\n", addr, srv.pid(), o.warmup)
+	fmt.Fprintf(os.Stderr, "loadgen: warming up with %d activities\n", o.warmup)
 
 	client := &http.Client{
 		Transport: &http.Transport{
@@ -165,7 +185,7 @@ func run(ctx context.Context, o options) (int, error) {
 	}
 	defer client.CloseIdleConnections()
 	g := &generator{
-		url:    "http://" + addr + "/api/messages",
+		urls:   fleet.urls(),
 		client: client,
 		body:   newActivityTemplate(cloud),
 	}
@@ -177,11 +197,14 @@ func run(ctx context.Context, o options) (int, error) {
 	// activity with an unsigned (alg "none") token must be refused.
 	status, _, _ := g.send(ctx, g.body.render(nil, g.seq.Add(1)), "Bearer "+cloud.Mint(bftest.TokenOptions{Alg: "none"}))
 	if status != http.StatusUnauthorized && status != http.StatusForbidden {
-		srv.printStderr(os.Stderr, "server stderr")
+		fleet.printStderr(os.Stderr)
 		return 1, fmt.Errorf("an activity with an unsigned token got HTTP %d, want 401 or 403: the server is not authenticating", status)
 	}
 
-	res := result{Concurrency: o.concurrency, Warmup: o.warmup, Shutdown: "graceful"}
+	res := result{Concurrency: o.concurrency, Warmup: o.warmup, Shutdown: "graceful", Replicas: o.replicas, Store: "sqlite"}
+	if o.postgres {
+		res.Store = "postgres"
+	}
 	exitCode := 0
 
 	// Warm-up: connections, token validation caches, the outbound token, the
@@ -190,11 +213,11 @@ func run(ctx context.Context, o options) (int, error) {
 		w := g.phase(ctx, o.warmup, o.concurrency, time.Time{})
 		if w.errors() > 0 {
 			w.printErrors(os.Stderr, "warm-up")
-			srv.printStderr(os.Stderr, "server stderr")
+			fleet.printStderr(os.Stderr)
 			return 1, fmt.Errorf("warm-up: %d of %d requests failed", w.errors(), w.sent)
 		}
 		if n, err := waitReplies(ctx, cloud, w.ok, o.drain); err != nil {
-			srv.printStderr(os.Stderr, "server stderr")
+			fleet.printStderr(os.Stderr)
 			return 1, fmt.Errorf("warm-up: connector received %d replies for %d activities: %w (rejected connector calls: %d)",
 				n, w.ok, err, cloud.RejectedCalls())
 		}
@@ -205,7 +228,7 @@ func run(ctx context.Context, o options) (int, error) {
 	cloud.Reset()
 
 	clk := clockTicks()
-	cpu0, err := procCPUTicks(srv.pid())
+	cpu0, err := fleet.cpuTicks()
 	if err != nil {
 		return 1, err
 	}
@@ -216,8 +239,8 @@ func run(ctx context.Context, o options) (int, error) {
 	fmt.Fprintf(os.Stderr, "loadgen: measuring %d activities at concurrency %d\n", o.n, o.concurrency)
 	m := g.phase(ctx, o.n, o.concurrency, deadline)
 	replies, waitErr := waitReplies(ctx, cloud, m.ok, o.drain)
-	cpu1, cpuErr := procCPUTicks(srv.pid())
-	peak, rssErr := procPeakRSSKiB(srv.pid())
+	cpu1, cpuErr := fleet.cpuTicks()
+	peak, rssErr := fleet.peakRSSKiB()
 
 	res.Sent, res.OK = m.sent, m.ok
 	res.DurationS = m.elapsed.Seconds()
@@ -244,7 +267,7 @@ func run(ctx context.Context, o options) (int, error) {
 
 	// Stop the server gracefully before reporting, so its shutdown is part of the
 	// verdict.
-	exited, exitErr := srv.terminate(stopTimeout)
+	exited, exitErr := fleet.terminate(stopTimeout)
 	switch {
 	case !exited:
 		res.Shutdown = fmt.Sprintf("did not exit within %s of SIGTERM (killed)", stopTimeout)
@@ -265,7 +288,7 @@ func run(ctx context.Context, o options) (int, error) {
 		exitCode = 1
 	}
 	if exitCode != 0 || o.verbose {
-		srv.printStderr(os.Stderr, "server stderr")
+		fleet.printStderr(os.Stderr)
 	}
 	if ctx.Err() != nil {
 		return 130, errors.New("interrupted")
@@ -285,7 +308,7 @@ func waitReplies(ctx context.Context, cloud *bftest.Cloud, want int64, d time.Du
 func printTable(w io.Writer, r result, m *phaseResult, waitErr error) {
 	tw := bufio.NewWriter(w)
 	defer tw.Flush()
-	fmt.Fprintf(tw, "\ntapbot serve (GOMAXPROCS=1), /help activities, concurrency %d, warm-up %d\n", r.Concurrency, r.Warmup)
+	fmt.Fprintf(tw, "\ntapbot serve ×%d (GOMAXPROCS=1 each, %s store), /help activities, concurrency %d, warm-up %d\n", r.Replicas, r.Store, r.Concurrency, r.Warmup)
 	row := func(k, f string, a ...any) { fmt.Fprintf(tw, "  %-26s "+f+"\n", append([]any{k}, a...)...) }
 	row("activities sent", "%d (%d answered 2xx) in %.2fs", r.Sent, r.OK, r.DurationS)
 	row("throughput", "%.0f activities/s", r.ActivitiesPS)
@@ -298,8 +321,8 @@ func printTable(w io.Writer, r result, m *phaseResult, waitErr error) {
 		note = " (drain wait ended: " + waitErr.Error() + ")"
 	}
 	row("replies at connector", "%d (diff %+d)%s", r.Replies, r.ReplyDiff, note)
-	row("server CPU per activity", "%.0f µs (CLK_TCK %d)", r.CPUusPerAct, r.ClkTck)
-	row("server peak RSS (VmHWM)", "%.1f MiB", float64(r.PeakRSSKiB)/1024)
+	row("server CPU per activity", "%.0f µs (CLK_TCK %d, all replicas)", r.CPUusPerAct, r.ClkTck)
+	row("server peak RSS (VmHWM)", "%.1f MiB (largest replica)", float64(r.PeakRSSKiB)/1024)
 	row("shutdown", "%s", r.Shutdown)
 	row("errors", "%d", r.Errors)
 	fmt.Fprintln(tw)
@@ -337,7 +360,8 @@ func freeLoopbackAddr() (string, error) {
 // ---- the load ----
 
 type generator struct {
-	url    string
+	urls   []string // round-robin over the replicas
+	next   atomic.Uint64
 	client *http.Client
 	tokens []string
 	body   *activityTemplate
@@ -445,7 +469,8 @@ func (g *generator) phase(ctx context.Context, n, conc int, deadline time.Time) 
 // send posts one activity and returns the status (0 on a transport error), the
 // round-trip time including reading the answer, and an error description if any.
 func (g *generator) send(ctx context.Context, body []byte, auth string) (int, time.Duration, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body))
+	url := g.urls[g.next.Add(1)%uint64(len(g.urls))]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err.Error()
 	}
@@ -502,6 +527,7 @@ func (t *activityTemplate) render(buf []byte, id int64) []byte {
 // ---- the server process ----
 
 type server struct {
+	url    string // its /api/messages
 	cmd    *exec.Cmd
 	stderr *cappedBuffer
 	done   chan struct{} // closed when the process has exited
@@ -511,7 +537,7 @@ type server struct {
 // benchHelpdeskGroup is a made-up group id: nothing in the benchmark asks Graph.
 const benchHelpdeskGroup = "0b0b0b0b-0000-4000-8000-00000000be0c"
 
-func startServer(bin, addr, certFile, dir string, cloud *bftest.Cloud) (*server, error) {
+func startServer(bin, addr, certFile, storeEnv string, cloud *bftest.Cloud) (*server, error) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = []string{
 		"GOMAXPROCS=1",
@@ -523,7 +549,7 @@ func startServer(bin, addr, certFile, dir string, cloud *bftest.Cloud) (*server,
 		"TAPBOT_HELPDESK_GROUPS=" + benchHelpdeskGroup,
 		"TAPBOT_OPENID_METADATA_URL=" + cloud.MetadataURL(),
 		"TAPBOT_AUTHORITY_HOST=" + cloud.AuthorityHost(),
-		"TAPBOT_DB_PATH=" + filepath.Join(dir, "tapbot.db"),
+		storeEnv,
 		"TAPBOT_LOG_LEVEL=warn",
 		"SSL_CERT_FILE=" + certFile,
 		"PATH=" + os.Getenv("PATH"),
@@ -542,6 +568,68 @@ func startServer(bin, addr, certFile, dir string, cloud *bftest.Cloud) (*server,
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// fleet is the replicas under test.
+type fleet []*server
+
+func (f fleet) urls() []string {
+	var us []string
+	for _, s := range f {
+		us = append(us, s.url)
+	}
+	return us
+}
+
+func (f fleet) kill() {
+	for _, s := range f {
+		s.kill()
+	}
+}
+
+func (f fleet) printStderr(w io.Writer) {
+	for i, s := range f {
+		s.printStderr(w, fmt.Sprintf("server %d stderr", i))
+	}
+}
+
+// cpuTicks sums the replicas' CPU time.
+func (f fleet) cpuTicks() (int64, error) {
+	var sum int64
+	for _, s := range f {
+		t, err := procCPUTicks(s.pid())
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+// peakRSSKiB is the largest replica's peak resident set.
+func (f fleet) peakRSSKiB() (int64, error) {
+	var peak int64
+	for _, s := range f {
+		p, err := procPeakRSSKiB(s.pid())
+		if err != nil {
+			return 0, err
+		}
+		peak = max(peak, p)
+	}
+	return peak, nil
+}
+
+// terminate stops every replica: all must exit by themselves, without error.
+func (f fleet) terminate(d time.Duration) (bool, error) {
+	allExited, errs := true, []error{}
+	for _, s := range f {
+		exited, err := s.terminate(d)
+		allExited = allExited && exited
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return allExited, errors.Join(errs...)
+}
 
 func (s *server) waitReady(ctx context.Context, addr string) error {
 	deadline := time.Now().Add(readyTimeout)

@@ -1,6 +1,7 @@
 package itest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -8,15 +9,30 @@ import (
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/postgres"
+	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
 )
 
 // BenchmarkTAP issues TAPs end to end: inbound activity with a JWT, the TAP flow,
-// msgraph-sdk-go over TLS to the fake tenant ($batch lookup, eligibility, create),
-// SQLite audit and delivery rows, and the card to the fake connector. Run it on one
-// core (`-cpu 1`): ns/op is then close to the CPU cost of one TAP, though it includes
-// the fake Graph's and the fake connector's work too.
+// msgraph-sdk-go over TLS to the fake tenant (two $batch lookups, create), the
+// store's intent, audit and delivery rows, and the card to the fake connector, on
+// each store backend. Run it on one core (`-cpu 1`): ns/op is then close to the CPU
+// cost of one TAP, though it includes the fake Graph's and the fake connector's work
+// too (and, for PostgreSQL, the server's, on a test cluster that does not fsync).
 func BenchmarkTAP(b *testing.B) {
-	e := newEnv(b, func(c *tap.Config) { c.MaxPerHour = 1 << 30 })
+	b.Run("sqlite", func(b *testing.B) { benchmarkTAP(b, nil) })
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(b)}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchmarkTAP(b, st)
+	})
+}
+
+func benchmarkTAP(b *testing.B, st store.Store) {
+	e := newEnvOn(b, st, func(c *tap.Config) { c.MaxPerHour = 1 << 30 })
 	const users = 20000
 	for i := range users {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)

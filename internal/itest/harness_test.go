@@ -31,6 +31,7 @@ import (
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
 	"github.com/tapbot/tapbot/internal/bftest"
+	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/sqlite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -71,7 +72,7 @@ type env struct {
 	cloud   *bftest.Cloud
 	graph   *graphtest.Server
 	tenant  *graphtest.Tenant
-	store   *sqlite.Store
+	store   store.Store
 	dbPath  string
 	handler *bot.Handler
 	flow    *tap.Flow
@@ -85,7 +86,14 @@ type env struct {
 
 type option func(*tap.Config)
 
+// newEnv runs the flows on a fresh SQLite database.
 func newEnv(t testing.TB, opts ...option) *env {
+	t.Helper()
+	return newEnvOn(t, nil, opts...)
+}
+
+// newEnvOn runs the flows on st, or on a fresh SQLite database if st is nil.
+func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 	t.Helper()
 	cloud, err := bftest.New(bftest.Options{AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: graphtest.ContosoTenantID})
 	if err != nil {
@@ -119,10 +127,14 @@ func newEnv(t testing.TB, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbPath := t.TempDir() + "/tapbot.db"
-	st, err := sqlite.Open(context.Background(), dbPath, log)
-	if err != nil {
-		t.Fatal(err)
+	var dbPath string
+	if st == nil {
+		dbPath = t.TempDir() + "/tapbot.db"
+		sq, err := sqlite.Open(context.Background(), dbPath, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = sq
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	reg := prometheus.NewRegistry()

@@ -114,6 +114,24 @@ func admin(ctx context.Context, sql string) error {
 	return err
 }
 
+// StartServer starts a throwaway cluster for a program that is not a test (the load
+// generator) and returns the URL of an empty database on it, and a function that stops
+// the cluster and removes its files.
+func StartServer() (url string, stop func(), err error) {
+	c, err := startCluster()
+	if err != nil {
+		return "", nil, err
+	}
+	server.url = c.url
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := admin(ctx, "CREATE DATABASE tapbot TEMPLATE template0"); err != nil {
+		c.stop()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	return strings.Replace(c.url, "/postgres?", "/tapbot?", 1), c.stop, nil
+}
+
 type cluster struct {
 	url  string
 	stop func()
