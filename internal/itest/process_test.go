@@ -185,8 +185,9 @@ func (e *procEnv) start() *tapbotProc {
 	return e.startWith("TAPBOT_DB_PATH=" + filepath.Join(e.dir, "tapbot.db"))
 }
 
-// startWith runs `tapbot serve` with the store that store names (an env setting).
-func (e *procEnv) startWith(store string) *tapbotProc {
+// startWith runs `tapbot serve` with the store that store names (an env setting)
+// and any other settings given.
+func (e *procEnv) startWith(store string, settings ...string) *tapbotProc {
 	e.t.Helper()
 	cmd := exec.Command(e.bin, "serve")
 	cmd.Env = []string{
@@ -205,6 +206,7 @@ func (e *procEnv) startWith(store string) *tapbotProc {
 		"HOME=" + e.dir,
 		"PATH=" + os.Getenv("PATH"),
 	}
+	cmd.Env = append(cmd.Env, settings...)
 	p := &tapbotProc{cmd: cmd, done: make(chan struct{}), stderr: &syncBuffer{}}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -244,28 +246,51 @@ func (e *procEnv) send(text string) int {
 	return e.sendTo("http://"+e.proc.addr, fmt.Sprintf("proc-%d", activitySeq.Add(1)), text)
 }
 
-// sendTo posts the message activity id with text to the tapbot at base.
+// sendTo posts the message activity id with text from Hana's 1:1 chat to the tapbot
+// at base.
 func (e *procEnv) sendTo(base, id, text string) int {
 	e.t.Helper()
-	a := map[string]any{
-		"type": "message", "id": id, "serviceUrl": e.serviceURL(), "channelId": "msteams",
-		"from":         map[string]any{"id": "29:" + graphtest.HanaID, "aadObjectId": graphtest.HanaID},
-		"recipient":    map[string]any{"id": botAccount, "name": "tapbot"},
-		"conversation": map[string]any{"id": personalConv, "conversationType": "personal", "tenantId": graphtest.ContosoTenantID},
-		"channelData":  map[string]any{"tenant": map[string]any{"id": graphtest.ContosoTenantID}},
-		"text":         text,
+	status, _ := e.postTo(base, e.activityFrom(graphtest.HanaID, "personal", "message", id, text))
+	return status
+}
+
+// activityFrom is a Teams activity from user: in their 1:1 chat with tapbot, or in
+// the approvers' channel (scope "channel").
+func (e *procEnv) activityFrom(user, scope, typ, id, text string) map[string]any {
+	conv := map[string]any{"id": "a:1contoso-" + user + "-personal", "conversationType": "personal", "tenantId": graphtest.ContosoTenantID}
+	data := map[string]any{"tenant": map[string]any{"id": graphtest.ContosoTenantID}}
+	if scope == "channel" {
+		conv = map[string]any{"id": approversChannel, "conversationType": "channel", "isGroup": true, "tenantId": graphtest.ContosoTenantID}
+		data["team"] = map[string]any{"id": "19:contoso-onboarding-team@thread.tacv2"}
 	}
+	return map[string]any{
+		"type": typ, "id": id, "serviceUrl": e.serviceURL(), "channelId": "msteams",
+		"from":         map[string]any{"id": "29:" + user, "aadObjectId": user},
+		"recipient":    map[string]any{"id": botAccount, "name": "tapbot"},
+		"conversation": conv, "channelData": data, "text": text,
+	}
+}
+
+// approversChannel is the channel the approval cards go to in the process tests.
+const approversChannel = "19:contoso-onboarding@thread.tacv2"
+
+// postTo posts activity a to the tapbot at base, signed for the proxied Connector,
+// and returns the status and the decoded answer body (invokes answer in it).
+func (e *procEnv) postTo(base string, a map[string]any) (int, map[string]any) {
+	e.t.Helper()
 	raw, _ := json.Marshal(a)
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/messages", bytes.NewReader(raw))
 	req.Header.Set("Authorization", "Bearer "+e.cloud.Mint(bftest.TokenOptions{ServiceURL: e.serviceURL()}))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
-		e.t.Errorf("send %q: %v", text, err)
-		return 0
+		e.t.Errorf("post %s: %v", a["type"], err)
+		return 0, nil
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
 }
 
 // waitFor waits for ch, failing the test with the process's log after d.

@@ -2,6 +2,7 @@ package itest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/postgres"
@@ -127,5 +129,113 @@ func TestReplicasIssueOnePass(t *testing.T) {
 		if code := p.exited(t, 15*time.Second); code != 0 {
 			t.Errorf("replica %d exited %d\n%s", i, code, p.stderr.String())
 		}
+	}
+}
+
+// TestReplicasDecideOnce: a manager's onboarding request, then 20 Approve clicks at
+// once spread over three replicas on one PostgreSQL: one decision, one user created.
+func TestReplicasDecideOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary on PostgreSQL")
+	}
+	dbURL := pgtest.NewDatabase(t)
+	e := newProcEnv(t)
+	var backends []string
+	for range 3 {
+		p := e.startWith("TAPBOT_DATABASE_URL="+dbURL,
+			"TAPBOT_APPROVER_GROUPS="+graphtest.GroupApprovers, "TAPBOT_APPROVERS_CONVERSATION="+approversChannel,
+			"TAPBOT_ONBOARDING_GROUPS="+graphtest.GroupNewHires, "TAPBOT_ONBOARD_GROUPS_ALLOWED="+graphtest.GroupStaff)
+		backends = append(backends, "http://"+p.addr)
+	}
+	lb := roundRobin(t, backends)
+	next := func() string { return fmt.Sprintf("rr-%d", activitySeq.Add(1)) }
+
+	// tapbot learns the approvers' channel when it is installed there.
+	install := e.activityFrom(graphtest.AlexID, "channel", "conversationUpdate", next(), "")
+	install["membersAdded"] = []any{map[string]any{"id": botAccount}}
+	if status, _ := e.postTo(lb.URL, install); status != http.StatusOK {
+		t.Fatalf("install in the approvers' channel: %d", status)
+	}
+	// Max asks for the form and sends it.
+	if status, _ := e.postTo(lb.URL, e.activityFrom(graphtest.MaxID, "personal", "message", next(), "/onboard")); status != http.StatusOK {
+		t.Fatalf("/onboard: %d", status)
+	}
+	// The form arrives from the background work, after the HTTP answer.
+	formID := func() string {
+		var id string
+		for _, c := range e.cloud.Calls() {
+			var form struct {
+				Attachments []struct {
+					Content struct {
+						Actions []struct {
+							Data map[string]any `json:"data"`
+						} `json:"actions"`
+					} `json:"content"`
+				} `json:"attachments"`
+			}
+			if json.Unmarshal(c.Body, &form) == nil && len(form.Attachments) == 1 && len(form.Attachments[0].Content.Actions) > 0 {
+				if v, _ := form.Attachments[0].Content.Actions[0].Data["requestId"].(string); v != "" {
+					id = v
+				}
+			}
+		}
+		return id
+	}
+	id := formID()
+	for wait := time.Now().Add(30 * time.Second); id == ""; id = formID() {
+		if time.Now().After(wait) {
+			t.Fatal("no onboarding form with a request id reached Max")
+		}
+		time.Sleep(20 * time.Millisecond) // separate processes: no event to wait on
+	}
+	invoke := func(from, verb string, data map[string]any) (int, map[string]any) {
+		a := e.activityFrom(from, "personal", "invoke", next(), "")
+		a["name"] = "adaptiveCard/action"
+		a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
+		return e.postTo(lb.URL, a)
+	}
+	form := map[string]any{"verb": onboard.SubmitVerb, "requestId": id,
+		"givenName": "José", "surname": "Müller", "displayName": "José Müller", "mailNickname": "jose.muller",
+		"domain": "contoso.com", "usageLocation": "DE", "startDate": time.Now().AddDate(0, 0, 7).Format("2006-01-02"),
+		"manager": graphtest.MaxID, "licence": graphtest.SKUEntraIDP1, "groups": graphtest.GroupStaff, "hasSmartphone": "true"}
+	if status, body := invoke(graphtest.MaxID, onboard.SubmitVerb, form); status != http.StatusOK || fmt.Sprint(body["statusCode"]) != "200" {
+		t.Fatalf("submit: %d %v", status, body)
+	}
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if status, _ := invoke(graphtest.AlexID, onboard.VerbApprove, map[string]any{"verb": onboard.VerbApprove, "requestId": id}); status != http.StatusOK {
+				t.Errorf("approve: %d", status)
+			}
+		})
+	}
+	wg.Wait()
+
+	st, err := postgres.Open(context.Background(), postgres.Config{URL: dbURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r, err := st.Onboard(context.Background(), id)
+		if err == nil && r.State == store.OnboardDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request %s not done after 60 s: %+v %v", id, r, err)
+		}
+		time.Sleep(50 * time.Millisecond) // separate processes: no event to wait on
+	}
+	if _, ok := e.tenant.User("jose.muller@contoso.com"); !ok {
+		t.Fatal("the approved user was not created")
+	}
+	if _, ok := e.tenant.User("jose.muller2@contoso.com"); ok {
+		t.Fatal("a second user was created")
+	}
+	rows, err := st.Audit(context.Background(), store.AuditFilter{Action: store.ActionOnboardApprove, Outcome: store.OutcomeAllowed})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%d allowed approvals (%v), want 1", len(rows), err)
 	}
 }
