@@ -8,8 +8,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/tapbot/tapbot/internal/ttlcache"
 )
 
 // Directory checks transitive group membership (Graph's checkMemberGroups).
@@ -22,17 +23,8 @@ const maxEntries = 10000
 
 // Checker is safe for concurrent use.
 type Checker struct {
-	dir Directory
-	ttl time.Duration
-	now func() time.Time
-
-	mu    sync.Mutex
-	cache map[string]entry
-}
-
-type entry struct {
-	member  bool
-	expires time.Time
+	dir   Directory
+	cache *ttlcache.Cache[string, bool]
 }
 
 // New returns a Checker caching answers for ttl (default 5 minutes).
@@ -40,10 +32,7 @@ func New(dir Directory, ttl time.Duration, now func() time.Time) *Checker {
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Checker{dir: dir, ttl: ttl, now: now, cache: map[string]entry{}}
+	return &Checker{dir: dir, cache: ttlcache.New[string, bool](ttl, maxEntries, now)}
 }
 
 // IsMember reports whether userID is a member of any of groups. An empty userID or
@@ -52,24 +41,11 @@ func (c *Checker) IsMember(ctx context.Context, userID string, groups []string) 
 	if userID == "" || len(groups) == 0 {
 		return false, nil
 	}
-	key := userID + "|" + strings.Join(groups, ",")
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.cache[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.member, nil
-	}
-	in, err := c.dir.CheckMemberGroups(ctx, userID, groups)
-	if err != nil {
-		return false, fmt.Errorf("check group membership: %w", err)
-	}
-	member := len(in) > 0
-	c.mu.Lock()
-	if len(c.cache) >= maxEntries {
-		clear(c.cache)
-	}
-	c.cache[key] = entry{member, now.Add(c.ttl)}
-	c.mu.Unlock()
-	return member, nil
+	return c.cache.Load(userID+"|"+strings.Join(groups, ","), func() (bool, error) {
+		in, err := c.dir.CheckMemberGroups(ctx, userID, groups)
+		if err != nil {
+			return false, fmt.Errorf("check group membership: %w", err)
+		}
+		return len(in) > 0, nil
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/ttlcache"
 	"go.uber.org/zap"
 )
 
@@ -96,15 +97,9 @@ type Flow struct {
 
 	members *membership.Checker
 
-	mu     sync.Mutex
-	groups map[string]cached[string]
+	groups *ttlcache.Cache[string, string] // group id → display name
 
 	running sync.Map // request ids being provisioned by this process
-}
-
-type cached[T any] struct {
-	val     T
-	expires time.Time
 }
 
 const maxCached = 10000
@@ -137,7 +132,7 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 		cfg.Now = time.Now
 	}
 	return &Flow{cfg: cfg, off: off, dir: dir, msg: msg, store: st, log: log,
-		members: membership.New(dir, cfg.CacheTTL, cfg.Now), groups: map[string]cached[string]{}}, nil
+		members: membership.New(dir, cfg.CacheTTL, cfg.Now), groups: ttlcache.New[string, string](cfg.CacheTTL, maxCached, cfg.Now)}, nil
 }
 
 // Card action verbs.
@@ -278,28 +273,16 @@ func (f *Flow) facts(ctx context.Context) (tenantFacts, error) {
 }
 
 func (f *Flow) groupName(ctx context.Context, id string) (string, error) {
-	now := f.cfg.Now()
-	f.mu.Lock()
-	c, ok := f.groups[id]
-	f.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.val, nil
-	}
-	g, err := f.dir.Group(ctx, id)
-	if err != nil {
-		return "", fmt.Errorf("group %s: %w", id, err)
-	}
-	name := g.DisplayName
-	if name == "" {
-		name = id
-	}
-	f.mu.Lock()
-	if len(f.groups) >= maxCached {
-		clear(f.groups)
-	}
-	f.groups[id] = cached[string]{name, now.Add(f.cfg.CacheTTL)}
-	f.mu.Unlock()
-	return name, nil
+	return f.groups.Load(id, func() (string, error) {
+		g, err := f.dir.Group(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("group %s: %w", id, err)
+		}
+		if g.DisplayName == "" {
+			return id, nil
+		}
+		return g.DisplayName, nil
+	})
 }
 
 func (fx tenantFacts) freeLicences() map[string]int {

@@ -7,13 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/membership"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/ttlcache"
 	"go.uber.org/zap"
 )
 
@@ -78,14 +78,7 @@ type Flow struct {
 	log   *zap.Logger
 
 	members *membership.Checker
-
-	mu     sync.Mutex
-	policy cached[graph.TAPPolicy]
-}
-
-type cached[T any] struct {
-	val     T
-	expires time.Time
+	policy  *ttlcache.Cache[struct{}, graph.TAPPolicy]
 }
 
 // New builds the flow.
@@ -106,7 +99,8 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 		cfg.Now = time.Now
 	}
 	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log,
-		members: membership.New(dir, cfg.CacheTTL, cfg.Now)}, nil
+		members: membership.New(dir, cfg.CacheTTL, cfg.Now),
+		policy:  ttlcache.New[struct{}, graph.TAPPolicy](cfg.CacheTTL, 1, cfg.Now)}, nil
 }
 
 // isHelpdesk checks the requester's (transitive) membership of a helpdesk group,
@@ -117,21 +111,13 @@ func (f *Flow) isHelpdesk(ctx context.Context, requesterID string) (bool, error)
 }
 
 func (f *Flow) tapPolicy(ctx context.Context) (graph.TAPPolicy, error) {
-	now := f.cfg.Now()
-	f.mu.Lock()
-	c := f.policy
-	f.mu.Unlock()
-	if now.Before(c.expires) {
-		return c.val, nil
-	}
-	p, err := f.dir.TAPPolicy(ctx)
-	if err != nil {
-		return graph.TAPPolicy{}, fmt.Errorf("read TAP policy: %w", err)
-	}
-	f.mu.Lock()
-	f.policy = cached[graph.TAPPolicy]{p, now.Add(f.cfg.CacheTTL)}
-	f.mu.Unlock()
-	return p, nil
+	return f.policy.Load(struct{}{}, func() (graph.TAPPolicy, error) {
+		p, err := f.dir.TAPPolicy(ctx)
+		if err != nil {
+			return graph.TAPPolicy{}, fmt.Errorf("read TAP policy: %w", err)
+		}
+		return p, nil
+	})
 }
 
 // resolve finds the target by UPN or object id, and by mail if that fails, returning
