@@ -4,12 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,38 +21,15 @@ type migration struct {
 	sql     string
 }
 
-// loadMigrations reads the NNNN_description.sql files in dir of fsys, sorted by
-// version. The version comes from the name so that the order is fixed by the
-// files themselves, not by whatever order a directory listing happens to return.
+// loadMigrations reads the migrations in dir of fsys (see package migrations).
 func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+	files, err := migrations.Load(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	// ReadDir returns entries sorted by name, and the zero-padded prefix makes that
-	// version order; the checks below keep a misnamed file from silently breaking it.
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || path.Ext(name) != ".sql" {
-			continue
-		}
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || len(prefix) != 4 || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must be NNNN_description.sql with NNNN > 0", name)
-		}
-		if len(ms) > 0 && ms[len(ms)-1].version == v {
-			return nil, fmt.Errorf("migration %q: version %d already used by %q", name, v, ms[len(ms)-1].name)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations found")
+	ms := make([]migration, len(files))
+	for i, f := range files {
+		ms[i] = migration{version: f.Version, name: f.Name, sql: f.SQL}
 	}
 	return ms, nil
 }
