@@ -351,8 +351,13 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	ob.Register(h)
 	workers.Go(func() {
-		if err := ob.Resume(runCtx); err != nil { // provisioning interrupted by the last stop
-			log.Error("resuming onboarding failed", zap.Error(err))
+		// Alone on its store, this process resumes at once whatever provisioning the
+		// last stop interrupted. Among replicas another one may be provisioning right
+		// now: RunJobs resumes only requests stale for longer than a step can take.
+		if exclusive {
+			if err := ob.Resume(runCtx); err != nil {
+				log.Error("resuming onboarding failed", zap.Error(err))
+			}
 		}
 		ob.RunJobs(runCtx, time.Minute)
 	})
