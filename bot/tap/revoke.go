@@ -219,8 +219,12 @@ func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) erro
 		f.redactFailed(ctx, d, reason, err)
 		return fmt.Errorf("update card: %w", err)
 	}
-	if _, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), reason); err != nil {
+	first, err := f.store.MarkRedacted(ctx, d.ID, f.cfg.Now(), reason)
+	if err != nil {
 		return fmt.Errorf("mark redacted: %w", err)
+	}
+	if !first {
+		return nil // another run (or replica) redacted it at the same time and audited it
 	}
 	_ = f.audit(ctx, store.AuditEntry{RequestID: d.ID, RequesterID: d.RequesterID, TargetID: d.TargetID,
 		TargetUPN: d.TargetUPN, Action: store.ActionTAPRedact, Outcome: store.OutcomeAllowed, Reason: reason, MethodID: d.MethodID, Expires: d.Expires})

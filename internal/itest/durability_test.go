@@ -356,3 +356,25 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 		t.Fatalf("redelivered invoke answered %v; Max has %d passes", again, len(e.tenant.TAPsOf(graphtest.MaxID)))
 	}
 }
+
+// TestConcurrentRedactionAuditsOnce: two redaction runs at once (two replicas, or a
+// run overlapping the next) redact each expired card and audit it once.
+func TestConcurrentRedactionAuditsOnce(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"nina@contoso.com", "max@contoso.com", "alex@contoso.com"} {
+		e.command("personal", graphtest.HanaID, "/tap "+u+" 30m")
+	}
+	e.clock.advance(31 * time.Minute)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := e.flow.RedactExpired(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if rows := e.audits(store.ActionTAPRedact); len(rows) != 3 {
+		t.Fatalf("%d tap.redact audit rows for 3 expired passes, want 3", len(rows))
+	}
+}
