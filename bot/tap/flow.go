@@ -51,6 +51,7 @@ type Store interface {
 	CompleteTAP(ctx context.Context, id string, d store.Delivery, at time.Time) error
 	EndTAP(ctx context.Context, id string, state store.IntentState, at time.Time) error
 	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]store.TAPIntent, error)
+	TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error)
 	Checklist(ctx context.Context, userID string) (store.Checklist, error)
 }
 

@@ -118,6 +118,16 @@ func (f *Flow) ReconcileAbandoned(ctx context.Context, now time.Time) (int, erro
 	}
 	done := 0
 	for _, in := range abandoned {
+		// Several replicas may see the same abandoned intent: one takes it over,
+		// for a lease of its own, and reconciles it.
+		mine, err := f.store.TakeOverTAP(ctx, in.ID, now, f.cfg.Now().Add(f.cfg.IntentLease))
+		if err != nil {
+			f.log.Error("taking over an unfinished pass failed; will retry", zap.String("intent", in.ID), zap.Error(err))
+			continue
+		}
+		if !mine {
+			continue
+		}
 		if err := f.reconcile(ctx, in, "abandoned"); err != nil {
 			f.log.Error("reconciling an unfinished pass failed; will retry", zap.String("intent", in.ID), zap.Error(err))
 			continue

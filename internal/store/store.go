@@ -113,6 +113,11 @@ type Store interface {
 	// AbandonedTAPs lists open intents whose LeaseUntil is before now, oldest lease
 	// first, at most limit.
 	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]TAPIntent, error)
+	// TakeOverTAP gives the caller an abandoned intent to reconcile: it moves the
+	// lease of an open intent whose lease ended before now to leaseUntil and reports
+	// true, or reports false when the intent is closed or another caller took it over
+	// first (so one replica reconciles it).
+	TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error)
 
 	// CreateOnboard inserts a new request (State must be OnboardSubmitted, Version is set to 1).
 	// A second create with the same ID is ErrConflict (the submit was redelivered).

@@ -41,6 +41,8 @@ const (
 		WHERE id = $2 AND state = 'created'`
 	intentEndQuery = `UPDATE tap_intents SET state = $1, updated_at = $2
 		WHERE id = $3 AND state IN ('pending', 'created')`
+	intentTakeOverQuery = `UPDATE tap_intents SET lease_until = $1
+		WHERE id = $2 AND state IN ('pending', 'created') AND lease_until < $3`
 	intentGetQuery       = `SELECT ` + intentColumns + ` FROM tap_intents WHERE id = $1`
 	intentAbandonedQuery = `SELECT ` + intentColumns + ` FROM tap_intents
 		WHERE state IN ('pending', 'created') AND lease_until < $1
@@ -183,6 +185,20 @@ func (s *Store) moveIntent(ctx context.Context, id, what, query string, args ...
 		return fmt.Errorf("%s TAP intent %q: %w", what, id, store.ErrIntentState)
 	}
 	return nil
+}
+
+// TakeOverTAP moves the lease of an abandoned intent to leaseUntil, once: the UPDATE's
+// condition makes it a compare-and-set (the row lock serialises concurrent callers).
+func (s *Store) TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error) {
+	if !storable(id) {
+		return false, nil
+	}
+	tag, err := s.pool.Exec(ctx, intentTakeOverQuery, leaseUntil, id, s.at(now))
+	if err != nil {
+		s.writeFailed("TAP intent", err)
+		return false, fmt.Errorf("store: take over TAP intent %q: %w", id, err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // TAPIntent returns one intent, or an error wrapping store.ErrNotFound.

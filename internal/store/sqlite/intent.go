@@ -29,6 +29,8 @@ const (
 		WHERE id = ? AND state = 'created'`
 	intentEndQuery = `UPDATE tap_intents SET state = ?, updated_at = ?
 		WHERE id = ? AND state IN ('pending', 'created')`
+	intentTakeOverQuery = `UPDATE tap_intents SET lease_until = ?
+		WHERE id = ? AND state IN ('pending', 'created') AND lease_until < ?`
 	intentGetQuery       = `SELECT ` + intentColumns + ` FROM tap_intents WHERE id = ?`
 	intentAbandonedQuery = `SELECT ` + intentColumns + ` FROM tap_intents
 		WHERE state IN ('pending', 'created') AND lease_until < ?
@@ -164,6 +166,21 @@ func (s *Store) moveIntent(ctx context.Context, id, what, query string, args ...
 		return fmt.Errorf("%s TAP intent %q: %w", what, id, store.ErrIntentState)
 	}
 	return nil
+}
+
+// TakeOverTAP moves the lease of an abandoned intent to leaseUntil, once: the UPDATE's
+// condition makes it a compare-and-set.
+func (s *Store) TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, intentTakeOverQuery, formatTime(leaseUntil), id, formatTime(s.at(now)))
+	if err != nil {
+		s.writeFailed("TAP intent", err)
+		return false, fmt.Errorf("store: take over TAP intent %q: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: take over TAP intent %q: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // TAPIntent returns one intent, or an error wrapping store.ErrNotFound.

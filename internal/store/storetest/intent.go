@@ -23,6 +23,8 @@ var intentTests = []struct {
 	{"IntentStateMachine", testIntentStateMachine},
 	{"IntentCompleteIsAtomic", testIntentCompleteIsAtomic},
 	{"AbandonedTAPs", testAbandonedTAPs},
+	{"TakeOverTAP", testTakeOverTAP},
+	{"ConcurrentTakeOverTAP", testConcurrentTakeOverTAP},
 	{"InvalidIntent", testInvalidIntent},
 	{"ConcurrentBeginOneTarget", testConcurrentBeginOneTarget},
 	{"ConcurrentBeginRateLimit", testConcurrentBeginRateLimit},
@@ -270,5 +272,52 @@ func testConcurrentBeginRateLimit(t *testing.T, s store.Store) {
 	})
 	if won != limit {
 		t.Errorf("%d of %d concurrent BeginTAP by one requester succeeded, want the limit %d", won, contenders, limit)
+	}
+}
+
+func testTakeOverTAP(t *testing.T, s store.Store) {
+	in := intent("a", "T1", "R1", base) // lease until base+2m
+	begin(t, s, in, store.TAPLimits{})
+	take := func(now time.Time) bool {
+		t.Helper()
+		ok, err := s.TakeOverTAP(t.Context(), "a", now, now.Add(5*time.Minute))
+		if err != nil {
+			t.Fatalf("TakeOverTAP: %v", err)
+		}
+		return ok
+	}
+	if take(base.Add(time.Minute)) {
+		t.Error("took over an intent whose lease runs")
+	}
+	later := base.Add(3 * time.Minute)
+	if !take(later) {
+		t.Fatal("could not take over an abandoned intent")
+	}
+	if got := getIntent(t, s, "a"); got.LeaseUntil.Sub(later.Add(5*time.Minute)).Abs() > timeTolerance {
+		t.Errorf("lease after take-over = %v, want %v", got.LeaseUntil, later.Add(5*time.Minute))
+	}
+	if take(later.Add(time.Minute)) {
+		t.Error("took over an intent another caller holds now")
+	}
+	if got, _ := s.AbandonedTAPs(t.Context(), later.Add(time.Minute), 10); len(got) != 0 {
+		t.Errorf("a taken-over intent is still listed as abandoned: %v", got)
+	}
+	if err := s.EndTAP(t.Context(), "a", store.IntentUndone, later); err != nil {
+		t.Fatal(err)
+	}
+	if take(later.Add(time.Hour)) {
+		t.Error("took over a closed intent")
+	}
+	if ok, err := s.TakeOverTAP(t.Context(), "nope", later, later); ok || err != nil {
+		t.Errorf("TakeOverTAP(unknown) = %v, %v; want false, nil", ok, err)
+	}
+}
+
+func testConcurrentTakeOverTAP(t *testing.T, s store.Store) {
+	begin(t, s, intent("a", "T1", "R1", base), store.TAPLimits{})
+	now := base.Add(time.Hour)
+	won := race(t, func() (bool, error) { return s.TakeOverTAP(t.Context(), "a", now, now.Add(5*time.Minute)) })
+	if won != 1 {
+		t.Errorf("%d of %d concurrent TakeOverTAP calls won, want exactly 1", won, contenders)
 	}
 }
