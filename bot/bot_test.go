@@ -492,33 +492,44 @@ func TestConnectorOutageIsRetriedThenReported(t *testing.T) {
 	}
 }
 
-// TestOnlyTeamsReachesFlows: an activity Teams would never send (a Web Chat or Direct
-// Line client writing its own from, channelData and conversation) is refused before
-// routing, in dev mode too, where no token vouches for the channel.
-func TestOnlyTeamsReachesFlows(t *testing.T) {
+// newDevEnv is an endpoint in dev mode (no token, as the Agents Playground sends):
+// the handler built with cfg and the Connector client conn, registered by register.
+func newDevEnv(t *testing.T, cfg bot.Config, conn *connector.Client, register func(h *bot.Handler)) *env {
+	t.Helper()
 	cloud, err := bftest.New(bftest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cloud.Close)
-	conn, err := connector.New(connector.Config{HTTPClient: cloud.Client(), CheckServiceURL: func(*url.URL) error { return nil }}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
+	if conn == nil {
+		if conn, err = connector.New(connector.Config{HTTPClient: cloud.Client(), CheckServiceURL: func(*url.URL) error { return nil }}, zap.NewNop()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/tapbot.db", zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	var ran atomic.Int32
-	h := bot.New(bot.Config{}, botauth.DevValidator{TenantID: cloud.TenantID()}, conn, st, bot.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
-	h.HandleCommand(bot.Command{Name: "tap", Usage: "/tap", Scopes: []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.ScopeChannel},
-		Run: func(context.Context, *bot.Turn, command.Command) error { ran.Add(1); return nil }})
+	h := bot.New(cfg, botauth.DevValidator{TenantID: cloud.TenantID()}, conn, st, bot.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
+	if register != nil {
+		register(h)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, cloud: cloud, srv: srv}
+	return &env{t: t, cloud: cloud, handler: h, srv: srv, store: st}
+}
 
-	tenant := cloud.TenantID()
+// TestOnlyTeamsReachesFlows: an activity Teams would never send (a Web Chat or Direct
+// Line client writing its own from, channelData and conversation) is refused before
+// routing, in dev mode too, where no token vouches for the channel.
+func TestOnlyTeamsReachesFlows(t *testing.T) {
+	var ran atomic.Int32
+	e := newDevEnv(t, bot.Config{}, nil, func(h *bot.Handler) {
+		h.HandleCommand(bot.Command{Name: "tap", Usage: "/tap", Scopes: []store.Scope{store.ScopePersonal, store.ScopeGroupChat, store.ScopeChannel},
+			Run: func(context.Context, *bot.Turn, command.Command) error { ran.Add(1); return nil }})
+	})
+	tenant := e.cloud.TenantID()
 	tests := []struct {
 		name   string
 		mutate func(a map[string]any)
@@ -572,24 +583,9 @@ func TestSlowConnectorDoesNotPileUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/tapbot.db", zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
 	const maxInFlight = 4
 	const inline = 300 * time.Millisecond
-	tenant := "7a1c4e2b-5d3f-4b8a-9c6e-2f1d0b3a4c5e"
-	h := bot.New(bot.Config{MaxInFlight: maxInFlight, InlineTimeout: inline}, botauth.DevValidator{TenantID: tenant}, conn, st,
-		bot.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	cloud, err := bftest.New(bftest.Options{TenantID: tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cloud.Close)
-	e := &env{t: t, cloud: cloud, srv: srv}
+	e := newDevEnv(t, bot.Config{MaxInFlight: maxInFlight, InlineTimeout: inline}, conn, nil)
 
 	const n = 40
 	statuses := make(chan int, n)
