@@ -301,7 +301,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	flow, err := tap.New(tap.Config{
 		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups,
 		Rules:         tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
-		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour,
+		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour, Location: cfg.TimeZone,
 	}, graphClient, conn, st, log.Named("tap"))
 	if err != nil {
 		return err
