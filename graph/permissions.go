@@ -170,6 +170,9 @@ var Calls = []Call{
 	{FeatureJoiners, []string{"CheckMemberGroups"}, "`POST /users/{id}/checkMemberGroups`",
 		[]string{"User.Read.All", "GroupMember.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/directoryobject-checkmembergroups",
 		"Only joiners in `TAPBOT_ONBOARDING_GROUPS` or `TAPBOT_JOINER_GROUPS` are taken on.", true},
+	{FeatureJoiners, []string{"Manager"}, "`GET /users/{id}/manager`",
+		[]string{"User.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/user-list-manager",
+		"The joiner's manager: the checklist copy, reminders and, with `TAPBOT_STARTDAY_TAP_TO=manager`, the start-day pass.", true},
 }
 
 // Permissions describes every permission Calls names.

@@ -66,3 +66,25 @@ func (c *Client) Joiners(ctx context.Context, from, to time.Time) ([]graph.Joine
 	}
 	return out, nil
 }
+
+// Manager returns a user's manager (GET /users/{id}/manager,
+// https://learn.microsoft.com/en-us/graph/api/user-list-manager, User.Read.All). No
+// manager is graph.ErrNotFound.
+func (c *Client) Manager(ctx context.Context, userID string) (graph.User, error) {
+	if err := checkRef(userID); err != nil {
+		return graph.User{}, err
+	}
+	var m models.DirectoryObjectable
+	err := c.do(ctx, "get manager", func(ctx context.Context) (err error) {
+		m, err = c.sdk.Users().ByUserId(userID).Manager().Get(ctx, nil)
+		return err
+	}, zap.String("user", userID))
+	if err != nil {
+		return graph.User{}, err
+	}
+	u, ok := m.(models.Userable)
+	if !ok || deref(u.GetId()) == "" {
+		return graph.User{}, fmt.Errorf("graph: the manager of %s is not a user: %w", userID, graph.ErrNotFound)
+	}
+	return mapUser(u), nil
+}
