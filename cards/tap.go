@@ -14,8 +14,12 @@ type TAPView struct {
 	Value             string
 	Start, Expires    time.Time
 	UsableOnce        bool
-	Reason            string
-	RevokeData        any // data of the Revoke action (ids, no secret)
+	// StartNote says, in the requester's words and time zone, when a pass that
+	// starts later becomes valid ("2026-12-01 08:00 Europe/Berlin"); "" for a pass
+	// valid at once.
+	StartNote  string
+	Reason     string
+	RevokeData any // data of the Revoke action (ids, no secret)
 }
 
 // TAP is the card carrying a new Temporary Access Pass.
@@ -26,6 +30,9 @@ func TAP(v TAPView) Card {
 		RichText{Runs: []TextRun{{Text: v.Value, Size: "ExtraLarge", Weight: "Bolder", FontType: "Monospace"}}, Spacing: "Medium"},
 		RichText{Runs: []TextRun{{Text: Phonetic(v.Value), Subtle: true, Size: "Small"}}, Spacing: "None"},
 		TextBlock{Text: validity(v.Start, v.Expires, v.UsableOnce), Wrap: true},
+	}
+	if v.StartNote != "" {
+		body = append(body, TextBlock{Text: "Not valid before " + v.StartNote + ": it works from then on, not now.", Weight: "Bolder", Wrap: true})
 	}
 	if v.Reason != "" {
 		body = append(body, RichText{Runs: []TextRun{{Text: "Reason: " + v.Reason, Subtle: true}}})

@@ -199,3 +199,10 @@ type Group struct {
 	ID          string
 	DisplayName string
 }
+
+// Joiner is a user whose employeeHireDate (set by HR-driven provisioning, or by
+// /onboard) says they start soon.
+type Joiner struct {
+	User
+	HireDate time.Time
+}

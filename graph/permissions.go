@@ -32,11 +32,14 @@ const (
 	FeatureChecklistInstall Feature = "checklist-install"
 	// FeatureDoctorFix is `tapbot doctor --fix`: grant it while fixing only.
 	FeatureDoctorFix Feature = "doctor-fix"
+	// FeatureJoiners takes on users HR-driven provisioning created, by their
+	// employeeHireDate: on when TAPBOT_JOINER_GROUPS is set.
+	FeatureJoiners Feature = "joiners"
 )
 
 // Features lists every feature, in document order.
 var Features = []Feature{FeatureTAP, FeatureChecklist, FeatureDoctor, FeatureOnboarding,
-	FeatureRoleAssignableGroups, FeatureChecklistInstall, FeatureDoctorFix}
+	FeatureRoleAssignableGroups, FeatureChecklistInstall, FeatureDoctorFix, FeatureJoiners}
 
 // featureText describes each feature and what switches it on, for the documents.
 var featureText = map[Feature]string{
@@ -47,6 +50,7 @@ var featureText = map[Feature]string{
 	FeatureRoleAssignableGroups: "Onboarding into a role-assignable group — only if a group new hires are added to is role-assignable",
 	FeatureChecklistInstall:     "Installing tapbot for a new hire — when `TAPBOT_TEAMS_APP_ID` is set",
 	FeatureDoctorFix:            "`tapbot doctor --fix` — only while you run it; remove it afterwards",
+	FeatureJoiners:              "Joiners from `employeeHireDate` (HR-driven provisioning) — when `TAPBOT_JOINER_GROUPS` is set",
 }
 
 // Call is one Graph request tapbot makes, with the least privileged application
@@ -160,6 +164,15 @@ var Calls = []Call{
 	{FeatureDoctorFix, []string{"UpdateTAPPolicy", "UpdateAuthenticatorPolicy"}, "`PATCH …/authenticationMethodConfigurations/{TemporaryAccessPass | MicrosoftAuthenticator}`",
 		[]string{"Policy.ReadWrite.AuthenticationMethod"}, "https://learn.microsoft.com/en-us/graph/api/temporaryaccesspassauthenticationmethodconfiguration-update",
 		"`tapbot doctor --fix` only. It can change every authentication-method policy.", false},
+	{FeatureJoiners, []string{"Joiners"}, "`GET /users?$filter=employeeHireDate ge … and employeeHireDate le …&$count=true` with `ConsistencyLevel: eventual`",
+		[]string{"User.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/user-list",
+		"Users who start within `TAPBOT_JOINER_LOOKAHEAD`. `employeeHireDate` filters only in advanced queries (https://learn.microsoft.com/en-us/graph/aad-advanced-queries).", true},
+	{FeatureJoiners, []string{"CheckMemberGroups"}, "`POST /users/{id}/checkMemberGroups`",
+		[]string{"User.Read.All", "GroupMember.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/directoryobject-checkmembergroups",
+		"Only joiners in `TAPBOT_ONBOARDING_GROUPS` or `TAPBOT_JOINER_GROUPS` are taken on.", true},
+	{FeatureJoiners, []string{"Manager"}, "`GET /users/{id}/manager`",
+		[]string{"User.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/user-list-manager",
+		"The joiner's manager: the checklist copy, reminders and, with `TAPBOT_STARTDAY_TAP_TO=manager`, the start-day pass.", true},
 }
 
 // Permissions describes every permission Calls names.

@@ -13,6 +13,7 @@ import (
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/command"
 	"github.com/tapbot/tapbot/bot/membership"
+	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
@@ -33,6 +34,8 @@ type Directory interface {
 	AssignLicense(ctx context.Context, userID, skuID string) error
 	SetManager(ctx context.Context, userID, managerID string) error
 	AddGroupMember(ctx context.Context, groupID, userID string) error
+	Joiners(ctx context.Context, from, to time.Time) ([]graph.Joiner, error)
+	Manager(ctx context.Context, userID string) (graph.User, error)
 }
 
 // Messenger sends and updates messages through the Bot Connector.
@@ -45,6 +48,7 @@ type Messenger interface {
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
 	Reference(ctx context.Context, conversationID string) (store.Reference, error)
+	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error)
 	CreateOnboard(ctx context.Context, r store.OnboardRequest) error
 	Onboard(ctx context.Context, id string) (store.OnboardRequest, error)
 	UpdateOnboard(ctx context.Context, r store.OnboardRequest) (store.OnboardRequest, error)
@@ -81,6 +85,23 @@ type Config struct {
 	Checklist interface {
 		Begin(ctx context.Context, userID, upn, managerID, requestID string, noSmartphone bool) error
 	}
+	// JoinerGroups turn on joiners from employeeHireDate: users in these groups or in
+	// OnboardingGroups who start within JoinerLookahead are taken on once each.
+	JoinerGroups    []string
+	JoinerLookahead time.Duration // default 7 days
+	JoinerInterval  time.Duration // how often this process looks (default 1h)
+	// StartDayTAPTo is StartDayTAPToHelpdesk (the Issue TAP card, default) or
+	// StartDayTAPToManager: the pass itself to the manager's 1:1 chat.
+	StartDayTAPTo string
+	// StartDayTAPAt is when on the start day the manager's pass becomes valid, local
+	// time (default 08:00); StartDayTAPLifetime how long it lives (0: the policy's
+	// default).
+	StartDayTAPAt       ClockTime
+	StartDayTAPLifetime time.Duration
+	// Passes issues the manager's pass (bot/tap.Flow).
+	Passes interface {
+		IssueScheduled(ctx context.Context, p tap.ScheduledPass) (graph.TAP, error)
+	}
 	StartDayHour int           // local hour of the start-day card (default 8)
 	CacheTTL     time.Duration // approver membership and group names (default 5m)
 	Now          func() time.Time
@@ -100,7 +121,18 @@ type Flow struct {
 	groups *ttlcache.Cache[string, string] // group id → display name
 
 	running sync.Map // request ids being provisioned by this process
+
+	nextDiscovery time.Time // joiner discovery; only the job runner's goroutine uses it
 }
+
+// Where the start-day pass goes (TAPBOT_STARTDAY_TAP_TO).
+const (
+	StartDayTAPToHelpdesk = "helpdesk"
+	StartDayTAPToManager  = "manager"
+)
+
+// ClockTime is a time of day.
+type ClockTime struct{ Hour, Minute int }
 
 const maxCached = 10000
 
@@ -124,6 +156,24 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 5 * time.Minute
+	}
+	if cfg.JoinerLookahead <= 0 {
+		cfg.JoinerLookahead = 7 * 24 * time.Hour
+	}
+	if cfg.JoinerInterval <= 0 {
+		cfg.JoinerInterval = time.Hour
+	}
+	if cfg.StartDayTAPTo == "" {
+		cfg.StartDayTAPTo = StartDayTAPToHelpdesk
+	}
+	if cfg.StartDayTAPTo != StartDayTAPToHelpdesk && cfg.StartDayTAPTo != StartDayTAPToManager {
+		return nil, fmt.Errorf("onboard: start-day pass to %q: want helpdesk or manager", cfg.StartDayTAPTo)
+	}
+	if cfg.StartDayTAPTo == StartDayTAPToManager && cfg.Passes == nil {
+		return nil, errors.New("onboard: the start-day pass goes to the manager but no pass issuer is configured")
+	}
+	if cfg.StartDayTAPAt == (ClockTime{}) {
+		cfg.StartDayTAPAt = ClockTime{Hour: 8}
 	}
 	if cfg.StartDayHour <= 0 || cfg.StartDayHour > 23 {
 		cfg.StartDayHour = 8

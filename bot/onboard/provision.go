@@ -147,6 +147,7 @@ func (f *Flow) Provision(ctx context.Context, id, requestID string) {
 	f.audit(ctx, store.AuditEntry{RequestID: requestID, RequesterID: req.DeciderID, TargetID: req.UserID,
 		TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardDone, Outcome: store.OutcomeAllowed})
 	f.scheduleStartDay(ctx, log, req)
+	f.markOnboarded(ctx, log, req.UserID)
 	if f.cfg.Checklist != nil {
 		if err := f.cfg.Checklist.Begin(ctx, req.UserID, rec.Request.UPN(), rec.ManagerID, req.ID, rec.Request.NeedsSecurityKey()); err != nil {
 			log.Error("checklist not started; the helpdesk can run /checklist", zap.Error(err))

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -46,12 +49,13 @@ func (f *Flow) RunDueJobs(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for _, j := range jobs {
-		if j.Kind != KindStartDay {
+		run, ours := f.jobRunner(j.Kind)
+		if !ours {
 			// Not ours: release it at once for its own runner.
 			_ = f.store.RescheduleJob(ctx, j.ID, j.DueAt)
 			continue
 		}
-		if err := f.startDay(ctx, j); err != nil {
+		if err := run(ctx, j); err != nil {
 			backoff := time.Duration(min(j.Attempts, 6)) * 5 * time.Minute
 			f.log.Error("start-day card failed; will retry", zap.String("job", j.ID), zap.Duration("in", backoff), zap.Error(err))
 			if err := f.store.RescheduleJob(ctx, j.ID, now.Add(backoff)); err != nil {
@@ -66,6 +70,19 @@ func (f *Flow) RunDueJobs(ctx context.Context) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// jobRunner returns the function that runs a job of kind.
+func (f *Flow) jobRunner(kind string) (func(context.Context, store.Job) error, bool) {
+	switch kind {
+	case KindStartDay:
+		return f.startDay, true
+	case KindJoiner:
+		return f.takeOn, true
+	case KindJoinerStartDay:
+		return f.joinerStartDay, true
+	}
+	return nil, false
 }
 
 // RunJobs calls RunDueJobs every interval until ctx ends, and resumes provisioning
@@ -104,44 +121,132 @@ func (f *Flow) startDay(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return err
 	}
+	return f.announce(ctx, hire{RequestID: req.ID, Attempt: j.Attempts, UserID: req.UserID, UPN: rec.Request.UPN(),
+		DisplayName: rec.Request.DisplayName, ManagerID: rec.ManagerID, ManagerName: rec.ManagerName,
+		Start: req.StartDate, SecurityKey: rec.Request.NeedsSecurityKey()})
+}
+
+// hire is a new hire to announce on the start day, from an /onboard request or a
+// joiner.
+type hire struct {
+	RequestID   string
+	Attempt     int // of the start-day job: a new pass intent per attempt
+	UserID, UPN string
+	DisplayName string
+	ManagerID   string
+	ManagerName string
+	Start       time.Time // the start date (its calendar day counts)
+	SecurityKey bool
+}
+
+// announce tells the helpdesk channel that h starts today. With
+// TAPBOT_STARTDAY_TAP_TO=manager the manager gets the pass in their 1:1 chat and the
+// channel a note without it; when that cannot be, the channel gets the Issue TAP card
+// saying why.
+func (f *Flow) announce(ctx context.Context, h hire) error {
 	ref, err := f.store.Reference(ctx, f.cfg.HelpdeskConversation)
 	if err != nil {
 		return fmt.Errorf("helpdesk conversation: %w", err)
 	}
 	c := conv{serviceURL: ref.ServiceURL, id: ref.ConversationID, tenantID: ref.TenantID, botID: ref.BotID}
-	if _, err := f.msg.SendToConversation(ctx, c.serviceURL, c.id, c.activity(cardActivity(f.startDayCard(req, rec)))); err != nil {
+	var why string
+	if f.cfg.StartDayTAPTo == StartDayTAPToManager {
+		note, reason := f.passToManager(ctx, h, ref.TenantID)
+		if reason == "" {
+			a := c.activity(schema.Activity{Type: schema.Message, Text: note, TextFormat: schema.PLAIN})
+			if _, err := f.msg.SendToConversation(ctx, c.serviceURL, c.id, a); err != nil {
+				// The pass is with the manager; a retry would only find it exists.
+				f.log.Error("start-day note to the helpdesk failed", zap.String("request", h.RequestID), zap.Error(err))
+			}
+			return nil
+		}
+		why = reason
+	}
+	if _, err := f.msg.SendToConversation(ctx, c.serviceURL, c.id, c.activity(cardActivity(f.startDayCard(h, why)))); err != nil {
 		return fmt.Errorf("post start-day card: %w", err)
 	}
-	f.audit(ctx, store.AuditEntry{RequestID: req.ID, TargetID: req.UserID, TargetUPN: rec.Request.UPN(),
+	f.audit(ctx, store.AuditEntry{RequestID: h.RequestID, TargetID: h.UserID, TargetUPN: h.UPN,
 		Action: store.ActionOnboardStartDay, Outcome: store.OutcomeAllowed})
 	return nil
 }
 
-func (f *Flow) startDayCard(req store.OnboardRequest, rec record) cards.Card {
-	r := rec.Request
+// passToManager issues the start-day pass to the manager's 1:1 chat. It returns the
+// helpdesk's note (no value) or, when no pass went out, why in words.
+func (f *Flow) passToManager(ctx context.Context, h hire, tenantID string) (note, why string) {
+	entry := store.AuditEntry{RequestID: h.RequestID, RequesterID: store.RequesterTapbot, TargetID: h.UserID, TargetUPN: h.UPN,
+		Action: store.ActionOnboardStartDayPass}
+	notSent := func(outcome store.Outcome, reason, text string) (string, string) {
+		entry.Outcome, entry.Reason = outcome, reason
+		f.audit(ctx, entry)
+		return "", text
+	}
+	if h.ManagerID == "" || f.cfg.Passes == nil {
+		return notSent(store.OutcomeRefused, "no_manager", h.DisplayName+" has no manager in Entra ID, so the pass could not go to one.")
+	}
+	manager := h.ManagerName
+	if manager == "" {
+		manager = "The manager"
+	}
+	ref, err := f.store.PersonalReference(ctx, tenantID, h.ManagerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notSent(store.OutcomeRefused, "manager_no_chat", manager+" has no 1:1 chat with tapbot yet (they have never opened it), so the pass could not go to them.")
+	}
+	if err != nil {
+		return notSent(store.OutcomeFailed, "manager_chat_lookup", "tapbot could not look up the manager's chat.")
+	}
+	day := h.Start.In(f.cfg.Location)
+	start := time.Date(day.Year(), day.Month(), day.Day(), f.cfg.StartDayTAPAt.Hour, f.cfg.StartDayTAPAt.Minute, 0, 0, f.cfg.Location)
+	if !start.After(f.cfg.Now()) {
+		start = time.Time{} // the hour has passed (a late run): valid at once
+	}
+	created, err := f.cfg.Passes.IssueScheduled(ctx, tap.ScheduledPass{
+		RequestID: fmt.Sprintf("%s:pass:%d", h.RequestID, h.Attempt), UserID: h.UserID,
+		Request: tap.Request{User: h.UPN, Lifetime: f.cfg.StartDayTAPLifetime, Start: start},
+		To:      ref, Reason: "start-day pass for the manager " + h.ManagerID,
+	})
+	if err != nil {
+		return notSent(store.OutcomeFailed, "not_issued", "The pass for "+manager+" was not issued: "+strings.TrimPrefix(err.Error(), tap.ErrNotIssued.Error()+": "))
+	}
+	entry.Outcome, entry.MethodID, entry.Expires, entry.Reason = store.OutcomeAllowed, created.ID, created.Expires(), "manager "+h.ManagerID
+	f.audit(ctx, entry)
+	valid := "now"
+	if !start.IsZero() {
+		valid = "from " + tap.StartText(start)
+	}
+	return fmt.Sprintf("New hire %s (%s) starts today. tapbot sent their Temporary Access Pass to %s in a private chat, valid %s until %s. Nobody else sees it.",
+		h.DisplayName, h.UPN, manager, valid, tap.StartText(created.Expires().In(f.cfg.Location))), ""
+}
+
+func (f *Flow) startDayCard(h hire, why string) cards.Card {
 	path := "Microsoft Authenticator on their phone, then Windows Hello"
-	if r.NeedsSecurityKey() {
+	if h.SecurityKey {
 		path = "a FIDO2 security key (no smartphone), then Windows Hello"
 	}
+	body := []cards.Element{
+		cards.RichText{Runs: []cards.TextRun{{Text: "New hire " + h.DisplayName + " starts today", Size: "Medium", Weight: "Bolder"}}},
+		cards.RichText{Runs: []cards.TextRun{{Text: "Sign-in name: ", Weight: "Bolder"}, {Text: h.UPN}}},
+		cards.RichText{Runs: []cards.TextRun{{Text: "Manager: ", Weight: "Bolder"}, {Text: h.ManagerName}}},
+		cards.RichText{Runs: []cards.TextRun{{Text: "Sets up: ", Weight: "Bolder"}, {Text: path}}},
+	}
+	if why != "" {
+		body = append(body, cards.RichText{Runs: []cards.TextRun{{Text: "Not sent to the manager: ", Weight: "Bolder"}, {Text: why}}})
+	}
+	body = append(body, cards.TextBlock{Text: "Issue TAP sends a Temporary Access Pass privately to whoever clicks it (helpdesk only).", Subtle: true, Wrap: true})
 	return cards.Card{
-		Body: []cards.Element{
-			cards.RichText{Runs: []cards.TextRun{{Text: "New hire " + r.DisplayName + " starts today", Size: "Medium", Weight: "Bolder"}}},
-			cards.RichText{Runs: []cards.TextRun{{Text: "Sign-in name: ", Weight: "Bolder"}, {Text: r.UPN()}}},
-			cards.RichText{Runs: []cards.TextRun{{Text: "Manager: ", Weight: "Bolder"}, {Text: rec.ManagerName}}},
-			cards.RichText{Runs: []cards.TextRun{{Text: "Sets up: ", Weight: "Bolder"}, {Text: path}}},
-			cards.TextBlock{Text: "Issue TAP sends a Temporary Access Pass privately to whoever clicks it (helpdesk only).", Subtle: true, Wrap: true},
-		},
+		Body: body,
 		// The TAP flow's own button: every /tap check runs for whoever clicks, the
 		// lifetime is the tenant policy's default, and the pass goes to their 1:1 chat.
 		Actions: []cards.Action{cards.Execute{Title: "Issue TAP", Verb: cards.VerbIssueTAP, Style: "positive", Data: cards.IssueTAPData{
-			User: r.UPN(), Reason: "start day, onboarding request " + req.ID, Nonce: cards.NewNonce(),
+			User: h.UPN, Reason: "start day, " + h.RequestID, Nonce: cards.NewNonce(),
 		}}},
 	}
 }
 
-// RunOnce is one round of RunJobs: resume interrupted provisioning, run due jobs.
+// RunOnce is one round of RunJobs: resume interrupted provisioning, find joiners,
+// run due jobs.
 func (f *Flow) RunOnce(ctx context.Context) {
 	f.resumeStale(ctx)
+	f.discoverJoiners(ctx)
 	if n, err := f.RunDueJobs(ctx); err != nil {
 		f.log.Error("onboarding jobs failed", zap.Error(err))
 	} else if n > 0 {

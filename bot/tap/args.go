@@ -19,12 +19,14 @@ func usage(msg string) error { return &UsageError{Msg: msg} }
 
 func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
 
-// Request is a parsed `/tap <user> [lifetime] [once] [reason…]`.
+// Request is a parsed `/tap <user> [lifetime] [from YYYY-MM-DD HH:MM] [once] [reason…]`.
 type Request struct {
 	User     string        // UPN or mail, lower-cased
 	Lifetime time.Duration // 0: the policy's default
-	Once     bool
-	Reason   string // free text: a reason or ticket number
+	// Start is when the pass becomes valid (Graph's startDateTime); zero: at once.
+	Start  time.Time
+	Once   bool
+	Reason string // free text: a reason or ticket number
 }
 
 // Entra accepts TAP lifetimes from 10 minutes to 30 days.
@@ -36,11 +38,15 @@ const (
 
 var lifetimeRE = regexp.MustCompile(`^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$`)
 
-// ParseRequest parses the arguments of /tap. Errors are written for the person who
-// typed the command.
-func ParseRequest(args []string) (Request, error) {
+// ParseRequest parses the arguments of /tap, reading a start time in UTC. Errors are
+// written for the person who typed the command.
+func ParseRequest(args []string) (Request, error) { return ParseRequestIn(args, time.UTC) }
+
+// ParseRequestIn parses the arguments of /tap; a start time ("from 2026-12-01 08:00")
+// is wall-clock time in loc.
+func ParseRequestIn(args []string, loc *time.Location) (Request, error) {
 	if len(args) == 0 {
-		return Request{}, usage("Tell me whose pass to create: /tap user@contoso.com [lifetime like 90m, 8h or 2d] [once] [reason or ticket]")
+		return Request{}, usage("Tell me whose pass to create: /tap user@contoso.com [lifetime like 90m, 8h or 2d] [from 2026-12-01 08:00] [once] [reason or ticket]")
 	}
 	var r Request
 	ref, err := command.ParseUser(args[0])
@@ -60,6 +66,14 @@ func ParseRequest(args []string) (Request, error) {
 			// gets the default lifetime.
 			return Request{}, usagef("%q is not a lifetime. Write it like 90m, 8h, 2d or 1h30m: /tap %s 8h [once] [reason]", command.Truncate(rest[0], 20), ref)
 		}
+	}
+	if len(rest) > 1 && strings.EqualFold(rest[0], "from") && startLike.MatchString(rest[1]) {
+		start, n, err := parseStart(rest[1:], loc, ref)
+		if err != nil {
+			return Request{}, err
+		}
+		r.Start = start
+		rest = rest[1+n:]
 	}
 	if len(rest) > 0 && strings.EqualFold(rest[0], "once") {
 		r.Once = true
@@ -95,6 +109,33 @@ func parseLifetime(s string) (time.Duration, bool, error) {
 		return 0, false, usagef("A pass can live from 10 minutes to 30 days; %s is outside that.", s)
 	}
 	return d, true, nil
+}
+
+// startLike is the date after "from": digits and dashes, meant as a date whether or
+// not it is one. "from" followed by anything else starts the reason ("from HR").
+var startLike = regexp.MustCompile(`^\d{2,4}-`)
+
+// StartLayout is how a start time is written after "from".
+const StartLayout = "2006-01-02 15:04"
+
+// parseStart reads "YYYY-MM-DD HH:MM" (or the date alone, meaning midnight) from the
+// front of args as wall-clock time in loc, returning how many arguments it used.
+func parseStart(args []string, loc *time.Location, ref string) (time.Time, int, error) {
+	bad := usagef("Write the start like this: /tap %s 8h from 2026-12-01 08:00 [once] [reason]", ref)
+	// A time after the date starts with a digit (08:00, and 8am, which is refused
+	// rather than taken for the reason).
+	if len(args) > 1 && args[1] != "" && args[1][0] >= '0' && args[1][0] <= '9' {
+		t, err := time.ParseInLocation(StartLayout, args[0]+" "+args[1], loc)
+		if err != nil {
+			return time.Time{}, 0, bad
+		}
+		return t, 2, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", args[0], loc)
+	if err != nil {
+		return time.Time{}, 0, bad
+	}
+	return t, 1, nil
 }
 
 // lifetimeLike is a number with a unit stuck to it (99y, 2hr, 1.5h, 8hours): meant as

@@ -39,6 +39,15 @@ func TestParseRequest(t *testing.T) {
 		{args: "alice@contoso.com once 2hr", wantErr: "Put the lifetime before once"},
 		{args: "alice@contoso.com 8h once 4711 replaced phone", want: Request{User: "alice@contoso.com", Lifetime: 8 * time.Hour, Once: true, Reason: "4711 replaced phone"}},
 		{args: "alice@contoso.com ticket 2hr", want: Request{User: "alice@contoso.com", Reason: "ticket 2hr"}},
+		// A pass that starts later: wall-clock time (UTC here; ParseRequestIn takes a zone).
+		{args: "alice@contoso.com 8h from 2026-12-01 08:00", want: Request{User: "alice@contoso.com", Lifetime: 8 * time.Hour, Start: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}},
+		{args: "alice@contoso.com 8h from 2026-12-01 once t1", want: Request{User: "alice@contoso.com", Lifetime: 8 * time.Hour, Start: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Once: true, Reason: "t1"}},
+		{args: "alice@contoso.com from 2026-12-01 08:00 ticket 9", want: Request{User: "alice@contoso.com", Start: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Reason: "ticket 9"}},
+		{args: "alice@contoso.com from HR ticket", want: Request{User: "alice@contoso.com", Reason: "from HR ticket"}},
+		{args: "alice@contoso.com 8h from 2026-13-01 08:00", wantErr: "Write the start like this"},
+		{args: "alice@contoso.com 8h from 2026-12-01 8am", wantErr: "Write the start like this"},
+		{args: "alice@contoso.com 8h from 2026-12-01 25:00", wantErr: "Write the start like this"},
+		{args: "alice@contoso.com 8h from 26-12-01", wantErr: "Write the start like this"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -70,8 +79,19 @@ func TestFormatLifetime(t *testing.T) {
 	}
 }
 
+func TestParseRequestInZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	got, err := ParseRequestIn(strings.Fields("alice@contoso.com 8h from 2026-12-01 08:00"), berlin)
+	if err != nil || !got.Start.Equal(time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)) || StartText(got.Start) != "2026-12-01 08:00 Europe/Berlin" {
+		t.Fatalf("got %+v %v", got, err)
+	}
+}
+
 func FuzzParseRequest(f *testing.F) {
-	for _, s := range []string{"a@b.co 8h once x", "a@b.co 1d2h3m", "x@y.z 99999m", "'@a.b", "a@b.c\x00"} {
+	for _, s := range []string{"a@b.co 8h once x", "a@b.co 8h from 2026-12-01 08:00 once x", "a@b.co from 2026-02-30", "a@b.co 1d2h3m", "x@y.z 99999m", "'@a.b", "a@b.c\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -89,6 +109,10 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if r.Lifetime != 0 && (r.Lifetime < MinLifetime || r.Lifetime > MaxLifetime) {
 			t.Fatalf("lifetime %v out of range", r.Lifetime)
+		}
+		// A start is whole minutes, as typed: never seconds or a zone other than the one given.
+		if !r.Start.IsZero() && (r.Start.Second() != 0 || r.Start.Location() != time.UTC) {
+			t.Fatalf("start %v", r.Start)
 		}
 	})
 }

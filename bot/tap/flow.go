@@ -29,9 +29,11 @@ type Directory interface {
 	Methods(ctx context.Context, userID string) ([]graph.Method, error)
 }
 
-// Messenger updates a message sent earlier through the Bot Connector: redaction
-// replaces a delivered pass card. (Delivery itself goes through bot.Turn.SendPrivately.)
+// Messenger sends through the Bot Connector: a scheduled pass to a stored 1:1 chat,
+// and redaction replaces a delivered pass card. (An interactive /tap delivers through
+// bot.Turn.SendPrivately.)
 type Messenger interface {
+	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 
@@ -67,7 +69,10 @@ type Config struct {
 	// reconciliation may take it for abandoned (default 5m). It must exceed the
 	// time the flow's background work may take (bot.Config.BackgroundTimeout).
 	IntentLease time.Duration
-	Now         func() time.Time
+	// Location is the organisation's time zone (TAPBOT_TIMEZONE): start times of
+	// passes are read in it when Teams does not say the requester's (default UTC).
+	Location *time.Location
+	Now      func() time.Time
 }
 
 // Flow is the TAP flow. Create it with New and register it on the bot.
@@ -98,6 +103,9 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
 	}
 	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log,
 		members: membership.New(dir, cfg.CacheTTL, cfg.Now),

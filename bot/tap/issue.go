@@ -54,7 +54,10 @@ const (
 // onTap parses at once (so typos get an immediate answer) and does the Graph work
 // after acknowledging, since it can outlast Teams' deadline.
 func (f *Flow) onTap(ctx context.Context, t *bot.Turn, c command.Command) error {
-	req, err := ParseRequest(c.Args)
+	req, err := ParseRequestIn(c.Args, f.zone(t))
+	if err == nil {
+		err = f.checkStart(req)
+	}
 	if err != nil {
 		var u *UsageError
 		if errors.As(err, &u) {
@@ -149,7 +152,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		entry.Outcome, entry.Reason = store.OutcomeRefused, "needs_confirmation"
 		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
-			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
+			Start: req.Start, Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
 		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
 			cancelData{User: data.User, Nonce: data.Nonce})
 		if _, _, err := t.SendPrivately(ctx, card); err != nil {
@@ -161,89 +164,19 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		return
 	}
 
-	in := store.TAPIntent{ID: t.RequestID(), TargetID: target.User.ID, TargetUPN: target.User.UserPrincipalName,
-		RequesterID: a.From.AadObjectID, StartedAt: now, LeaseUntil: now.Add(f.cfg.IntentLease)}
-	err = f.store.BeginTAP(ctx, in, store.TAPLimits{MaxPerRequester: f.cfg.MaxPerHour, Since: now.Add(-time.Hour), ChangedSince: viewed})
-	switch {
-	case errors.Is(err, store.ErrTargetBusy):
-		refused(refuse("in_progress", "A pass for %s is being issued right now. Wait a moment, then see /status %s.", target.User.UserPrincipalName, target.User.UserPrincipalName))
-		return
-	case errors.Is(err, store.ErrTargetChanged):
-		refused(refuse("issued_meanwhile", "Someone issued a pass for %s a moment ago. Run /tap again if it should be replaced.", target.User.UserPrincipalName))
-		return
-	case errors.Is(err, store.ErrRateLimited):
-		refused(refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", f.cfg.MaxPerHour))
-		return
-	case err != nil:
-		failed("intent", err)
-		return
-	}
-
-	created, err := f.dir.CreateTAP(ctx, target.User.ID, graph.TAPRequest{Lifetime: grant.Lifetime, UsableOnce: grant.Once})
-	if err != nil && definite(err) {
-		f.endIntent(ctx, log, in.ID, store.IntentFailed)
-		failed("create", err)
-		return
-	}
-	if err != nil {
-		// Graph may have created the pass before the answer was lost: make sure none
-		// is left, and say so rather than "nothing was changed".
-		entry.Outcome, entry.Reason = store.OutcomeFailed, "create_unknown_outcome"
-		_ = record(entry)
-		log.Error("TAP creation outcome unknown; reconciling", zap.Error(err))
-		dctx, cancel := durable(ctx)
-		defer cancel()
-		if rerr := f.reconcile(dctx, in, "unknown_outcome"); rerr != nil {
-			log.Error("reconciliation failed; the background run retries", zap.Error(rerr))
+	to := order{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, Target: target.User, Grant: grant,
+		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}}
+	if _, stop := f.mint(ctx, log, to, entry); stop != nil {
+		switch {
+		case stop.refusal != nil:
+			refused(stop.refusal)
+		case stop.step != "":
+			failed(stop.step, stop.err)
+		case stop.said != "":
+			answer(stop.said)
 		}
-		answer("I couldn't tell whether Microsoft Graph created the pass, so I made sure none is left. Please try again. Reference: " + t.RequestID())
 		return
 	}
-	in.MethodID = created.ID
-	entry.Outcome, entry.MethodID, entry.Expires = store.OutcomeAllowed, created.ID, created.Expires()
-	// No TAP may exist that the audit log does not know about.
-	if err := f.markCreated(ctx, in); err != nil {
-		f.abandon(ctx, log, in, entry, "intent_not_recorded", err)
-		answer("I couldn't record the pass, so I deleted it again. Reference: " + t.RequestID())
-		return
-	}
-	if err := record(entry); err != nil {
-		f.abandon(ctx, log, in, entry, "audit_failed", err)
-		answer("I couldn't record the pass in the audit log, so I deleted it again. Reference: " + t.RequestID())
-		return
-	}
-	if confirmed {
-		// Graph deleted the previous pass when creating this one; its card must go too.
-		f.redactOpen(ctx, log, target.User.ID, store.RedactReplaced)
-	}
-	card := cards.TAP(cards.TAPView{
-		UserDisplayName: target.User.DisplayName, UserPrincipalName: target.User.UserPrincipalName,
-		Value: created.Value.Reveal(), Start: created.Start, Expires: created.Expires(), UsableOnce: created.UsableOnce,
-		Reason:     req.Reason,
-		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID},
-	})
-	conv, activityID, err := t.SendPrivately(ctx, card)
-	if err != nil {
-		// Nobody has the pass (or, if the send's answer was lost, its card shows a
-		// dead value): remove it rather than leave a live credential behind.
-		f.abandon(ctx, log, in, entry, "delivery_failed", err)
-		answer("I couldn't reach you in a private chat, so I deleted the pass again. Open a personal chat with me and try again.")
-		return
-	}
-	d := store.Delivery{
-		ID: t.RequestID(), TargetID: target.User.ID, TargetUPN: target.User.UserPrincipalName, MethodID: created.ID,
-		RequesterID: a.From.AadObjectID, ServiceURL: a.ServiceURL, ConversationID: conv, ActivityID: activityID,
-		Expires: created.Expires(),
-	}
-	dctx, cancel := durable(ctx)
-	defer cancel()
-	if err := f.store.CompleteTAP(dctx, in.ID, d, f.cfg.Now()); err != nil {
-		// Without the record the card would keep the pass visible forever: fail closed.
-		f.abandon(ctx, log, in, entry, "delivery_not_recorded", err)
-		_ = f.redact(dctx, d, store.RedactRevoked)
-		return
-	}
-	log.Info("TAP issued", zap.String("method_id", created.ID), zap.Time("expires", created.Expires()))
 	t.NotePublicly(ctx, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
 }
 
@@ -294,11 +227,12 @@ func (f *Flow) undo(ctx context.Context, log *zap.Logger, userID, methodID strin
 // replaceData is the Replace button's data. It comes back from the client, so it is
 // re-validated and every check runs again before anything is replaced.
 type replaceData struct {
-	User            string `json:"user"`
-	LifetimeMinutes int    `json:"lifetimeMinutes"`
-	Once            bool   `json:"once"`
-	Reason          string `json:"reason,omitempty"`
-	Nonce           string `json:"nonce"`
+	User            string    `json:"user"`
+	LifetimeMinutes int       `json:"lifetimeMinutes"`
+	Start           time.Time `json:"start,omitzero"`
+	Once            bool      `json:"once"`
+	Reason          string    `json:"reason,omitempty"`
+	Nonce           string    `json:"nonce"`
 }
 
 // cancelData is the Cancel button's data on the replace question: the same nonce as
@@ -361,7 +295,11 @@ func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) 
 		c := cards.Notice("Already on its way", "This replacement was already requested.")
 		return &c, nil
 	}
-	req := Request{User: user, Lifetime: lifetime, Once: d.Once, Reason: d.Reason}
+	req := Request{User: user, Lifetime: lifetime, Start: d.Start, Once: d.Once, Reason: d.Reason}
+	if err := f.checkStart(req); err != nil {
+		c := cards.Notice("The start time has passed", "Start again with /tap.")
+		return &c, nil
+	}
 	t.Later(func(ctx context.Context) { f.issue(ctx, t, req, true) })
 	c := cards.Notice("Replacing the pass", "The new pass for "+user+" will arrive here in a moment.")
 	return &c, nil

@@ -37,6 +37,7 @@ func refuse(code, format string, args ...any) *Refusal {
 
 // Grant is what a TAP may be created with once every check passed.
 type Grant struct {
+	Start    time.Time // zero: valid at once
 	Lifetime time.Duration
 	Once     bool
 }
@@ -91,7 +92,7 @@ func Check(requesterID string, t graph.Target, p graph.TAPPolicy, req Request, r
 		return Grant{}, refuse("policy_not_targeted", "The tenant's Temporary Access Pass policy doesn't include %s. An admin must add a group %s is in (for example the new-hires group) to the policy's targets.", name, name)
 	}
 
-	g := Grant{Lifetime: req.Lifetime, Once: req.Once || p.UsableOnce}
+	g := Grant{Start: req.Start, Lifetime: req.Lifetime, Once: req.Once || p.UsableOnce}
 	if g.Lifetime == 0 {
 		g.Lifetime = p.DefaultLifetime
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/onboard"
+	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/secret"
@@ -62,6 +63,11 @@ type Config struct {
 	OnboardGroupsAllowed  []string
 	DefaultUsageLocation  string
 	TimeZone              *time.Location
+	JoinerGroups          []string
+	JoinerLookahead       time.Duration
+	StartDayTAPTo         string
+	StartDayTAPAt         onboard.ClockTime
+	StartDayTAPLifetime   time.Duration
 	Protected             []string
 	ScopeGroups           []string
 	AllowedRoles          []string
@@ -114,6 +120,11 @@ var settings = []setting{
 	{[]string{"TAPBOT_ONBOARD_GROUPS_ALLOWED"}, "group ids the /onboard form offers (besides TAPBOT_ONBOARDING_GROUPS, which every new user joins)"},
 	{[]string{"TAPBOT_DEFAULT_USAGE_LOCATION"}, "ISO 3166 country code the /onboard form suggests, such as US or DE"},
 	{[]string{"TAPBOT_TIMEZONE"}, "IANA time zone of start dates and the 08:00 start-day card (default UTC)"},
+	{[]string{"TAPBOT_JOINER_GROUPS"}, "group ids: users in them (or in TAPBOT_ONBOARDING_GROUPS) whose employeeHireDate (HR-driven provisioning) is near are taken on like /onboard hires (default: none, off)"},
+	{[]string{"TAPBOT_JOINER_LOOKAHEAD"}, "how many days ahead joiners are found by employeeHireDate (default 7)"},
+	{[]string{"TAPBOT_STARTDAY_TAP_TO"}, "helpdesk (default: the Issue TAP card in TAPBOT_HELPDESK_CONVERSATION) or manager (the pass itself, in the manager's 1:1 chat with tapbot)"},
+	{[]string{"TAPBOT_STARTDAY_TAP_AT"}, "local time (TAPBOT_TIMEZONE) on the start day from which the manager's pass is valid (default 08:00)"},
+	{[]string{"TAPBOT_STARTDAY_TAP_LIFETIME"}, "lifetime of the manager's start-day pass, like 8h (default: the TAP policy's default)"},
 	{[]string{"TAPBOT_PROTECTED_GROUPS"}, "group ids whose members never get a TAP from tapbot (e.g. executives, break-glass accounts)"},
 	{[]string{"TAPBOT_SCOPE_GROUPS"}, "group ids; when set, only their members can get a TAP (e.g. new hires, staff)"},
 	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
@@ -195,6 +206,7 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 			c.RemindAfter = d
 		}
 	}
+	c.parseStartDay(get, bad)
 	if v := get("TAPBOT_CHECKLIST_STUCK_INTERVAL"); v != "" {
 		if d, err := time.ParseDuration(v); err != nil || d < time.Minute || d > 7*24*time.Hour {
 			bad("TAPBOT_CHECKLIST_STUCK_INTERVAL=%q: want a duration from 1m to 168h (e.g. 30m)", v)
@@ -229,7 +241,8 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 	}{{"TAPBOT_HELPDESK_GROUPS", &c.HelpdeskGroups}, {"TAPBOT_AUDITOR_GROUPS", &c.AuditorGroups}, {"TAPBOT_PROTECTED_GROUPS", &c.Protected},
 		{"TAPBOT_ADMIN_GROUPS", &c.AdminGroups}, {"TAPBOT_ONBOARDING_GROUPS", &c.Onboarding},
 		{"TAPBOT_SCOPE_GROUPS", &c.ScopeGroups}, {"TAPBOT_ALLOWED_ROLES", &c.AllowedRoles},
-		{"TAPBOT_APPROVER_GROUPS", &c.ApproverGroups}, {"TAPBOT_ONBOARD_GROUPS_ALLOWED", &c.OnboardGroupsAllowed}} {
+		{"TAPBOT_APPROVER_GROUPS", &c.ApproverGroups}, {"TAPBOT_ONBOARD_GROUPS_ALLOWED", &c.OnboardGroupsAllowed},
+		{"TAPBOT_JOINER_GROUPS", &c.JoinerGroups}} {
 		ids, err := guidList(get(g.name))
 		if err != nil {
 			bad("%s: %v", g.name, err)
@@ -540,4 +553,35 @@ func checkLoopbackAddr(addr string) error {
 		return fmt.Errorf("%q is not a loopback address", host)
 	}
 	return nil
+}
+
+// parseStartDay reads the joiner and start-day pass settings.
+func (c *Config) parseStartDay(get func(string) string, bad func(string, ...any)) {
+	if v := get("TAPBOT_JOINER_LOOKAHEAD"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 60 {
+			bad("TAPBOT_JOINER_LOOKAHEAD=%q: want a number of days from 1 to 60", v)
+		}
+		c.JoinerLookahead = time.Duration(n) * 24 * time.Hour
+	}
+	switch v := strings.ToLower(get("TAPBOT_STARTDAY_TAP_TO")); v {
+	case "", onboard.StartDayTAPToHelpdesk, onboard.StartDayTAPToManager:
+		c.StartDayTAPTo = v
+	default:
+		bad("TAPBOT_STARTDAY_TAP_TO=%q: want helpdesk or manager", v)
+	}
+	if v := get("TAPBOT_STARTDAY_TAP_AT"); v != "" {
+		at, err := time.Parse("15:04", v)
+		if err != nil {
+			bad("TAPBOT_STARTDAY_TAP_AT=%q: want a time of day like 08:00", v)
+		}
+		c.StartDayTAPAt = onboard.ClockTime{Hour: at.Hour(), Minute: at.Minute()}
+	}
+	if v := get("TAPBOT_STARTDAY_TAP_LIFETIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < tap.MinLifetime || d > tap.MaxLifetime {
+			bad("TAPBOT_STARTDAY_TAP_LIFETIME=%q: want a duration from 10m to 720h, like 8h", v)
+		}
+		c.StartDayTAPLifetime = d
+	}
 }

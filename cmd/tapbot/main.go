@@ -301,7 +301,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	flow, err := tap.New(tap.Config{
 		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups,
 		Rules:         tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
-		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour,
+		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour, Location: cfg.TimeZone,
 	}, graphClient, conn, st, log.Named("tap"))
 	if err != nil {
 		return err
@@ -344,6 +344,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
 		DefaultUsageLocation: cfg.DefaultUsageLocation, Location: cfg.TimeZone,
 		HelpdeskConversation: cfg.HelpdeskConversation, Checklist: cl,
+		JoinerGroups: cfg.JoinerGroups, JoinerLookahead: cfg.JoinerLookahead,
+		StartDayTAPTo: cfg.StartDayTAPTo, StartDayTAPAt: cfg.StartDayTAPAt, StartDayTAPLifetime: cfg.StartDayTAPLifetime, Passes: flow,
 		PeoplePicker: !cfg.Dev, // the playground has no people picker: a UPN field there
 	}, graphClient, conn, st, log.Named("onboard"))
 	if err != nil {

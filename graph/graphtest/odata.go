@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tapbot/tapbot/graph"
 )
@@ -21,7 +22,7 @@ import (
 
 // filterExpr is a parsed $filter: a comparison or an and/or of two expressions.
 type filterExpr struct {
-	op          string // "eq" or "in" for a comparison, else "and" / "or"
+	op          string // "eq", "ge", "le" or "in" for a comparison, else "and" / "or"
 	prop        string // comparison: property name, lower-case
 	value       literal
 	values      []literal // "in": the list
@@ -32,10 +33,18 @@ type filterExpr struct {
 // resource pages say property by property ("Supports $filter (eq, in)").
 const kindStringIn = "string+in"
 
+// kindDateTimeAdvanced marks a DateTimeOffset property that supports eq, ge and le
+// only in advanced queries (employeeHireDate: "Support for filter by properties of
+// Microsoft Entra ID (directory) objects", https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
+const kindDateTimeAdvanced = "datetime+advanced"
+
 // literalKind is the literal kind a property's filter kind compares with.
 func literalKind(kind string) string {
-	if kind == kindStringIn {
+	switch kind {
+	case kindStringIn:
 		return "string"
+	case kindDateTimeAdvanced:
+		return "datetime"
 	}
 	return kind
 }
@@ -44,9 +53,10 @@ func literalKind(kind string) string {
 // is valid OData) but no property the fake filters on accepts it: the directory needs
 // an advanced query for "eq null".
 type literal struct {
-	kind string // "string", "bool" or "null"
+	kind string // "string", "bool", "datetime" or "null"
 	str  string
 	b    bool
+	t    time.Time
 }
 
 // filterError is a $filter the fake refuses; unsupported distinguishes a well-formed
@@ -129,6 +139,14 @@ func (p *filterParser) lex() error {
 			}
 			p.toks = append(p.toks, token{kind: "string", text: b.String(), at: i})
 			i = j + 1
+		case c >= '0' && c <= '9':
+			// A number or a DateTimeOffset literal (2026-12-01T08:00:00Z), unquoted in OData.
+			j := i
+			for j < len(s) && (isIdentByte(s[j]) || s[j] == '-' || s[j] == ':' || s[j] == '.') {
+				j++
+			}
+			p.toks = append(p.toks, token{kind: "number", text: s[i:j], at: i})
+			i = j
 		case isIdentByte(c):
 			j := i
 			for j < len(s) && (isIdentByte(s[j]) || s[j] == '.' || s[j] == '/') {
@@ -212,7 +230,11 @@ func (p *filterParser) primary() (*filterExpr, error) {
 	case "in":
 		p.pos++
 		return p.inList(t)
-	case "ne", "gt", "ge", "lt", "le", "has":
+	case "ge", "le":
+		if p.props[strings.ToLower(t.text)] != kindDateTimeAdvanced {
+			return nil, &filterError{unsupported: true, msg: "Unsupported Query."}
+		}
+	case "ne", "gt", "lt", "has":
 		return nil, &filterError{unsupported: true, msg: "Unsupported Query."}
 	default:
 		return nil, p.syntax("unknown operator '%s' at position %d", op, p.toks[p.pos].at)
@@ -231,6 +253,12 @@ func (p *filterParser) primary() (*filterExpr, error) {
 		lit = literal{kind: "bool", b: v.text == "true"}
 	case v.kind == "ident" && v.text == "null":
 		lit = literal{kind: "null"}
+	case v.kind == "number":
+		at, err := time.Parse(time.RFC3339Nano, v.text)
+		if err != nil {
+			return nil, p.syntax("literal expected at position %d", v.at)
+		}
+		lit = literal{kind: "datetime", t: at}
 	default:
 		return nil, p.syntax("literal expected at position %d", v.at)
 	}
@@ -238,7 +266,7 @@ func (p *filterParser) primary() (*filterExpr, error) {
 	if !known || lit.kind != literalKind(kind) {
 		return nil, &filterError{unsupported: true, prop: t.text}
 	}
-	return &filterExpr{op: "eq", prop: strings.ToLower(t.text), value: lit}, nil
+	return &filterExpr{op: op, prop: strings.ToLower(t.text), value: lit}, nil
 }
 
 // inList parses "('a', 'b')" after "prop in": string literals only, and only on
@@ -284,11 +312,38 @@ func (e *filterExpr) match(get func(prop string) any) bool {
 	}
 	switch v := get(e.prop).(type) {
 	case string:
+		if e.value.kind == "datetime" {
+			return compareTime(v, e.op, e.value.t)
+		}
 		return e.value.kind == "string" && strings.EqualFold(v, e.value.str)
 	case bool:
 		return e.value.kind == "bool" && v == e.value.b
 	}
 	return false
+}
+
+// compareTime applies eq, ge or le to a DateTimeOffset as the fake writes it.
+func compareTime(v, op string, lit time.Time) bool {
+	at, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return false
+	}
+	switch op {
+	case "ge":
+		return !at.Before(lit)
+	case "le":
+		return !at.After(lit)
+	}
+	return at.Equal(lit)
+}
+
+// needsAdvanced reports whether any comparison is on a property that supports
+// $filter only in advanced queries.
+func (e *filterExpr) needsAdvanced(props map[string]string) bool {
+	if e.op == "and" || e.op == "or" {
+		return e.left.needsAdvanced(props) || e.right.needsAdvanced(props)
+	}
+	return props[e.prop] == kindDateTimeAdvanced
 }
 
 // scopes reports whether every match requires one of props to equal a value: the

@@ -263,3 +263,14 @@ func provIsGUID(s string) bool {
 	}
 	return true
 }
+
+// SetHireDate sets a user's employeeHireDate, as HR-driven provisioning would.
+func (t *Tenant) SetHireDate(ref string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u, err := t.resolveUserLocked(ref)
+	if err != nil {
+		panic("graphtest: SetHireDate: no user " + ref)
+	}
+	t.profileLocked(t.provLocked(), u).hireDate = at.UTC()
+}

@@ -29,7 +29,7 @@ var defaultUserProps = []string{
 var userFilterProps = map[string]string{
 	"id": "string", "mail": "string", "userprincipalname": "string", "displayname": "string",
 	"mailnickname": "string", "givenname": "string", "surname": "string", "usertype": "string",
-	"accountenabled": "bool",
+	"accountenabled": "bool", "employeehiredate": kindDateTimeAdvanced,
 }
 
 func userJSON(u *user) map[string]any {
@@ -58,6 +58,14 @@ func userJSON(u *user) map[string]any {
 		obj[k] = v
 	}
 	return obj
+}
+
+// orDefault is sel, or the properties GET /users answers without $select.
+func orDefault(sel []string) []string {
+	if sel == nil {
+		return defaultUserProps
+	}
+	return sel
 }
 
 // userValue answers a user with the selected properties, or the default set.
@@ -105,15 +113,20 @@ func (s *Server) listUsers(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
+	if f != nil && f.needsAdvanced(userFilterProps) && !c.advanced() {
+		// employeeHireDate: every operator needs the advanced query parameters.
+		return fail(gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported Query."))
+	}
 	t := s.tenant
 	t.mu.Lock()
 	var items []map[string]any
 	for _, u := range t.users {
 		full := userJSON(u)
+		profileJSON(t.profileLocked(t.provLocked(), u), full) // employeeHireDate and the rest
 		if f != nil && !f.match(func(p string) any { return lookupFold(full, p) }) {
 			continue
 		}
-		items = append(items, userValue(u, sel))
+		items = append(items, project(full, orDefault(sel)))
 	}
 	t.mu.Unlock()
 	return page(c, t.PageSize, "users"+selectContext(sel), items)

@@ -731,3 +731,44 @@ func TestUsedPassCheckRotates(t *testing.T) {
 		t.Fatal("Nina's used pass was never checked: the check keeps taking the same deliveries")
 	}
 }
+
+// A pass that starts later: the time is read in the organisation's zone (no
+// localTimezone on the activity), Graph gets it as startDateTime, the card names it,
+// and the card is redacted when start + lifetime has passed, not lifetime from now.
+func TestFutureStartPass(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	e := newEnv(t, func(c *tap.Config) { c.Location = berlin })
+	day := e.clock.now().In(berlin).AddDate(0, 0, 2)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, berlin)
+	when := start.Format("2006-01-02 15:04")
+	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h from "+when+" ticket 12")
+	if len(calls) != 1 {
+		t.Fatalf("calls %+v", calls)
+	}
+	card := decode(t, calls[0]).card()
+	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	if len(taps) != 1 || !taps[0].Start.Equal(start) || taps[0].Lifetime != 8*time.Hour {
+		t.Fatalf("tenant has %+v, want start %v", taps, start)
+	}
+	if !strings.Contains(card, "Not valid before "+when+" Europe/Berlin") || tapValue(card) != taps[0].Value.Reveal() {
+		t.Fatalf("card %s", card)
+	}
+	e.clock.advance(9 * time.Hour)
+	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 0 {
+		t.Fatalf("redacted %d before start + lifetime (%v)", n, err)
+	}
+	e.clock.advance(start.Add(8*time.Hour+time.Minute).Sub(e.clock.now()) + 9*time.Hour)
+	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 1 {
+		t.Fatalf("redacted %d after start + lifetime (%v)", n, err)
+	}
+	// A start in the past, or too far ahead, is a typo answered at once.
+	for _, bad := range []string{"2020-01-01 08:00", e.clock.now().AddDate(0, 2, 0).Format("2006-01-02") + " 08:00"} {
+		out := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h from "+bad)
+		if len(out) != 1 || tapValue(decode(t, out[0]).card()) != "" || decode(t, out[0]).Text == "" {
+			t.Fatalf("%s: %+v", bad, out)
+		}
+	}
+}

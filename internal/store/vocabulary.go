@@ -19,11 +19,22 @@ const (
 	ActionOnboardStart     Action = "onboard.start"
 	ActionOnboardStartDay  Action = "onboard.startday"
 	ActionOnboardDone      Action = "onboard.done"
-	ActionChecklistStart   Action = "checklist.start"
-	ActionChecklistStuck   Action = "checklist.stuck"
-	ActionDoctorFix        Action = "doctor.fix"
-	ActionDoctorProbe      Action = "doctor.probe"
+	// ActionOnboardStartDayPass: the start-day pass went to the new hire's manager
+	// (allowed), or could not and the helpdesk got the Issue TAP card (refused or
+	// failed, with why). The pass itself is a tap.create row by RequesterTapbot.
+	ActionOnboardStartDayPass Action = "onboard.startday_pass"
+	// ActionJoinerFound: a user with an employeeHireDate in the look-ahead, in the
+	// joiner groups, taken on once (start-day card or pass, checklist, reminders).
+	ActionJoinerFound    Action = "joiner.found"
+	ActionChecklistStart Action = "checklist.start"
+	ActionChecklistStuck Action = "checklist.stuck"
+	ActionDoctorFix      Action = "doctor.fix"
+	ActionDoctorProbe    Action = "doctor.probe"
 )
+
+// RequesterTapbot is the requester of record of what tapbot does on its own
+// schedule, not at anybody's request: the start-day pass it mints for a manager.
+const RequesterTapbot = "tapbot:schedule"
 
 // Outcome is how an audited action ended.
 type Outcome string

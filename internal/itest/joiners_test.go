@@ -1,0 +1,144 @@
+package itest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/bot/onboard"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+const alexPersonal = "a:1contoso-alex-tapbot-personal"
+
+// joinerEnv is the onboarding flow with joiner discovery and the start-day pass to the
+// manager, on the real TAP flow; restart builds a new flow on the same store.
+func joinerEnv(t *testing.T) (*onboardEnv, func() *onboard.Flow) {
+	o := newOnboardEnv(t, func(c *onboard.Config) {
+		c.HelpdeskConversation = helpdeskConv
+		c.JoinerGroups = []string{graphtest.GroupStaff}
+		c.StartDayTAPAt = onboard.ClockTime{Hour: 9}
+		c.StartDayTAPLifetime = 8 * time.Hour
+	})
+	restart := func() *onboard.Flow {
+		cfg := o.cfg
+		cfg.StartDayTAPTo, cfg.Passes = onboard.StartDayTAPToManager, o.flow
+		ob, err := onboard.New(cfg, o.dir, o.conn, o.store, o.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ob
+	}
+	return o, restart
+}
+
+func (o *onboardEnv) auditCount(action string) int {
+	o.t.Helper()
+	n, err := o.store.CountAudit(context.Background(), store.AuditFilter{Action: store.Action(action)})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return n
+}
+
+// A joiner HR created (employeeHireDate, in the new-hires group) is taken on once,
+// however often and by however many processes discovery runs; on the start day the
+// manager gets the pass in their 1:1 chat, valid from TAPBOT_STARTDAY_TAP_AT, audited
+// with tapbot as requester; the helpdesk channel gets a note without it; the card is
+// redacted at expiry.
+func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
+	o, restart := joinerEnv(t)
+	ctx := context.Background()
+	day := o.clock.now().UTC().AddDate(0, 0, 3)
+	hire := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	o.tenant.SetHireDate(graphtest.NinaID, hire)
+	o.tenant.SetHireDate(graphtest.MaxID, hire.AddDate(0, 0, 30)) // beyond the look-ahead
+	o.tenant.SetManager(graphtest.NinaID, graphtest.AlexID)
+	if err := o.store.SaveReference(ctx, store.Reference{ConversationID: alexPersonal, Scope: store.ScopePersonal,
+		TenantID: graphtest.ContosoTenantID, UserAADObjectID: graphtest.AlexID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		t.Fatal(err)
+	}
+	restart().RunOnce(ctx)
+	restart().RunOnce(ctx) // a restart, or another replica
+	if n := o.auditCount("joiner.found"); n != 1 {
+		t.Fatalf("joiner taken on %d times", n)
+	}
+	if row := o.lastAudit("joiner.found"); row.TargetID != graphtest.NinaID || row.RequesterID != store.RequesterTapbot {
+		t.Fatalf("joiner audit %+v", row)
+	}
+	// The start day, 08:30: the job is due at 08:00, the pass valid from 09:00.
+	o.clock.advance(hire.Add(8*time.Hour + 30*time.Minute).Sub(o.clock.now()))
+	before := len(o.cloud.Calls())
+	restart().RunOnce(ctx)
+	restart().RunOnce(ctx)
+	calls := o.cloud.Calls()[before:]
+	taps := o.tenant.TAPsOf(graphtest.NinaID)
+	if len(taps) != 1 || !taps[0].Start.Equal(hire.Add(9*time.Hour)) || taps[0].Lifetime != 8*time.Hour {
+		t.Fatalf("tenant passes %+v", taps)
+	}
+	var toManager, toHelpdesk []string
+	for _, c := range calls {
+		switch c.ConversationID {
+		case alexPersonal:
+			toManager = append(toManager, decode(t, c).card())
+		case helpdeskConv:
+			toHelpdesk = append(toHelpdesk, string(c.Body))
+		default:
+			t.Fatalf("message to %s", c.ConversationID)
+		}
+	}
+	if len(toManager) != 1 || tapValue(toManager[0]) != taps[0].Value.Reveal() || !strings.Contains(toManager[0], "Not valid before") {
+		t.Fatalf("manager got %v", toManager)
+	}
+	if len(toHelpdesk) != 1 || !strings.Contains(toHelpdesk[0], "sent their Temporary Access Pass to") || strings.Contains(toHelpdesk[0], taps[0].Value.Reveal()) {
+		t.Fatalf("helpdesk got %v", toHelpdesk)
+	}
+	if row := o.lastAudit("tap.create"); row.RequesterID != store.RequesterTapbot || row.Outcome != "allowed" || row.MethodID != taps[0].ID {
+		t.Fatalf("tap audit %+v", row)
+	}
+	o.clock.advance(9 * time.Hour)
+	if n, err := o.flow.RedactExpired(ctx); err != nil || n != 1 {
+		t.Fatalf("redacted %d (%v)", n, err)
+	}
+	// The pass is in the manager's 1:1 chat and nowhere else: not in logs, the
+	// database, metrics, nor any other conversation (the requester's included).
+	places := o.everythingOutsideTheOneToOne()
+	var others strings.Builder
+	for _, c := range o.cloud.Calls() {
+		if c.ConversationID != alexPersonal {
+			others.Write(c.Body)
+		}
+	}
+	places["non-1:1 messages"] = others.String()
+	for place, text := range places {
+		if strings.Contains(text, taps[0].Value.Reveal()) {
+			t.Fatalf("pass found in %s", place)
+		}
+	}
+}
+
+// Without a 1:1 chat with the manager, the helpdesk gets the Issue TAP card saying why.
+func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
+	o, restart := joinerEnv(t)
+	ctx := context.Background()
+	day := o.clock.now().UTC().AddDate(0, 0, 1)
+	hire := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	o.tenant.SetHireDate(graphtest.NinaID, hire)
+	o.tenant.SetManager(graphtest.NinaID, graphtest.AlexID)
+	restart().RunOnce(ctx)
+	o.clock.advance(hire.Add(8*time.Hour + 30*time.Minute).Sub(o.clock.now()))
+	before := len(o.cloud.Calls())
+	restart().RunOnce(ctx)
+	calls := o.cloud.Calls()[before:]
+	if len(calls) != 1 || calls[0].ConversationID != helpdeskConv {
+		t.Fatalf("calls %+v", calls)
+	}
+	if c := decode(t, calls[0]).card(); !strings.Contains(c, "Issue TAP") || !strings.Contains(c, "no 1:1 chat with tapbot") {
+		t.Fatalf("card %s", c)
+	}
+	if len(o.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+		t.Fatal("a pass was created")
+	}
+}
