@@ -1,7 +1,8 @@
-// Package onboard holds the onboarding request a manager submits with the /onboard form:
+package onboard
+
+// This file holds the onboarding request a manager submits with the /onboard form:
 // parsing the card's submitted data (untrusted: it comes back from the client) and
 // validating it against Entra's rules and the tenant's facts. Pure functions, no I/O.
-package onboard
 
 import (
 	"fmt"

@@ -1,7 +1,8 @@
-// Package store keeps tapbot's durable state: conversation references now; requests,
-// audit and schedules as the flows land. The Store interface is what the rest of tapbot
-// consumes; each backend (embedded SQLite by default) must pass the shared conformance
-// suite in storetest.
+// Package store keeps tapbot's durable state: conversation references, the
+// append-only audit log, TAP intents and deliveries, claims that make card actions and
+// redelivered activities act once, onboarding requests, jobs and checklists. The Store
+// interface is what the rest of tapbot consumes; each backend (embedded SQLite by
+// default, PostgreSQL for replicas) passes the shared conformance suite in storetest.
 package store
 
 import (
