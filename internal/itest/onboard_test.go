@@ -913,3 +913,33 @@ func TestOnboardOffWithoutApprovers(t *testing.T) {
 		t.Fatal("a request was stored while onboarding is off")
 	}
 }
+
+// A replica killed mid-provisioning (here: its step never returns) leaves the request
+// to another replica, which takes it over only once it is stale, and finishes it with
+// one user; a live replica's provisioning is never resumed under it.
+func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
+	o := newOnboardEnv(t)
+	id := o.submitted()
+	o.dir.on("manager", func() { panic("simulated kill") })
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	if r := o.request(id); r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation {
+		t.Fatalf("after the kill %+v", r)
+	}
+	other, err := onboard.New(o.cfg, o.gc, o.conn, o.store, o.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.RunOnce(context.Background())
+	if r := o.request(id); r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation {
+		t.Fatalf("a replica resumed provisioning that was not stale: %+v", r)
+	}
+	o.clock.advance(11 * time.Minute)
+	other.RunOnce(context.Background())
+	r := o.request(id)
+	if r.State != store.OnboardDone {
+		t.Fatalf("after the other replica's run %+v", r)
+	}
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID || o.usersCreated() != 1 {
+		t.Fatalf("manager %q, %d POST /users; want Max and 1", m, o.usersCreated())
+	}
+}
