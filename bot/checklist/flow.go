@@ -15,6 +15,7 @@ import (
 	"github.com/tapbot/tapbot/bot/membership"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/every"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
 )
@@ -633,18 +634,11 @@ func (f *Flow) remind(ctx context.Context, c store.Checklist) {
 
 // Run calls RunChecks every interval until ctx ends.
 func (f *Flow) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	every.Tick(ctx, interval, func(ctx context.Context, _ int) {
 		if err := f.RunChecks(ctx); err != nil {
 			f.log.Error("checklist run failed", zap.Error(err))
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 func (f *Flow) audit(ctx context.Context, e store.AuditEntry) {

@@ -11,6 +11,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
+	"github.com/tapbot/tapbot/internal/every"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
 )
@@ -88,16 +89,7 @@ func (f *Flow) jobRunner(kind string) (func(context.Context, store.Job) error, b
 // RunJobs calls RunDueJobs every interval until ctx ends, and resumes provisioning
 // that was interrupted without being recorded as failed.
 func (f *Flow) RunJobs(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		f.RunOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every.Tick(ctx, interval, func(ctx context.Context, _ int) { f.RunOnce(ctx) })
 }
 
 // startDay posts "New hire X starts today" with Issue TAP to the helpdesk.

@@ -11,6 +11,7 @@ import (
 	"github.com/tapbot/tapbot/bot/command"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/every"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
 )
@@ -333,9 +334,7 @@ func spentReason(d store.Delivery, taps []graph.TAP) string {
 // RunRedactor calls ReconcileAbandoned and RedactExpired every interval, and
 // RedactSpent every fourth interval (it costs Graph requests), until ctx ends.
 func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for tick := 0; ; tick++ {
+	every.Tick(ctx, interval, func(ctx context.Context, tick int) {
 		if n, err := f.ReconcileAbandoned(ctx, f.cfg.Now()); err != nil {
 			f.log.Error("reconciling unfinished passes failed", zap.Error(err))
 		} else if n > 0 {
@@ -353,12 +352,7 @@ func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
 				f.log.Info("used or removed passes redacted", zap.Int("count", n))
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // onStatus shows a user's account, pass (never its value) and registered methods.

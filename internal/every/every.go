@@ -1,0 +1,25 @@
+// Package every runs a background job at once and then at a fixed interval until its
+// context ends: the one loop style of tapbot's workers (redaction, checklist checks,
+// onboarding jobs). A run that outlasts the interval delays the next; runs never
+// overlap.
+package every
+
+import (
+	"context"
+	"time"
+)
+
+// Tick calls fn with the run's number (0, 1, 2, …) now and after every interval,
+// until ctx ends; it returns then.
+func Tick(ctx context.Context, interval time.Duration, fn func(ctx context.Context, n int)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		fn(ctx, n)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
