@@ -19,6 +19,10 @@ const sampleTAP = "Kq7+Lm!p3Zt$9wRx"
 func samples() map[string]Card {
 	start := time.Date(2026, time.March, 2, 8, 30, 0, 0, time.UTC)
 	expires := start.Add(8 * time.Hour)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
 	// /help lists the commands of the conversation's scope: the manifest's menu.
 	help := func(scope manifest.Scope) []CommandHelp {
 		var lines []CommandHelp
@@ -53,13 +57,14 @@ func samples() map[string]Card {
 				{Title: "Phone", Value: "registered 2026-02-27"},
 			}}),
 		"status-disabled": Status(StatusView{UPN: "old.account@contoso.com", TAP: "none"}),
-		"audit": Audit("Audit log: latest entries", []AuditRow{
-			{Time: start, Summary: "tap.create ok nina@contoso.com by 29:1hana", Ticket: "ticket 4711"},
-			{Time: start.Add(-time.Hour), Summary: "tap.create refused (privileged_role) gwen@contoso.com by 29:1hana"},
-			{Time: start.Add(-2 * time.Hour), Summary: "tap.revoke ok nina@contoso.com by 29:1hana", Ticket: "*urgent* <at>Max</at> [x](y)"},
-			{Time: start.Add(-26 * time.Hour), Summary: "tap.create refused (needs_confirmation) nina@contoso.com by 29:1hana"},
-		}),
-		"audit-empty": Audit("Audit log for nobody@contoso.com", nil),
+		"audit": Audit(AuditView{Title: "Audit log: latest entries", Filters: "since 7 days", Summary: "2 issued or revoked, 1 refused, 1 asked to confirm replacing",
+			Times: ReaderTimes(berlin, "de-DE"), Rows: []AuditRow{
+				{Time: start, By: "Hana Helpdesk", Action: "tap.create", User: "nina@contoso.com", Outcome: "issued", Ticket: "ticket 4711"},
+				{Time: start.Add(-time.Hour), By: "Hana Helpdesk", Action: "tap.create", User: "gwen@contoso.com", Outcome: "refused: privileged role"},
+				{Time: start.Add(-2 * time.Hour), By: "tapbot", Action: "tap.redact", User: "nina@contoso.com", Outcome: "removed from the chat: expired", Ticket: "*urgent* <at>Max</at> [x](y)"},
+				{Time: start.Add(-26 * time.Hour), By: "Hana Helpdesk", Action: "tap.create", User: "nina@contoso.com", Outcome: "asked to confirm replacing"},
+			}}),
+		"audit-empty": Audit(AuditView{Title: "Audit log for nobody@contoso.com", Filters: "user nobody@contoso.com · since 7 days"}),
 		// The onboarding form as first sent, and re-sent with errors beside fields. The
 		// Teams people picker variant is left out: it is a Teams extension beyond 1.5.
 		"onboard-form": OnboardForm(OnboardFormView{RequestID: "req-8c1f", Values: OnboardValues{UsageLocation: "DE", Manager: "max@contoso.com"},

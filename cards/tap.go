@@ -158,27 +158,3 @@ func Phonetic(s string) string {
 	}
 	return strings.Join(words, " · ")
 }
-
-// AuditRow is one line of the /audit card: tapbot's own wording and ids, plus the
-// requester's ticket text shown literally.
-type AuditRow struct {
-	Time    time.Time
-	Summary string // e.g. "tap.create refused (privileged_role) gwen@contoso.com"
-	Ticket  string
-}
-
-// Audit lists recent audit rows.
-func Audit(title string, rows []AuditRow) Card {
-	body := []Element{TextBlock{Text: title, Size: "Medium", Weight: "Bolder", Wrap: true}}
-	if len(rows) == 0 {
-		body = append(body, TextBlock{Text: "No entries.", Subtle: true})
-	}
-	for _, r := range rows {
-		runs := []TextRun{{Text: r.Time.UTC().Format("2006-01-02 15:04 UTC") + "  ", Subtle: true}, {Text: r.Summary}}
-		if r.Ticket != "" {
-			runs = append(runs, TextRun{Text: "  — " + r.Ticket, Subtle: true})
-		}
-		body = append(body, RichText{Runs: runs, Spacing: "Small"})
-	}
-	return Card{Body: body}
-}

@@ -105,7 +105,7 @@ var commands = []Command{
 	{"tap", "/tap user [lifetime] [once] [reason]", "Create a Temporary Access Pass (helpdesk). It is sent to you privately.", allScopes},
 	{"revoke", "/revoke user", "Delete the user's Temporary Access Pass (helpdesk).", allScopes},
 	{"status", "/status user", "Show the user's account, pass and sign-in methods (helpdesk).", allScopes},
-	{"audit", "/audit [user]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
+	{"audit", "/audit [user] [since 7d] [action tap.revoke]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
 	{"checklist", "/checklist user [nophone]", "Send a new hire the passwordless set-up checklist (helpdesk).", allScopes},
 	{"doctor", "/doctor", "Check the tenant's set-up for tapbot (admins). Changes nothing.", []Scope{ScopePersonal}},
 	{"onboard", "/onboard", "Request an account for a new hire (a form; approvers approve it).", []Scope{ScopePersonal}},

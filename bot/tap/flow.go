@@ -38,7 +38,6 @@ type Messenger interface {
 // Store is the durable state the flow writes.
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
-	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	MarkChecked(ctx context.Context, id string, at time.Time) error
@@ -57,7 +56,6 @@ type Store interface {
 // Config configures the flow.
 type Config struct {
 	HelpdeskGroups []string // members may use /tap, /revoke, /status
-	AuditorGroups  []string // members may use /audit
 	Rules          Rules
 	RequireReason  bool
 	MaxPerHour     int           // TAPs one requester may create per hour (default 20)

@@ -34,11 +34,6 @@ func (f *Flow) Register(h *bot.Handler) {
 		Description: "Show the user's account, pass and sign-in methods (helpdesk).",
 		Run:         f.onStatus,
 	})
-	h.HandleCommand(bot.Command{
-		Name: "audit", Usage: "/audit [user]", Scopes: everywhere,
-		Description: "Show recent TAP decisions (auditors). Sent to you privately.",
-		Run:         f.onAudit,
-	})
 	h.HandleAction(verbReplace, f.onReplace)
 	h.HandleAction(verbCancel, f.onCancel)
 	h.HandleAction(cards.VerbIssueTAP, f.onIssue)
@@ -146,7 +141,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 	now := f.cfg.Now()
 	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
-		entry.Outcome, entry.Reason = store.OutcomeRefused, "needs_confirmation"
+		entry.Outcome, entry.Reason = store.OutcomeRefused, store.ReasonNeedsConfirmation
 		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
@@ -331,7 +326,7 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 	}
 	a := t.Activity()
 	_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: user,
-		Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: "cancelled"})
+		Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: store.ReasonCancelled})
 	c := cards.Notice("Cancelled", "The existing pass of "+user+" stays as it is. Nothing was created.")
 	return &c, nil
 }
