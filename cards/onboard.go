@@ -218,6 +218,7 @@ type OnboardSummaryView struct {
 	LicenceName string   // the SKU's name; "" shows Values.Licence
 	GroupNames  []string // the groups' names; nil shows Values.Groups
 	Actions     []Action // e.g. approve and reject, for approvers
+	Times       Times    // ViewerTimes: the card is updated on tapbot's initiative, for several readers
 }
 
 // OnboardSummary shows a submitted onboarding request, read-only. Everything the
@@ -234,7 +235,7 @@ func OnboardSummary(v OnboardSummaryView) Card {
 		body = append(body, RichText{Runs: []TextRun{{Text: "Requested by ", Subtle: true}, {Text: v.RequestedBy}}})
 	}
 	if !v.Submitted.IsZero() {
-		body = append(body, TextBlock{Text: "Submitted " + when(v.Submitted), Subtle: true, Wrap: true, Spacing: "None"})
+		body = append(body, TextBlock{Text: "Submitted " + v.Times.At(v.Submitted), Subtle: true, Wrap: true, Spacing: "None"})
 	}
 
 	upn := val.MailNickname

@@ -362,7 +362,7 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 
 func TestOnboardSummary(t *testing.T) {
 	approve := cards.Execute{Title: "Approve", Verb: "onboard.approve", Data: map[string]string{"requestId": testRequestID}, Style: "positive"}
-	v := cards.OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
+	v := cards.OnboardSummaryView{Times: cards.ViewerTimes(), RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
 		Submitted: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Values: formView().Values, ManagerName: "Lee Gu",
 		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Actions: []cards.Action{approve}}
 	rows := func(c cards.Card) map[string]string {

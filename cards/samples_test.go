@@ -23,6 +23,10 @@ func samples() map[string]Card {
 	if err != nil {
 		panic(err)
 	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
 	// /help lists the commands of the conversation's scope: the manifest's menu.
 	help := func(scope manifest.Scope) []CommandHelp {
 		var lines []CommandHelp
@@ -40,16 +44,16 @@ func samples() map[string]Card {
 		"help-groupchat": Help("in this group chat", help(manifest.ScopeGroupChat)),
 		"help-channel":   Help("in this channel", help(manifest.ScopeTeam)),
 		"tap": TAP(TAPView{UserDisplayName: "Nina Newhire", UserPrincipalName: "nina@contoso.com", Value: sampleTAP,
-			Start: start, Expires: expires, Reason: "ticket 4711 *laptop* [shipped](https://evil.example) <at>Max</at>", RevokeData: revoke}),
+			Start: start, Expires: expires, Reason: "ticket 4711 *laptop* [shipped](https://evil.example) <at>Max</at>", RevokeData: revoke, Times: ReaderTimes(berlin, "de-DE")}),
 		"tap-once": TAP(TAPView{UserPrincipalName: "gus.guest_contoso.net#EXT#@contoso.onmicrosoft.com", Value: "a!b+C1d2E3f4G5h6",
 			Start: start, Expires: start.Add(90 * time.Minute), UsableOnce: true, RevokeData: revoke}),
-		"tap-redacted": RedactedTAP("Nina Newhire", "nina@contoso.com", expires, "it expired"),
-		"tap-revoked":  RedactedTAP("", "nina@contoso.com", time.Time{}, "it was revoked"),
+		"tap-redacted": RedactedTAP("Nina Newhire", "nina@contoso.com", expires, "it expired", ViewerTimes()),
+		"tap-revoked":  RedactedTAP("", "nina@contoso.com", time.Time{}, "it was revoked", ViewerTimes()),
 		"confirm-replace": ConfirmReplace("Nina Newhire", "nina@contoso.com", expires, map[string]any{
 			"user": "nina@contoso.com", "lifetimeMinutes": 480, "once": false, "reason": "ticket 4711", "nonce": "req-8c1f"},
-			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}),
+			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}, ReaderTimes(newYork, "en-US")),
 		"notice": Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
-		"status": Status(StatusView{DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
+		"status": Status(StatusView{Times: ReaderTimes(newYork, "en-US"), DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
 			TAP: "present, valid until 2026-03-02 16:30 UTC", Methods: []Fact{
 				{Title: "Microsoft Authenticator", Value: "registered 2026-03-02"},
 				{Title: "Windows Hello for Business", Value: "not registered"},
@@ -77,10 +81,10 @@ func samples() map[string]Card {
 			Domains: []string{"contoso.com"}, MinStartDate: "2026-03-02"}),
 		"checklist":      withRefresh(Checklist(sampleChecklist()), ChecklistRefresh(sampleChecklist())),
 		"checklist-copy": ChecklistCopy(sampleChecklist()),
-		"stuck": Stuck(StuckView{HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
+		"stuck": Stuck(StuckView{Times: ViewerTimes(), HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
 			Hint: "An Autopilot reboot before Windows Hello lands on the password screen: ask for a fresh pass.", GraphShows: []string{"Microsoft Authenticator registered 2026-03-02", "no Entra-joined device yet"},
 			At: start, IssueData: map[string]string{"user": "nina@contoso.com", "nonce": "stuck-req-8c1f-laptop"}}),
-		"onboard-summary": OnboardSummary(OnboardSummaryView{RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
+		"onboard-summary": OnboardSummary(OnboardSummaryView{Times: ViewerTimes(), RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
 			Submitted: start, Values: OnboardValues{GivenName: "Nina", Surname: "Newhire", DisplayName: "Nina Newhire", MailNickname: "nina",
 				Domain: "contoso.com", UsageLocation: "DE", StartDate: "2026-03-09", Manager: "max@contoso.com"},
 			ManagerName: "Max Manager", LicenceName: "Microsoft 365 E5", GroupNames: []string{"New hires"}}),

@@ -17,7 +17,8 @@ type StuckView struct {
 	// updates one card instead of posting another); LastAt is the latest.
 	Again     int
 	LastAt    time.Time
-	IssueData any // data of the "Issue new TAP" button (bot/tap IssueData)
+	IssueData any   // data of the "Issue new TAP" button (bot/tap IssueData)
+	Times     Times // ViewerTimes: the card is in a channel, read by everyone there
 }
 
 // Stuck is the card posted to the helpdesk channel: who, which step, what Graph shows,
@@ -30,12 +31,12 @@ func Stuck(v StuckView) Card {
 		RichText{Runs: []TextRun{{Text: "Step: ", Weight: "Bolder"}, {Text: v.StepTitle}}},
 	}
 	if !v.At.IsZero() {
-		body = append(body, TextBlock{Text: "Asked for help " + when(v.At) + ".", Subtle: true, Wrap: true, Spacing: "None"})
+		body = append(body, TextBlock{Text: "Asked for help " + v.Times.At(v.At) + ".", Subtle: true, Wrap: true, Spacing: "None"})
 	}
 	if v.Again > 0 {
-		text := fmt.Sprintf("Asked again %d times, last %s.", v.Again, when(v.LastAt))
+		text := fmt.Sprintf("Asked again %d times, last %s.", v.Again, v.Times.At(v.LastAt))
 		if v.Again == 1 {
-			text = "Asked again " + when(v.LastAt) + "."
+			text = "Asked again " + v.Times.At(v.LastAt) + "."
 		}
 		body = append(body, RichText{Runs: []TextRun{{Text: text, Weight: "Bolder", Color: "Attention"}}, Spacing: "None"})
 	}

@@ -317,7 +317,7 @@ func (f *Flow) view(c store.Checklist, refreshFor string) (cards.ChecklistView, 
 	if err != nil {
 		return cards.ChecklistView{}, err
 	}
-	v := cards.ChecklistView{RequestID: c.RequestID, Welcome: f.cfg.Content.Welcome, HireUPN: c.UserUPN,
+	v := cards.ChecklistView{RequestID: c.RequestID, Times: cards.ViewerTimes(), Welcome: f.cfg.Content.Welcome, HireUPN: c.UserUPN,
 		Current: Next(p), CheckedAt: c.UpdatedAt}
 	if refreshFor != "" {
 		v.RefreshUserIDs = []string{refreshFor}
@@ -467,7 +467,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	now := f.cfg.Now()
 	knows := cards.Notice("The helpdesk already knows", "You told the helpdesk about this step a moment ago; I've reminded them. They will contact you; keep your phone at hand.")
 	view := func(s StepState) cards.StuckView {
-		return cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
+		return cards.StuckView{Times: cards.ViewerTimes(), HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
 			At: s.StuckAt, Again: s.StuckAgain, LastAt: s.StuckLastAt,
 			IssueData: cards.IssueTAPData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: s.StuckNonce}}
 	}

@@ -146,7 +146,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
 		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
-			cancelData{User: data.User, Nonce: data.Nonce})
+			cancelData{User: data.User, Nonce: data.Nonce}, t.Times())
 		if _, _, err := t.SendPrivately(ctx, card); err != nil {
 			log.Error("confirmation card not delivered", zap.Error(err))
 			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
@@ -216,6 +216,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 		Value: created.Value.Reveal(), Start: created.Start, Expires: created.Expires(), UsableOnce: created.UsableOnce,
 		Reason:     req.Reason,
 		RevokeData: revokeData{UserID: target.User.ID, MethodID: created.ID},
+		Times:      t.Times(),
 	})
 	conv, activityID, err := t.SendPrivately(ctx, card)
 	if err != nil {

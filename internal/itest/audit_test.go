@@ -8,11 +8,21 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/bftest"
 )
 
 // commandIn sends text with the reader's time zone and locale on the activity, as
-// Teams does, and returns what the bot sent.
+// Teams does, and returns the bot's first answer.
 func (e *env) commandIn(zone, locale, from, text string) sent {
+	e.t.Helper()
+	calls := e.commandWith(zone, locale, from, text)
+	if len(calls) == 0 {
+		e.t.Fatalf("%q: no answer", text)
+	}
+	return decode(e.t, calls[0])
+}
+
+func (e *env) commandWith(zone, locale, from, text string) []bftest.ConnectorCall {
 	e.t.Helper()
 	before := len(e.cloud.Calls())
 	a := e.activity("message", "personal", from, text)
@@ -21,11 +31,7 @@ func (e *env) commandIn(zone, locale, from, text string) sent {
 		e.t.Fatalf("%q: status %d", text, status)
 	}
 	e.drain()
-	calls := e.cloud.Calls()[before:]
-	if len(calls) == 0 {
-		e.t.Fatalf("%q: no answer", text)
-	}
-	return decode(e.t, calls[0])
+	return e.cloud.Calls()[before:]
 }
 
 // /audit shows names, outcomes in words, a table, filters, and the reader's zone.
