@@ -84,6 +84,8 @@ func samples() map[string]Card {
 		"stuck": Stuck(StuckView{Times: ViewerTimes(), HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
 			Hint: "An Autopilot reboot before Windows Hello lands on the password screen: ask for a fresh pass.", GraphShows: []string{"Microsoft Authenticator registered 2026-03-02", "no Entra-joined device yet"},
 			At: start, IssueData: map[string]string{"user": "nina@contoso.com", "nonce": "stuck-req-8c1f-laptop"}}),
+		"stuck-handled": Stuck(StuckView{Times: ViewerTimes(), HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
+			At: start, Handler: "Hana *Helpdesk* <at>Max</at>", IssueData: map[string]string{"user": "nina@contoso.com", "nonce": "stuck-req-8c1f-laptop"}}),
 		"onboard-summary": OnboardSummary(OnboardSummaryView{Times: ViewerTimes(), RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
 			Submitted: start, Values: OnboardValues{GivenName: "Nina", Surname: "Newhire", DisplayName: "Nina Newhire", MailNickname: "nina",
 				Domain: "contoso.com", UsageLocation: "DE", StartDate: "2026-03-09", Manager: "max@contoso.com"},

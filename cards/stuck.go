@@ -17,8 +17,11 @@ type StuckView struct {
 	// updates one card instead of posting another); LastAt is the latest.
 	Again     int
 	LastAt    time.Time
-	IssueData any   // data of the "Issue new TAP" button (bot/tap IssueData)
-	Times     Times // ViewerTimes: the card is in a channel, read by everyone there
+	IssueData any // data of the "Issue new TAP" button (bot/tap IssueData)
+	// Handler is who pressed "Issue new TAP" ("" while nobody has): everyone in the
+	// channel sees that someone is on it.
+	Handler string
+	Times   Times // ViewerTimes: the card is in a channel, read by everyone there
 }
 
 // Stuck is the card posted to the helpdesk channel: who, which step, what Graph shows,
@@ -39,6 +42,9 @@ func Stuck(v StuckView) Card {
 			text = "Asked again " + v.Times.At(v.LastAt) + "."
 		}
 		body = append(body, RichText{Runs: []TextRun{{Text: text, Weight: "Bolder", Color: "Attention"}}, Spacing: "None"})
+	}
+	if v.Handler != "" {
+		body = append(body, RichText{Runs: []TextRun{{Text: v.Handler, Weight: "Bolder", Color: "Good"}, {Text: " is issuing a new pass.", Color: "Good"}}})
 	}
 	shows := v.GraphShows
 	if len(shows) == 0 {

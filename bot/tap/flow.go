@@ -12,6 +12,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/membership"
+	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -33,6 +34,14 @@ type Directory interface {
 // replaces a delivered pass card. (Delivery itself goes through bot.Turn.SendPrivately.)
 type Messenger interface {
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
+}
+
+// StuckCards rebuilds the card an "Issue new TAP" button sits on (the checklist's
+// "I'm stuck" card) with who is handling it, or returns nil for any other card. The
+// invoke's answer replaces that card for everyone who sees it, so answering with a
+// notice would take the card's context away.
+type StuckCards interface {
+	StuckCard(ctx context.Context, d cards.IssueTAPData, handler string) (*cards.Card, error)
 }
 
 // Store is the durable state the flow writes.
@@ -76,6 +85,7 @@ type Flow struct {
 	log   *zap.Logger
 
 	members *membership.Checker
+	stuck   StuckCards // nil: the Issue button is answered with a notice
 
 	mu     sync.Mutex
 	policy cached[graph.TAPPolicy]
@@ -106,6 +116,10 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	return &Flow{cfg: cfg, dir: dir, msg: msg, store: st, log: log,
 		members: membership.New(dir, cfg.CacheTTL, cfg.Now)}, nil
 }
+
+// AnswerIssueWith makes the answer to an "Issue new TAP" press the card it sits on,
+// rebuilt by s. Call it before the bot serves.
+func (f *Flow) AnswerIssueWith(s StuckCards) { f.stuck = s }
 
 // isHelpdesk checks the requester's (transitive) membership of a helpdesk group,
 // cached for CacheTTL: minutes, so that removing someone from the group takes effect

@@ -392,13 +392,36 @@ func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("claim issue: %w", err)
 	}
+	if first {
+		t.Later(func(ctx context.Context) { f.issue(ctx, t, Request{User: user, Reason: d.Reason}, false) })
+	}
+	if card := f.stuckCard(ctx, t, d); card != nil {
+		return card, nil
+	}
 	if !first {
 		c := cards.Notice("Already issued", "A pass was already requested from this card. Use /status "+user+" to see it.")
 		return &c, nil
 	}
-	t.Later(func(ctx context.Context) { f.issue(ctx, t, Request{User: user, Reason: d.Reason}, false) })
 	c := cards.Notice("Creating the pass", "The pass for "+user+" will arrive in your private chat with me in a moment.")
 	return &c, nil
+}
+
+// stuckCard is the stuck card the button sits on, rebuilt with who is handling it; nil
+// for other cards, or if it cannot be rebuilt (the pass is on its way regardless, so
+// the notice answers then). The pass itself goes only to the clicker's private chat.
+func (f *Flow) stuckCard(ctx context.Context, t *bot.Turn, d cards.IssueTAPData) *cards.Card {
+	if f.stuck == nil {
+		return nil
+	}
+	who := t.Activity().From.Name
+	if who == "" {
+		who = "Someone from the helpdesk"
+	}
+	card, err := f.stuck.StuckCard(ctx, d, who)
+	if err != nil {
+		t.Log().Warn("stuck card not rebuilt", zap.Error(err))
+	}
+	return card
 }
 
 func remarshal(in map[string]any, out any) error {

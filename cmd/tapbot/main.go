@@ -340,6 +340,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		StuckInterval: cfg.StuckInterval,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
+	flow.AnswerIssueWith(cl)
 	workers.Go(func() { cl.Run(runCtx, time.Minute) })
 	ob, err := onboard.New(onboard.Config{
 		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,
