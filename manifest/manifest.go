@@ -122,11 +122,15 @@ func Commands() []Command {
 }
 
 const (
-	shortDescription = "Temporary Access Passes for passwordless onboarding, from Teams."
+	shortDescription = "Temporary Access Passes, onboarding and a new-hire checklist, in Teams."
 	fullDescription  = "tapbot lets your helpdesk create Microsoft Entra Temporary Access Passes from Teams " +
 		"for new hires and people who lost their sign-in methods. A pass is only ever sent to the requester's " +
 		"personal chat with the bot, is removed from the chat when it expires or is revoked, and every " +
-		"decision is audited. Commands: /tap, /revoke, /status, /audit, /doctor and /help."
+		"decision is audited. Managers request accounts for new hires with a form (/onboard) that approvers " +
+		"approve in their channel; tapbot then creates the account. On their first day the new hire gets a " +
+		"checklist that walks them through passwordless sign-in, ticks steps off from what Entra shows, and " +
+		"tells the helpdesk when they are stuck. Commands: /tap, /revoke, /status, /audit, /checklist, " +
+		"/onboard, /requests, /doctor and /help."
 )
 
 // The manifest.json document. Struct fields, not maps, so the key order is fixed.

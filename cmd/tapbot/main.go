@@ -311,7 +311,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	audit.New(audit.Config{AuditorGroups: cfg.AuditorGroups}, graphClient, st).Register(h)
 	// Always registered, so /help matches the app manifest's command list; without
 	// TAPBOT_ADMIN_GROUPS it explains that it is off.
-	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
+	check := tenantCheckConfig(cfg)
+	check.Conversations = st // the server's own store: /doctor sees the references it keeps
+	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: check},
 		graphClient, log.Named("doctor")).Register(h)
 	// Every background loop is started here, stopped with runCtx and waited for
 	// before the store closes (deferred above, so it runs after workers.Wait).
