@@ -441,3 +441,16 @@ func TestInputJSON(t *testing.T) {
 		}
 	}
 }
+
+// The form says who approves (approvers, not the helpdesk), and the date input's own
+// error, which Teams shows for an empty date and for one before the minimum, says
+// what is wrong and what to do.
+func TestOnboardFormWording(t *testing.T) {
+	raw := mustJSON(t, cardJSON(t, cards.OnboardForm(cards.OnboardFormView{RequestID: "r", MinStartDate: "2026-03-02"})))
+	if !strings.Contains(raw, "An approver approves the request") || strings.Contains(raw, "helpdesk approves") {
+		t.Errorf("who approves: %s", raw)
+	}
+	if !strings.Contains(raw, "Choose a start date of today or later") {
+		t.Errorf("start date error message: %s", raw)
+	}
+}
