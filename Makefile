@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeActivity -fuzztime $(FUZZTIME) ./bot/
 	$(GO) test -run x -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./cards/
 	$(GO) test -run x -fuzz FuzzParseRequest -fuzztime $(FUZZTIME) ./bot/tap/
+	$(GO) test -run x -fuzz FuzzParseQuery -fuzztime $(FUZZTIME) ./bot/audit/
 	$(GO) test -run x -fuzz FuzzParseFilter -fuzztime $(FUZZTIME) ./graph/graphtest/
 	$(GO) test -run x -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./graph/graphtest/
 	$(GO) test -run x -fuzz '^FuzzProvisioning$$' -fuzztime $(FUZZTIME) ./graph/graphtest/

@@ -1,13 +1,16 @@
 package bot
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
@@ -23,6 +26,9 @@ type entity struct {
 	Type      string                 `json:"type"`
 	Text      string                 `json:"text,omitempty"`
 	Mentioned *schema.ChannelAccount `json:"mentioned,omitempty"`
+	// clientInfo entities: the Teams client's IANA time zone and locale.
+	Timezone string `json:"timezone,omitempty"`
+	Locale   string `json:"locale,omitempty"`
 }
 
 // decodeActivity parses a request body. Errors say what is wrong in general terms only:
@@ -46,6 +52,27 @@ func (in inbound) mentions() []command.Mention {
 		}
 	}
 	return ms
+}
+
+// times is how the sender reads time: the activity's localTimezone and locale, else
+// its clientInfo entity's timezone and locale (Teams sends either, depending on the
+// client). An unknown or missing zone is UTC; cards name whichever zone they use.
+func (in inbound) times() cards.Times {
+	zone, locale := in.LocalTimezone, in.Locale
+	for _, e := range in.Entities {
+		if e.Type == "clientInfo" {
+			zone, locale = cmp.Or(zone, e.Timezone), cmp.Or(locale, e.Locale)
+		}
+	}
+	if zone == "" || zone == "Local" || len(zone) > 64 {
+		return cards.ReaderTimes(time.UTC, locale)
+	}
+	// LoadLocation refuses paths ("..", a leading '/'): the name is the sender's.
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return cards.ReaderTimes(loc, locale)
 }
 
 // errNotTeams is the public answer to an activity that did not come from Microsoft

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/command"
@@ -112,4 +113,27 @@ func FuzzDecodeActivity(f *testing.F) {
 		c := command.Parse(in.Text, in.mentions(), in.Recipient.ID)
 		_ = c.Name
 	})
+}
+
+// The reader's zone and locale come from the activity, else its clientInfo entity;
+// anything unknown is UTC, named.
+func TestActivityTimes(t *testing.T) {
+	at := time.Date(2026, time.March, 2, 8, 30, 0, 0, time.UTC)
+	tests := []struct{ body, want string }{
+		{`{"type":"message","localTimezone":"Europe/Berlin","locale":"de-DE"}`, "02.03.2026 09:30 CET"},
+		{`{"type":"message","entities":[{"type":"clientInfo","timezone":"America/New_York","locale":"en-US"}]}`, "Mar 2, 2026, 3:30 AM EST"},
+		{`{"type":"message","localTimezone":"Europe/Berlin","entities":[{"type":"clientInfo","timezone":"America/New_York","locale":"en-GB"}]}`, "2 Mar 2026, 09:30 CET"},
+		{`{"type":"message"}`, "2026-03-02 08:30 UTC"},
+		{`{"type":"message","localTimezone":"../../etc/passwd"}`, "2026-03-02 08:30 UTC"},
+		{`{"type":"message","localTimezone":"Local","locale":"en-US"}`, "Mar 2, 2026, 8:30 AM UTC"},
+	}
+	for _, tt := range tests {
+		in, err := decodeActivity([]byte(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := in.times().At(at); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.body, got, tt.want)
+		}
+	}
 }

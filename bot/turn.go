@@ -30,6 +30,9 @@ func (t *Turn) Activity() schema.Activity { return t.in.Activity }
 // Scope tells whether the activity came from a personal chat, a group chat or a channel.
 func (t *Turn) Scope() store.Scope { return t.scope }
 
+// Times writes times on cards for the sender: their zone and locale, or UTC.
+func (t *Turn) Times() cards.Times { return t.in.times() }
+
 // RequestID is the id of the HTTP request that carried the activity.
 func (t *Turn) RequestID() string { return t.requestID }
 

@@ -56,6 +56,9 @@ type ChecklistView struct {
 	Current string
 	// CheckedAt is when Graph was last asked; zero hides the line.
 	CheckedAt time.Time
+	// Times writes CheckedAt and DoneAt: ViewerTimes, since the card is posted and
+	// updated on tapbot's initiative and the manager gets a copy.
+	Times Times
 	// RefreshUserIDs are the Teams user MRIs ("29:…", the activity's From.ID) whose
 	// client refreshes the card automatically when it is shown (at most 60). Empty
 	// means nobody's does: Teams then offers "Refresh card" in the card's menu.
@@ -130,7 +133,7 @@ func progressLine(v ChecklistView) Element {
 		text = "All done: no password needed, ever. Welcome!"
 	}
 	if !v.CheckedAt.IsZero() {
-		text += " Last checked " + when(v.CheckedAt) + "."
+		text += " Last checked " + v.Times.At(v.CheckedAt) + "."
 	}
 	return TextBlock{Text: text, Wrap: true, Weight: "Bolder", Spacing: "Medium"}
 }
@@ -151,7 +154,7 @@ func checklistSection(v ChecklistView, s ChecklistStep, interactive bool) Elemen
 	case ChecklistDone:
 		line := "Done."
 		if !s.DoneAt.IsZero() {
-			line = "Done " + when(s.DoneAt) + "."
+			line = "Done " + v.Times.At(s.DoneAt) + "."
 		}
 		items = append(items, TextBlock{Text: line, Subtle: true, Size: "Small", Wrap: true, Spacing: "None"})
 		return Container{Items: items, Spacing: "Medium"}

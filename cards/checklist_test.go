@@ -12,9 +12,9 @@ import (
 func sampleChecklist() ChecklistView {
 	start := time.Date(2026, time.March, 2, 8, 30, 0, 0, time.UTC)
 	return ChecklistView{
-		RequestID: "req-8c1f",
-		Welcome:   "Welcome to *Contoso*! [Click](https://evil.example) <at>Max</at>",
-		HireName:  "Nina Newhire", HireUPN: "nina@contoso.com",
+		RequestID: "req-8c1f", Times: ViewerTimes(),
+		Welcome:  "Welcome to *Contoso*! [Click](https://evil.example) <at>Max</at>",
+		HireName: "Nina Newhire", HireUPN: "nina@contoso.com",
 		Current:   "add-account",
 		CheckedAt: start.Add(20 * time.Minute),
 		Steps: []ChecklistStep{

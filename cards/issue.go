@@ -17,6 +17,10 @@ type IssueTAPData struct {
 	User   string `json:"user"`
 	Reason string `json:"reason,omitempty"`
 	Nonce  string `json:"nonce"`
+	// Hire (object id) and Step say which stuck card the button sits on, so that the
+	// answer can rebuild that card; empty on other cards.
+	Hire string `json:"hire,omitempty"`
+	Step string `json:"step,omitempty"`
 }
 
 // NewNonce returns 128 random bits in hex, for a button that must act once.

@@ -93,7 +93,7 @@ type OnboardFormView struct {
 func OnboardForm(v OnboardFormView) Card {
 	body := []Element{
 		TextBlock{Text: "New hire", Size: "Medium", Weight: "Bolder", Wrap: true},
-		TextBlock{Text: "Fill in the new hire's details. The helpdesk approves the request before the account is created; nobody ever needs a password.", Subtle: true, Wrap: true},
+		TextBlock{Text: "Fill in the new hire's details. An approver approves the request before the account is created; nobody ever needs a password.", Subtle: true, Wrap: true},
 	}
 	var general []string
 	for field, msg := range v.Errors {
@@ -143,7 +143,7 @@ func OnboardForm(v OnboardFormView) Card {
 		Placeholder: "Two letters, such as US, GB or DE", MaxLength: 2, IsRequired: true, Regex: `^[A-Za-z]{2}$`,
 		ErrorMessage: "Enter a two-letter country code such as US, GB or DE."}, onboardUsageLocation)
 	field(InputDate{ID: onboardStartDate, Label: "Start date", Value: val.StartDate, Min: v.MinStartDate,
-		IsRequired: true, ErrorMessage: "Choose the start date."}, onboardStartDate)
+		IsRequired: true, ErrorMessage: "Choose a start date of today or later: the account must be ready on the first day."}, onboardStartDate)
 	if v.PeoplePicker {
 		field(InputChoiceSet{ID: onboardManager, Label: "Manager", Value: val.Manager, Choices: v.People,
 			PeoplePicker: true, IsRequired: true, ErrorMessage: "Choose the manager."}, onboardManager)
@@ -218,6 +218,7 @@ type OnboardSummaryView struct {
 	LicenceName string   // the SKU's name; "" shows Values.Licence
 	GroupNames  []string // the groups' names; nil shows Values.Groups
 	Actions     []Action // e.g. approve and reject, for approvers
+	Times       Times    // ViewerTimes: the card is updated on tapbot's initiative, for several readers
 }
 
 // OnboardSummary shows a submitted onboarding request, read-only. Everything the
@@ -234,7 +235,7 @@ func OnboardSummary(v OnboardSummaryView) Card {
 		body = append(body, RichText{Runs: []TextRun{{Text: "Requested by ", Subtle: true}, {Text: v.RequestedBy}}})
 	}
 	if !v.Submitted.IsZero() {
-		body = append(body, TextBlock{Text: "Submitted " + when(v.Submitted), Subtle: true, Wrap: true, Spacing: "None"})
+		body = append(body, TextBlock{Text: "Submitted " + v.Times.At(v.Submitted), Subtle: true, Wrap: true, Spacing: "None"})
 	}
 
 	upn := val.MailNickname

@@ -362,7 +362,7 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 
 func TestOnboardSummary(t *testing.T) {
 	approve := cards.Execute{Title: "Approve", Verb: "onboard.approve", Data: map[string]string{"requestId": testRequestID}, Style: "positive"}
-	v := cards.OnboardSummaryView{RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
+	v := cards.OnboardSummaryView{Times: cards.ViewerTimes(), RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
 		Submitted: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Values: formView().Values, ManagerName: "Lee Gu",
 		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Actions: []cards.Action{approve}}
 	rows := func(c cards.Card) map[string]string {
@@ -439,5 +439,18 @@ func TestInputJSON(t *testing.T) {
 		if got := mustJSON(t, tt.el); got != tt.want {
 			t.Errorf("%s:\n got  %s\n want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// The form says who approves (approvers, not the helpdesk), and the date input's own
+// error, which Teams shows for an empty date and for one before the minimum, says
+// what is wrong and what to do.
+func TestOnboardFormWording(t *testing.T) {
+	raw := mustJSON(t, cardJSON(t, cards.OnboardForm(cards.OnboardFormView{RequestID: "r", MinStartDate: "2026-03-02"})))
+	if !strings.Contains(raw, "An approver approves the request") || strings.Contains(raw, "helpdesk approves") {
+		t.Errorf("who approves: %s", raw)
+	}
+	if !strings.Contains(raw, "Choose a start date of today or later") {
+		t.Errorf("start date error message: %s", raw)
 	}
 }

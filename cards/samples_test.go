@@ -19,6 +19,14 @@ const sampleTAP = "Kq7+Lm!p3Zt$9wRx"
 func samples() map[string]Card {
 	start := time.Date(2026, time.March, 2, 8, 30, 0, 0, time.UTC)
 	expires := start.Add(8 * time.Hour)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
 	// /help lists the commands of the conversation's scope: the manifest's menu.
 	help := func(scope manifest.Scope) []CommandHelp {
 		var lines []CommandHelp
@@ -36,16 +44,16 @@ func samples() map[string]Card {
 		"help-groupchat": Help("in this group chat", help(manifest.ScopeGroupChat)),
 		"help-channel":   Help("in this channel", help(manifest.ScopeTeam)),
 		"tap": TAP(TAPView{UserDisplayName: "Nina Newhire", UserPrincipalName: "nina@contoso.com", Value: sampleTAP,
-			Start: start, Expires: expires, Reason: "ticket 4711 *laptop* [shipped](https://evil.example) <at>Max</at>", RevokeData: revoke}),
+			Start: start, Expires: expires, Reason: "ticket 4711 *laptop* [shipped](https://evil.example) <at>Max</at>", RevokeData: revoke, Times: ReaderTimes(berlin, "de-DE")}),
 		"tap-once": TAP(TAPView{UserPrincipalName: "gus.guest_contoso.net#EXT#@contoso.onmicrosoft.com", Value: "a!b+C1d2E3f4G5h6",
 			Start: start, Expires: start.Add(90 * time.Minute), UsableOnce: true, RevokeData: revoke}),
-		"tap-redacted": RedactedTAP("Nina Newhire", "nina@contoso.com", expires, "it expired"),
-		"tap-revoked":  RedactedTAP("", "nina@contoso.com", time.Time{}, "it was revoked"),
+		"tap-redacted": RedactedTAP("Nina Newhire", "nina@contoso.com", expires, "it expired", ViewerTimes()),
+		"tap-revoked":  RedactedTAP("", "nina@contoso.com", time.Time{}, "it was revoked", ViewerTimes()),
 		"confirm-replace": ConfirmReplace("Nina Newhire", "nina@contoso.com", expires, map[string]any{
 			"user": "nina@contoso.com", "lifetimeMinutes": 480, "once": false, "reason": "ticket 4711", "nonce": "req-8c1f"},
-			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}),
+			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}, ReaderTimes(newYork, "en-US")),
 		"notice": Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
-		"status": Status(StatusView{DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
+		"status": Status(StatusView{Times: ReaderTimes(newYork, "en-US"), DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
 			TAP: "present, valid until 2026-03-02 16:30 UTC", Methods: []Fact{
 				{Title: "Microsoft Authenticator", Value: "registered 2026-03-02"},
 				{Title: "Windows Hello for Business", Value: "not registered"},
@@ -53,13 +61,14 @@ func samples() map[string]Card {
 				{Title: "Phone", Value: "registered 2026-02-27"},
 			}}),
 		"status-disabled": Status(StatusView{UPN: "old.account@contoso.com", TAP: "none"}),
-		"audit": Audit("Audit log: latest entries", []AuditRow{
-			{Time: start, Summary: "tap.create ok nina@contoso.com by 29:1hana", Ticket: "ticket 4711"},
-			{Time: start.Add(-time.Hour), Summary: "tap.create refused (privileged_role) gwen@contoso.com by 29:1hana"},
-			{Time: start.Add(-2 * time.Hour), Summary: "tap.revoke ok nina@contoso.com by 29:1hana", Ticket: "*urgent* <at>Max</at> [x](y)"},
-			{Time: start.Add(-26 * time.Hour), Summary: "tap.create refused (needs_confirmation) nina@contoso.com by 29:1hana"},
-		}),
-		"audit-empty": Audit("Audit log for nobody@contoso.com", nil),
+		"audit": Audit(AuditView{Title: "Audit log: latest entries", Filters: "since 7 days", Summary: "2 issued or revoked, 1 refused, 1 asked to confirm replacing",
+			Times: ReaderTimes(berlin, "de-DE"), Rows: []AuditRow{
+				{Time: start, By: "Hana Helpdesk", Action: "tap.create", User: "nina@contoso.com", Outcome: "issued", Ticket: "ticket 4711"},
+				{Time: start.Add(-time.Hour), By: "Hana Helpdesk", Action: "tap.create", User: "gwen@contoso.com", Outcome: "refused: privileged role"},
+				{Time: start.Add(-2 * time.Hour), By: "tapbot", Action: "tap.redact", User: "nina@contoso.com", Outcome: "removed from the chat: expired", Ticket: "*urgent* <at>Max</at> [x](y)"},
+				{Time: start.Add(-26 * time.Hour), By: "Hana Helpdesk", Action: "tap.create", User: "nina@contoso.com", Outcome: "asked to confirm replacing"},
+			}}),
+		"audit-empty": Audit(AuditView{Title: "Audit log for nobody@contoso.com", Filters: "user nobody@contoso.com · since 7 days"}),
 		// The onboarding form as first sent, and re-sent with errors beside fields. The
 		// Teams people picker variant is left out: it is a Teams extension beyond 1.5.
 		"onboard-form": OnboardForm(OnboardFormView{RequestID: "req-8c1f", Values: OnboardValues{UsageLocation: "DE", Manager: "max@contoso.com"},
@@ -72,10 +81,12 @@ func samples() map[string]Card {
 			Domains: []string{"contoso.com"}, MinStartDate: "2026-03-02"}),
 		"checklist":      withRefresh(Checklist(sampleChecklist()), ChecklistRefresh(sampleChecklist())),
 		"checklist-copy": ChecklistCopy(sampleChecklist()),
-		"stuck": Stuck(StuckView{HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
+		"stuck": Stuck(StuckView{Times: ViewerTimes(), HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
 			Hint: "An Autopilot reboot before Windows Hello lands on the password screen: ask for a fresh pass.", GraphShows: []string{"Microsoft Authenticator registered 2026-03-02", "no Entra-joined device yet"},
 			At: start, IssueData: map[string]string{"user": "nina@contoso.com", "nonce": "stuck-req-8c1f-laptop"}}),
-		"onboard-summary": OnboardSummary(OnboardSummaryView{RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
+		"stuck-handled": Stuck(StuckView{Times: ViewerTimes(), HireName: "Nina Newhire", HireUPN: "nina@contoso.com", StepTitle: "Sign in to your laptop",
+			At: start, Handler: "Hana *Helpdesk* <at>Max</at>", IssueData: map[string]string{"user": "nina@contoso.com", "nonce": "stuck-req-8c1f-laptop"}}),
+		"onboard-summary": OnboardSummary(OnboardSummaryView{Times: ViewerTimes(), RequestID: "req-8c1f", Status: "Waiting for approval", RequestedBy: "Max Manager",
 			Submitted: start, Values: OnboardValues{GivenName: "Nina", Surname: "Newhire", DisplayName: "Nina Newhire", MailNickname: "nina",
 				Domain: "contoso.com", UsageLocation: "DE", StartDate: "2026-03-09", Manager: "max@contoso.com"},
 			ManagerName: "Max Manager", LicenceName: "Microsoft 365 E5", GroupNames: []string{"New hires"}}),

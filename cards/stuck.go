@@ -18,6 +18,10 @@ type StuckView struct {
 	Again     int
 	LastAt    time.Time
 	IssueData any // data of the "Issue new TAP" button (bot/tap IssueData)
+	// Handler is who pressed "Issue new TAP" ("" while nobody has): everyone in the
+	// channel sees that someone is on it.
+	Handler string
+	Times   Times // ViewerTimes: the card is in a channel, read by everyone there
 }
 
 // Stuck is the card posted to the helpdesk channel: who, which step, what Graph shows,
@@ -30,14 +34,17 @@ func Stuck(v StuckView) Card {
 		RichText{Runs: []TextRun{{Text: "Step: ", Weight: "Bolder"}, {Text: v.StepTitle}}},
 	}
 	if !v.At.IsZero() {
-		body = append(body, TextBlock{Text: "Asked for help " + when(v.At) + ".", Subtle: true, Wrap: true, Spacing: "None"})
+		body = append(body, TextBlock{Text: "Asked for help " + v.Times.At(v.At) + ".", Subtle: true, Wrap: true, Spacing: "None"})
 	}
 	if v.Again > 0 {
-		text := fmt.Sprintf("Asked again %d times, last %s.", v.Again, when(v.LastAt))
+		text := fmt.Sprintf("Asked again %d times, last %s.", v.Again, v.Times.At(v.LastAt))
 		if v.Again == 1 {
-			text = "Asked again " + when(v.LastAt) + "."
+			text = "Asked again " + v.Times.At(v.LastAt) + "."
 		}
 		body = append(body, RichText{Runs: []TextRun{{Text: text, Weight: "Bolder", Color: "Attention"}}, Spacing: "None"})
+	}
+	if v.Handler != "" {
+		body = append(body, RichText{Runs: []TextRun{{Text: v.Handler, Weight: "Bolder", Color: "Good"}, {Text: " is issuing a new pass.", Color: "Good"}}})
 	}
 	shows := v.GraphShows
 	if len(shows) == 0 {

@@ -20,6 +20,7 @@ type TAPView struct {
 	StartNote  string
 	Reason     string
 	RevokeData any // data of the Revoke action (ids, no secret)
+	Times      Times
 }
 
 // TAP is the card carrying a new Temporary Access Pass.
@@ -29,7 +30,7 @@ func TAP(v TAPView) Card {
 		userLine(v.UserDisplayName, v.UserPrincipalName),
 		RichText{Runs: []TextRun{{Text: v.Value, Size: "ExtraLarge", Weight: "Bolder", FontType: "Monospace"}}, Spacing: "Medium"},
 		RichText{Runs: []TextRun{{Text: Phonetic(v.Value), Subtle: true, Size: "Small"}}, Spacing: "None"},
-		TextBlock{Text: validity(v.Start, v.Expires, v.UsableOnce), Wrap: true},
+		TextBlock{Text: validity(v.Times, v.Start, v.Expires, v.UsableOnce), Wrap: true},
 	}
 	if v.StartNote != "" {
 		body = append(body, TextBlock{Text: "Not valid before " + v.StartNote + ": it works from then on, not now.", Weight: "Bolder", Wrap: true})
@@ -42,24 +43,24 @@ func TAP(v TAPView) Card {
 }
 
 // RedactedTAP replaces a TAP card once the pass is gone: same facts, no value.
-func RedactedTAP(displayName, upn string, expires time.Time, why string) Card {
+func RedactedTAP(displayName, upn string, expires time.Time, why string, times Times) Card {
 	return Card{Body: []Element{
 		TextBlock{Text: "Temporary Access Pass", Size: "Medium", Weight: "Bolder", Wrap: true},
 		userLine(displayName, upn),
 		TextBlock{Text: "The pass was removed from this chat: " + why + ".", Wrap: true, Weight: "Bolder"},
-		TextBlock{Text: "It was valid until " + when(expires) + ".", Subtle: true, Wrap: true},
+		TextBlock{Text: "It was valid until " + times.At(expires) + ".", Subtle: true, Wrap: true},
 	}}
 }
 
 // ConfirmReplace asks before a new TAP silently ends the user's current one.
 // cancelData goes with the Cancel button: the same nonce, so that one of the two
 // buttons acts, once.
-func ConfirmReplace(displayName, upn string, current time.Time, data, cancelData any) Card {
+func ConfirmReplace(displayName, upn string, current time.Time, data, cancelData any, times Times) Card {
 	return Card{
 		Body: []Element{
 			TextBlock{Text: "Replace the existing pass?", Size: "Medium", Weight: "Bolder", Wrap: true},
 			userLine(displayName, upn),
-			TextBlock{Text: "This user already has a Temporary Access Pass, valid until " + when(current) +
+			TextBlock{Text: "This user already has a Temporary Access Pass, valid until " + times.At(current) +
 				". Creating a new one deletes it: anyone holding it can no longer use it.", Wrap: true},
 		},
 		Actions: []Action{
@@ -84,13 +85,14 @@ type StatusView struct {
 	Created          time.Time
 	TAP              string // tapbot's wording, e.g. "valid until …", "none"
 	Methods          []Fact // method name → state, tapbot's wording
+	Times            Times
 }
 
 // Status is the /status card.
 func Status(v StatusView) Card {
 	facts := []Fact{
 		{Title: "Account", Value: map[bool]string{true: "enabled", false: "disabled"}[v.Enabled]},
-		{Title: "Created", Value: when(v.Created)},
+		{Title: "Created", Value: v.Times.At(v.Created)},
 		{Title: "Temporary Access Pass", Value: v.TAP},
 	}
 	// Every value here is tapbot's own wording; the user's name goes in a RichText run.
@@ -110,22 +112,12 @@ func userLine(name, upn string) Element {
 	return RichText{Runs: []TextRun{{Text: text}}, Spacing: "None"}
 }
 
-func validity(start, expires time.Time, once bool) string {
+func validity(times Times, start, expires time.Time, once bool) string {
 	use := "Can be used several times until it expires."
 	if once {
 		use = "Works for one sign-in only."
 	}
-	return "Valid from " + when(start) + " until " + when(expires) + ". " + use
-}
-
-// when formats a time with Adaptive Cards' DATE/TIME functions, so each reader sees
-// it in their own time zone and locale.
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "unknown"
-	}
-	iso := t.UTC().Format("2006-01-02T15:04:05Z")
-	return "{{DATE(" + iso + ", SHORT)}} {{TIME(" + iso + ")}}"
+	return "Valid from " + times.At(start) + " until " + times.At(expires) + ". " + use
 }
 
 var natoLetters = [26]string{"alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
@@ -164,28 +156,4 @@ func Phonetic(s string) string {
 		}
 	}
 	return strings.Join(words, " · ")
-}
-
-// AuditRow is one line of the /audit card: tapbot's own wording and ids, plus the
-// requester's ticket text shown literally.
-type AuditRow struct {
-	Time    time.Time
-	Summary string // e.g. "tap.create refused (privileged_role) gwen@contoso.com"
-	Ticket  string
-}
-
-// Audit lists recent audit rows.
-func Audit(title string, rows []AuditRow) Card {
-	body := []Element{TextBlock{Text: title, Size: "Medium", Weight: "Bolder", Wrap: true}}
-	if len(rows) == 0 {
-		body = append(body, TextBlock{Text: "No entries.", Subtle: true})
-	}
-	for _, r := range rows {
-		runs := []TextRun{{Text: r.Time.UTC().Format("2006-01-02 15:04 UTC") + "  ", Subtle: true}, {Text: r.Summary}}
-		if r.Ticket != "" {
-			runs = append(runs, TextRun{Text: "  — " + r.Ticket, Subtle: true})
-		}
-		body = append(body, RichText{Runs: runs, Spacing: "Small"})
-	}
-	return Card{Body: body}
 }

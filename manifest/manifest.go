@@ -105,7 +105,7 @@ var commands = []Command{
 	{"tap", "/tap user [lifetime] [once] [reason]", "Create a Temporary Access Pass (helpdesk). It is sent to you privately.", allScopes},
 	{"revoke", "/revoke user", "Delete the user's Temporary Access Pass (helpdesk).", allScopes},
 	{"status", "/status user", "Show the user's account, pass and sign-in methods (helpdesk).", allScopes},
-	{"audit", "/audit [user]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
+	{"audit", "/audit [user] [since 7d] [action tap.revoke]", "Show recent TAP decisions (auditors). Sent to you privately.", allScopes},
 	{"checklist", "/checklist user [nophone]", "Send a new hire the passwordless set-up checklist (helpdesk).", allScopes},
 	{"doctor", "/doctor", "Check the tenant's set-up for tapbot (admins). Changes nothing.", []Scope{ScopePersonal}},
 	{"onboard", "/onboard", "Request an account for a new hire (a form; approvers approve it).", []Scope{ScopePersonal}},
@@ -122,11 +122,15 @@ func Commands() []Command {
 }
 
 const (
-	shortDescription = "Temporary Access Passes for passwordless onboarding, from Teams."
+	shortDescription = "Temporary Access Passes, onboarding and a new-hire checklist, in Teams."
 	fullDescription  = "tapbot lets your helpdesk create Microsoft Entra Temporary Access Passes from Teams " +
 		"for new hires and people who lost their sign-in methods. A pass is only ever sent to the requester's " +
 		"personal chat with the bot, is removed from the chat when it expires or is revoked, and every " +
-		"decision is audited. Commands: /tap, /revoke, /status, /audit, /doctor and /help."
+		"decision is audited. Managers request accounts for new hires with a form (/onboard) that approvers " +
+		"approve in their channel; tapbot then creates the account. On their first day the new hire gets a " +
+		"checklist that walks them through passwordless sign-in, ticks steps off from what Entra shows, and " +
+		"tells the helpdesk when they are stuck. Commands: /tap, /revoke, /status, /audit, /checklist, " +
+		"/onboard, /requests, /doctor and /help."
 )
 
 // The manifest.json document. Struct fields, not maps, so the key order is fixed.

@@ -544,3 +544,26 @@ func TestIcons(t *testing.T) {
 		t.Error("color.png is a single colour")
 	}
 }
+
+// The description tells an admin installing the app everything it does, not only the
+// helpdesk's half, and names every command of the menu; the schema's limits hold.
+func TestDescriptionCoversEveryFlow(t *testing.T) {
+	for _, want := range []string{"Temporary Access Pass", "onboarding", "checklist"} {
+		if !strings.Contains(strings.ToLower(shortDescription), strings.ToLower(want)) {
+			t.Errorf("short description lacks %q: %s", want, shortDescription)
+		}
+	}
+	for _, want := range []string{"approvers", "first day", "stuck"} {
+		if !strings.Contains(fullDescription, want) {
+			t.Errorf("full description lacks %q", want)
+		}
+	}
+	for _, c := range Commands() {
+		if !strings.Contains(fullDescription, "/"+c.Name) {
+			t.Errorf("full description does not name /%s", c.Name)
+		}
+	}
+	if len(shortDescription) > 80 || len(fullDescription) > 4000 {
+		t.Errorf("descriptions too long: %d, %d", len(shortDescription), len(fullDescription))
+	}
+}

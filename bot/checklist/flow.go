@@ -318,7 +318,7 @@ func (f *Flow) view(c store.Checklist, refreshFor string) (cards.ChecklistView, 
 	if err != nil {
 		return cards.ChecklistView{}, err
 	}
-	v := cards.ChecklistView{RequestID: c.RequestID, Welcome: f.cfg.Content.Welcome, HireUPN: c.UserUPN,
+	v := cards.ChecklistView{RequestID: c.RequestID, Times: cards.ViewerTimes(), Welcome: f.cfg.Content.Welcome, HireUPN: c.UserUPN,
 		Current: Next(p), CheckedAt: c.UpdatedAt}
 	if refreshFor != "" {
 		v.RefreshUserIDs = []string{refreshFor}
@@ -449,13 +449,6 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, err
 	}
-	var shows []string
-	for _, s := range p.Steps {
-		if s.Status != StatusTodo {
-			st, _ := f.cfg.Content.Step(s.ID)
-			shows = append(shows, st.Title+": "+string(s.Status))
-		}
-	}
 	ref, err := f.store.Reference(ctx, f.cfg.HelpdeskConversation)
 	if err != nil {
 		return nil, fmt.Errorf("helpdesk conversation: %w", err)
@@ -467,11 +460,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	}
 	now := f.cfg.Now()
 	knows := cards.Notice("The helpdesk already knows", "You told the helpdesk about this step a moment ago; I've reminded them. They will contact you; keep your phone at hand.")
-	view := func(s StepState) cards.StuckView {
-		return cards.StuckView{HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
-			At: s.StuckAt, Again: s.StuckAgain, LastAt: s.StuckLastAt,
-			IssueData: cards.IssueTAPData{User: c.UserUPN, Reason: "stuck at " + step, Nonce: s.StuckNonce}}
-	}
+	view := func(s StepState) cards.StuckView { return f.stuckView(c, p, text, s) }
 	// One card per hire and step per interval, durably: the slot is taken in the
 	// checklist (compare-and-set on its version) before the card is posted, so a
 	// concurrent or repeated press finds it and updates that card instead.
@@ -489,7 +478,7 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		return &knows, nil
 	}
 	s := p.Steps[i]
-	s.StuckAt, s.StuckActivity, s.StuckNonce, s.StuckAgain, s.StuckLastAt = now, "", cards.NewNonce(), 0, time.Time{}
+	s.StuckAt, s.StuckActivity, s.StuckNonce, s.StuckAgain, s.StuckLastAt, s.StuckHandler = now, "", cards.NewNonce(), 0, time.Time{}, ""
 	c, err = f.saveStep(ctx, c, p, i, s)
 	if errors.Is(err, store.ErrConflict) {
 		return &knows, nil // another press took the slot meanwhile
@@ -520,6 +509,59 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		Action: store.ActionChecklistStuck, Outcome: store.OutcomeAllowed, Reason: step})
 	n := cards.Notice("The helpdesk knows", "I've told the helpdesk where you are stuck. They will contact you; keep your phone at hand.")
 	return &n, nil
+}
+
+// stuckView is the helpdesk's card for step s of c's progress p.
+func (f *Flow) stuckView(c store.Checklist, p Progress, text StepText, s StepState) cards.StuckView {
+	var shows []string
+	for _, st := range p.Steps {
+		if st.Status != StatusTodo {
+			t, _ := f.cfg.Content.Step(st.ID)
+			shows = append(shows, t.Title+": "+string(st.Status))
+		}
+	}
+	return cards.StuckView{Times: cards.ViewerTimes(), HireUPN: c.UserUPN, StepTitle: text.Title, Hint: text.Stuck, GraphShows: shows,
+		At: s.StuckAt, Again: s.StuckAgain, LastAt: s.StuckLastAt, Handler: s.StuckHandler,
+		IssueData: cards.IssueTAPData{User: c.UserUPN, Reason: "stuck at " + s.ID, Nonce: s.StuckNonce, Hire: c.UserID, Step: s.ID}}
+}
+
+// StuckCard rebuilds the stuck card whose "Issue new TAP" button carried d, saying
+// who is handling it, and records the first handler on the step so that later
+// updates of the card keep saying so. The TAP flow answers the button with it: the
+// answer replaces the card for everyone in the channel, and a bare notice would take
+// the hire's details and "Message them" away. nil when d matches no stuck card.
+func (f *Flow) StuckCard(ctx context.Context, d cards.IssueTAPData, handler string) (*cards.Card, error) {
+	if d.Hire == "" || d.Step == "" {
+		return nil, nil
+	}
+	c, err := f.store.Checklist(ctx, d.Hire)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checklist: %w", err)
+	}
+	p, err := decodeProgress(c)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(p.Steps, func(s StepState) bool { return s.ID == d.Step })
+	text, known := f.cfg.Content.Step(d.Step)
+	// The nonce is the card's: an older card of the same step, or forged data, gets nothing.
+	if i < 0 || !known || p.Steps[i].StuckNonce == "" || p.Steps[i].StuckNonce != d.Nonce {
+		return nil, nil
+	}
+	s := p.Steps[i]
+	if s.StuckHandler == "" {
+		s.StuckHandler = handler
+		// A conflict means the checklist moved on meanwhile; the card still shows the
+		// handler, and the next press records it.
+		if _, err := f.saveStep(ctx, c, p, i, s); err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
+	card := cards.Stuck(f.stuckView(c, p, text, s))
+	return &card, nil
 }
 
 // saveStep writes step i of p as s into c (compare-and-set on c.Version) and

@@ -40,6 +40,8 @@ type StepState struct {
 	StuckNonce    string    `json:"stuckNonce,omitempty"`
 	StuckAgain    int       `json:"stuckAgain,omitempty"`
 	StuckLastAt   time.Time `json:"stuckLastAt,omitzero"`
+	// StuckHandler is who pressed the card's "Issue new TAP" first.
+	StuckHandler string `json:"stuckHandler,omitempty"`
 }
 
 // Progress is a hire's checklist progress, steps in the order of their path.

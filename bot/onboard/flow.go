@@ -530,6 +530,7 @@ func (f *Flow) summary(req store.OnboardRequest, rec record, forApprovers bool) 
 	v := cards.OnboardSummaryView{
 		RequestID: req.ID, Status: status(req, rec), RequestedBy: rec.RequesterName, Submitted: req.CreatedAt,
 		Values: valuesOf(rec.Request), ManagerName: rec.ManagerName, LicenceName: rec.LicenceName,
+		Times: cards.ViewerTimes(),
 	}
 	if len(rec.GroupNames) > 0 {
 		v.GroupNames = rec.GroupNames

@@ -11,6 +11,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 	"github.com/tapbot/tapbot/bot/membership"
+	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/ttlcache"
@@ -37,10 +38,17 @@ type Messenger interface {
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 
+// StuckCards rebuilds the card an "Issue new TAP" button sits on (the checklist's
+// "I'm stuck" card) with who is handling it, or returns nil for any other card. The
+// invoke's answer replaces that card for everyone who sees it, so answering with a
+// notice would take the card's context away.
+type StuckCards interface {
+	StuckCard(ctx context.Context, d cards.IssueTAPData, handler string) (*cards.Card, error)
+}
+
 // Store is the durable state the flow writes.
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
-	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 	MarkChecked(ctx context.Context, id string, at time.Time) error
@@ -60,7 +68,6 @@ type Store interface {
 // Config configures the flow.
 type Config struct {
 	HelpdeskGroups []string // members may use /tap, /revoke, /status
-	AuditorGroups  []string // members may use /audit
 	Rules          Rules
 	RequireReason  bool
 	MaxPerHour     int           // TAPs one requester may create per hour (default 20)
@@ -84,6 +91,7 @@ type Flow struct {
 	log   *zap.Logger
 
 	members *membership.Checker
+	stuck   StuckCards // nil: the Issue button is answered with a notice
 	policy  *ttlcache.Cache[struct{}, graph.TAPPolicy]
 }
 
@@ -111,6 +119,10 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 		members: membership.New(dir, cfg.CacheTTL, cfg.Now),
 		policy:  ttlcache.New[struct{}, graph.TAPPolicy](cfg.CacheTTL, 1, cfg.Now)}, nil
 }
+
+// AnswerIssueWith makes the answer to an "Issue new TAP" press the card it sits on,
+// rebuilt by s. Call it before the bot serves.
+func (f *Flow) AnswerIssueWith(s StuckCards) { f.stuck = s }
 
 // isHelpdesk checks the requester's (transitive) membership of a helpdesk group,
 // cached for CacheTTL: minutes, so that removing someone from the group takes effect

@@ -34,11 +34,6 @@ func (f *Flow) Register(h *bot.Handler) {
 		Description: "Show the user's account, pass and sign-in methods (helpdesk).",
 		Run:         f.onStatus,
 	})
-	h.HandleCommand(bot.Command{
-		Name: "audit", Usage: "/audit [user]", Scopes: everywhere,
-		Description: "Show recent TAP decisions (auditors). Sent to you privately.",
-		Run:         f.onAudit,
-	})
 	h.HandleAction(verbReplace, f.onReplace)
 	h.HandleAction(verbCancel, f.onCancel)
 	h.HandleAction(cards.VerbIssueTAP, f.onIssue)
@@ -149,12 +144,12 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 	now := f.cfg.Now()
 	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
-		entry.Outcome, entry.Reason = store.OutcomeRefused, "needs_confirmation"
+		entry.Outcome, entry.Reason = store.OutcomeRefused, store.ReasonNeedsConfirmation
 		_ = record(entry)
 		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
 			Start: req.Start, Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
 		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
-			cancelData{User: data.User, Nonce: data.Nonce})
+			cancelData{User: data.User, Nonce: data.Nonce}, t.Times())
 		if _, _, err := t.SendPrivately(ctx, card); err != nil {
 			log.Error("confirmation card not delivered", zap.Error(err))
 			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
@@ -165,7 +160,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 
 	to := order{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, Target: target.User, Grant: grant,
-		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}}
+		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}, Times: t.Times()}
 	if _, stop := f.mint(ctx, log, to, entry); stop != nil {
 		switch {
 		case stop.refusal != nil:
@@ -265,7 +260,7 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 	}
 	a := t.Activity()
 	_ = f.audit(ctx, store.AuditEntry{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: user,
-		Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: "cancelled"})
+		Action: store.ActionTAPCreate, Outcome: store.OutcomeRefused, Reason: store.ReasonCancelled})
 	c := cards.Notice("Cancelled", "The existing pass of "+user+" stays as it is. Nothing was created.")
 	return &c, nil
 }
@@ -334,13 +329,36 @@ func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("claim issue: %w", err)
 	}
+	if first {
+		t.Later(func(ctx context.Context) { f.issue(ctx, t, Request{User: user, Reason: d.Reason}, false) })
+	}
+	if card := f.stuckCard(ctx, t, d); card != nil {
+		return card, nil
+	}
 	if !first {
 		c := cards.Notice("Already issued", "A pass was already requested from this card. Use /status "+user+" to see it.")
 		return &c, nil
 	}
-	t.Later(func(ctx context.Context) { f.issue(ctx, t, Request{User: user, Reason: d.Reason}, false) })
 	c := cards.Notice("Creating the pass", "The pass for "+user+" will arrive in your private chat with me in a moment.")
 	return &c, nil
+}
+
+// stuckCard is the stuck card the button sits on, rebuilt with who is handling it; nil
+// for other cards, or if it cannot be rebuilt (the pass is on its way regardless, so
+// the notice answers then). The pass itself goes only to the clicker's private chat.
+func (f *Flow) stuckCard(ctx context.Context, t *bot.Turn, d cards.IssueTAPData) *cards.Card {
+	if f.stuck == nil {
+		return nil
+	}
+	who := t.Activity().From.Name
+	if who == "" {
+		who = "Someone from the helpdesk"
+	}
+	card, err := f.stuck.StuckCard(ctx, d, who)
+	if err != nil {
+		t.Log().Warn("stuck card not rebuilt", zap.Error(err))
+	}
+	return card
 }
 
 func remarshal(in map[string]any, out any) error {

@@ -72,6 +72,7 @@ type order struct {
 	Viewed      time.Time // the target's passes were read after this instant
 	Replacing   bool      // the requester confirmed replacing the current pass
 	To          Recipient
+	Times       cards.Times // how the card writes times for its reader
 }
 
 // stopped says why mint created no pass, or took it back. Exactly one way applies:
@@ -149,6 +150,7 @@ func (f *Flow) mint(ctx context.Context, log *zap.Logger, o order, entry store.A
 		Value: created.Value.Reveal(), Start: created.Start, Expires: created.Expires(), UsableOnce: created.UsableOnce,
 		StartNote: o.StartNote, Reason: o.Reason,
 		RevokeData: revokeData{UserID: target.ID, MethodID: created.ID},
+		Times:      o.Times,
 	})
 	at, err := o.To.Deliver(ctx, card)
 	if err != nil {

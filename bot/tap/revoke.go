@@ -88,7 +88,7 @@ func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]
 	entry.Outcome = store.OutcomeAllowed
 	_ = f.audit(ctx, entry)
 	f.redactOpen(ctx, t.Log(), d.UserID, store.RedactRevoked)
-	c := cards.RedactedTAP("", target.User.UserPrincipalName, f.cfg.Now(), redactionText[store.RedactRevoked])
+	c := cards.RedactedTAP("", target.User.UserPrincipalName, f.cfg.Now(), redactionText[store.RedactRevoked], t.Times())
 	return &c, nil
 }
 
@@ -211,7 +211,7 @@ const (
 // The card is updated first: if that fails the delivery stays open and is retried.
 // reason is one of the store.Redact* codes.
 func (f *Flow) redact(ctx context.Context, d store.Delivery, reason string) error {
-	raw, err := json.Marshal(cards.RedactedTAP("", d.TargetUPN, d.Expires, redactionText[reason]))
+	raw, err := json.Marshal(cards.RedactedTAP("", d.TargetUPN, d.Expires, redactionText[reason], cards.ViewerTimes()))
 	if err != nil {
 		return err
 	}
@@ -392,9 +392,9 @@ func (f *Flow) status(ctx context.Context, t *bot.Turn, ref string) error {
 	if err != nil {
 		return err
 	}
-	v := statusView(target, methods, f.cfg.Now())
+	v := statusView(target, methods, f.cfg.Now(), t.Times())
 	if c, err := f.store.Checklist(ctx, target.User.ID); err == nil {
-		v.Methods = append(v.Methods, cards.Fact{Title: "Set-up checklist", Value: checklistSummary(c)})
+		v.Methods = append(v.Methods, cards.Fact{Title: "Set-up checklist", Value: checklistSummary(c, v.Times)})
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -403,9 +403,9 @@ func (f *Flow) status(ctx context.Context, t *bot.Turn, ref string) error {
 
 // checklistSummary counts the steps of a checklist's progress by state. The progress
 // JSON is the checklist flow's; only the step states are read here.
-func checklistSummary(c store.Checklist) string {
+func checklistSummary(c store.Checklist, times cards.Times) string {
 	if !c.DoneAt.IsZero() {
-		return "finished " + c.DoneAt.UTC().Format("2006-01-02")
+		return "finished " + times.Date(c.DoneAt)
 	}
 	var p struct {
 		Steps []struct {
@@ -441,22 +441,24 @@ var methodNames = []struct{ typ, name string }{
 	{"phone", "Phone"},
 }
 
-func statusView(t graph.Target, methods []graph.Method, now time.Time) cards.StatusView {
+// statusView words the status in the reader's times: every date on the card is
+// written by the same Times.
+func statusView(t graph.Target, methods []graph.Method, now time.Time, times cards.Times) cards.StatusView {
 	v := cards.StatusView{DisplayName: t.User.DisplayName, UPN: t.User.UserPrincipalName,
-		Enabled: t.User.AccountEnabled, Created: t.User.CreatedDateTime, TAP: "none"}
+		Enabled: t.User.AccountEnabled, Created: t.User.CreatedDateTime, TAP: "none", Times: times}
 	if cur, ok := Existing(t.TAPs, now); ok {
-		v.TAP = "present, valid until " + cur.Expires().UTC().Format("2006-01-02 15:04 UTC")
+		v.TAP = "present, valid until " + times.At(cur.Expires())
 	}
 	for _, m := range methodNames {
 		state := "not registered"
 		if m.typ == "microsoftAuthenticator" {
-			state = authenticatorState(methods)
+			state = authenticatorState(methods, times)
 		} else {
 			for _, have := range methods {
 				if have.Type == m.typ {
 					state = "registered"
 					if !have.Created.IsZero() {
-						state += " " + have.Created.UTC().Format("2006-01-02")
+						state += " " + times.Date(have.Created)
 					}
 					break
 				}
@@ -470,7 +472,7 @@ func statusView(t graph.Target, methods []graph.Method, now time.Time) cards.Sta
 // authenticatorState tells phone sign-in from MFA only: Graph answers an
 // Authenticator registered for push approvals only with a null createdDateTime
 // (graph.Method.MFAOnly). Someone with only that cannot sign in without a password.
-func authenticatorState(methods []graph.Method) string {
+func authenticatorState(methods []graph.Method, times cards.Times) string {
 	mfaOnly := false
 	for _, m := range methods {
 		switch {
@@ -478,7 +480,7 @@ func authenticatorState(methods []graph.Method) string {
 		case !m.MFAOnly:
 			state := "registered for phone sign-in"
 			if !m.Created.IsZero() {
-				state += " " + m.Created.UTC().Format("2006-01-02")
+				state += " " + times.Date(m.Created)
 			}
 			return state
 		default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -60,7 +61,10 @@ func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, 
 	}
 	o := order{RequestID: p.RequestID, RequesterID: store.RequesterTapbot, Target: target.User, Grant: grant,
 		Reason: p.Reason, StartNote: f.startNote(grant.Start, nil), Viewed: viewed,
-		To: referenceRecipient{ref: p.To, send: f.msg.SendToConversation}}
+		To: referenceRecipient{ref: p.To, send: f.msg.SendToConversation},
+		// Nobody asked in a turn, so the reader's zone is unknown: Teams writes the
+		// times in the manager's own.
+		Times: cards.ViewerTimes()}
 	created, stop := f.mint(ctx, log, o, entry)
 	switch {
 	case stop == nil:

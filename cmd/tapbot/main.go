@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/audit"
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/connector"
@@ -299,17 +300,20 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	h := bot.New(bot.Config{MaxBodyBytes: cfg.MaxBodyBytes}, validator, conn, st, bot.NewMetrics(reg), log.Named("bot"))
 	flow, err := tap.New(tap.Config{
-		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups,
-		Rules:         tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
-		RequireReason: cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour, Location: cfg.TimeZone,
+		HelpdeskGroups: cfg.HelpdeskGroups,
+		Rules:          tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
+		RequireReason:  cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour, Location: cfg.TimeZone,
 	}, graphClient, conn, st, log.Named("tap"))
 	if err != nil {
 		return err
 	}
 	flow.Register(h)
+	audit.New(audit.Config{AuditorGroups: cfg.AuditorGroups}, graphClient, st).Register(h)
 	// Always registered, so /help matches the app manifest's command list; without
 	// TAPBOT_ADMIN_GROUPS it explains that it is off.
-	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: tenantCheckConfig(cfg)},
+	check := tenantCheckConfig(cfg)
+	check.Conversations = st // the server's own store: /doctor sees the references it keeps
+	botdoctor.New(botdoctor.Config{AdminGroups: cfg.AdminGroups, Check: check},
 		graphClient, log.Named("doctor")).Register(h)
 	// Every background loop is started here, stopped with runCtx and waited for
 	// before the store closes (deferred above, so it runs after workers.Wait).
@@ -338,6 +342,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		StuckInterval: cfg.StuckInterval,
 	}, graphClient, conn, st, log.Named("checklist"))
 	cl.Register(h)
+	flow.AnswerIssueWith(cl)
 	workers.Go(func() { cl.Run(runCtx, time.Minute) })
 	ob, err := onboard.New(onboard.Config{
 		ApproverGroups: cfg.ApproverGroups, ApproversConversation: cfg.ApproversConversation,

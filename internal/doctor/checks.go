@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
 )
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -354,7 +355,30 @@ func groupKinds(cfg Config) []groupKind {
 		{"groups.protected", "Protected groups", "TAPBOT_PROTECTED_GROUPS", cfg.ProtectedGroups, false, "only role holders, guests and disabled accounts are refused a pass"},
 		{"groups.auditor", "Auditor groups", "TAPBOT_AUDITOR_GROUPS", cfg.AuditorGroups, false, "/audit is off; `tapbot audit` on the server still works"},
 		{"groups.admin", "Admin groups", "TAPBOT_ADMIN_GROUPS", cfg.AdminGroups, false, "/doctor is off in Teams; `tapbot doctor` on the server still works"},
+		{"groups.approvers", "Approver groups", "TAPBOT_APPROVER_GROUPS", cfg.ApproverGroups, false, "onboarding (/onboard) is off"},
 	}
+}
+
+// checkApproversConversation: approval cards can only be posted to a conversation
+// whose reference tapbot stored, and a request whose card cannot be posted waits.
+func checkApproversConversation(f Facts, cfg Config) Item {
+	it := Item{ID: "conversation.approvers", Title: "Approvers' conversation"}
+	switch {
+	case cfg.ApproversConversation == "":
+		it.Status, it.Detail = Fail, "TAPBOT_APPROVER_GROUPS is set but TAPBOT_APPROVERS_CONVERSATION is not: approval cards have nowhere to go."
+		it.Fix = "Set TAPBOT_APPROVERS_CONVERSATION to the id of the approvers' Teams channel."
+	case f.ApproversRef == nil:
+		it.Status, it.Detail = OK, "tapbot knows the conversation "+cfg.ApproversConversation+" and can post approval cards there."
+	case errors.Is(f.ApproversRef, ErrNotChecked):
+		it.Status, it.Detail = Warn, "Not checked here: there is no tapbot database to read the conversation from."
+		it.Fix = "Run /doctor in Teams: it reads the server's own database."
+	case errors.Is(f.ApproversRef, store.ErrNotFound):
+		it.Status, it.Detail = Fail, "tapbot has no reference to "+cfg.ApproversConversation+": it cannot post approval cards there, so onboarding requests wait."
+		it.Fix = "Add tapbot to the approvers' team and @mention it once in that channel (for example \"@tapbot help\"), so that it stores the conversation."
+	default:
+		it.Status, it.Detail = Warn, "Could not read tapbot's database: "+f.ApproversRef.Error()
+	}
+	return it
 }
 
 func checkGroups(f Facts, cfg Config) []Item {

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
 )
 
 // Reader is what Check reads from the tenant.
@@ -51,6 +52,17 @@ type Config struct {
 	// The features they switch on decide which Graph permissions are needed (Features).
 	ApproverGroups []string // onboarding is on when set
 	TeamsAppID     string   // installing tapbot for new hires is on when set
+
+	// ApproversConversation is where approval cards go. tapbot can post there only
+	// once it has stored the conversation's reference (it is installed there and has
+	// seen a message); Conversations reads that, nil skips the check.
+	ApproversConversation string
+	Conversations         Conversations
+}
+
+// Conversations reads the conversation references tapbot stored (internal/store).
+type Conversations interface {
+	Reference(ctx context.Context, conversationID string) (store.Reference, error)
 }
 
 // Status is the outcome of one check.
@@ -117,7 +129,13 @@ type Facts struct {
 	Roles            []string // application permissions in tapbot's Graph token
 	RolesErr         error
 	Groups           map[string]GroupFact // by lower-case group id
+	// ApproversRef is the answer to reading the approvers' conversation reference:
+	// nil when stored; ErrNotChecked when there was nothing to read it with.
+	ApproversRef error
 }
+
+// ErrNotChecked is a fact that was not read (no store to read it from).
+var ErrNotChecked = errors.New("doctor: not checked")
 
 // GroupFact is the answer to reading one configured group.
 type GroupFact struct {
@@ -138,6 +156,10 @@ func Gather(ctx context.Context, r Reader, cfg Config) Facts {
 	f.TAP, f.TAPErr = r.TAPPolicy(ctx)
 	f.Authenticator, f.AuthenticatorErr = r.AuthenticatorPolicy(ctx)
 	f.Roles, f.RolesErr = r.GrantedRoles(ctx)
+	f.ApproversRef = ErrNotChecked
+	if cfg.ApproversConversation != "" && cfg.Conversations != nil {
+		_, f.ApproversRef = cfg.Conversations.Reference(ctx, cfg.ApproversConversation)
+	}
 	f.Groups = map[string]GroupFact{}
 	for _, kind := range groupKinds(cfg) {
 		for _, id := range kind.ids {
@@ -160,6 +182,9 @@ func Evaluate(f Facts, cfg Config) Report {
 	items = append(items, checkTAP(f, cfg)...)
 	items = append(items, checkAuthenticator(f, cfg)...)
 	items = append(items, checkGroups(f, cfg)...)
+	if len(cfg.ApproverGroups) > 0 {
+		items = append(items, checkApproversConversation(f, cfg))
+	}
 	return Report{Items: items}
 }
 

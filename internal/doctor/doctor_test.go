@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/store"
 )
 
 const (
@@ -23,7 +24,8 @@ const (
 	groupNames = "Helpdesk New hires Staff Protected"
 )
 
-var allRoles = append(RequiredNames(Config{}), FixPermission)
+// allRoles is what a healthy tenant grants: what tapbot needs and no more.
+var allRoles = RequiredNames(Config{})
 
 // healthy is a tenant set up as docs/flow.md asks, with tapbot configured for it.
 func healthy() (Facts, Config) {
@@ -54,7 +56,7 @@ func TestHealthyTenantIsAllOK(t *testing.T) {
 	}
 	wantIDs := []string{"registration", "permissions", "permissions.least-privilege", "tap.enabled", "tap.targets", "tap.lifetime",
 		"authenticator.enabled", "authenticator.targets", "groups.helpdesk", "groups.onboarding", "groups.scope", "groups.protected",
-		"groups.auditor", "groups.admin"}
+		"groups.auditor", "groups.admin", "groups.approvers"}
 	var ids []string
 	for _, it := range r.Items {
 		ids = append(ids, it.ID)
@@ -161,8 +163,26 @@ func TestEvaluate(t *testing.T) {
 		{"no permissions at all", func(f *Facts, _ *Config) { f.Roles = []string{} },
 			"permissions", finding{status: Fail, detail: []string{"UserAuthMethod-TAP.ReadWrite.All", "would also need " + FixPermission}}},
 		{"write permission stands for read", func(f *Facts, _ *Config) {
-			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" })
-		}, "permissions", finding{status: OK, detail: []string{"All 7", "only needed while you run `tapbot doctor --fix`"}}},
+			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" }), FixPermission)
+		}, "permissions", finding{status: OK, detail: []string{"All 7", FixPermission + " is granted for `tapbot doctor --fix`"}}},
+		// Granted only for --fix: a warning to remove it afterwards, never a tick.
+		{"fix permission granted", func(f *Facts, _ *Config) { f.Roles = append(f.Roles, FixPermission) },
+			"permissions.least-privilege", finding{status: Warn, detail: []string{"only needed while you run `tapbot doctor --fix`"}, fix: []string{"Remove " + FixPermission}}},
+		{"approver groups checked", func(f *Facts, c *Config) {
+			c.ApproverGroups, f.Groups[nowhere] = []string{nowhere}, GroupFact{Err: graph.ErrNotFound}
+		},
+			"groups.approvers", finding{status: Fail, detail: []string{"No group in the tenant has the id " + nowhere}, fix: []string{"TAPBOT_APPROVER_GROUPS"}}},
+		{"approvers' conversation not set", func(f *Facts, c *Config) { c.ApproverGroups = []string{helpdesk} },
+			"conversation.approvers", finding{status: Fail, detail: []string{"TAPBOT_APPROVERS_CONVERSATION is not"}, fix: []string{"TAPBOT_APPROVERS_CONVERSATION"}}},
+		{"approvers' conversation unknown to tapbot", func(f *Facts, c *Config) {
+			c.ApproverGroups, c.ApproversConversation, f.ApproversRef = []string{helpdesk}, "19:approvers@thread.tacv2", store.ErrNotFound
+		}, "conversation.approvers", finding{status: Fail, detail: []string{"no reference to 19:approvers@thread.tacv2"}, fix: []string{"@mention it once"}}},
+		{"approvers' conversation not checked", func(f *Facts, c *Config) {
+			c.ApproverGroups, c.ApproversConversation, f.ApproversRef = []string{helpdesk}, "19:approvers@thread.tacv2", ErrNotChecked
+		}, "conversation.approvers", finding{status: Warn, detail: []string{"Not checked here"}}},
+		{"approvers' conversation stored", func(f *Facts, c *Config) {
+			c.ApproverGroups, c.ApproversConversation, f.ApproversRef = []string{helpdesk}, "19:approvers@thread.tacv2", nil
+		}, "conversation.approvers", finding{status: OK, detail: []string{"can post approval cards there"}}},
 		{"without the write permission", func(f *Facts, c *Config) { f.Roles = RequiredNames(*c) },
 			"permissions", finding{status: OK, detail: []string{"would also need " + FixPermission}}},
 		// The required set follows the configured features (graph.Calls).

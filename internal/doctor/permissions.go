@@ -97,9 +97,11 @@ func checkPermissions(f Facts, cfg Config) []Item {
 		}
 		missing = append(missing, name)
 	}
-	fixNote := FixPermission + " is granted: it lets tapbot change every authentication-method policy and is only needed while you run `tapbot doctor --fix`; consider removing it afterwards."
-	if !hasRole(f.Roles, FixPermission) {
-		fixNote = "`tapbot doctor --fix` would also need " + FixPermission + ", which is not granted (the bot itself does not need it)."
+	// A granted fix permission is not a tick: it is a warning on the broad item below.
+	fixGranted := hasRole(f.Roles, FixPermission)
+	fixNote := "`tapbot doctor --fix` would also need " + FixPermission + ", which is not granted (the bot itself does not need it)."
+	if fixGranted {
+		fixNote = FixPermission + " is granted for `tapbot doctor --fix` (see below)."
 	}
 	on := featureNames(features)
 	if len(missing) > 0 {
@@ -121,6 +123,10 @@ func checkPermissions(f Facts, cfg Config) []Item {
 		}
 	}
 	switch {
+	case len(extra) == 0 && len(coveredBroadly) == 0 && fixGranted:
+		broad.Status = Warn
+		broad.Detail = FixPermission + " is granted: it lets tapbot change every authentication-method policy and is only needed while you run `tapbot doctor --fix`."
+		broad.Fix = "Remove " + FixPermission + " from tapbot's app once `tapbot doctor --fix` has run."
 	case len(extra) == 0 && len(coveredBroadly) == 0:
 		broad.Status = OK
 		broad.Detail = "No permission broader than tapbot needs for " + on + "."

@@ -28,6 +28,7 @@ func newChecklistEnv(t *testing.T) (*env, *checklist.Flow) {
 	f := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, HelpdeskGroups: []string{graphtest.GroupHelpdesk},
 		HelpdeskConversation: channelConv, Now: e.clock.now}, gc, conn, e.store, zap.NewNop())
 	f.Register(e.handler)
+	e.flow.AnswerIssueWith(f)
 	return e, f
 }
 
@@ -126,13 +127,34 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		} `json:"actions"`
 	}
 	_ = json.Unmarshal([]byte(stuckCard), &sc)
-	e.invoke(graphtest.HanaID, sc.Actions[0].Verb, sc.Actions[0].Data)
+	// The answer replaces the card in the channel for everyone: it is the same card,
+	// details and "Message them" kept, saying who is on it; so is a second click.
+	issue := func() string {
+		a := e.activity("invoke", "channel", graphtest.HanaID, "")
+		a["from"].(map[string]any)["name"] = "Hana Helpdesk"
+		a["name"] = "adaptiveCard/action"
+		a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": sc.Actions[0].Verb, "data": sc.Actions[0].Data}}
+		status, body := e.post(a)
+		e.drain()
+		if status != http.StatusOK {
+			t.Fatalf("issue: %d", status)
+		}
+		return mustJSON(body)
+	}
+	answers := []string{issue(), issue()}
+	for _, answer := range answers {
+		for _, want := range []string{"nina@contoso.com", "Message them", "Hana Helpdesk", " is issuing a new pass.", "tap.issue", "What Microsoft Entra shows"} {
+			if !strings.Contains(answer, want) {
+				t.Fatalf("the Issue button's answer lacks %q: %s", want, answer)
+			}
+		}
+	}
 	taps := e.tenant.TAPsOf(graphtest.NinaID)
 	if len(taps) != 1 {
 		t.Fatalf("Issue new TAP from the stuck card: %d TAPs", len(taps))
 	}
 	// The pass issued from the helpdesk channel's card went only to the clicker's 1:1.
-	for place, text := range e.everythingOutsideTheOneToOne() {
+	for place, text := range e.everythingOutsideTheOneToOne(answers...) {
 		if strings.Contains(text, taps[0].Value.Reveal()) {
 			t.Fatalf("TAP value found in %s", place)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/audit"
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/connector"
 	"github.com/tapbot/tapbot/bot/tap"
@@ -141,7 +142,6 @@ func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 	h := bot.New(bot.Config{}, v, conn, st, bot.NewMetrics(reg), log)
 	cfg := tap.Config{
 		HelpdeskGroups: []string{graphtest.GroupHelpdesk},
-		AuditorGroups:  []string{graphtest.GroupApprovers},
 		Rules:          tap.Rules{ProtectedGroups: []string{graphtest.GroupProtected}, ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff}},
 		Now:            clk.now,
 	}
@@ -153,6 +153,7 @@ func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 		t.Fatal(err)
 	}
 	flow.Register(h)
+	audit.New(audit.Config{AuditorGroups: []string{graphtest.GroupApprovers}, Now: clk.now}, gc, st).Register(h)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{cloud: cloud, graph: gs, tenant: tenant, store: st, dbPath: dbPath, handler: h, flow: flow, srv: srv,

@@ -416,30 +416,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func TestAuditView(t *testing.T) {
-	e := newEnv(t)
-	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 1h ticket =4711")
-	card := decode(t, e.command("personal", graphtest.AlexID, "/audit")[0]).card()
-	for _, want := range []string{"tap.create refused (privileged_role) gwen@contoso.com", "tap.create allowed", "=4711"} {
-		if !strings.Contains(card, want) {
-			t.Errorf("audit card lacks %q: %s", want, card)
-		}
-	}
-	if only := decode(t, e.command("personal", graphtest.AlexID, "/audit gwen@contoso.com")[0]).card(); strings.Contains(only, "nina") {
-		t.Fatalf("filtered audit shows other users: %s", only)
-	}
-	if reply := decode(t, e.command("personal", graphtest.HanaID, "/audit")[0]); !strings.Contains(reply.Text, "Only members of the auditor group") {
-		t.Fatalf("non-auditor: %q", reply.Text)
-	}
-	calls := e.command("channel", graphtest.AlexID, "audit")
-	for _, c := range calls {
-		if c.ConversationID == channelConv && strings.Contains(string(c.Body), "gwen") {
-			t.Fatal("audit entries posted in a channel")
-		}
-	}
-}
-
 func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	e := newEnv(t)
 	once := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com once")[0]
@@ -573,7 +549,7 @@ func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
 	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != graphtest.NinaID {
 		t.Fatalf("revoke audit %+v", row)
 	}
-	if card := decode(t, e.command("personal", graphtest.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, "tap.revoke allowed") {
+	if card := decode(t, e.command("personal", graphtest.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, `"revoked"`) {
 		t.Fatalf("/audit nina misses the revoke: %s", card)
 	}
 }

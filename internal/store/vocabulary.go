@@ -36,6 +36,16 @@ const (
 // schedule, not at anybody's request: the start-day pass it mints for a manager.
 const RequesterTapbot = "tapbot:schedule"
 
+// Actions lists every action in the order above: for parsers that accept an action
+// by name (/audit's filter) and for the help text that names them.
+func Actions() []Action {
+	return []Action{ActionTAPCreate, ActionTAPRevoke, ActionTAPRedact, ActionTAPReconcile,
+		ActionOnboardRequest, ActionOnboardSubmit, ActionOnboardApprove, ActionOnboardReject,
+		ActionOnboardRetry, ActionOnboardProvision, ActionOnboardStart, ActionOnboardStartDay,
+		ActionOnboardDone, ActionOnboardStartDayPass, ActionJoinerFound, ActionChecklistStart,
+		ActionChecklistStuck, ActionDoctorFix, ActionDoctorProbe}
+}
+
 // Outcome is how an audited action ended.
 type Outcome string
 
@@ -44,4 +54,12 @@ const (
 	OutcomeAllowed Outcome = "allowed"
 	OutcomeRefused Outcome = "refused"
 	OutcomeFailed  Outcome = "failed"
+)
+
+// Reasons of refused tap.create rows that are not refusals by policy: the requester
+// was asked to confirm replacing a pass, or cancelled at that question. /audit counts
+// them apart from refusals.
+const (
+	ReasonNeedsConfirmation = "needs_confirmation"
+	ReasonCancelled         = "cancelled"
 )
