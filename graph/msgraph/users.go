@@ -68,6 +68,27 @@ func (c *Client) UserByMail(ctx context.Context, mail string) (graph.User, error
 	return mapUser(found[0]), nil
 }
 
+// Manager returns the user's manager. No manager (or one that is not a user, such
+// as an organizational contact) is graph.ErrNotFound: nobody tapbot could ask.
+func (c *Client) Manager(ctx context.Context, userID string) (graph.User, error) {
+	if err := checkRef(userID); err != nil {
+		return graph.User{}, err
+	}
+	var m models.DirectoryObjectable
+	err := c.do(ctx, "get manager", func(ctx context.Context) (err error) {
+		m, err = c.sdk.Users().ByUserId(userID).Manager().Get(ctx, nil)
+		return err
+	}, zap.String("user", userID))
+	if err != nil {
+		return graph.User{}, err
+	}
+	u, ok := m.(models.Userable)
+	if !ok || deref(u.GetId()) == "" {
+		return graph.User{}, fmt.Errorf("graph: the manager of %s is not a user: %w", shown(userID), graph.ErrNotFound)
+	}
+	return mapUser(u), nil
+}
+
 // FindUser resolves what a person typed: an object id or UPN first and, if no user
 // has that UPN and ref looks like an address, the user with that mail.
 func (c *Client) FindUser(ctx context.Context, ref string) (graph.User, error) {
