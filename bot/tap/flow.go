@@ -27,11 +27,14 @@ type Directory interface {
 	DeleteTAP(ctx context.Context, userID, methodID string) error
 	TAPs(ctx context.Context, userID string) ([]graph.TAP, error)
 	Methods(ctx context.Context, userID string) ([]graph.Method, error)
+	Manager(ctx context.Context, userID string) (graph.User, error)
 }
 
-// Messenger updates a message sent earlier through the Bot Connector: redaction
-// replaces a delivered pass card. (Delivery itself goes through bot.Turn.SendPrivately.)
+// Messenger talks to the Bot Connector: redaction replaces a delivered pass card,
+// and confirmations reach people proactively (Sender). Delivery for a /tap goes
+// through bot.Turn.SendPrivately.
 type Messenger interface {
+	Sender
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 
@@ -52,6 +55,13 @@ type Store interface {
 	EndTAP(ctx context.Context, id string, state store.IntentState, at time.Time) error
 	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]store.TAPIntent, error)
 	Checklist(ctx context.Context, userID string) (store.Checklist, error)
+	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
+	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error)
+	Reference(ctx context.Context, conversationID string) (store.Reference, error)
+	CreateConfirmation(ctx context.Context, c store.TAPConfirmation) error
+	Confirmation(ctx context.Context, id string) (store.TAPConfirmation, error)
+	DecideConfirmation(ctx context.Context, id string, state store.ConfirmState, by string, at time.Time) (store.TAPConfirmation, error)
+	DueConfirmations(ctx context.Context, now time.Time, limit int) ([]store.TAPConfirmation, error)
 }
 
 // Config configures the flow.
@@ -66,7 +76,18 @@ type Config struct {
 	// reconciliation may take it for abandoned (default 5m). It must exceed the
 	// time the flow's background work may take (bot.Config.BackgroundTimeout).
 	IntentLease time.Duration
-	Now         func() time.Time
+	// Verify lists who may confirm a pass for an established account, in order of
+	// preference (TAPBOT_TAP_VERIFY); empty issues on one person's word.
+	Verify []store.ConfirmPath
+	// VerifyAfter: an account older than this is established (default 14 days).
+	VerifyAfter time.Duration
+	// VerifyTimeout: how long a question waits for its answer (default 15m).
+	VerifyTimeout time.Duration
+	// HelpdeskConversation is where a second helpdesk member is asked (a channel).
+	HelpdeskConversation string
+	// SecurityConversation gets an alert when a confirmation is denied (a channel).
+	SecurityConversation string
+	Now                  func() time.Time
 }
 
 // Flow is the TAP flow. Create it with New and register it on the bot.
@@ -101,6 +122,12 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	}
 	if cfg.IntentLease <= 0 {
 		cfg.IntentLease = 5 * time.Minute
+	}
+	if cfg.VerifyAfter <= 0 {
+		cfg.VerifyAfter = 14 * 24 * time.Hour
+	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = 15 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
