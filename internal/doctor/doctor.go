@@ -51,6 +51,10 @@ type Config struct {
 	// The features they switch on decide which Graph permissions are needed (Features).
 	ApproverGroups []string // onboarding is on when set
 	TeamsAppID     string   // installing tapbot for new hires is on when set
+
+	// VerifyOff: TAPBOT_TAP_VERIFY=off, passes for established accounts are issued
+	// on one person's word.
+	VerifyOff bool
 }
 
 // Status is the outcome of one check.
@@ -160,7 +164,18 @@ func Evaluate(f Facts, cfg Config) Report {
 	items = append(items, checkTAP(f, cfg)...)
 	items = append(items, checkAuthenticator(f, cfg)...)
 	items = append(items, checkGroups(f, cfg)...)
+	if cfg.VerifyOff {
+		items = append(items, verifyOff())
+	}
 	return Report{Items: items}
+}
+
+// verifyOff warns that nobody confirms a pass for an established account: a caller
+// posing as an employee needs to convince one helpdesk member only.
+func verifyOff() Item {
+	return Item{ID: "tap.verify", Title: "A second person confirms passes for established accounts", Status: Warn,
+		Detail: "TAPBOT_TAP_VERIFY is off: one helpdesk member's word is enough for a pass for any account, which is what callers posing as employees rely on.",
+		Fix:    "Unset TAPBOT_TAP_VERIFY (default target,manager,helpdesk), or name the paths you want."}
 }
 
 // Change is a change to the tenant that tapbot can make.
