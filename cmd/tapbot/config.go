@@ -70,6 +70,7 @@ type Config struct {
 	MaxTAPsPerHour        int
 	// Second-person confirmation of passes for established accounts (#15).
 	Verify               []store.ConfirmPath // empty: off
+	VerifyOff            bool                // TAPBOT_TAP_VERIFY=off: doctor warns
 	VerifyAfter          time.Duration
 	VerifyTimeout        time.Duration
 	SecurityConversation string
@@ -313,7 +314,7 @@ func (c *Config) loadVerify(get func(string) string, bad func(string, ...any)) {
 		if err != nil {
 			bad("TAPBOT_TAP_VERIFY=%q: %v", v, err)
 		}
-		c.Verify = paths
+		c.Verify, c.VerifyOff = paths, len(paths) == 0
 	}
 	c.VerifyAfter, c.VerifyTimeout = 14*24*time.Hour, 15*time.Minute
 	if v := get("TAPBOT_VERIFY_AFTER"); v != "" {
