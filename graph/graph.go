@@ -158,6 +158,7 @@ type Target struct {
 	RolesUnknown string
 	MemberOf     []string // which of the asked group ids the user belongs to (transitively)
 	TAPs         []TAP    // existing TAP methods (never with a value)
+	Methods      []Method // every registered authentication method, password included
 }
 
 // Microsoft Authenticator authentication modes (authenticationMode of an

@@ -28,13 +28,14 @@ type Directory interface {
 	DeleteTAP(ctx context.Context, userID, methodID string) error
 	TAPs(ctx context.Context, userID string) ([]graph.TAP, error)
 	Methods(ctx context.Context, userID string) ([]graph.Method, error)
+	Manager(ctx context.Context, userID string) (graph.User, error)
 }
 
-// Messenger sends through the Bot Connector: a scheduled pass to a stored 1:1 chat,
-// and redaction replaces a delivered pass card. (An interactive /tap delivers through
-// bot.Turn.SendPrivately.)
+// Messenger talks to the Bot Connector: a scheduled pass goes to a stored 1:1 chat,
+// confirmations reach people proactively (Sender), and redaction replaces a delivered
+// pass card. Delivery for an interactive /tap goes through bot.Turn.SendPrivately.
 type Messenger interface {
-	SendToConversation(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
+	Sender
 	UpdateActivity(ctx context.Context, serviceURL, conversationID, activityID string, a schema.Activity) error
 }
 
@@ -63,6 +64,13 @@ type Store interface {
 	AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]store.TAPIntent, error)
 	TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error)
 	Checklist(ctx context.Context, userID string) (store.Checklist, error)
+	CountAudit(ctx context.Context, f store.AuditFilter) (int, error)
+	PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error)
+	Reference(ctx context.Context, conversationID string) (store.Reference, error)
+	CreateConfirmation(ctx context.Context, c store.TAPConfirmation) error
+	Confirmation(ctx context.Context, id string) (store.TAPConfirmation, error)
+	DecideConfirmation(ctx context.Context, id string, state store.ConfirmState, by string, at time.Time) (store.TAPConfirmation, error)
+	DueConfirmations(ctx context.Context, now time.Time, limit int) ([]store.TAPConfirmation, error)
 }
 
 // Config configures the flow.
@@ -79,7 +87,18 @@ type Config struct {
 	// Location is the organisation's time zone (TAPBOT_TIMEZONE): start times of
 	// passes are read in it when Teams does not say the requester's (default UTC).
 	Location *time.Location
-	Now      func() time.Time
+	// Verify lists who may confirm a pass for an established account, in order of
+	// preference (TAPBOT_TAP_VERIFY); empty issues on one person's word.
+	Verify []store.ConfirmPath
+	// VerifyAfter: an account older than this is established (default 14 days).
+	VerifyAfter time.Duration
+	// VerifyTimeout: how long a question waits for its answer (default 15m).
+	VerifyTimeout time.Duration
+	// HelpdeskConversation is where a second helpdesk member is asked (a channel).
+	HelpdeskConversation string
+	// SecurityConversation gets an alert when a confirmation is denied (a channel).
+	SecurityConversation string
+	Now                  func() time.Time
 }
 
 // Flow is the TAP flow. Create it with New and register it on the bot.
@@ -108,6 +127,12 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	}
 	if cfg.IntentLease <= 0 {
 		cfg.IntentLease = 5 * time.Minute
+	}
+	if cfg.VerifyAfter <= 0 {
+		cfg.VerifyAfter = 14 * 24 * time.Hour
+	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = 15 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

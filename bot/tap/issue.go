@@ -38,6 +38,9 @@ func (f *Flow) Register(h *bot.Handler) {
 	h.HandleAction(verbCancel, f.onCancel)
 	h.HandleAction(cards.VerbIssueTAP, f.onIssue)
 	h.HandleAction(verbRevoke, f.onRevokeAction)
+	h.HandleAction(cards.VerbConfirmTAP, f.onConfirm)
+	h.HandleAction(cards.VerbDenyTAP, f.onDeny)
+	h.HandleAction(cards.VerbCancelConfirmTAP, f.onCancelConfirm)
 }
 
 const (
@@ -64,8 +67,69 @@ func (f *Flow) onTap(ctx context.Context, t *bot.Turn, c command.Command) error 
 	return nil
 }
 
-// issue runs every check and, if all pass, creates the TAP and delivers it privately.
-// confirmed is true when the requester has approved replacing an existing TAP.
+// issuance is one request for a pass as the steps after the checks need it, whoever
+// clicked last: the requester of record, their words, and where the outcome goes.
+type issuance struct {
+	requestID     string
+	tenantID      string
+	requesterID   string
+	requesterName string
+	req           Request
+	replace       bool // the requester agreed to replace an existing pass
+	// confirmed is set when a second person confirmed a pass for an established
+	// account: it is not asked again, and nothing may be replaced that was not
+	// agreed to when it was asked.
+	confirmed *store.TAPConfirmation
+	out       outlet
+	log       *zap.Logger
+}
+
+// issue runs /tap for the turn's sender. replace is true when the requester has
+// approved replacing an existing TAP.
+func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, replace bool) {
+	a := t.Activity()
+	f.run(ctx, issuance{requestID: t.RequestID(), tenantID: a.Conversation.TenantID, requesterID: a.From.AadObjectID,
+		requesterName: a.From.Name, req: req, replace: replace, out: turnOutlet{t}, log: t.Log()})
+}
+
+// report audits and answers one issuance's outcome.
+type report struct {
+	f     *Flow
+	is    issuance
+	log   *zap.Logger
+	entry store.AuditEntry
+}
+
+func (r *report) answer(ctx context.Context, text string) {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	if err := r.is.out.Text(dctx, text); err != nil {
+		r.log.Error("reply failed", zap.Error(err))
+	}
+}
+
+func (r *report) record(ctx context.Context, e store.AuditEntry) error {
+	dctx, cancel := durable(ctx)
+	defer cancel()
+	return r.f.audit(dctx, e)
+}
+
+func (r *report) refused(ctx context.Context, ref *Refusal) {
+	r.entry.Outcome, r.entry.Reason = store.OutcomeRefused, ref.Code
+	_ = r.record(ctx, r.entry)
+	r.log.Info("TAP refused", zap.String("reason", ref.Code))
+	r.answer(ctx, ref.Message)
+}
+
+func (r *report) failed(ctx context.Context, what string, err error) {
+	r.entry.Outcome, r.entry.Reason = store.OutcomeFailed, what
+	_ = r.record(ctx, r.entry)
+	r.log.Error("TAP failed", zap.String("step", what), zap.Error(err))
+	r.answer(ctx, explain(err, r.is.requestID))
+}
+
+// run runs every check and, if all pass, creates the TAP and delivers it privately,
+// or, for an established account, asks a second person first (verify.go).
 //
 // No pass may exist that the audit log does not know, that was not delivered to the
 // requester's 1:1 chat, or that a check should have stopped. So before Graph is asked,
@@ -74,105 +138,124 @@ func (f *Flow) onTap(ctx context.Context, t *bot.Turn, c command.Command) error 
 // delivery is recorded, or the pass deleted again. Whatever a crash, a kill or a
 // shutdown leaves open, reconciliation (ReconcileAbandoned) deletes. Audit rows and
 // clean-up run on a context that cancellation cannot cut short (durable).
-func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bool) {
-	a := t.Activity()
-	log := t.Log().With(zap.String("target", req.User))
-	entry := store.AuditEntry{
-		RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, TargetUPN: req.User,
-		Action: store.ActionTAPCreate, Ticket: req.Reason,
+func (f *Flow) run(ctx context.Context, is issuance) {
+	r := &report{f: f, is: is, log: is.log.With(zap.String("target", is.req.User)), entry: store.AuditEntry{
+		RequestID: is.requestID, RequesterID: is.requesterID, TargetUPN: is.req.User,
+		Action: store.ActionTAPCreate, Ticket: is.req.Reason,
+	}}
+	ck, ok := f.checks(ctx, r)
+	if !ok {
+		return
 	}
-	answer := func(text string) {
-		dctx, cancel := durable(ctx)
-		defer cancel()
-		if err := t.ReplyText(dctx, text); err != nil {
-			log.Error("reply failed", zap.Error(err))
+	if current, exists := Existing(ck.target.TAPs, f.cfg.Now()); exists && !is.replace {
+		if is.confirmed != nil {
+			u := ck.target.User.UserPrincipalName
+			r.refused(ctx, refuse("issued_meanwhile", "Someone issued a pass for %s while the confirmation was pending. Run /tap again if it should be replaced.", u))
+			return
+		}
+		f.askReplace(ctx, r, ck, current)
+		return
+	}
+	if is.confirmed == nil {
+		second, err := f.needsSecond(ctx, ck.target)
+		if err != nil {
+			r.failed(ctx, "verify_check", err)
+			return
+		}
+		if second {
+			f.askSecond(ctx, r, ck)
+			return
 		}
 	}
-	record := func(e store.AuditEntry) error {
-		dctx, cancel := durable(ctx)
-		defer cancel()
-		return f.audit(dctx, e)
-	}
-	refused := func(r *Refusal) {
-		entry.Outcome, entry.Reason = store.OutcomeRefused, r.Code
-		_ = record(entry)
-		log.Info("TAP refused", zap.String("reason", r.Code))
-		answer(r.Message)
-	}
-	failed := func(what string, err error) {
-		entry.Outcome, entry.Reason = store.OutcomeFailed, what
-		_ = record(entry)
-		log.Error("TAP failed", zap.String("step", what), zap.Error(err))
-		answer(explain(err, t.RequestID()))
-	}
+	f.create(ctx, r, ck)
+}
 
-	ok, err := f.isHelpdesk(ctx, a.From.AadObjectID)
+// checked is what the checks found out and allow.
+type checked struct {
+	target graph.Target
+	grant  Grant
+	viewed time.Time // the target's passes were read after this instant
+}
+
+// checks runs every check for the requester and target; on a refusal or failure it
+// has answered and audited, and reports false.
+func (f *Flow) checks(ctx context.Context, r *report) (checked, bool) {
+	is := r.is
+	ok, err := f.isHelpdesk(ctx, is.requesterID)
 	if err != nil {
-		failed("helpdesk_check", err)
-		return
+		r.failed(ctx, "helpdesk_check", err)
+		return checked{}, false
 	}
 	if !ok {
-		refused(refuse("not_helpdesk", "Only members of the helpdesk group can create Temporary Access Passes."))
-		return
+		r.refused(ctx, refuse("not_helpdesk", "Only members of the helpdesk group can create Temporary Access Passes."))
+		return checked{}, false
 	}
-	if f.cfg.RequireReason && req.Reason == "" {
-		refused(refuse("reason_required", "Add a reason or ticket number: /tap %s [lifetime] [once] ticket 4711", req.User))
-		return
+	if f.cfg.RequireReason && is.req.Reason == "" {
+		r.refused(ctx, refuse("reason_required", "Add a reason or ticket number: /tap %s [lifetime] [once] ticket 4711", is.req.User))
+		return checked{}, false
 	}
 	policy, err := f.tapPolicy(ctx)
 	if err != nil {
-		failed("policy", err)
-		return
+		r.failed(ctx, "policy", err)
+		return checked{}, false
 	}
 	// The target's passes are read after this instant; a pass issued by anyone
-	// after it makes that view stale (see BeginTAP below).
+	// after it makes that view stale (see BeginTAP in create).
 	viewed := f.cfg.Now()
-	target, err := f.resolve(ctx, req.User, groupsToCheck(f.cfg.Rules, policy))
+	target, err := f.resolve(ctx, is.req.User, groupsToCheck(f.cfg.Rules, policy))
 	if errors.Is(err, graph.ErrNotFound) {
-		refused(refuse("not_found", "I can't find %s in this tenant.", req.User))
-		return
+		r.refused(ctx, refuse("not_found", "I can't find %s in this tenant.", is.req.User))
+		return checked{}, false
 	}
 	if err != nil {
-		failed("lookup", err)
-		return
+		r.failed(ctx, "lookup", err)
+		return checked{}, false
 	}
-	entry.TargetID, entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
-	grant, refusal := Check(a.From.AadObjectID, target, policy, req, f.cfg.Rules)
+	r.entry.TargetID, r.entry.TargetUPN = target.User.ID, target.User.UserPrincipalName
+	grant, refusal := Check(is.requesterID, target, policy, is.req, f.cfg.Rules)
 	if refusal != nil {
-		refused(refusal)
-		return
+		r.refused(ctx, refusal)
+		return checked{}, false
 	}
-	now := f.cfg.Now()
-	if current, exists := Existing(target.TAPs, now); exists && !confirmed {
-		entry.Outcome, entry.Reason = store.OutcomeRefused, store.ReasonNeedsConfirmation
-		_ = record(entry)
-		data := replaceData{User: target.User.UserPrincipalName, LifetimeMinutes: int(grant.Lifetime / time.Minute),
-			Start: req.Start, Once: req.Once, Reason: req.Reason, Nonce: t.RequestID()}
-		card := cards.ConfirmReplace(target.User.DisplayName, target.User.UserPrincipalName, current.Expires(), data,
-			cancelData{User: data.User, Nonce: data.Nonce}, t.Times())
-		if _, _, err := t.SendPrivately(ctx, card); err != nil {
-			log.Error("confirmation card not delivered", zap.Error(err))
-			answer("I couldn't reach you in a private chat. Open a personal chat with me and try again.")
-			return
-		}
-		t.NotePublicly(ctx, fmt.Sprintf("%s already has a pass. I've asked you privately whether to replace it.", target.User.UserPrincipalName))
-		return
-	}
+	return checked{target: target, grant: grant, viewed: viewed}, true
+}
 
-	to := order{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, Target: target.User, Grant: grant,
-		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}, Times: t.Times()}
-	if _, stop := f.mint(ctx, log, to, entry); stop != nil {
+// askReplace asks the requester, privately, whether to replace the target's pass.
+func (f *Flow) askReplace(ctx context.Context, r *report, ck checked, current graph.TAP) {
+	is, u := r.is, ck.target.User
+	r.entry.Outcome, r.entry.Reason = store.OutcomeRefused, store.ReasonNeedsConfirmation
+	_ = r.record(ctx, r.entry)
+	data := replaceData{User: u.UserPrincipalName, LifetimeMinutes: int(ck.grant.Lifetime / time.Minute),
+		Start: is.req.Start, Once: is.req.Once, Reason: is.req.Reason, Nonce: is.requestID}
+	card := cards.ConfirmReplace(u.DisplayName, u.UserPrincipalName, current.Expires(), data,
+		cancelData{User: data.User, Nonce: data.Nonce}, is.out.Times())
+	if _, _, err := is.out.Private(ctx, card); err != nil {
+		r.log.Error("confirmation card not delivered", zap.Error(err))
+		r.answer(ctx, "I couldn't reach you in a private chat. Open a personal chat with me and try again.")
+		return
+	}
+	is.out.Note(ctx, fmt.Sprintf("%s already has a pass. I've asked you privately whether to replace it.", u.UserPrincipalName))
+}
+
+// create is the creation half (mint): intent → Graph → audit → the requester's 1:1
+// chat → done, whoever clicked last.
+func (f *Flow) create(ctx context.Context, r *report, ck checked) {
+	is := r.is
+	o := order{RequestID: is.requestID, RequesterID: is.requesterID, Target: ck.target.User, Grant: ck.grant,
+		Reason: is.req.Reason, StartNote: f.startNote(is.req.Start, nil), Viewed: ck.viewed, Replacing: is.replace,
+		To: outletRecipient{is.out}, Times: is.out.Times()}
+	if _, stop := f.mint(ctx, r.log, o, r.entry); stop != nil {
 		switch {
 		case stop.refusal != nil:
-			refused(stop.refusal)
+			r.refused(ctx, stop.refusal)
 		case stop.step != "":
-			failed(stop.step, stop.err)
+			r.failed(ctx, stop.step, stop.err)
 		case stop.said != "":
-			answer(stop.said)
+			r.answer(ctx, stop.said)
 		}
 		return
 	}
-	t.NotePublicly(ctx, fmt.Sprintf("I've sent you the pass for %s in our private chat.", target.User.UserPrincipalName))
+	is.out.Note(ctx, fmt.Sprintf("I've sent you the pass for %s in our private chat.", ck.target.User.UserPrincipalName))
 }
 
 // markCreated records the method id on the intent, so that reconciliation deletes

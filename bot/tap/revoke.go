@@ -345,6 +345,11 @@ func (f *Flow) RunRedactor(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			f.log.Info("expired passes redacted", zap.Int("count", n))
 		}
+		if n, err := f.ExpireConfirmations(ctx); err != nil {
+			f.log.Error("expiring confirmations failed", zap.Error(err))
+		} else if n > 0 {
+			f.log.Info("unanswered confirmations expired", zap.Int("count", n))
+		}
 		if tick%4 == 0 {
 			if n, err := f.RedactSpent(ctx); err != nil {
 				f.log.Error("used-pass redaction failed", zap.Error(err))

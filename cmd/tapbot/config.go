@@ -73,6 +73,12 @@ type Config struct {
 	AllowedRoles          []string
 	RequireReason         bool
 	MaxTAPsPerHour        int
+	// Second-person confirmation of passes for established accounts (#15).
+	Verify               []store.ConfirmPath // empty: off
+	VerifyOff            bool                // TAPBOT_TAP_VERIFY=off: doctor warns
+	VerifyAfter          time.Duration
+	VerifyTimeout        time.Duration
+	SecurityConversation string
 
 	// DBPath is the SQLite file; DatabaseURL, when set, selects PostgreSQL instead
 	// (DBPath is then empty). The URL may carry a password, hence the type.
@@ -130,6 +136,10 @@ var settings = []setting{
 	{[]string{"TAPBOT_ALLOWED_ROLES"}, "directory role template ids that do not block a TAP (default: none; any role blocks)"},
 	{[]string{"TAPBOT_TAP_REQUIRE_REASON"}, "true to require a reason or ticket with /tap (default false)"},
 	{[]string{"TAPBOT_TAP_MAX_PER_HOUR"}, "TAPs one helpdesk member may create per hour (default 20)"},
+	{[]string{"TAPBOT_TAP_VERIFY"}, "who confirms a pass for an established account, in order of preference: target (the user, in their 1:1 chat), manager, helpdesk (another member, in TAPBOT_HELPDESK_CONVERSATION); off issues on one person's word (default target,manager,helpdesk)"},
+	{[]string{"TAPBOT_VERIFY_AFTER"}, "an account older than this, or with any sign-in method besides a password, is established (default 336h, 14 days)"},
+	{[]string{"TAPBOT_VERIFY_TIMEOUT"}, "how long a confirmation question waits for its answer (default 15m)"},
+	{[]string{"TAPBOT_SECURITY_CONVERSATION"}, "conversation id of the channel alerted when a confirmation is denied (\"this wasn't me\"): suspected social engineering (default: the log only)"},
 	{[]string{"TAPBOT_DB_PATH"}, "SQLite database file (default $XDG_STATE_HOME/tapbot/tapbot.db or ~/.local/state/tapbot/tapbot.db)"},
 	{[]string{"TAPBOT_DATABASE_URL"}, "PostgreSQL instead of SQLite, for several replicas: postgres://user@host:5432/tapbot?sslmode=verify-full"},
 	{[]string{"TAPBOT_DATABASE_AUTH"}, "password (default: the URL's, or PGPASSWORD) or entra (a Microsoft Entra token from tapbot's own credential: Azure Database for PostgreSQL)"},
@@ -264,6 +274,7 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 			c.MaxTAPsPerHour = n
 		}
 	}
+	c.loadVerify(get, bad)
 	if v := get("TAPBOT_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 4096 || n > 16<<20 {
@@ -305,6 +316,34 @@ func loadConfig(dev bool, env func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration:\n  - %w", joinLines(errs))
 	}
 	return c, nil
+}
+
+// loadVerify reads who confirms passes for established accounts.
+func (c *Config) loadVerify(get func(string) string, bad func(string, ...any)) {
+	c.Verify = []store.ConfirmPath{store.PathTarget, store.PathManager, store.PathHelpdesk}
+	if v := get("TAPBOT_TAP_VERIFY"); v != "" {
+		paths, err := tap.ParseVerify(v)
+		if err != nil {
+			bad("TAPBOT_TAP_VERIFY=%q: %v", v, err)
+		}
+		c.Verify, c.VerifyOff = paths, len(paths) == 0
+	}
+	c.VerifyAfter, c.VerifyTimeout = 14*24*time.Hour, 15*time.Minute
+	if v := get("TAPBOT_VERIFY_AFTER"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Hour {
+			bad("TAPBOT_VERIFY_AFTER=%q: want a duration of at least 1h (e.g. 336h for 14 days)", v)
+		} else {
+			c.VerifyAfter = d
+		}
+	}
+	if v := get("TAPBOT_VERIFY_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Minute || d > 24*time.Hour {
+			bad("TAPBOT_VERIFY_TIMEOUT=%q: want a duration from 1m to 24h (e.g. 15m)", v)
+		} else {
+			c.VerifyTimeout = d
+		}
+	}
+	c.SecurityConversation = get("TAPBOT_SECURITY_CONVERSATION")
 }
 
 // loadDatabase reads which store to use: PostgreSQL when TAPBOT_DATABASE_URL is
@@ -400,6 +439,12 @@ func joinLines(errs []error) error {
 func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) {
 	if c.ListenAddr == "" {
 		c.ListenAddr = "127.0.0.1:3978"
+	}
+	// Every simulated account but Nina is older than 14 days, and the playground has
+	// one signed-in person: with confirmation on, only /tap nina would issue. Set
+	// TAPBOT_TAP_VERIFY to try it in the playground.
+	if lookup(env, "TAPBOT_TAP_VERIFY") == "" {
+		c.Verify = nil
 	}
 	if err := checkLoopbackAddr(c.ListenAddr); err != nil {
 		bad("TAPBOT_LISTEN_ADDR=%q: dev mode has no inbound authentication and only listens on loopback: %v", c.ListenAddr, err)

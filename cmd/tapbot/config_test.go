@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"strings"
@@ -176,6 +178,28 @@ func TestReadmeDocumentsEverySetting(t *testing.T) {
 		}
 		if !strings.Contains(string(readme), "| "+row+" |") {
 			t.Errorf("README configuration table lacks the row %s", row)
+		}
+	}
+}
+
+func TestVerifySettings(t *testing.T) {
+	load := func(env map[string]string) (Config, error) {
+		return loadConfig(true, func(k string) string { return env[k] })
+	}
+	c, err := load(map[string]string{})
+	if err != nil || len(c.Verify) != 0 || c.VerifyOff {
+		t.Errorf("dev default: %v %v %v; want off without a doctor warning", c.Verify, c.VerifyOff, err)
+	}
+	c, err = load(map[string]string{"TAPBOT_TAP_VERIFY": "manager,helpdesk", "TAPBOT_VERIFY_AFTER": "72h", "TAPBOT_VERIFY_TIMEOUT": "5m"})
+	if err != nil || fmt.Sprint(c.Verify) != "[manager helpdesk]" || c.VerifyAfter != 72*time.Hour || c.VerifyTimeout != 5*time.Minute {
+		t.Errorf("set: %v %v %v %v", c.Verify, c.VerifyAfter, c.VerifyTimeout, err)
+	}
+	if c, err = load(map[string]string{"TAPBOT_TAP_VERIFY": "off"}); err != nil || !c.VerifyOff {
+		t.Errorf("off: %v %v", c.VerifyOff, err)
+	}
+	for k, v := range map[string]string{"TAPBOT_TAP_VERIFY": "friend", "TAPBOT_VERIFY_AFTER": "5m", "TAPBOT_VERIFY_TIMEOUT": "30s"} {
+		if _, err := load(map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v, want an error naming it", k, v, err)
 		}
 	}
 }

@@ -303,6 +303,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		HelpdeskGroups: cfg.HelpdeskGroups,
 		Rules:          tap.Rules{ProtectedGroups: cfg.Protected, ScopeGroups: cfg.ScopeGroups, AllowedRoles: cfg.AllowedRoles},
 		RequireReason:  cfg.RequireReason, MaxPerHour: cfg.MaxTAPsPerHour, Location: cfg.TimeZone,
+		Verify: cfg.Verify, VerifyAfter: cfg.VerifyAfter, VerifyTimeout: cfg.VerifyTimeout,
+		HelpdeskConversation: cfg.HelpdeskConversation, SecurityConversation: cfg.SecurityConversation,
 	}, graphClient, conn, st, log.Named("tap"))
 	if err != nil {
 		return err

@@ -109,7 +109,10 @@ func Contoso() *Tenant {
 	add(MaxID, MaxUPN, MaxUPN, "Max Manager", "Member", true)
 	add(AlexID, AlexUPN, AlexUPN, "Alex Approver", "Member", true)
 	add(GwenID, GwenUPN, GwenUPN, "Gwen Globaladmin", "Member", true)
-	add(NinaID, NinaUPN, NinaUPN, "Nina Newhire", "Member", true)
+	// Nina joined this week: a new hire for TAPBOT_TAP_VERIFY (younger than 14 days,
+	// no sign-in method), whenever the tenant is built.
+	t.AddUser(graph.User{ID: NinaID, UserPrincipalName: NinaUPN, Mail: NinaUPN, DisplayName: "Nina Newhire",
+		UserType: "Member", AccountEnabled: true, CreatedDateTime: time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)})
 	add(GregID, GregUPN, "greg@fabrikam.com", "Greg Guest", "Guest", true)
 	add(DanID, DanUPN, DanUPN, "Dan Departed", "Member", false)
 	add(PaulID, PaulUPN, PaulUPN, "Paul Privileged", "Member", true)

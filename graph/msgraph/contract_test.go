@@ -191,8 +191,8 @@ func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	if n := srv.RequestCount(); n != 2 {
 		t.Fatalf("%d round trips, want 2", n)
 	}
-	if n := len(srv.BatchedRequests()); n != 7 {
-		t.Errorf("%d batched requests, want user, memberships, TAPs, groups; assignments, eligibility, PIM for Groups", n)
+	if n := len(srv.BatchedRequests()); n != 8 {
+		t.Errorf("%d batched requests, want user, memberships, TAPs, methods, groups; assignments, eligibility, PIM for Groups", n)
 	}
 	if nina.User.ID != graphtest.NinaID || len(nina.Roles) != 0 || !slices.Equal(nina.MemberOf, []string{graphtest.GroupNewHires}) || len(nina.TAPs) != 0 {
 		t.Errorf("Nina %+v", nina)
@@ -468,5 +468,17 @@ func BenchmarkTarget(b *testing.B) {
 		if _, err := c.Target(ctx, graphtest.NinaUPN, groups); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestContractManager(t *testing.T) {
+	_, c, _ := contoso(t)
+	ctx := context.Background()
+	m, err := c.Manager(ctx, graphtest.NinaID)
+	if err != nil || m.ID != graphtest.MaxID || m.UserPrincipalName == "" {
+		t.Fatalf("Nina's manager %+v, %v; want Max", m, err)
+	}
+	if _, err := c.Manager(ctx, graphtest.MaxID); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("Max has no manager: %v, want ErrNotFound", err)
 	}
 }

@@ -51,6 +51,7 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 		{"the user (target batch)", "GET /users/{id | upn}"},
 		{"the user's groups (target batch)", "/transitiveMemberOf"},
 		{"the user's passes (target batch)", "GET /users/{id}/authentication/temporaryAccessPassMethods"},
+		{"the user's sign-in methods (target batch)", "GET /users/{id}/authentication/methods"},
 	}
 	for i, n := range names {
 		if err != nil {

@@ -21,9 +21,9 @@ import (
 
 const (
 	batchLimit = 20 // requests one $batch may hold
-	// fixedSteps are the user, its group memberships and its TAPs; the rest of a
-	// Target batch is checkMemberGroups, 20 group ids per step.
-	fixedSteps      = 3
+	// fixedSteps are the user, its group memberships, its TAPs and its sign-in
+	// methods; the rest of a Target batch is checkMemberGroups, 20 group ids per step.
+	fixedSteps      = 4
 	maxTargetGroups = (batchLimit - fixedSteps) * groupsPerReq
 	// batchAttempts bounds resending a batch whose steps Graph throttled: the SDK's
 	// retry middleware sees only the $batch POST's own status, never the steps'.
@@ -33,12 +33,14 @@ const (
 	stepUser         = 0
 	stepMemberOf     = 1
 	stepTAPs         = 2
+	stepMethods      = 3
 	errMalformedText = "malformed $batch answer"
 )
 
 // Target fetches what /tap decides on about one user: in a first $batch the user, the
-// groups it is a transitive member of, which of groupIDs it belongs to, and its TAP
-// methods (without values); in a second every directory role of the user and of its
+// groups it is a transitive member of, which of groupIDs it belongs to, its TAP
+// methods (without values) and its other sign-in methods (whether the account is
+// established, see tap.Established); in a second every directory role of the user and of its
 // role-assignable groups (see roles.go). ref is an object id or a UPN. A user that
 // does not exist is graph.ErrNotFound; any other failed step of the first batch fails
 // the call. A failed or limited role query sets Target.RolesUnknown instead, so that
@@ -91,6 +93,9 @@ func (c *Client) targetSteps(ctx context.Context, ref string, groupIDs []string)
 		return nil, err
 	}
 	if steps[stepTAPs], err = u.Authentication().TemporaryAccessPassMethods().ToGetRequestInformation(ctx, nil); err != nil {
+		return nil, err
+	}
+	if steps[stepMethods], err = u.Authentication().Methods().ToGetRequestInformation(ctx, nil); err != nil {
 		return nil, err
 	}
 	for _, chunk := range chunks(groupIDs, groupsPerReq) {
@@ -209,6 +214,9 @@ func (c *Client) readTAPsAndMembership(ctx context.Context, t graph.Target, ref 
 		return t, err
 	}
 	t.TAPs = mapTAPs(allTAPs)
+	if t.Methods, err = c.readMethods(ctx, ref, resp, ids[stepMethods]); err != nil {
+		return t, err
+	}
 	for _, id := range ids[fixedSteps:] {
 		m, err := stepValue[users.ItemCheckMemberGroupsPostResponseable](resp, id, users.CreateItemCheckMemberGroupsPostResponseFromDiscriminatorValue)
 		if err != nil {
@@ -217,6 +225,26 @@ func (c *Client) readTAPsAndMembership(ctx context.Context, t graph.Target, ref 
 		t.MemberOf = append(t.MemberOf, m.GetValue()...)
 	}
 	return t, nil
+}
+
+// readMethods reads the methods step, following its pages.
+func (c *Client) readMethods(ctx context.Context, ref string, resp msgraphgocore.BatchResponse, id string) ([]graph.Method, error) {
+	first, err := stepValue[models.AuthenticationMethodCollectionResponseable](resp, id, models.CreateAuthenticationMethodCollectionResponseFromDiscriminatorValue)
+	if err != nil {
+		return nil, err
+	}
+	b := c.sdk.Users().ByUserId(ref).Authentication().Methods()
+	all, err := collect(ctx, c, first, func(ctx context.Context, link string) (models.AuthenticationMethodCollectionResponseable, error) {
+		return b.WithUrl(link).Get(ctx, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	methods := make([]graph.Method, 0, len(all))
+	for _, m := range all {
+		methods = append(methods, mapMethod(m))
+	}
+	return methods, nil
 }
 
 // stepValue returns one successful step's body as T, or the step's error as a

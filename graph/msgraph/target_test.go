@@ -81,6 +81,11 @@ func tenantStep(t *testing.T) func(s batchStep) stepAnswer {
 			tap := createdTAPJSON()
 			delete(tap, "temporaryAccessPass")
 			return stepAnswer{Status: 200, Body: map[string]any{"value": []any{tap}}}
+		case s.Method == "GET" && strings.HasSuffix(path, "/authentication/methods"):
+			return stepAnswer{Status: 200, Body: map[string]any{"value": []any{
+				map[string]any{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "28c10230-6103-485e-b985-444c60001490"},
+				map[string]any{"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": "f1", "displayName": "YubiKey 5", "createdDateTime": "2024-01-02T03:04:05Z"},
+			}}}
 		case s.Method == "POST" && strings.HasSuffix(path, "/checkMemberGroups"):
 			var body struct{ GroupIDs []string }
 			if err := json.Unmarshal(s.Body, &body); err != nil {
@@ -129,9 +134,12 @@ func TestTargetIsTwoBatches(t *testing.T) {
 	if len(tg.TAPs) != 1 || tg.TAPs[0].ID != methodID || !tg.TAPs[0].Value.IsZero() {
 		t.Errorf("TAPs %+v", tg.TAPs)
 	}
+	if len(tg.Methods) != 2 || tg.Methods[0].Type != "password" || tg.Methods[1].Type != "fido2" {
+		t.Errorf("methods %+v", tg.Methods)
+	}
 
 	steps := (*batches)[0]
-	if len(steps) != 5 { // user, memberships, TAPs, 20 + 5 groups
+	if len(steps) != 6 { // user, memberships, TAPs, methods, 20 + 5 groups
 		t.Fatalf("%d steps", len(steps))
 	}
 	if m := steps[1]; m.URL != "/users/alice%40contoso.com/transitiveMemberOf?$select=id,displayName,isAssignableToRole&$top=999" || stepHeaderOf(m, "ConsistencyLevel") != "" {
@@ -161,7 +169,7 @@ func TestTargetIsTwoBatches(t *testing.T) {
 	if user.Method != "GET" || !strings.HasPrefix(user.URL, "/users/alice%40contoso.com?$select=id,userPrincipalName,") {
 		t.Errorf("user step %s %s: want a relative URL with a decoded $select", user.Method, user.URL)
 	}
-	for _, s := range steps[3:] {
+	for _, s := range steps[4:] {
 		if s.Method != "POST" || s.URL != "/users/alice%40contoso.com/checkMemberGroups" || !strings.HasPrefix(stepHeaderOf(s, "Content-Type"), "application/json") {
 			t.Errorf("group step %+v", s)
 		}

@@ -58,6 +58,9 @@ type Config struct {
 	// seen a message); Conversations reads that, nil skips the check.
 	ApproversConversation string
 	Conversations         Conversations
+	// VerifyOff: TAPBOT_TAP_VERIFY=off, passes for established accounts are issued
+	// on one person's word.
+	VerifyOff bool
 }
 
 // Conversations reads the conversation references tapbot stored (internal/store).
@@ -185,7 +188,18 @@ func Evaluate(f Facts, cfg Config) Report {
 	if len(cfg.ApproverGroups) > 0 {
 		items = append(items, checkApproversConversation(f, cfg))
 	}
+	if cfg.VerifyOff {
+		items = append(items, verifyOff())
+	}
 	return Report{Items: items}
+}
+
+// verifyOff warns that nobody confirms a pass for an established account: a caller
+// posing as an employee needs to convince one helpdesk member only.
+func verifyOff() Item {
+	return Item{ID: "tap.verify", Title: "A second person confirms passes for established accounts", Status: Warn,
+		Detail: "TAPBOT_TAP_VERIFY is off: one helpdesk member's word is enough for a pass for any account, which is what callers posing as employees rely on.",
+		Fix:    "Unset TAPBOT_TAP_VERIFY (default target,manager,helpdesk), or name the paths you want."}
 }
 
 // Change is a change to the tenant that tapbot can make.

@@ -492,3 +492,13 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyOffWarns(t *testing.T) {
+	if _, ok := Evaluate(Facts{}, Config{}).Item("tap.verify"); ok {
+		t.Error("verification on: no tap.verify item expected")
+	}
+	it, ok := Evaluate(Facts{}, Config{VerifyOff: true}).Item("tap.verify")
+	if !ok || it.Status != Warn || !strings.Contains(it.Fix, "TAPBOT_TAP_VERIFY") {
+		t.Errorf("verification off: %+v, %v; want a warning naming TAPBOT_TAP_VERIFY", it, ok)
+	}
+}

@@ -120,6 +120,19 @@ type Store interface {
 	// first (so one replica reconciles it).
 	TakeOverTAP(ctx context.Context, id string, now, leaseUntil time.Time) (bool, error)
 
+	// CreateConfirmation writes a pending confirmation. It is ErrConfirmationPending
+	// while another pending one holds c.TargetID, ErrConflict for an id in use.
+	CreateConfirmation(ctx context.Context, c TAPConfirmation) error
+	// Confirmation returns a confirmation by id, or ErrNotFound.
+	Confirmation(ctx context.Context, id string) (TAPConfirmation, error)
+	// DecideConfirmation moves a pending confirmation to state (compare-and-set: one
+	// decision however many replicas, clicks or redeliveries) and returns it. One
+	// already decided is ErrConflict; an unknown id ErrNotFound.
+	DecideConfirmation(ctx context.Context, id string, state ConfirmState, by string, at time.Time) (TAPConfirmation, error)
+	// DueConfirmations lists pending confirmations whose ExpiresAt is at or before
+	// now, oldest first, at most limit.
+	DueConfirmations(ctx context.Context, now time.Time, limit int) ([]TAPConfirmation, error)
+
 	// CreateOnboard inserts a new request (State must be OnboardSubmitted, Version is set to 1).
 	// A second create with the same ID is ErrConflict (the submit was redelivered).
 	CreateOnboard(ctx context.Context, r OnboardRequest) error

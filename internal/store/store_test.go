@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -82,5 +84,29 @@ func TestReferenceValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, does not wrap ErrInvalidReference", err)
 			}
 		})
+	}
+}
+
+// Actions lists every action constant once: /audit's filter accepts exactly these.
+func TestActionsListsEveryAction(t *testing.T) {
+	src, err := os.ReadFile("vocabulary.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := regexp.MustCompile(`(?m)^\s+Action\w+\s+Action = "([^"]+)"`).FindAllStringSubmatch(string(src), -1)
+	listed := map[Action]bool{}
+	for _, a := range Actions() {
+		if listed[a] {
+			t.Errorf("%s listed twice", a)
+		}
+		listed[a] = true
+	}
+	for _, d := range declared {
+		if !listed[Action(d[1])] {
+			t.Errorf("action %s is declared but not in Actions()", d[1])
+		}
+	}
+	if len(declared) != len(listed) {
+		t.Errorf("%d actions declared, %d listed", len(declared), len(listed))
 	}
 }

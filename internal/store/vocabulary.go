@@ -6,10 +6,17 @@ type Action string
 
 // The audit log's actions.
 const (
-	ActionTAPCreate        Action = "tap.create"    // a pass asked for: issued, refused or failed
-	ActionTAPRevoke        Action = "tap.revoke"    // a pass deleted on request
-	ActionTAPRedact        Action = "tap.redact"    // a delivered card's pass removed from the chat
-	ActionTAPReconcile     Action = "tap.reconcile" // an unfinished pass cleaned up
+	ActionTAPCreate    Action = "tap.create"    // a pass asked for: issued, refused or failed
+	ActionTAPRevoke    Action = "tap.revoke"    // a pass deleted on request
+	ActionTAPRedact    Action = "tap.redact"    // a delivered card's pass removed from the chat
+	ActionTAPReconcile Action = "tap.reconcile" // an unfinished pass cleaned up
+	// A pass for an established account: a second person asked (reason: the path),
+	// their answer (allowed, reason "<path> <time taken>", by the confirmer; or
+	// refused: cancelled, expired, a click by someone not allowed), and a denial
+	// ("this wasn't me", a manager's Deny): suspected social engineering.
+	ActionTAPConfirmAsk    Action = "tap.confirm.ask"
+	ActionTAPConfirm       Action = "tap.confirm"
+	ActionTAPDeny          Action = "tap.deny"
 	ActionOnboardRequest   Action = "onboard.request"
 	ActionOnboardSubmit    Action = "onboard.submit"
 	ActionOnboardApprove   Action = "onboard.approve"
@@ -40,7 +47,7 @@ const RequesterTapbot = "tapbot:schedule"
 // by name (/audit's filter) and for the help text that names them.
 func Actions() []Action {
 	return []Action{ActionTAPCreate, ActionTAPRevoke, ActionTAPRedact, ActionTAPReconcile,
-		ActionOnboardRequest, ActionOnboardSubmit, ActionOnboardApprove, ActionOnboardReject,
+		ActionTAPConfirmAsk, ActionTAPConfirm, ActionTAPDeny, ActionOnboardRequest, ActionOnboardSubmit, ActionOnboardApprove, ActionOnboardReject,
 		ActionOnboardRetry, ActionOnboardProvision, ActionOnboardStart, ActionOnboardStartDay,
 		ActionOnboardDone, ActionOnboardStartDayPass, ActionJoinerFound, ActionChecklistStart,
 		ActionChecklistStuck, ActionDoctorFix, ActionDoctorProbe}

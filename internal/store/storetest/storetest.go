@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, onboardTests...)
 	tests = append(tests, checklistTests...)
 	tests = append(tests, intentTests...)
+	tests = append(tests, confirmTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,84 @@
+package cards
+
+import "time"
+
+// The verbs of the confirmation cards (bot/tap registers them).
+const (
+	VerbConfirmTAP       = "tap.confirm"
+	VerbDenyTAP          = "tap.deny"
+	VerbCancelConfirmTAP = "tap.confirm.cancel"
+)
+
+// ConfirmView is what a question to a second person shows. Names and the reason are
+// user data and go in RichText runs; none of it is secret.
+type ConfirmView struct {
+	RequesterName string
+	TargetName    string
+	TargetUPN     string
+	Reason        string
+	Expires       time.Time
+	Data          any // the buttons' data: the confirmation's id, nothing else
+}
+
+// ConfirmTarget asks the account holder whether they asked for the pass: the
+// lost-phone case, from a Teams session that still works.
+func ConfirmTarget(v ConfirmView) Card {
+	return Card{
+		Body: append([]Element{
+			TextBlock{Text: "Did you just ask the helpdesk for a Temporary Access Pass?", Size: "Medium", Weight: "Bolder", Wrap: true},
+			RichText{Runs: []TextRun{{Text: v.RequesterName + " from the helpdesk is issuing a pass that lets someone sign in as you."}}},
+		}, confirmFooter(v, "If you didn't ask for it, someone may be posing as you: answer \"No\" and the helpdesk and security team are told.")...),
+		Actions: []Action{
+			Execute{Title: "Yes, it was me", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"},
+			Execute{Title: "No, this wasn't me", Verb: VerbDenyTAP, Data: v.Data, Style: "destructive"},
+		},
+	}
+}
+
+// ConfirmManager asks the account holder's manager.
+func ConfirmManager(v ConfirmView) Card {
+	return Card{
+		Body: append([]Element{
+			TextBlock{Text: "Confirm a Temporary Access Pass", Size: "Medium", Weight: "Bolder", Wrap: true},
+			RichText{Runs: []TextRun{{Text: v.RequesterName + " from the helpdesk is issuing a pass for " + v.TargetName + " (" + v.TargetUPN + ")."}}},
+		}, confirmFooter(v, "Confirm only if you have just spoken with "+v.TargetName+" yourself. A pass lets whoever holds it sign in as them.")...),
+		Actions: []Action{
+			Execute{Title: "Confirm", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"},
+			Execute{Title: "Deny", Verb: VerbDenyTAP, Data: v.Data, Style: "destructive"},
+		},
+	}
+}
+
+// ConfirmHelpdesk asks a second helpdesk member, in the helpdesk channel.
+func ConfirmHelpdesk(v ConfirmView) Card {
+	return Card{
+		Body: append([]Element{
+			TextBlock{Text: "A second helpdesk member must confirm this pass", Size: "Medium", Weight: "Bolder", Wrap: true},
+			RichText{Runs: []TextRun{{Text: v.RequesterName + " is issuing a pass for " + v.TargetName + " (" + v.TargetUPN + "), an established account."}}},
+		}, confirmFooter(v, "Confirm only if you have verified the caller yourself, for example by calling them back on a number from the directory. You can't confirm your own request.")...),
+		Actions: []Action{Execute{Title: "Confirm", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"}},
+	}
+}
+
+func confirmFooter(v ConfirmView, advice string) []Element {
+	var out []Element
+	if v.Reason != "" {
+		out = append(out, RichText{Runs: []TextRun{{Text: "Reason given: " + v.Reason, Subtle: true}}})
+	}
+	return append(out,
+		TextBlock{Text: advice, Wrap: true},
+		TextBlock{Text: "The question expires at " + ViewerTimes().At(v.Expires) + ".", Subtle: true, Wrap: true, Size: "Small"})
+}
+
+// WaitingForConfirmation tells the requester who was asked, with a Cancel button.
+func WaitingForConfirmation(targetName, targetUPN, who string, expires time.Time, cancelData any) Card {
+	return Card{
+		Body: []Element{
+			TextBlock{Text: "Waiting for confirmation", Size: "Medium", Weight: "Bolder", Wrap: true},
+			userLine(targetName, targetUPN),
+			RichText{Runs: []TextRun{{Text: "This account is established, so a second person confirms before it gets a pass. Waiting for confirmation by " + who + "."}}},
+			TextBlock{Text: "The pass arrives here once confirmed. The question expires at " + ViewerTimes().At(expires) + ".", Subtle: true, Wrap: true},
+		},
+		Actions: []Action{Execute{Title: "Cancel", Verb: VerbCancelConfirmTAP, Data: cancelData}},
+	}
+}

@@ -1,0 +1,373 @@
+package itest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/internal/bftest"
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+// Conversations of the second person: Max's 1:1 chat, the helpdesk
+// channel and the security channel. None of them may ever see a pass.
+const (
+	maxConv      = "a:1contoso-max-tapbot-personal"
+	securityConv = "19:contoso-security@thread.tacv2"
+)
+
+func withVerify(paths ...store.ConfirmPath) option {
+	return func(c *tap.Config) {
+		c.Verify, c.HelpdeskConversation, c.SecurityConversation = paths, helpdeskConv, securityConv
+	}
+}
+
+// verifyEnv is an environment where Hana's 1:1 chat is known (she says hello) and
+// so are Max's and the two channels.
+func verifyEnv(t *testing.T, paths ...store.ConfirmPath) *env {
+	e := newEnv(t, withVerify(paths...))
+	e.command("personal", graphtest.HanaID, "hello")
+	e.saveRef(maxConv, store.ScopePersonal, graphtest.MaxID)
+	e.saveRef(helpdeskConv, store.ScopeChannel, "")
+	e.saveRef(securityConv, store.ScopeChannel, "")
+	return e
+}
+
+func (e *env) saveRef(conv string, scope store.Scope, user string) {
+	e.t.Helper()
+	if err := e.store.SaveReference(context.Background(), store.Reference{ConversationID: conv, Scope: scope,
+		TenantID: graphtest.ContosoTenantID, UserAADObjectID: user, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// invokeIn clicks a card button in conversation conv.
+func (e *env) invokeIn(conv, from, verb string, data any) string {
+	e.t.Helper()
+	a := e.activity("invoke", "personal", from, "")
+	a["conversation"].(map[string]any)["id"] = conv
+	a["name"] = "adaptiveCard/action"
+	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
+	status, body := e.post(a)
+	if status != http.StatusOK {
+		e.t.Fatalf("invoke %s: status %d", verb, status)
+	}
+	e.drain()
+	return mustJSON(body)
+}
+
+// question returns the data of the last confirmation question sent to conv.
+func (e *env) question(conv string) map[string]any {
+	e.t.Helper()
+	calls := e.callsTo(conv)
+	for i := len(calls) - 1; i >= 0; i-- {
+		var c struct {
+			Actions []struct {
+				Verb string         `json:"verb"`
+				Data map[string]any `json:"data"`
+			} `json:"actions"`
+		}
+		if json.Unmarshal([]byte(decode(e.t, calls[i]).card()), &c) == nil && len(c.Actions) > 0 && c.Actions[0].Verb == "tap.confirm" {
+			return c.Actions[0].Data
+		}
+	}
+	e.t.Fatalf("no confirmation question in %s", conv)
+	return nil
+}
+
+func (e *env) callsTo(conv string) []bftest.ConnectorCall {
+	var out []bftest.ConnectorCall
+	for _, c := range e.cloud.Calls() {
+		if c.ConversationID == conv {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// passesIn lists the TAP values delivered to conv.
+func (e *env) passesIn(conv string) []string {
+	var out []string
+	for _, c := range e.callsTo(conv) {
+		if v := tapValue(decode(e.t, c).card()); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (e *env) textsIn(conv string) string {
+	var b strings.Builder
+	for _, c := range e.callsTo(conv) {
+		s := decode(e.t, c)
+		b.WriteString(s.Text + s.card() + "\n")
+	}
+	return b.String()
+}
+
+func (e *env) auditRows(action store.Action) []store.AuditEntry {
+	e.t.Helper()
+	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: action})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rows
+}
+
+// noLeak checks that no pass appears anywhere but Hana's 1:1 chat.
+func (e *env) noLeak(extra ...string) {
+	e.t.Helper()
+	values := e.passesIn(personalConv)
+	for place, text := range e.everythingOutsideTheOneToOne(extra...) {
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				e.t.Fatalf("TAP value found in %s", place)
+			}
+		}
+	}
+}
+
+func TestVerifyNewHireBypass(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("Nina is a new hire: want her pass at once, got %d", len(got))
+	}
+	if rows := e.auditRows(store.ActionTAPConfirmAsk); len(rows) != 0 {
+		t.Errorf("nobody should be asked: %+v", rows)
+	}
+}
+
+func TestVerifyOffIssuesAtOnce(t *testing.T) {
+	e := newEnv(t) // Verify empty: TAPBOT_TAP_VERIFY=off
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("verification off: want the pass at once, got %d", len(got))
+	}
+}
+
+func TestVerifyTargetConfirms(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com 1h ticket 42")
+	if got := e.passesIn(personalConv); len(got) != 0 {
+		t.Fatal("Max is established: no pass before confirmation")
+	}
+	if !strings.Contains(e.textsIn(personalConv), "Waiting for confirmation by Max Manager (the account holder)") {
+		t.Errorf("Hana should see whom tapbot waits for:\n%s", e.textsIn(personalConv))
+	}
+	q := e.question(maxConv)
+	e.clock.advance(2 * time.Minute)
+	answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("after Max confirmed: want 1 pass in Hana's chat, got %d", len(got))
+	}
+	if got := e.passesIn(maxConv); len(got) != 0 {
+		t.Fatal("the pass went to the confirmer")
+	}
+	rows := e.auditRows(store.ActionTAPConfirm)
+	if len(rows) != 1 || rows[0].Outcome != store.OutcomeAllowed || rows[0].RequesterID != graphtest.MaxID || rows[0].Reason != "target 2m0s" {
+		t.Errorf("tap.confirm rows %+v: want Max, path target, 2m0s", rows)
+	}
+	if created := e.auditRows(store.ActionTAPCreate); len(created) != 1 || created[0].RequesterID != graphtest.HanaID || created[0].Outcome != store.OutcomeAllowed {
+		t.Errorf("tap.create rows %+v: want one allowed for Hana", created)
+	}
+	card := decode(t, e.command("personal", graphtest.AlexID, "/audit max@contoso.com")[0]).card()
+	if !strings.Contains(card, "Max Manager") || !strings.Contains(card, `"tap.confirm"`) || !strings.Contains(card, "target 2m0s") ||
+		!strings.Contains(card, `"tap.confirm.ask"`) {
+		t.Errorf("/audit should show who confirmed, how and how long: %s", card)
+	}
+	e.noLeak(answered)
+}
+
+func TestVerifyManagerConfirms(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"}) // now established
+	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	// Nina has no 1:1 chat tapbot knows: her manager Max is asked.
+	if !strings.Contains(e.textsIn(personalConv), "Max Manager (the manager)") {
+		t.Fatalf("want Max asked as manager:\n%s", e.textsIn(personalConv))
+	}
+	answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv))
+	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+		t.Fatalf("after the manager confirmed: %d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(graphtest.NinaID)))
+	}
+	e.noLeak(answered)
+}
+
+func TestVerifyHelpdeskColleagueConfirms(t *testing.T) {
+	e := verifyEnv(t, store.PathHelpdesk)
+	e.tenant.AddMember(graphtest.GroupHelpdesk, graphtest.AlexID)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	q := e.question(helpdeskConv)
+	// The requester herself, and Max (no helpdesk member), may not confirm.
+	self := e.invokeIn(helpdeskConv, graphtest.HanaID, "tap.confirm", q)
+	stranger := e.invokeIn(helpdeskConv, graphtest.MaxID, "tap.confirm", q)
+	if !strings.Contains(self, "can't confirm it") || !strings.Contains(stranger, "Only another member of the helpdesk") {
+		t.Errorf("self: %s\nstranger: %s", self, stranger)
+	}
+	if got := e.passesIn(personalConv); len(got) != 0 {
+		t.Fatal("a refused confirmation issued a pass")
+	}
+	answered := e.invokeIn(helpdeskConv, graphtest.AlexID, "tap.confirm", q)
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("after Alex confirmed: want 1 pass, got %d", len(got))
+	}
+	refused := 0
+	for _, r := range e.auditRows(store.ActionTAPConfirm) {
+		if r.Outcome == store.OutcomeRefused {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("want the two refused clicks audited, got %d", refused)
+	}
+	e.noLeak(self, stranger, answered)
+}
+
+func TestVerifyNotConfirmerRefused(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	q := e.question(maxConv)
+	for _, who := range []string{graphtest.HanaID, graphtest.AlexID} {
+		if got := e.invokeIn(maxConv, who, "tap.confirm", q); !strings.Contains(got, "can't") && !strings.Contains(got, "someone else") {
+			t.Errorf("%s may not confirm: %s", who, got)
+		}
+		if got := e.invokeIn(maxConv, who, "tap.deny", q); !strings.Contains(got, "can't") && !strings.Contains(got, "someone else") {
+			t.Errorf("%s may not deny: %s", who, got)
+		}
+	}
+	if got := e.passesIn(personalConv); len(got) != 0 || len(e.auditRows(store.ActionTAPDeny)) != 0 {
+		t.Fatal("a click by someone not asked acted")
+	}
+	e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q) // still answerable by Max
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("want 1 pass, got %d", len(got))
+	}
+}
+
+func TestVerifyDoubleClickOnePass(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	q := e.question(maxConv)
+	first := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	second := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	deny := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", q)
+	if !strings.Contains(second, "Already answered") || !strings.Contains(deny, "Already answered") {
+		t.Errorf("second click: %s\ndeny after confirm: %s", second, deny)
+	}
+	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(graphtest.MaxID)) != 1 {
+		t.Fatalf("%d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(graphtest.MaxID)))
+	}
+	e.noLeak(first, second, deny)
+}
+
+func TestVerifyDenyAlertsSecurity(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		paths  []store.ConfirmPath
+		target string
+		setup  func(e *env)
+	}{
+		{"this wasn't me", []store.ConfirmPath{store.PathTarget}, "max@contoso.com", func(*env) {}},
+		{"manager denies", []store.ConfirmPath{store.PathManager}, "nina@contoso.com", func(e *env) {
+			e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "fido2", DisplayName: "key"})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := verifyEnv(t, tc.paths...)
+			tc.setup(e)
+			e.command("personal", graphtest.HanaID, "/tap "+tc.target+" ticket 99")
+			answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", e.question(maxConv))
+			if got := e.passesIn(personalConv); len(got) != 0 {
+				t.Fatal("a denied request issued a pass")
+			}
+			alert := e.textsIn(securityConv)
+			for _, want := range []string{"Suspected social engineering", tc.target, graphtest.HanaID, "ticket 99"} {
+				if !strings.Contains(alert, want) {
+					t.Errorf("security alert lacks %q:\n%s", want, alert)
+				}
+			}
+			if rows := e.auditRows(store.ActionTAPDeny); len(rows) != 1 || rows[0].Outcome != store.OutcomeRefused || !strings.HasPrefix(rows[0].Reason, "suspected_social_engineering") {
+				t.Errorf("tap.deny rows %+v", rows)
+			}
+			if !strings.Contains(e.textsIn(personalConv), "said no") {
+				t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
+			}
+			// A second attempt the same day is called out.
+			e.command("personal", graphtest.HanaID, "/tap "+tc.target+" ticket 100")
+			again := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", e.question(maxConv))
+			if !strings.Contains(e.textsIn(securityConv), "Repeated attempts: 2 requests") {
+				t.Errorf("want repeated attempts called out:\n%s", e.textsIn(securityConv))
+			}
+			e.noLeak(answered, again)
+		})
+	}
+}
+
+func TestVerifyTimeout(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	q := e.question(maxConv)
+	e.clock.advance(16 * time.Minute)
+	if n, err := e.flow.ExpireConfirmations(context.Background()); err != nil || n != 1 {
+		t.Fatalf("ExpireConfirmations = %d, %v; want 1", n, err)
+	}
+	if !strings.Contains(e.textsIn(personalConv), "Nobody confirmed the pass for max@contoso.com in time") {
+		t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
+	}
+	late := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	if !strings.Contains(late, "Already answered") || len(e.passesIn(personalConv)) != 0 {
+		t.Fatalf("a late confirmation acted: %s", late)
+	}
+	// The account is free for a new request.
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv))
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("want 1 pass after a new, confirmed request; got %d", len(got))
+	}
+}
+
+func TestVerifyRequesterCancels(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	q := e.question(maxConv)
+	if got := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm.cancel", q); !strings.Contains(got, "Only the person who asked") {
+		t.Errorf("Max may not cancel Hana's request: %s", got)
+	}
+	if got := e.invokeIn(personalConv, graphtest.HanaID, "tap.confirm.cancel", q); !strings.Contains(got, "Cancelled") {
+		t.Errorf("cancel: %s", got)
+	}
+	if got := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q); !strings.Contains(got, "Already answered") || len(e.passesIn(personalConv)) != 0 {
+		t.Fatalf("a cancelled request acted: %s", got)
+	}
+}
+
+// TestGraphRoundTripsWithVerify: verification costs the new-hire path nothing (its
+// methods come in /tap's first $batch); the established path asks with the same two
+// batches (one more, GET manager, on the manager path) and issues with three.
+func TestGraphRoundTripsWithVerify(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget, store.PathManager)
+	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com") // warms helpdesk and policy caches
+	count := func(what string, max int, do func()) {
+		t.Helper()
+		e.graph.Reset()
+		do()
+		n := e.graph.RequestCount()
+		t.Logf("%s: %d Graph round trips", what, n)
+		if n > max {
+			t.Errorf("%s made %d Graph round trips (want ≤ %d): %+v", what, n, max, e.graph.Requests())
+		}
+	}
+	count("new hire /tap", 3, func() { e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") })
+	count("established /tap, target asked", 2, func() { e.command("personal", graphtest.HanaID, "/tap max@contoso.com") })
+	count("target confirms", 3, func() { e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv)) })
+	e.command("personal", graphtest.HanaID, "/revoke nina@contoso.com")
+	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"})
+	count("established /tap, manager asked", 3, func() { e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") })
+}

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tapbot/tapbot/internal/store"
+)
+
+const (
+	confirmColumns = `id, request_id, tenant_id, requester_id, target_id, target_upn, path, confirmer_id,
+		lifetime_minutes, once, replace_existing, reason, state, decided_by, created_at, expires_at, decided_at`
+
+	confirmPendingQuery = `SELECT 1 FROM tap_confirmations WHERE target_id = ? AND state = 'pending' LIMIT 1`
+	confirmInsertQuery  = `INSERT INTO tap_confirmations (` + confirmColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', ?, ?, NULL)
+		ON CONFLICT (id) DO NOTHING`
+	confirmGetQuery    = `SELECT ` + confirmColumns + ` FROM tap_confirmations WHERE id = ?`
+	confirmDecideQuery = `UPDATE tap_confirmations SET state = ?, decided_by = ?, decided_at = ?
+		WHERE id = ? AND state = 'pending' RETURNING ` + confirmColumns
+	confirmDueQuery = `SELECT ` + confirmColumns + ` FROM tap_confirmations
+		WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`
+)
+
+// CreateConfirmation writes c as pending after checking, under the write lock
+// (BEGIN IMMEDIATE, by the DSN), that no other confirmation for the target is.
+func (s *Store) CreateConfirmation(ctx context.Context, c store.TAPConfirmation) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	if err := s.createConfirmation(ctx, c); err != nil {
+		if !errors.Is(err, store.ErrConfirmationPending) && !errors.Is(err, store.ErrConflict) {
+			s.writeFailed("TAP confirmation", err)
+		}
+		return fmt.Errorf("store: create TAP confirmation %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) createConfirmation(ctx context.Context, c store.TAPConfirmation) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var one int
+	switch err := tx.QueryRowContext(ctx, confirmPendingQuery, c.TargetID).Scan(&one); {
+	case err == nil:
+		return store.ErrConfirmationPending
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	res, err := tx.ExecContext(ctx, confirmInsertQuery, c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID,
+		c.TargetUPN, string(c.Path), c.ConfirmerID, c.LifetimeMinutes, c.Once, c.Replace, c.Reason,
+		formatTime(c.CreatedAt), formatTime(c.ExpiresAt))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, fmt.Errorf("confirmation id in use: %w", store.ErrConflict))
+	}
+	return tx.Commit()
+}
+
+// Confirmation returns one confirmation, or an error wrapping store.ErrNotFound.
+func (s *Store) Confirmation(ctx context.Context, id string) (store.TAPConfirmation, error) {
+	c, err := scanConfirmation(s.db.QueryRowContext(ctx, confirmGetQuery, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.TAPConfirmation{}, fmt.Errorf("TAP confirmation %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.TAPConfirmation{}, fmt.Errorf("store: get TAP confirmation %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// DecideConfirmation moves a pending confirmation to state in one conditional
+// UPDATE: of two concurrent decisions exactly one finds it pending.
+func (s *Store) DecideConfirmation(ctx context.Context, id string, state store.ConfirmState, by string, at time.Time) (store.TAPConfirmation, error) {
+	if err := store.ValidDecision(id, state); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	c, err := scanConfirmation(s.db.QueryRowContext(ctx, confirmDecideQuery, string(state), by, formatTime(s.at(at)), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, gerr := s.Confirmation(ctx, id); gerr != nil {
+			return store.TAPConfirmation{}, gerr
+		}
+		return store.TAPConfirmation{}, fmt.Errorf("TAP confirmation %q already decided: %w", id, store.ErrConflict)
+	}
+	if err != nil {
+		s.writeFailed("TAP confirmation", err)
+		return store.TAPConfirmation{}, fmt.Errorf("store: decide TAP confirmation %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// DueConfirmations lists pending confirmations that expired at or before now.
+func (s *Store) DueConfirmations(ctx context.Context, now time.Time, limit int) ([]store.TAPConfirmation, error) {
+	if err := store.ValidateDueTime(now); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, confirmDueQuery, formatTime(now), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
+	}
+	defer rows.Close()
+	var out []store.TAPConfirmation
+	for rows.Next() {
+		c, err := scanConfirmation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
+	}
+	return out, nil
+}
+
+func scanConfirmation(row interface{ Scan(...any) error }) (store.TAPConfirmation, error) {
+	var (
+		c                store.TAPConfirmation
+		path, state      string
+		created, expires string
+		decided          sql.NullString
+	)
+	if err := row.Scan(&c.ID, &c.RequestID, &c.TenantID, &c.RequesterID, &c.TargetID, &c.TargetUPN, &path,
+		&c.ConfirmerID, &c.LifetimeMinutes, &c.Once, &c.Replace, &c.Reason, &state, &c.DecidedBy,
+		&created, &expires, &decided); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	c.Path, c.State = store.ConfirmPath(path), store.ConfirmState(state)
+	var err error
+	if c.CreatedAt, err = parseTime(created); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	if c.ExpiresAt, err = parseTime(expires); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	if decided.Valid {
+		if c.DecidedAt, err = parseTime(decided.String); err != nil {
+			return store.TAPConfirmation{}, err
+		}
+	}
+	return c, nil
+}
