@@ -1,6 +1,3 @@
-// Package audit is the /audit command: recent audit rows for members of the auditor
-// groups, in words and names, filtered by user, action and time, sent privately since
-// the log names people and reasons.
 package audit
 
 import (

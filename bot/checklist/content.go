@@ -1,7 +1,3 @@
-// Package checklist is the new hire's day-one checklist: its text (one document, with
-// an embedded default a company can replace) and its progress, a pure state machine
-// that ticks steps from what Microsoft Graph shows and keeps what the hire only says
-// they did as "claimed" until Graph confirms it.
 package checklist
 
 import (

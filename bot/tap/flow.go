@@ -1,6 +1,3 @@
-// Package tap is the helpdesk's Temporary Access Pass flow: /tap, /revoke and /status,
-// the Replace and Revoke card actions, private delivery to the requester's 1:1 chat,
-// audit, rate limiting, and redaction of delivered passes when they expire.
 package tap
 
 import (
