@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/tapbot/tapbot/cards"
@@ -94,4 +95,20 @@ func (h *Handler) onSubmit(ctx context.Context, t *Turn) {
 	if err := h.sender.UpdateActivity(ctx, t.in.ServiceURL, t.in.Conversation.ID, t.in.ReplyToID, a); err != nil {
 		t.log.Error("update card failed", zap.Error(err))
 	}
+}
+
+// Decode reads a card action's data into the payload type T the card was built with:
+// the one way flows read what a card sends back. The data is the client's, so T's
+// fields are all the handler may trust it to carry, and the handler still validates
+// them. Unknown fields are ignored; a value of the wrong type is an error.
+func Decode[T any](data map[string]any) (T, error) {
+	var v T
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return v, fmt.Errorf("card data: %w", err)
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("card data: %w", err)
+	}
+	return v, nil
 }

@@ -137,3 +137,21 @@ func TestActivityTimes(t *testing.T) {
 		}
 	}
 }
+
+func TestDecode(t *testing.T) {
+	type payload struct {
+		User  string `json:"user"`
+		Count int    `json:"count"`
+	}
+	got, err := Decode[payload](map[string]any{"user": "nina@contoso.com", "count": 2.0, "extra": true})
+	if err != nil || got != (payload{"nina@contoso.com", 2}) {
+		t.Fatalf("Decode = %+v, %v", got, err)
+	}
+	// The client's data is untrusted: a field of the wrong type is an error, not a zero.
+	if _, err := Decode[payload](map[string]any{"user": 42}); err == nil {
+		t.Fatal("Decode accepted a number for a string field")
+	}
+	if got, err := Decode[payload](nil); err != nil || got != (payload{}) {
+		t.Fatalf("Decode(nil) = %+v, %v", got, err)
+	}
+}

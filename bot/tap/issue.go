@@ -2,7 +2,6 @@ package tap
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -323,8 +322,8 @@ type cancelData struct {
 // onCancel answers the Cancel button: the existing pass stays, and the Replace
 // button of the same card no longer acts.
 func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d cancelData
-	if err := remarshal(data, &d); err != nil || d.Nonce == "" {
+	d, err := bot.Decode[cancelData](data)
+	if err != nil || d.Nonce == "" {
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
 	}
@@ -349,8 +348,8 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 }
 
 func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d replaceData
-	if err := remarshal(data, &d); err != nil || d.Nonce == "" {
+	d, err := bot.Decode[replaceData](data)
+	if err != nil || d.Nonce == "" {
 		c := cards.Notice("That card is not valid", "Start again with /tap.")
 		return &c, nil
 	}
@@ -386,9 +385,9 @@ func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) 
 // onIssue runs every /tap check for the clicker, exactly as /tap would: an existing
 // pass still needs the Replace confirmation.
 func (f *Flow) onIssue(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d cards.IssueTAPData
 	invalid := cards.Notice("That card is not valid", "Use /tap user@contoso.com instead.")
-	if err := remarshal(data, &d); err != nil || d.Nonce == "" || len([]rune(d.Reason)) > maxReason {
+	d, err := bot.Decode[cards.IssueTAPData](data)
+	if err != nil || d.Nonce == "" || len([]rune(d.Reason)) > maxReason {
 		return &invalid, nil
 	}
 	user, err := command.ParseUser(d.User)
@@ -442,12 +441,4 @@ func (f *Flow) stuckCard(ctx context.Context, t *bot.Turn, d cards.IssueTAPData)
 		t.Log().Warn("stuck card not rebuilt", zap.Error(err))
 	}
 	return card
-}
-
-func remarshal(in map[string]any, out any) error {
-	raw, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
 }

@@ -35,8 +35,8 @@ func revokeRefusal(upn string, r *Refusal) string {
 // onRevokeAction handles the Revoke button on a TAP card. The answer card replaces
 // the one clicked, so the value disappears at once.
 func (f *Flow) onRevokeAction(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d revokeData
-	if err := remarshal(data, &d); err != nil || d.UserID == "" || d.MethodID == "" {
+	d, err := bot.Decode[revokeData](data)
+	if err != nil || d.UserID == "" || d.MethodID == "" {
 		c := cards.Notice("That card is not valid", "Use /revoke user instead.")
 		return &c, nil
 	}

@@ -254,9 +254,9 @@ type answer struct {
 // answer it before anything is decided (rights before the claim). A nil answer
 // comes with the card to show instead.
 func (f *Flow) readAnswer(ctx context.Context, t *bot.Turn, data map[string]any) (*answer, *cards.Card, error) {
-	var d confirmData
 	invalid := cards.Notice("That card is not valid", "Ask the helpdesk to start again.")
-	if err := remarshal(data, &d); err != nil || d.ID == "" {
+	d, err := bot.Decode[confirmData](data)
+	if err != nil || d.ID == "" {
 		return nil, &invalid, nil
 	}
 	c, err := f.store.Confirmation(ctx, d.ID)
@@ -406,9 +406,9 @@ func (f *Flow) tellRequester(ctx context.Context, c store.TAPConfirmation, log *
 
 // onCancelConfirm: the requester withdraws the request.
 func (f *Flow) onCancelConfirm(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	var d confirmData
 	invalid := cards.Notice("That card is not valid", "Start again with /tap.")
-	if err := remarshal(data, &d); err != nil || d.ID == "" {
+	d, err := bot.Decode[confirmData](data)
+	if err != nil || d.ID == "" {
 		return &invalid, nil
 	}
 	c, err := f.store.Confirmation(ctx, d.ID)
