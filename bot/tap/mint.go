@@ -2,13 +2,9 @@ package tap
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/infracloudio/msbotbuilder-go/schema"
-	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
@@ -24,41 +20,6 @@ type Recipient interface {
 
 // Posted is where a delivered card is.
 type Posted struct{ ServiceURL, ConversationID, ActivityID string }
-
-// turnRecipient is the requester of an interactive /tap: their 1:1 chat, opened if
-// the command came from a group chat or channel.
-type turnRecipient struct{ t *bot.Turn }
-
-func (r turnRecipient) Deliver(ctx context.Context, card cards.Card) (Posted, error) {
-	conv, id, err := r.t.SendPrivately(ctx, card)
-	if err != nil {
-		return Posted{}, err
-	}
-	return Posted{ServiceURL: r.t.Activity().ServiceURL, ConversationID: conv, ActivityID: id}, nil
-}
-
-// referenceRecipient is a stored personal conversation: a scheduled pass goes there
-// without anybody asking in a turn.
-type referenceRecipient struct {
-	ref  store.Reference
-	send func(ctx context.Context, serviceURL, conversationID string, a schema.Activity) (string, error)
-}
-
-func (r referenceRecipient) Deliver(ctx context.Context, card cards.Card) (Posted, error) {
-	if r.ref.Scope != store.ScopePersonal {
-		// Never into a group chat or channel: no message there is private.
-		return Posted{}, fmt.Errorf("deliver pass: conversation %s is not a 1:1 chat", r.ref.ConversationID)
-	}
-	raw, err := json.Marshal(card)
-	if err != nil {
-		return Posted{}, fmt.Errorf("encode card: %w", err)
-	}
-	id, err := r.send(ctx, r.ref.ServiceURL, r.ref.ConversationID, bot.Addressed(bot.CardActivity(raw), r.ref))
-	if err != nil {
-		return Posted{}, fmt.Errorf("send to 1:1 chat: %w", err)
-	}
-	return Posted{ServiceURL: r.ref.ServiceURL, ConversationID: r.ref.ConversationID, ActivityID: id}, nil
-}
 
 // order is a pass every check has allowed, ready to be created: for whom, as
 // granted, for which requester of record, and where it goes.

@@ -61,7 +61,7 @@ func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, 
 	}
 	o := order{RequestID: p.RequestID, RequesterID: store.RequesterTapbot, Target: target.User, Grant: grant,
 		Reason: p.Reason, StartNote: f.startNote(grant.Start, nil), Viewed: viewed,
-		To: referenceRecipient{ref: p.To, send: f.msg.SendToConversation},
+		To: outletRecipient{refOutlet{send: f.msg, ref: p.To}},
 		// Nobody asked in a turn, so the reader's zone is unknown: Teams writes the
 		// times in the manager's own.
 		Times: cards.ViewerTimes()}
