@@ -16,7 +16,7 @@
 //	                       reconciled (deleted, audited)
 //	start-day pass         scheduled.go: the manager's pass on a new hire's first day
 //	/revoke, tap.revoke    revoke.go, with the same target protection as /tap
-//	/status                revoke.go (onStatus)
-//	redaction              revoke.go (RunRedactor): expired, used, replaced, deleted
+//	/status                status.go
+//	redaction              redact.go (RunRedactor): expired, used, replaced, deleted
 //	tap.issue              issue.go (onIssue): the Issue TAP button other flows' cards carry
 package tap
