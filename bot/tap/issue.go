@@ -165,7 +165,7 @@ func (f *Flow) issue(ctx context.Context, t *bot.Turn, req Request, confirmed bo
 	}
 
 	to := order{RequestID: t.RequestID(), RequesterID: a.From.AadObjectID, Target: target.User, Grant: grant,
-		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}}
+		Reason: req.Reason, StartNote: f.startNote(req.Start, t), Viewed: viewed, Replacing: confirmed, To: turnRecipient{t}, PerHour: f.cfg.MaxPerHour}
 	if _, stop := f.mint(ctx, log, to, entry); stop != nil {
 		switch {
 		case stop.refusal != nil:
