@@ -27,6 +27,7 @@ type Reader interface {
 	AuthenticatorPolicy(ctx context.Context) (graph.AuthenticatorPolicy, error)
 	Group(ctx context.Context, id string) (graph.Group, error)
 	GrantedRoles(ctx context.Context) ([]string, error)
+	DeviceReader // devices.go
 }
 
 // Writer is what Apply needs: it reads each policy again just before changing it.
@@ -117,6 +118,7 @@ type Facts struct {
 	Roles            []string // application permissions in tapbot's Graph token
 	RolesErr         error
 	Groups           map[string]GroupFact // by lower-case group id
+	Devices          DeviceFacts          // Intune (devices.go)
 }
 
 // GroupFact is the answer to reading one configured group.
@@ -138,6 +140,7 @@ func Gather(ctx context.Context, r Reader, cfg Config) Facts {
 	f.TAP, f.TAPErr = r.TAPPolicy(ctx)
 	f.Authenticator, f.AuthenticatorErr = r.AuthenticatorPolicy(ctx)
 	f.Roles, f.RolesErr = r.GrantedRoles(ctx)
+	f.Devices = gatherDevices(ctx, r, f.Roles, f.RolesErr)
 	f.Groups = map[string]GroupFact{}
 	for _, kind := range groupKinds(cfg) {
 		for _, id := range kind.ids {
@@ -160,6 +163,7 @@ func Evaluate(f Facts, cfg Config) Report {
 	items = append(items, checkTAP(f, cfg)...)
 	items = append(items, checkAuthenticator(f, cfg)...)
 	items = append(items, checkGroups(f, cfg)...)
+	items = append(items, checkDevices(f)...)
 	return Report{Items: items}
 }
 
