@@ -52,7 +52,7 @@ func gatherDevices(ctx context.Context, r DeviceReader, roles []string, rolesErr
 // Documented settings the reboot explanation cites.
 const (
 	tapWindowsDoc = "https://learn.microsoft.com/en-us/entra/identity/authentication/howto-authentication-temporary-access-pass#windows-device-setup"
-	webSignInDoc  = "https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-authentication#enablewebsignin"
+	webSignInDoc  = "https://learn.microsoft.com/en-us/windows/client-management/mdm/policy-csp-authentication#authentication-enablewebsignin"
 	whfbStateDoc  = "https://learn.microsoft.com/en-us/graph/api/resources/intune-onboarding-deviceenrollmentwindowshelloforbusinessconfiguration"
 	autopilotDoc  = "https://learn.microsoft.com/en-us/graph/api/intune-enrollment-windowsautopilotdeploymentprofile-list?view=graph-rest-beta"
 )
