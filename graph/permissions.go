@@ -35,11 +35,14 @@ const (
 	// FeatureJoiners takes on users HR-driven provisioning created, by their
 	// employeeHireDate: on when TAPBOT_JOINER_GROUPS is set.
 	FeatureJoiners Feature = "joiners"
+	// FeatureDevices is doctor's device side (Intune: Windows Hello for Business
+	// enrollment, Autopilot profiles): optional, on when its permission is granted.
+	FeatureDevices Feature = "devices"
 )
 
 // Features lists every feature, in document order.
 var Features = []Feature{FeatureTAP, FeatureChecklist, FeatureDoctor, FeatureOnboarding,
-	FeatureRoleAssignableGroups, FeatureChecklistInstall, FeatureDoctorFix, FeatureJoiners}
+	FeatureRoleAssignableGroups, FeatureChecklistInstall, FeatureDoctorFix, FeatureJoiners, FeatureDevices}
 
 // featureText describes each feature and what switches it on, for the documents.
 var featureText = map[Feature]string{
@@ -51,6 +54,7 @@ var featureText = map[Feature]string{
 	FeatureChecklistInstall:     "Installing tapbot for a new hire — when `TAPBOT_TEAMS_APP_ID` is set",
 	FeatureDoctorFix:            "`tapbot doctor --fix` — only while you run it; remove it afterwards",
 	FeatureJoiners:              "Joiners from `employeeHireDate` (HR-driven provisioning) — when `TAPBOT_JOINER_GROUPS` is set",
+	FeatureDevices:              "Device checks in `tapbot doctor` and `/doctor` (Intune: Windows Hello for Business enrollment, Autopilot profiles) — optional: without it doctor skips them and says why",
 }
 
 // Call is one Graph request tapbot makes, with the least privileged application
@@ -176,6 +180,12 @@ var Calls = []Call{
 	{FeatureJoiners, []string{"Manager"}, "`GET /users/{id}/manager`",
 		[]string{"User.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/user-list-manager",
 		"The joiner's manager: the checklist copy, reminders and, with `TAPBOT_STARTDAY_TAP_TO=manager`, the start-day pass.", true},
+	{FeatureDevices, []string{"WHfBEnrollments"}, "`GET /deviceManagement/deviceEnrollmentConfigurations`",
+		[]string{"DeviceManagementServiceConfig.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/intune-onboarding-deviceenrollmentconfiguration-list",
+		"Windows Hello for Business enabled in Intune's enrollment configuration (`deviceEnrollmentWindowsHelloForBusinessConfiguration`, `state`). v1.0; `DeviceManagementConfiguration.Read.All` also works. Needs an Intune licence.", true},
+	{FeatureDevices, []string{"AutopilotProfiles"}, "`GET /beta/deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments` (**beta only**)",
+		[]string{"DeviceManagementServiceConfig.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/intune-enrollment-windowsautopilotdeploymentprofile-list?view=graph-rest-beta",
+		"An Autopilot deployment profile exists and is assigned. Graph has no v1.0 endpoint for it: this one call goes to beta, which Microsoft may change; doctor reads a failure as \"not checked\".", true},
 }
 
 // Permissions describes every permission Calls names.
@@ -198,6 +208,9 @@ var Permissions = map[string]Permission{
 	"TeamsAppInstallation.ReadWriteSelfForUser.All": {Broader: []string{"TeamsAppInstallation.ReadWriteForUser.All", "TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All", "TeamsAppInstallation.ReadWriteAndConsentForUser.All"}},
 	"TeamsAppInstallation.ReadForUser.All":          {Also: []string{"TeamsAppInstallation.ReadWriteSelfForUser.All"}, Broader: []string{"TeamsAppInstallation.ReadWriteForUser.All"}},
 	"Policy.ReadWrite.AuthenticationMethod":         {},
+	// The enrollment configurations also accept DeviceManagementConfiguration.Read.All;
+	// the Autopilot profile list (beta) does not: it is not an alternative.
+	"DeviceManagementServiceConfig.Read.All": {Also: []string{"DeviceManagementServiceConfig.ReadWrite.All"}},
 }
 
 // OverBroad are permissions people grant out of habit that give tapbot far more than

@@ -61,6 +61,14 @@ func (d *directory) GrantedRoles(context.Context) ([]string, error) {
 	d.record("GrantedRoles")
 	return checks.RequiredNames(checks.Config{}), nil
 }
+func (d *directory) WHfBEnrollments(context.Context) ([]graph.WHfBEnrollment, error) {
+	d.record("WHfBEnrollments")
+	return nil, nil
+}
+func (d *directory) AutopilotProfiles(context.Context) ([]graph.AutopilotProfile, error) {
+	d.record("AutopilotProfiles")
+	return nil, nil
+}
 func (d *directory) CheckMemberGroups(_ context.Context, userID string, groupIDs []string) ([]string, error) {
 	d.record("CheckMemberGroups")
 	if d.failErr != nil {

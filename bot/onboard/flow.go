@@ -131,8 +131,18 @@ const (
 	StartDayTAPToManager  = "manager"
 )
 
-// ClockTime is a time of day.
-type ClockTime struct{ Hour, Minute int }
+// ClockTime is a time of day. Build it with At: its zero value means "not set", so
+// that midnight (At(0, 0)) stays different from no setting at all.
+type ClockTime struct {
+	Hour, Minute int
+	set          bool
+}
+
+// At is the time of day hour:minute.
+func At(hour, minute int) ClockTime { return ClockTime{Hour: hour, Minute: minute, set: true} }
+
+// IsSet reports whether t was given (At), as opposed to left zero.
+func (t ClockTime) IsSet() bool { return t.set }
 
 const maxCached = 10000
 
@@ -172,8 +182,8 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 	if cfg.StartDayTAPTo == StartDayTAPToManager && cfg.Passes == nil {
 		return nil, errors.New("onboard: the start-day pass goes to the manager but no pass issuer is configured")
 	}
-	if cfg.StartDayTAPAt == (ClockTime{}) {
-		cfg.StartDayTAPAt = ClockTime{Hour: 8}
+	if !cfg.StartDayTAPAt.IsSet() {
+		cfg.StartDayTAPAt = At(8, 0)
 	}
 	if cfg.StartDayHour <= 0 || cfg.StartDayHour > 23 {
 		cfg.StartDayHour = 8

@@ -124,3 +124,19 @@ func TestNewRequiresApproversAndValidConfig(t *testing.T) {
 		t.Errorf("New: %v %+v", err, f)
 	}
 }
+
+// A start-day pass time left unset becomes 08:00; midnight, set on purpose, stays.
+func TestStartDayTAPAtDefaultKeepsMidnight(t *testing.T) {
+	for _, tt := range []struct {
+		in   ClockTime
+		want ClockTime
+	}{{ClockTime{}, At(8, 0)}, {At(0, 0), At(0, 0)}, {At(6, 30), At(6, 30)}} {
+		f, err := New(Config{StartDayTAPAt: tt.in}, nil, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.cfg.StartDayTAPAt != tt.want {
+			t.Errorf("StartDayTAPAt %+v became %+v, want %+v", tt.in, f.cfg.StartDayTAPAt, tt.want)
+		}
+	}
+}

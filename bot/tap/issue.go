@@ -242,7 +242,7 @@ func (f *Flow) create(ctx context.Context, r *report, ck checked) {
 	is := r.is
 	o := order{RequestID: is.requestID, RequesterID: is.requesterID, Target: ck.target.User, Grant: ck.grant,
 		Reason: is.req.Reason, StartNote: f.startNote(is.req.Start, nil), Viewed: ck.viewed, Replacing: is.replace,
-		To: outletRecipient{is.out}, Times: is.out.Times()}
+		To: outletRecipient{is.out}, Times: is.out.Times(), PerHour: f.cfg.MaxPerHour}
 	if _, stop := f.mint(ctx, r.log, o, r.entry); stop != nil {
 		switch {
 		case stop.refusal != nil:

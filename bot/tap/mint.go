@@ -34,6 +34,11 @@ type order struct {
 	Replacing   bool      // the requester confirmed replacing the current pass
 	To          Recipient
 	Times       cards.Times // how the card writes times for its reader
+	// PerHour bounds the passes RequesterID may create in an hour; 0 means no bound.
+	// A person at /tap is bounded (a stolen account cannot mint passes in bulk);
+	// tapbot's own schedule is not, since one requester of record stands for every
+	// joiner and the joiners themselves bound it.
+	PerHour int
 }
 
 // stopped says why mint created no pass, or took it back. Exactly one way applies:
@@ -61,14 +66,14 @@ func (f *Flow) mint(ctx context.Context, log *zap.Logger, o order, entry store.A
 	target := o.Target
 	in := store.TAPIntent{ID: o.RequestID, TargetID: target.ID, TargetUPN: target.UserPrincipalName,
 		RequesterID: o.RequesterID, StartedAt: now, LeaseUntil: now.Add(f.cfg.IntentLease)}
-	err := f.store.BeginTAP(ctx, in, store.TAPLimits{MaxPerRequester: f.cfg.MaxPerHour, Since: now.Add(-time.Hour), ChangedSince: o.Viewed})
+	err := f.store.BeginTAP(ctx, in, store.TAPLimits{MaxPerRequester: o.PerHour, Since: now.Add(-time.Hour), ChangedSince: o.Viewed})
 	switch {
 	case errors.Is(err, store.ErrTargetBusy):
 		return graph.TAP{}, &stopped{refusal: refuse("in_progress", "A pass for %s is being issued right now. Wait a moment, then see /status %s.", target.UserPrincipalName, target.UserPrincipalName)}
 	case errors.Is(err, store.ErrTargetChanged):
 		return graph.TAP{}, &stopped{refusal: refuse("issued_meanwhile", "Someone issued a pass for %s a moment ago. Run /tap again if it should be replaced.", target.UserPrincipalName)}
 	case errors.Is(err, store.ErrRateLimited):
-		return graph.TAP{}, &stopped{refusal: refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", f.cfg.MaxPerHour)}
+		return graph.TAP{}, &stopped{refusal: refuse("rate_limited", "You have created %d passes in the last hour, the most tapbot allows. Ask a colleague, or wait a while.", o.PerHour)}
 	case err != nil:
 		return graph.TAP{}, &stopped{step: "intent", err: err}
 	}

@@ -59,6 +59,7 @@ func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, 
 	if _, exists := Existing(target.TAPs, f.cfg.Now()); exists {
 		return notIssued(store.OutcomeRefused, "exists", target.User.UserPrincipalName+" already has a pass; tapbot does not replace it on its own")
 	}
+	// No PerHour: tapbot is the requester of record for every joiner (see order).
 	o := order{RequestID: p.RequestID, RequesterID: store.RequesterTapbot, Target: target.User, Grant: grant,
 		Reason: p.Reason, StartNote: f.startNote(grant.Start, nil), Viewed: viewed,
 		To: outletRecipient{refOutlet{send: f.msg, ref: p.To}},

@@ -620,7 +620,7 @@ func (c *Config) parseStartDay(get func(string) string, bad func(string, ...any)
 		if err != nil {
 			bad("TAPBOT_STARTDAY_TAP_AT=%q: want a time of day like 08:00", v)
 		}
-		c.StartDayTAPAt = onboard.ClockTime{Hour: at.Hour(), Minute: at.Minute()}
+		c.StartDayTAPAt = onboard.At(at.Hour(), at.Minute())
 	}
 	if v := get("TAPBOT_STARTDAY_TAP_LIFETIME"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -203,3 +203,42 @@ func TestVerifySettings(t *testing.T) {
 		}
 	}
 }
+
+// Midnight is a time of day like any other: TAPBOT_STARTDAY_TAP_AT=00:00 must not be
+// taken for "unset" and turned into the 08:00 default.
+func TestStartDayTAPAtMidnight(t *testing.T) {
+	tests := []struct {
+		name, at  string
+		set       bool
+		hour, min int
+		wantErr   bool
+	}{
+		{name: "unset: the flow's default applies", at: ""},
+		{name: "midnight", at: "00:00", set: true},
+		{name: "half past midnight", at: "00:30", set: true, min: 30},
+		{name: "evening", at: "18:45", set: true, hour: 18, min: 45},
+		{name: "not a time", at: "24:00", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := []string{"MicrosoftAppPassword", "pw"}
+			if tt.at != "" {
+				env = append(env, "TAPBOT_STARTDAY_TAP_AT", tt.at)
+			}
+			c, err := loadConfig(false, serveEnv(env...))
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "TAPBOT_STARTDAY_TAP_AT") {
+					t.Fatalf("error %v, want one naming TAPBOT_STARTDAY_TAP_AT", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.StartDayTAPAt
+			if got.IsSet() != tt.set || got.Hour != tt.hour || got.Minute != tt.min {
+				t.Fatalf("StartDayTAPAt = %+v (set %v), want %02d:%02d set %v", got, got.IsSet(), tt.hour, tt.min, tt.set)
+			}
+		})
+	}
+}

@@ -59,7 +59,7 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 9 permissions", "User.ReadWrite.All", "Domain.Read.All", "✓ TAP policy targets",
-		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + graphtest.GroupHelpdesk + ")", "14 checks passed."} {
+		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + graphtest.GroupHelpdesk + ")", "17 checks passed."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
@@ -77,7 +77,7 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 			cols = append(cols, utf8.RuneCountInString(line[:detail]))
 		}
 	}
-	if len(cols) != 14 || slices.Min(cols) != slices.Max(cols) {
+	if len(cols) != 17 || slices.Min(cols) != slices.Max(cols) {
 		t.Errorf("not aligned %v:\n%s", cols, s)
 	}
 }
@@ -117,7 +117,7 @@ func TestDoctorFixesADisabledTAPPolicy(t *testing.T) {
 
 	code, out, errOut := doctorRun(t, tenant, env, "", "--dev", "--fix", "--yes")
 	if code != 0 || strings.Contains(out, "Type yes") || !strings.Contains(out, "✓ Enable the Temporary Access Pass method.") ||
-		!strings.Contains(out, "After the changes:") || !strings.Contains(out, "14 checks passed.") {
+		!strings.Contains(out, "After the changes:") || !strings.Contains(out, "17 checks passed.") {
 		t.Fatalf("code %d:\n%s\n%s", code, out, errOut)
 	}
 	got := tenant.TAPPolicy()
@@ -141,7 +141,7 @@ func TestDoctorFixesADisabledTAPPolicy(t *testing.T) {
 	}
 
 	code, out, _ = doctorRun(t, tenant, env, "", "--dev")
-	if code != 0 || !strings.Contains(out, "14 checks passed.") {
+	if code != 0 || !strings.Contains(out, "17 checks passed.") {
 		t.Fatalf("second run: code %d:\n%s", code, out)
 	}
 	code, out, _ = doctorRun(t, tenant, env, "", "--dev", "--fix")

@@ -56,6 +56,12 @@ func rule(method, pattern string, exact bool, allOf ...[]string) permRule {
 
 // permRules, first match wins.
 var permRules = []permRule{
+	// https://learn.microsoft.com/en-us/graph/api/intune-onboarding-deviceenrollmentconfiguration-list (v1.0)
+	rule("GET", "deviceManagement/deviceEnrollmentConfigurations", false, []string{"DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All",
+		"DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"}),
+	// https://learn.microsoft.com/en-us/graph/api/intune-enrollment-windowsautopilotdeploymentprofile-list?view=graph-rest-beta
+	// (beta only; its list page names the DeviceManagementServiceConfig pair alone)
+	rule("GET", "deviceManagement/windowsAutopilotDeploymentProfiles", false, []string{"DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"}),
 	// https://learn.microsoft.com/en-us/graph/api/userscopeteamsappinstallation-get-chat
 	rule("GET", "users/*/teamwork/installedApps/*/chat", true, permTeamsRead),
 	// https://learn.microsoft.com/en-us/graph/api/userteamwork-list-installedapps, -get-installedapps

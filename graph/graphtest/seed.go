@@ -183,5 +183,9 @@ func Contoso() *Tenant {
 	method(PaulID, "microsoftAuthenticator", "Pixel 7")
 	method(InesID, "microsoftAuthenticator", "iPhone 13")
 	method(ColinID, "phone", "+1 4255550188")
+	// Intune set up for passwordless laptops: Windows Hello for Business on at
+	// enrollment, one Autopilot profile for every device.
+	t.SetWHfBEnrollment(graph.EnablementEnabled)
+	t.AddAutopilotProfile("5c2f3a1e-7b4d-4e8a-9c6f-0a1b2c3d4e5f", "Contoso laptops", graph.AssignmentTarget{Kind: "allDevicesAssignmentTarget"})
 	return t
 }

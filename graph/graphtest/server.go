@@ -168,6 +168,9 @@ type call struct {
 	// id (permissions.go).
 	roles []string
 	appID string
+	// beta: the request came to /beta, where the fake serves only what tapbot reads
+	// there (devices.go).
+	beta bool
 }
 
 // advanced reports whether the call is an advanced query: ConsistencyLevel: eventual
@@ -215,19 +218,22 @@ func (s *Server) handle(r *http.Request) reply {
 	if f != nil {
 		return faultReply(*f)
 	}
-	rest, found := strings.CutPrefix(r.URL.EscapedPath(), "/v1.0")
-	if !found || rest != "" && rest[0] != '/' {
-		version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	version, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+	if version != "v1.0" && version != "beta" {
 		return fail(gerr(http.StatusBadRequest, "BadRequest", "Invalid version: %s", version))
+	}
+	if rest != "" {
+		rest = "/" + rest
 	}
 	body, rerr := readBody(r)
 	if rerr != nil {
 		return fail(rerr)
 	}
-	c, rerr := newCall(r.Method, rest, r.URL.RawQuery, body, "https://"+r.Host+"/v1.0")
+	c, rerr := newCall(r.Method, rest, r.URL.RawQuery, body, "https://"+r.Host+"/"+version)
 	if rerr != nil {
 		return fail(rerr)
 	}
+	c.beta = version == "beta"
 	c.consistency = r.Header.Get("ConsistencyLevel")
 	if roles, appID, ok := tokenIdentity(strings.TrimSpace(token)); ok {
 		c.roles, c.appID = roles, appID
@@ -419,6 +425,9 @@ func (s *Server) route(c *call) reply {
 	if len(c.segs) == 0 {
 		return fail(errSegment("v1.0"))
 	}
+	if c.beta {
+		return s.routeBeta(c) // devices.go
+	}
 	if rep, handled := s.routeProvisioning(c); handled { // provision_http.go
 		return rep
 	}
@@ -436,6 +445,8 @@ func (s *Server) route(c *call) reply {
 	case "me":
 		// tapbot runs with application permissions, where /me has no meaning.
 		return fail(gerr(http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."))
+	case "devicemanagement":
+		return s.routeDeviceManagement(c) // devices.go
 	case "policies":
 		if len(c.segs) == 4 && strings.EqualFold(c.segs[1], "authenticationMethodsPolicy") && strings.EqualFold(c.segs[2], "authenticationMethodConfigurations") {
 			return s.methodConfiguration(c, c.segs[3])

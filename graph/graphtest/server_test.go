@@ -80,10 +80,13 @@ func TestRouting(t *testing.T) {
 			t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.path, r.status, r.errCode(), tt.status, tt.code)
 		}
 	}
-	r := h.doWith("GET", h.srv.URL()+"/beta/users", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
-	if r.errMessage() != "Invalid version: beta" {
+	r := h.doWith("GET", h.srv.URL()+"/v2/users", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
+	if r.errMessage() != "Invalid version: v2" {
 		t.Errorf("message %q", r.errMessage())
 	}
+	// Beta serves only the Autopilot profiles (devices.go); v1.0 does not have them.
+	h.doWith("GET", h.srv.URL()+"/beta/users", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
+	h.doWith("GET", h.srv.URL()+"/v1.0/deviceManagement/windowsAutopilotDeploymentProfiles", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
 }
 
 func TestGzipRequestBody(t *testing.T) {

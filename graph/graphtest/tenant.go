@@ -49,6 +49,7 @@ type Tenant struct {
 	taps      map[string]*tap           // user id → the user's one TAP
 	prov      *provState                // domains, SKUs, profiles: provision.go
 	teamwork  *teamworkState            // devices, app catalog, installations: teamwork.go
+	devices   *devicesState             // Intune: WHfB enrollment, Autopilot profiles: devices.go
 	appRoles  []string                  // granted application permissions; nil: the default (permissions.go)
 	appID     string                    // the calling app's id for opaque tokens
 	// lag counts, per user created through POST /users, the requests addressing it

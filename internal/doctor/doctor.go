@@ -28,6 +28,7 @@ type Reader interface {
 	AuthenticatorPolicy(ctx context.Context) (graph.AuthenticatorPolicy, error)
 	Group(ctx context.Context, id string) (graph.Group, error)
 	GrantedRoles(ctx context.Context) ([]string, error)
+	DeviceReader // devices.go
 }
 
 // Writer is what Apply needs: it reads each policy again just before changing it.
@@ -135,6 +136,7 @@ type Facts struct {
 	// ApproversRef is the answer to reading the approvers' conversation reference:
 	// nil when stored; ErrNotChecked when there was nothing to read it with.
 	ApproversRef error
+	Devices      DeviceFacts // Intune (devices.go)
 }
 
 // ErrNotChecked is a fact that was not read (no store to read it from).
@@ -163,6 +165,7 @@ func Gather(ctx context.Context, r Reader, cfg Config) Facts {
 	if cfg.ApproversConversation != "" && cfg.Conversations != nil {
 		_, f.ApproversRef = cfg.Conversations.Reference(ctx, cfg.ApproversConversation)
 	}
+	f.Devices = gatherDevices(ctx, r, f.Roles, f.RolesErr)
 	f.Groups = map[string]GroupFact{}
 	for _, kind := range groupKinds(cfg) {
 		for _, id := range kind.ids {
@@ -191,6 +194,7 @@ func Evaluate(f Facts, cfg Config) Report {
 	if cfg.VerifyOff {
 		items = append(items, verifyOff())
 	}
+	items = append(items, checkDevices(f)...)
 	return Report{Items: items}
 }
 

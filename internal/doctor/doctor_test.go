@@ -33,7 +33,9 @@ func healthy() (Facts, Config) {
 		TAP: graph.TAPPolicy{Enabled: true, DefaultLifetime: time.Hour, MinLifetime: 10 * time.Minute, MaxLifetime: 8 * time.Hour,
 			DefaultLength: 8, IncludeTargets: []string{newHires, staff}},
 		Authenticator: graph.AuthenticatorPolicy{Enabled: true, Targets: []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: graph.AuthenticatorAny}}},
-		Roles:         slices.Clone(allRoles),
+		Roles:         append(slices.Clone(allRoles), intunePermission),
+		Devices: DeviceFacts{WHfB: []graph.WHfBEnrollment{{DisplayName: "All users and all devices", State: graph.EnablementEnabled}},
+			Autopilot: []graph.AutopilotProfile{{DisplayName: "Laptops", Targets: []graph.AssignmentTarget{{Kind: "allDevicesAssignmentTarget"}}}}},
 		Groups: map[string]GroupFact{
 			helpdesk:  {Group: graph.Group{ID: helpdesk, DisplayName: "Helpdesk"}},
 			newHires:  {Group: graph.Group{ID: newHires, DisplayName: "New hires"}},
@@ -56,7 +58,7 @@ func TestHealthyTenantIsAllOK(t *testing.T) {
 	}
 	wantIDs := []string{"registration", "permissions", "permissions.least-privilege", "tap.enabled", "tap.targets", "tap.lifetime",
 		"authenticator.enabled", "authenticator.targets", "groups.helpdesk", "groups.onboarding", "groups.scope", "groups.protected",
-		"groups.auditor", "groups.admin", "groups.approvers"}
+		"groups.auditor", "groups.admin", "groups.approvers", "devices.whfb", "devices.autopilot", "devices.reboot"}
 	var ids []string
 	for _, it := range r.Items {
 		ids = append(ids, it.ID)
@@ -388,6 +390,12 @@ func (f *fakeTenant) Group(_ context.Context, id string) (graph.Group, error) {
 	return graph.Group{ID: id, DisplayName: id}, nil
 }
 func (f *fakeTenant) GrantedRoles(context.Context) ([]string, error) { return allRoles, nil }
+func (f *fakeTenant) WHfBEnrollments(context.Context) ([]graph.WHfBEnrollment, error) {
+	return nil, errors.New("not read without an Intune permission")
+}
+func (f *fakeTenant) AutopilotProfiles(context.Context) ([]graph.AutopilotProfile, error) {
+	return nil, errors.New("not read without an Intune permission")
+}
 func (f *fakeTenant) UpdateTAPPolicy(_ context.Context, p graph.TAPPolicy) error {
 	f.updates = append(f.updates, "tap")
 	if f.writeErr != nil {
@@ -500,5 +508,77 @@ func TestVerifyOffWarns(t *testing.T) {
 	it, ok := Evaluate(Facts{}, Config{VerifyOff: true}).Item("tap.verify")
 	if !ok || it.Status != Warn || !strings.Contains(it.Fix, "TAPBOT_TAP_VERIFY") {
 		t.Errorf("verification off: %+v, %v; want a warning naming TAPBOT_TAP_VERIFY", it, ok)
+	}
+}
+
+// The device side: skipped with the reason without an Intune permission (and Intune
+// is then not asked at all); WHfB disabled fails; no profile, or one assigned to
+// nobody, warns; a one-time pass policy warns about the reboot.
+func TestDevices(t *testing.T) {
+	profile := func(name string, targets ...graph.AssignmentTarget) graph.AutopilotProfile {
+		return graph.AutopilotProfile{DisplayName: name, Targets: targets}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Facts)
+		want   map[string]finding
+	}{
+		{"without Intune permissions", func(f *Facts) {
+			f.Devices = DeviceFacts{Skipped: "tapbot's app has no Intune read permission (" + intunePermission + ")"}
+		},
+			map[string]finding{"devices": {status: Warn, detail: []string{"Skipped", intunePermission, "not checked"}, fix: []string{intunePermission, "do not use Intune"}},
+				"devices.reboot": {status: OK, detail: []string{"Web sign-in", "EnableWebSignIn"}}}},
+		{"WHfB disabled", func(f *Facts) { f.Devices.WHfB[0].State = graph.EnablementDisabled },
+			map[string]finding{"devices.whfb": {status: Fail, detail: []string{"disabled", "password"}, fix: []string{"Enabled"}}}},
+		{"WHfB not configured", func(f *Facts) { f.Devices.WHfB[0].State = graph.EnablementNotConfigured },
+			map[string]finding{"devices.whfb": {status: Warn, detail: []string{"does not override"}}}},
+		{"no Autopilot profile", func(f *Facts) { f.Devices.Autopilot = nil },
+			map[string]finding{"devices.autopilot": {status: Warn, detail: []string{"no Windows Autopilot deployment profile", "beta"}, fix: []string{"Create a deployment profile"}}}},
+		{"a profile without assignment", func(f *Facts) {
+			f.Devices.Autopilot = []graph.AutopilotProfile{profile("Laptops"), profile("Kiosks", graph.AssignmentTarget{Kind: "exclusionGroupAssignmentTarget", GroupID: staff})}
+		},
+			map[string]finding{"devices.autopilot": {status: Warn, detail: []string{"No deployment profile is assigned", "Laptops, Kiosks"}, fix: []string{"assign a profile"}}}},
+		{"profiles unreadable (beta refused)", func(f *Facts) { f.Devices.AutopilotErr = fmt.Errorf("graph: list: %w", graph.ErrForbidden) },
+			map[string]finding{"devices.autopilot": {status: Fail, detail: []string{"not allowed", intunePermission, "beta"}}}},
+		{"one-time passes", func(f *Facts) { f.TAP.UsableOnce = true },
+			map[string]finding{"devices.reboot": {status: Warn, detail: []string{"one-time use", "password screen"}, fix: []string{"more than once", "EnableWebSignIn"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, cfg := healthy()
+			tt.mutate(&f)
+			r := Evaluate(f, cfg)
+			for id, w := range tt.want {
+				it, ok := r.Item(id)
+				if !ok {
+					t.Fatalf("no item %s in %+v", id, r.Items)
+				}
+				if it.Status != w.status {
+					t.Errorf("%s: status %s, want %s: %s", id, it.Status, w.status, it.Detail)
+				}
+				for _, s := range w.detail {
+					if !strings.Contains(it.Detail, s) {
+						t.Errorf("%s: detail %q lacks %q", id, it.Detail, s)
+					}
+				}
+				for _, s := range w.fix {
+					if !strings.Contains(it.Fix, s) {
+						t.Errorf("%s: fix %q lacks %q", id, it.Fix, s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Gather asks Intune only when the token allows it.
+func TestGatherDevicesOnlyWithIntunePermission(t *testing.T) {
+	d := gatherDevices(context.Background(), &fakeTenant{}, allRoles, nil)
+	if !strings.Contains(d.Skipped, intunePermission) || d.WHfBErr != nil || d.AutopilotErr != nil {
+		t.Fatalf("without the permission: %+v", d)
+	}
+	d = gatherDevices(context.Background(), &fakeTenant{}, append(slices.Clone(allRoles), intunePermission), nil)
+	if d.Skipped != "" || d.WHfBErr == nil || d.AutopilotErr == nil {
+		t.Fatalf("with the permission Intune was not read: %+v", d)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	botdoctor "github.com/tapbot/tapbot/bot/doctor"
+	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
 	"github.com/tapbot/tapbot/internal/doctor"
@@ -20,12 +22,13 @@ import (
 )
 
 // rolesToken is an app-only Graph token as Entra shapes it (a JWT; unsigned here)
-// carrying the application permissions tapbot needs.
-type rolesToken struct{}
+// carrying the application permissions tapbot needs (all of them, or without).
+type rolesToken struct{ without []string }
 
-func (rolesToken) token() string {
+func (r rolesToken) token() string {
+	roles := slices.DeleteFunc(doctor.AllRoles(), func(p string) bool { return slices.Contains(r.without, p) })
 	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "tid": graphtest.ContosoTenantID,
-		"roles": doctor.AllRoles()})
+		"roles": roles})
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."
 }
@@ -37,11 +40,15 @@ func (r rolesToken) GetToken(context.Context, policy.TokenRequestOptions) (azcor
 // newDoctorEnv is the harness's environment with /doctor registered too, for the
 // members of Authentication admins (Ines), on a Graph client whose token carries
 // roles. The flow is registered before the first activity is posted.
-func newDoctorEnv(t *testing.T) *env {
+func newDoctorEnv(t *testing.T, token ...rolesToken) *env {
 	t.Helper()
 	e := newEnv(t)
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(e.logs), zap.DebugLevel))
-	gc, err := msgraph.New(msgraph.Config{Credential: rolesToken{}, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, log)
+	cred := rolesToken{}
+	if len(token) > 0 {
+		cred = token[0]
+	}
+	gc, err := msgraph.New(msgraph.Config{Credential: cred, BaseURL: e.graph.URL() + "/v1.0", HTTPClient: e.graph.Client()}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func TestDoctorCardForAdmins(t *testing.T) {
 		t.Fatalf("want one card in the personal chat, got %+v", calls)
 	}
 	card := decode(t, calls[0]).card()
-	for _, want := range []string{"Tenant check", "14 checks passed.", "Graph permissions", "All 7 permissions", "New hires",
+	for _, want := range []string{"Tenant check", "17 checks passed.", "Graph permissions", "All 7 permissions", "New hires",
 		"Authentication admins", "never changes it from Teams"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q: %s", want, card)
@@ -122,5 +129,38 @@ func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
 	calls = e.command("channel", graphtest.InesID, "/doctor")
 	if len(calls) != 1 || calls[0].ConversationID != channelConv || !strings.Contains(decode(t, calls[0]).Text, "can't be used in this channel") {
 		t.Fatalf("channel: %+v", calls)
+	}
+}
+
+// /doctor shows the device side as `tapbot doctor` does: checked with the Intune
+// permission (the healthy case above), skipped with the reason without it, and
+// then Intune is not asked at all.
+func TestDoctorCardWithoutIntunePermission(t *testing.T) {
+	e := newDoctorEnv(t, rolesToken{without: []string{"DeviceManagementServiceConfig.Read.All"}})
+	card := decode(t, e.command("personal", graphtest.InesID, "/doctor")[0]).card()
+	for _, want := range []string{"Device checks (Intune)", "Skipped", "DeviceManagementServiceConfig.Read.All", "EnableWebSignIn"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q: %s", want, card)
+		}
+	}
+	for _, r := range e.graph.Requests() {
+		if strings.Contains(r.Path, "deviceManagement") {
+			t.Errorf("Intune asked without the permission: %s", r.Path)
+		}
+	}
+}
+
+// A tenant whose Windows Hello for Business enrollment is off and whose only
+// Autopilot profile is assigned to nobody: /doctor says both.
+func TestDoctorCardDeviceProblems(t *testing.T) {
+	e := newDoctorEnv(t)
+	e.tenant.SetWHfBEnrollment(graph.EnablementDisabled)
+	e.tenant.RemoveAutopilotProfiles()
+	e.tenant.AddAutopilotProfile("p1", "Laptops")
+	card := decode(t, e.command("personal", graphtest.InesID, "/doctor")[0]).card()
+	for _, want := range []string{"Windows Hello for Business is disabled", "No deployment profile is assigned", "beta"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card lacks %q: %s", want, card)
+		}
 	}
 }

@@ -19,7 +19,7 @@ func joinerEnv(t *testing.T) (*onboardEnv, func() *onboard.Flow) {
 	o := newOnboardEnv(t, func(c *onboard.Config) {
 		c.HelpdeskConversation = helpdeskConv
 		c.JoinerGroups = []string{graphtest.GroupStaff}
-		c.StartDayTAPAt = onboard.ClockTime{Hour: 9}
+		c.StartDayTAPAt = onboard.At(9, 0)
 		c.StartDayTAPLifetime = 8 * time.Hour
 	})
 	restart := func() *onboard.Flow {

@@ -3,6 +3,7 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -746,5 +747,39 @@ func TestFutureStartPass(t *testing.T) {
 		if len(out) != 1 || tapValue(decode(t, out[0]).card()) != "" || decode(t, out[0]).Text == "" {
 			t.Fatalf("%s: %+v", bad, out)
 		}
+	}
+}
+
+// Scheduled start-day passes all have tapbot as requester of record: the per-person
+// hourly limit must not turn a busy Monday (more joiners than TAPBOT_TAP_MAX_PER_HOUR)
+// into refusals, but each still claims its target, so a pass being issued for the same
+// user at the same moment stops it.
+func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
+	e := newEnv(t, func(c *tap.Config) { c.MaxPerHour = 1 })
+	ctx := context.Background()
+	to := store.Reference{ConversationID: "a:1contoso-max-tapbot-personal", Scope: store.ScopePersonal,
+		TenantID: graphtest.ContosoTenantID, UserAADObjectID: graphtest.MaxID, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
+	scheduled := func(id, upn string) error {
+		_, err := e.flow.IssueScheduled(ctx, tap.ScheduledPass{RequestID: "sched:" + id, UserID: id,
+			Request: tap.Request{User: upn}, To: to, Reason: "start-day pass"})
+		return err
+	}
+	for _, u := range []struct{ id, upn string }{{graphtest.NinaID, "nina@contoso.com"}, {graphtest.MaxID, "max@contoso.com"}, {graphtest.AlexID, "alex@contoso.com"}} {
+		if err := scheduled(u.id, u.upn); err != nil {
+			t.Fatalf("scheduled pass for %s beyond the hourly limit: %v", u.upn, err)
+		}
+		if len(e.tenant.TAPsOf(u.id)) != 1 {
+			t.Fatalf("no pass for %s in the tenant", u.upn)
+		}
+	}
+	// People stay limited (TestRateLimit); the claim on the target holds for tapbot too.
+	now := e.clock.now()
+	if err := e.store.BeginTAP(ctx, store.TAPIntent{ID: "other", TargetID: graphtest.HanaID, TargetUPN: "hana@contoso.com",
+		RequesterID: graphtest.AlexID, StartedAt: now, LeaseUntil: now.Add(time.Hour)}, store.TAPLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	err := scheduled(graphtest.HanaID, "hana@contoso.com")
+	if !errors.Is(err, tap.ErrNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(graphtest.HanaID)) != 0 {
+		t.Fatalf("scheduled pass while another is being issued: %v", err)
 	}
 }
