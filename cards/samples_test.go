@@ -68,7 +68,10 @@ func samples() map[string]Card {
 				{Time: start.Add(-2 * time.Hour), By: "tapbot", Action: "tap.redact", User: "nina@contoso.com", Outcome: "removed from the chat: expired", Ticket: "*urgent* <at>Max</at> [x](y)"},
 				{Time: start.Add(-26 * time.Hour), By: "Hana Helpdesk", Action: "tap.create", User: "nina@contoso.com", Outcome: "asked to confirm replacing"},
 			}}),
-		"audit-empty": Audit(AuditView{Title: "Audit log for nobody@contoso.com", Filters: "user nobody@contoso.com · since 7 days"}),
+		"joiners": Joiners([]JoinerRow{{Name: "Nina Newhire", UPN: "nina@contoso.com", Starts: start.AddDate(0, 0, 3)},
+			{Name: "Ola *Bold* <at>x</at>", UPN: "ola@contoso.com", Starts: start.AddDate(0, 0, 6)}}, "7 days", ReaderTimes(time.UTC, "en-GB")),
+		"joiners-none": Joiners(nil, "7 days", ReaderTimes(time.UTC, "en-GB")),
+		"audit-empty":  Audit(AuditView{Title: "Audit log for nobody@contoso.com", Filters: "user nobody@contoso.com · since 7 days"}),
 		// The onboarding form as first sent, and re-sent with errors beside fields. The
 		// Teams people picker variant is left out: it is a Teams extension beyond 1.5.
 		"onboard-form": OnboardForm(OnboardFormView{RequestID: "req-8c1f", Values: OnboardValues{UsageLocation: "DE", Manager: "max@contoso.com"},

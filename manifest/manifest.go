@@ -110,6 +110,7 @@ var commands = []Command{
 	{"doctor", "/doctor", "Check the tenant's set-up for tapbot (admins). Changes nothing.", []Scope{ScopePersonal}},
 	{"onboard", "/onboard", "Request an account for a new hire (a form; approvers approve it).", []Scope{ScopePersonal}},
 	{"requests", "/requests", "Your open onboarding requests, and for approvers the ones waiting for them.", []Scope{ScopePersonal}},
+	{"joiners", "/joiners", "List the joiners an HR system created who start soon (helpdesk).", []Scope{ScopePersonal}},
 }
 
 // Commands returns the bot's command menu, in menu order.
@@ -130,7 +131,7 @@ const (
 		"approve in their channel; tapbot then creates the account. On their first day the new hire gets a " +
 		"checklist that walks them through passwordless sign-in, ticks steps off from what Entra shows, and " +
 		"tells the helpdesk when they are stuck. Commands: /tap, /revoke, /status, /audit, /checklist, " +
-		"/onboard, /requests, /doctor and /help."
+		"/onboard, /requests, /joiners, /doctor and /help."
 )
 
 // The manifest.json document. Struct fields, not maps, so the key order is fixed.

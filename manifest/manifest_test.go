@@ -198,7 +198,7 @@ func TestBotSection(t *testing.T) {
 		t.Fatalf("bot %+v", b)
 	}
 	wantMenu := map[Scope][]string{
-		"personal":  {"help", "tap", "revoke", "status", "audit", "checklist", "doctor", "onboard", "requests"},
+		"personal":  {"help", "tap", "revoke", "status", "audit", "checklist", "doctor", "onboard", "requests", "joiners"},
 		"team":      {"help", "tap", "revoke", "status", "audit", "checklist"},
 		"groupChat": {"help", "tap", "revoke", "status", "audit", "checklist"},
 	}

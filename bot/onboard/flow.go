@@ -85,6 +85,8 @@ type Config struct {
 	Checklist interface {
 		Begin(ctx context.Context, userID, upn, managerID, requestID string, noSmartphone bool) error
 	}
+	// HelpdeskGroups: members (transitive) may list the upcoming joiners (/joiners).
+	HelpdeskGroups []string
 	// JoinerGroups turn on joiners from employeeHireDate: users in these groups or in
 	// OnboardingGroups who start within JoinerLookahead are taken on once each.
 	JoinerGroups    []string
@@ -213,6 +215,11 @@ func (f *Flow) Register(h *bot.Handler) {
 		Name: "requests", Usage: "/requests", Scopes: []store.Scope{store.ScopePersonal},
 		Description: "Your open onboarding requests, and for approvers the ones waiting for them.",
 		Run:         f.onRequests,
+	})
+	h.HandleCommand(bot.Command{
+		Name: "joiners", Usage: "/joiners", Scopes: []store.Scope{store.ScopePersonal}, ReadOnly: true,
+		Description: "List the joiners an HR system created who start soon (helpdesk).",
+		Run:         f.onJoiners,
 	})
 	guard := func(fn bot.ActionFunc) bot.ActionFunc {
 		return func(ctx context.Context, t *bot.Turn, d map[string]any) (*cards.Card, error) {

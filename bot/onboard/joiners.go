@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/cards"
 	"slices"
 	"strings"
 	"time"
@@ -164,4 +167,39 @@ func (f *Flow) joinerStartDay(ctx context.Context, j store.Job) error {
 	}
 	return f.announce(ctx, hire{RequestID: j.ID, UserID: u.ID, UPN: u.UserPrincipalName, DisplayName: u.DisplayName,
 		ManagerID: manager.ID, ManagerName: manager.DisplayName, Start: p.HireDate})
+}
+
+// onJoiners is /joiners: the helpdesk's view of who an HR system created and starts
+// soon, taken on by tapbot without anybody's request.
+func (f *Flow) onJoiners(ctx context.Context, t *bot.Turn, _ command.Command) error {
+	if !f.joinersOn() {
+		return t.ReplyText(ctx, "Joiners are off: set TAPBOT_JOINER_GROUPS to the groups HR-created accounts join.")
+	}
+	t.Later(func(ctx context.Context) {
+		if err := f.listJoiners(ctx, t); err != nil {
+			t.Log().Error("/joiners failed", zap.Error(err))
+			_ = t.ReplyText(ctx, "Sorry, I couldn't list the joiners. Reference: "+t.RequestID())
+		}
+	})
+	return nil
+}
+
+func (f *Flow) listJoiners(ctx context.Context, t *bot.Turn) error {
+	helpdesk, err := f.members.IsMember(ctx, t.Activity().From.AadObjectID, f.cfg.HelpdeskGroups)
+	if err != nil {
+		return err
+	}
+	if !helpdesk {
+		return t.ReplyText(ctx, "Only members of the helpdesk group can list joiners.")
+	}
+	js, err := f.Upcoming(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([]cards.JoinerRow, len(js))
+	for i, j := range js {
+		rows[i] = cards.JoinerRow{Name: j.DisplayName, UPN: j.UserPrincipalName, Starts: j.HireDate}
+	}
+	days := int(f.cfg.JoinerLookahead / (24 * time.Hour))
+	return t.ReplyCard(ctx, cards.Joiners(rows, fmt.Sprintf("%d days", days), t.Times()))
 }

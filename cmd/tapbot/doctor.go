@@ -308,7 +308,7 @@ func tenantCheckConfig(cfg Config) doctor.Config {
 		AppID: cfg.AppID, TenantID: cfg.TenantID,
 		HelpdeskGroups: cfg.HelpdeskGroups, AuditorGroups: cfg.AuditorGroups, ProtectedGroups: cfg.Protected,
 		ScopeGroups: cfg.ScopeGroups, OnboardingGroups: cfg.Onboarding, AdminGroups: cfg.AdminGroups,
-		ApproverGroups: cfg.ApproverGroups, TeamsAppID: cfg.TeamsAppID, ApproversConversation: cfg.ApproversConversation, VerifyOff: cfg.VerifyOff,
+		ApproverGroups: cfg.ApproverGroups, JoinerGroups: cfg.JoinerGroups, TeamsAppID: cfg.TeamsAppID, ApproversConversation: cfg.ApproversConversation, VerifyOff: cfg.VerifyOff,
 	}
 }
 

@@ -351,7 +351,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		OnboardingGroups: cfg.Onboarding, AllowedGroups: cfg.OnboardGroupsAllowed,
 		DefaultUsageLocation: cfg.DefaultUsageLocation, Location: cfg.TimeZone,
 		HelpdeskConversation: cfg.HelpdeskConversation, Checklist: cl,
-		JoinerGroups: cfg.JoinerGroups, JoinerLookahead: cfg.JoinerLookahead,
+		HelpdeskGroups: cfg.HelpdeskGroups, JoinerGroups: cfg.JoinerGroups, JoinerLookahead: cfg.JoinerLookahead,
 		StartDayTAPTo: cfg.StartDayTAPTo, StartDayTAPAt: cfg.StartDayTAPAt, StartDayTAPLifetime: cfg.StartDayTAPLifetime, Passes: flow,
 		PeoplePicker: !cfg.Dev, // the playground has no people picker: a UPN field there
 	}, graphClient, conn, st, log.Named("onboard"))

@@ -52,6 +52,7 @@ type Config struct {
 
 	// The features they switch on decide which Graph permissions are needed (Features).
 	ApproverGroups []string // onboarding is on when set
+	JoinerGroups   []string // joiners from employeeHireDate are on when set
 	TeamsAppID     string   // installing tapbot for new hires is on when set
 
 	// ApproversConversation is where approval cards go. tapbot can post there only

@@ -27,6 +27,9 @@ func (cfg Config) Features() []graph.Feature {
 	if cfg.TeamsAppID != "" {
 		fs = append(fs, graph.FeatureChecklistInstall)
 	}
+	if len(cfg.JoinerGroups) > 0 {
+		fs = append(fs, graph.FeatureJoiners)
+	}
 	return fs
 }
 

@@ -142,3 +142,25 @@ func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
 		t.Fatal("a pass was created")
 	}
 }
+
+// /joiners shows the helpdesk who starts within the look-ahead, and nobody else.
+func TestJoinersListedForTheHelpdesk(t *testing.T) {
+	o := newOnboardEnv(t, func(c *onboard.Config) {
+		c.JoinerGroups = []string{graphtest.GroupStaff}
+		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
+	})
+	day := o.clock.now().UTC().AddDate(0, 0, 3)
+	o.tenant.SetHireDate(graphtest.NinaID, time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC))
+	o.tenant.SetHireDate(graphtest.MaxID, day.AddDate(0, 0, 30)) // beyond the look-ahead
+	calls := o.command("personal", graphtest.HanaID, "/joiners")
+	if len(calls) != 1 {
+		t.Fatalf("%d messages for /joiners", len(calls))
+	}
+	card := decode(t, calls[0]).card()
+	if !strings.Contains(card, "nina@contoso.com") || strings.Contains(card, "max@contoso.com") || !strings.Contains(card, `"Table"`) {
+		t.Fatalf("/joiners card %s", card)
+	}
+	if reply := decode(t, o.command("personal", graphtest.NinaID, "/joiners")[0]); !strings.Contains(reply.Text, "Only members of the helpdesk") {
+		t.Fatalf("/joiners for someone outside the helpdesk: %q", reply.Text)
+	}
+}
