@@ -69,6 +69,8 @@ type Handler struct {
 	commands map[string]Command
 	order    []string // registration order, for /help
 	actions  map[string]ActionFunc
+	// installed run when a user adds tapbot to their personal chat (OnPersonalInstall).
+	installed []func(ctx context.Context, userAADObjectID string)
 
 	helpOnce sync.Once
 	help     map[store.Scope]json.RawMessage

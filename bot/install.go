@@ -39,8 +39,31 @@ func (h *Handler) onInstall(ctx context.Context, t *Turn) error {
 		if err := t.ReplyText(ctx, welcomeText); err != nil {
 			t.log.Warn("welcome message failed", zap.Error(err))
 		}
+		h.announceInstall(t)
 	}
 	return nil
+}
+
+// OnPersonalInstall registers fn to run, after the answer, when a user adds tapbot to
+// their personal chat (their first Teams sign-in with the app pre-installed): what
+// waited for a way to reach them, such as a new hire's checklist, goes out at once
+// instead of at the next background run.
+func (h *Handler) OnPersonalInstall(fn func(ctx context.Context, userAADObjectID string)) {
+	h.installed = append(h.installed, fn)
+}
+
+// announceInstall runs the personal-install hooks once per install: only for the
+// conversationUpdate that also greets, not for Teams' second announcement.
+func (h *Handler) announceInstall(t *Turn) {
+	user := t.in.From.AadObjectID
+	if t.scope != store.ScopePersonal || user == "" || len(h.installed) == 0 {
+		return
+	}
+	t.Later(func(ctx context.Context) {
+		for _, fn := range h.installed {
+			fn(ctx, user)
+		}
+	})
 }
 
 // rememberConversation saves the reference of a conversation the first time this

@@ -27,6 +27,7 @@ import {
   spawnGroup,
   startPlayground,
 } from './lib.mjs';
+import { PERSONAS, baseConfig, conversationIds, install, personaByName, personaConfig, writeConfig } from './personas.mjs';
 
 let TAPBOT_URL = process.env.TAPBOT_URL || 'http://127.0.0.1:3978/api/messages';
 const TAPBOT_BIN = process.env.TAPBOT_BIN || '';
@@ -252,40 +253,65 @@ function inputValues(card) {
   return values;
 }
 
+/** The first card action with verb, anywhere in a card (actions, action sets, columns). */
+function findAction(card, verb) {
+  let found;
+  const walk = (v) => {
+    if (found || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v.verb === verb && typeof v.type === 'string' && v.type.startsWith('Action.')) found = v;
+    else Object.values(v).forEach(walk);
+  };
+  walk(card);
+  return found;
+}
+
+/**
+ * In pg (a manager's Playground), fills and submits /onboard for Erik Example (mail
+ * nickname nick, starting in a week); resolves when the form says it waits for approval.
+ */
+async function submitOnboarding(pg, nick) {
+  const sent = await pg.send('personal', '/onboard');
+  const formMsg = (await pg.waitForBotMessage(sent, (m) => cardJson(m).some((j) => j.includes('onboard.submit')), REPLY_TIMEOUT_MS, 'the onboarding form')).message;
+  const form = JSON.parse(cardJson(formMsg)[0]);
+  const submit = form.actions.find((a) => a.verb === 'onboard.submit');
+  const start = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
+  const values = inputValues(form);
+  const licence = form.body.flatMap(function find(el) {
+    if (el.id === 'licence') return [el];
+    return [...(el.items ?? []), ...(el.columns ?? [])].flatMap(find);
+  })[0];
+  Object.assign(values, {
+    givenName: 'Erik', surname: 'Example', displayName: 'Erik Example', mailNickname: nick, startDate: start,
+    hasSmartphone: 'true', licence: licence?.choices?.[0]?.value ?? '',
+  });
+  const answer = await pg.invoke({ conversationId: 'personal', replyToId: formMsg.messageId, verb: submit.verb, data: { ...submit.data, ...values } });
+  assert.match(JSON.stringify(answer), /Waiting for approval/, `submit answered ${JSON.stringify(answer).slice(0, 400)}`);
+}
+
+/** Approves, in pg as from, the approval card for nick that reaches pg after since. */
+async function approveOnboarding(pg, nick, since, from) {
+  const approval = await pg.waitFor(
+    (f) => f.message?.from?.id === pg.botId && cardJson(f.message).some((j) => j.includes('onboard.approve') && j.includes(nick)),
+    REPLY_TIMEOUT_MS,
+    { since, what: 'the approval card in the approvers channel' },
+  );
+  const card = JSON.parse(cardJson(approval.message)[0]);
+  const approve = card.actions.find((a) => a.verb === 'onboard.approve');
+  const decided = await pg.invoke({ conversationId: approval.message.postConversationId ?? approval.actionConversationId, replyToId: approval.message.messageId, verb: approve.verb, data: approve.data, from });
+  assert.doesNotMatch(JSON.stringify(decided), /onboard\.approve/, 'the decided card has no Approve button');
+}
+
 test('onboarding: a manager fills the form, an approver approves in the channel, the account exists', { timeout: 3 * TEST_TIMEOUT_MS }, () =>
   withDiagnostics(async () => {
     // The approvers' channel must know the bot: an @mention there is enough (in Teams,
     // adding the bot to the team does it).
     const hello = await pg.send('channel', 'help', { mention: true });
     await pg.waitForBotMessage(hello, isCardListing('/help'), REPLY_TIMEOUT_MS, 'the help card in the channel');
-    const sent = await pg.send('personal', '/onboard');
-    const formMsg = (await pg.waitForBotMessage(sent, (m) => cardJson(m).some((j) => j.includes('onboard.submit')), REPLY_TIMEOUT_MS, 'the onboarding form')).message;
-    const form = JSON.parse(cardJson(formMsg)[0]);
-    const submit = form.actions.find((a) => a.verb === 'onboard.submit');
     const nick = `e2e${Date.now() % 100000}`;
-    const start = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
-    const values = inputValues(form);
-    const licence = form.body.flatMap(function find(el) {
-      if (el.id === 'licence') return [el];
-      return [...(el.items ?? []), ...(el.columns ?? [])].flatMap(find);
-    })[0];
-    Object.assign(values, {
-      givenName: 'Erik', surname: 'Example', displayName: 'Erik Example', mailNickname: nick, startDate: start,
-      hasSmartphone: 'true', licence: licence?.choices?.[0]?.value ?? '',
-    });
     const since = pg.frames.length;
-    const answer = await pg.invoke({ conversationId: 'personal', replyToId: formMsg.messageId, verb: submit.verb, data: { ...submit.data, ...values } });
-    assert.match(JSON.stringify(answer), /Waiting for approval/, `submit answered ${JSON.stringify(answer).slice(0, 400)}`);
-
-    const approval = await pg.waitFor(
-      (f) => f.message?.from?.id === pg.botId && cardJson(f.message).some((j) => j.includes('onboard.approve') && j.includes(nick)),
-      REPLY_TIMEOUT_MS,
-      { since, what: 'the approval card in the approvers channel' },
-    );
-    const card = JSON.parse(cardJson(approval.message)[0]);
-    const approve = card.actions.find((a) => a.verb === 'onboard.approve');
-    const decided = await pg.invoke({ conversationId: approval.message.postConversationId ?? approval.actionConversationId, replyToId: approval.message.messageId, verb: approve.verb, data: approve.data, from: 'Alex Approver' });
-    assert.doesNotMatch(JSON.stringify(decided), /onboard\.approve/, 'the decided card has no Approve button');
+    await submitOnboarding(pg, nick);
+    await approveOnboarding(pg, nick, since, 'Alex Approver');
 
     // The account exists in the simulated tenant: the helpdesk sees it with /status.
     const upn = `${nick}@contoso.com`;
@@ -325,4 +351,99 @@ test('checklist: delivered in the personal chat; "I\'m stuck" reaches the helpde
     });
     assert.notEqual(posted.actionConversationId, pg.conversationId('personal'), 'the stuck card is not in the personal chat');
   }),
+);
+
+test('personas: each config keeps the tenant, its ids and conversations, with the persona signed in', () => {
+  const base = baseConfig();
+  const chats = new Set();
+  for (const name of Object.keys(PERSONAS)) {
+    const c = personaByName(name, base);
+    assert.equal(c.currentUser.email, PERSONAS[name].email);
+    assert.equal(c.users.length, 5, 'the Playground wants exactly 5 other users');
+    const ids = [c.currentUser, ...c.users].map((u) => u.aadObjectId).sort();
+    assert.deepEqual(ids, [base.currentUser, ...base.users].map((u) => u.aadObjectId).sort(), 'the same people');
+    assert.deepEqual([c.tenantId, c.bot, c.groupChat, c.team], [base.tenantId, base.bot, base.groupChat, base.team]);
+    chats.add(c.personalChat.id);
+  }
+  assert.equal(chats.size, Object.keys(PERSONAS).length, 'a personal chat each');
+  assert.equal(personaByName('hana', base).personalChat.id, base.personalChat.id, "Hana's is the repo config's");
+});
+
+/** Starts a Playground as config's currentUser (a persona) and adds tapbot to kinds of its conversations. */
+async function startAs(name, config, kinds) {
+  const dir = fs.mkdtempSync(path.join(tmpDir, `${name}-`));
+  const persona = await startPlayground({ botEndpoint: TAPBOT_URL, configPath: writeConfig(config, dir), tmpDir: dir });
+  personas.push(persona);
+  await install(persona.baseUrl, conversationIds(config, kinds));
+  return persona;
+}
+const personas = []; // Playgrounds of the personas test, stopped after it
+
+/** The hire's object id, from tapbot's log of the account it created (as Entra would show it). */
+async function createdUserID(upn) {
+  const line = new RegExp(`user created[^\\n]*"upn":\\s*"${upn.replace(/[.]/g, '\\.')}",\\s*"user":\\s*"([0-9a-f-]{36})"`);
+  return pollUntil(() => line.exec(bot.out.text(1 << 20))?.[1], { timeoutMs: REPLY_TIMEOUT_MS, what: `the account step for ${upn} in tapbot's log` });
+}
+
+test(
+  'personas: Max onboards, Alex approves in the channel, the hire signs in to the checklist and is stuck, Hana issues a pass',
+  { timeout: 8 * TEST_TIMEOUT_MS, skip: TAPBOT_BIN ? false : 'needs TAPBOT_BIN (reads the new account from the bot log)' },
+  () =>
+    withDiagnostics(async () => {
+      try {
+        const base = baseConfig();
+        // One Playground per person: the Playground shows only its currentUser's
+        // personal chat. Hana is the suite's own; the helpdesk channel (General) is hers.
+        await install(pg.baseUrl, conversationIds(base, ['general']));
+        const max = await startAs('max', personaByName('max', base), PERSONAS.max.installs);
+        const alex = await startAs('alex', personaByName('alex', base), PERSONAS.alex.installs);
+
+        const nick = `hire${Date.now() % 100000}`;
+        const upn = `${nick}@contoso.com`;
+        const since = alex.mark();
+        await submitOnboarding(max, nick);
+        await approveOnboarding(alex, nick, since, 'Alex Approver');
+
+        // The hire's first Teams sign-in: a Playground as the new account; installing
+        // tapbot in their personal chat brings the checklist.
+        const hireConfig = personaConfig(base, {
+          id: `29:1${nick}`, name: 'Erik Example', userPrincipleName: upn, aadObjectId: await createdUserID(upn),
+          givenName: 'Erik', surname: 'Example', email: upn,
+        });
+        const hire = await startAs('hire', hireConfig, ['personal']);
+        const hireChat = hireConfig.personalChat.id;
+        const checklist = await hire.waitFor((f) => f.message?.from?.id === hire.botId && cardJson(f.message).some((j) => j.includes('checklist.stuck')), REPLY_TIMEOUT_MS, {
+          what: "the checklist with I'm stuck in the hire's chat",
+        });
+        assert.equal(checklist.actionConversationId, hireChat, "the checklist is in the hire's personal chat");
+
+        // "I'm stuck" on the current step reaches the helpdesk channel in Hana's Playground.
+        const stuck = findAction(JSON.parse(cardJson(checklist.message)[0]), 'checklist.stuck');
+        const pgSince = pg.mark();
+        const answer = await hire.invoke({ conversationId: 'personal', replyToId: checklist.message.messageId, verb: stuck.verb, data: stuck.data, title: stuck.title });
+        assert.match(JSON.stringify(answer), /helpdesk knows/);
+        const stuckCard = await pg.waitFor((f) => f.message?.from?.id === pg.botId && cardJson(f.message).some((j) => j.includes('tap.issue') && j.includes(upn)), REPLY_TIMEOUT_MS, {
+          since: pgSince,
+          what: "the stuck card in Hana's helpdesk channel",
+        });
+        assert.equal(stuckCard.actionConversationId, pg.conversationId('general'), 'the stuck card is in the helpdesk channel');
+
+        // Hana presses Issue new TAP: the pass comes to her 1:1 chat, and only there.
+        const issue = findAction(JSON.parse(cardJson(stuckCard.message)[0]), 'tap.issue');
+        await pg.invoke({ conversationId: stuckCard.message.postConversationId ?? stuckCard.actionConversationId, replyToId: stuckCard.message.messageId, verb: issue.verb, data: issue.data, title: issue.title });
+        const tap = await pg.waitFor((f) => f.message?.from?.id === pg.botId && isTapCard(f.message) && cardJson(f.message).some((j) => j.includes(upn)), REPLY_TIMEOUT_MS, {
+          since: pgSince,
+          what: "the new hire's pass in Hana's personal chat",
+        });
+        assert.equal(tap.actionConversationId, pg.conversationId('personal'), "the pass is in Hana's personal chat");
+        const value = tapValue(tap.message);
+        for (const p of [pg, max, alex, hire]) {
+          for (const f of p.frames) {
+            if (f !== tap) assert.ok(!JSON.stringify(f).includes(value), 'the pass appears nowhere else');
+          }
+        }
+      } finally {
+        await Promise.all(personas.splice(0).map((p) => p.stop()));
+      }
+    }),
 );

@@ -43,6 +43,7 @@ var doneWords = map[store.Action]string{
 	store.ActionTAPCreate: "issued", store.ActionTAPRevoke: "revoked", store.ActionTAPRedact: "removed from the chat",
 	store.ActionTAPReconcile: "cleaned up", store.ActionOnboardRequest: "form sent", store.ActionOnboardSubmit: "submitted",
 	store.ActionOnboardApprove: "approved", store.ActionOnboardReject: "rejected", store.ActionOnboardRetry: "retried",
+	store.ActionOnboardRepost: "sent to approvers again", store.ActionOnboardCancel: "cancelled",
 	store.ActionOnboardProvision: "set up", store.ActionOnboardStart: "started", store.ActionOnboardStartDay: "start day",
 	store.ActionOnboardDone: "finished", store.ActionChecklistStart: "checklist sent", store.ActionChecklistStuck: "helpdesk told",
 	store.ActionDoctorFix: "fixed", store.ActionDoctorProbe: "checked",

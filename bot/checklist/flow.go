@@ -104,6 +104,16 @@ func (f *Flow) Register(h *bot.Handler) {
 	h.HandleAction(cards.ChecklistRefreshVerb, f.onRefresh)
 	h.HandleAction(cards.ChecklistClaimVerb, f.onClaim)
 	h.HandleAction(cards.ChecklistStuckVerb, f.onStuck)
+	h.OnPersonalInstall(f.onInstalled)
+}
+
+// onInstalled sends a waiting checklist as soon as its hire first opens tapbot in
+// Teams, rather than at the next background run up to a minute later.
+func (f *Flow) onInstalled(ctx context.Context, userID string) {
+	_, err := f.deliver(ctx, userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		f.log.Warn("checklist not delivered at install; the next run retries", zap.String("user", userID), zap.Error(err))
+	}
 }
 
 // onChecklist starts a checklist for a user: it is sent as soon as tapbot can reach

@@ -202,6 +202,8 @@ const (
 	VerbApprove = "onboard.approve"
 	VerbReject  = "onboard.reject"
 	VerbRetry   = "onboard.retry"
+	VerbRepost  = "onboard.repost"
+	VerbCancel  = "onboard.cancel"
 )
 
 // Register adds /onboard and the card actions to the bot.
@@ -237,6 +239,12 @@ func (f *Flow) Register(h *bot.Handler) {
 		return f.onDecide(ctx, t, d, false)
 	}))
 	h.HandleAction(VerbRetry, guard(f.onRetry))
+	h.HandleAction(VerbRepost, guard(func(ctx context.Context, t *bot.Turn, d map[string]any) (*cards.Card, error) {
+		return f.onUnposted(ctx, t, d, true)
+	}))
+	h.HandleAction(VerbCancel, guard(func(ctx context.Context, t *bot.Turn, d map[string]any) (*cards.Card, error) {
+		return f.onUnposted(ctx, t, d, false)
+	}))
 }
 
 // record is what the store keeps of a request besides its state (OnboardRequest.Form):
@@ -258,6 +266,9 @@ type record struct {
 	RequesterActivity string `json:"requesterActivity,omitempty"`
 	// The approval card in the approvers' conversation.
 	ApproversActivity string `json:"approversActivity,omitempty"`
+	// ApprovalUnposted: the approval card could not be posted, so no approver can see
+	// the request; its requester may post it again or cancel it, once.
+	ApprovalUnposted bool `json:"approvalUnposted,omitempty"`
 }
 
 func decodeRecord(r store.OnboardRequest) (record, error) {
@@ -553,6 +564,12 @@ func (f *Flow) summary(req store.OnboardRequest, rec record, forApprovers bool) 
 		v.GroupNames = rec.GroupNames
 	}
 	if !forApprovers {
+		if req.State == store.OnboardSubmitted && rec.ApprovalUnposted {
+			v.Actions = []cards.Action{
+				cards.Execute{Title: "Send to approvers again", Verb: VerbRepost, Data: actionData{VerbRepost, req.ID}, Style: "positive"},
+				cards.Execute{Title: "Cancel request", Verb: VerbCancel, Data: actionData{VerbCancel, req.ID}, Style: "destructive"},
+			}
+		}
 		return cards.OnboardSummary(v)
 	}
 	switch req.State {

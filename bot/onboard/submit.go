@@ -180,10 +180,9 @@ func (f *Flow) postApproval(ctx context.Context, id string) {
 	}
 	if err != nil {
 		f.log.Error("approval card not posted", zap.String("request", id), zap.Error(err))
-		f.tellRequester(ctx, rec, "I couldn't post your request for "+rec.Request.DisplayName+" to the approvers. Tell the helpdesk, quoting request "+id+".")
-		return
-	}
-	if activityID == "" {
+		f.markUnposted(ctx, id)
+		f.tellRequester(ctx, rec, "I couldn't post your request for "+rec.Request.DisplayName+" to the approvers, so they can't see it yet. "+
+			"Use /requests to send it to them again or to cancel it. If that fails too, ask one of the onboarding approvers to add tapbot to their channel, quoting request "+id+".")
 		return
 	}
 	_, err = f.mutate(ctx, id, func(r *store.OnboardRequest) error {
@@ -191,7 +190,7 @@ func (f *Flow) postApproval(ctx context.Context, id string) {
 		if err != nil {
 			return err
 		}
-		rec.ApproversActivity = activityID
+		rec.ApproversActivity, rec.ApprovalUnposted = activityID, false
 		r.Form = rec.encode()
 		return nil
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/internal/bftest"
 	"go.uber.org/zap"
 )
 
@@ -181,6 +182,37 @@ func connectorFor(t *testing.T, e *env) *connector.Client {
 
 // After onboarding creates an account, the checklist starts by itself; the manager
 // gets a read-only copy when the hire's card goes out.
+// Nina's first Teams sign-in (the install in her personal chat) brings her waiting
+// checklist at once, with one welcome; without a checklist the install only greets.
+func TestChecklistDeliveredAtFirstInstall(t *testing.T) {
+	e, _ := newChecklistEnv(t)
+	install := func(from, conv string) []bftest.ConnectorCall {
+		a := e.activity("conversationUpdate", "personal", from, "")
+		a["conversation"].(map[string]any)["id"] = conv
+		a["membersAdded"] = []any{map[string]any{"id": botAccount}}
+		before := len(e.cloud.Calls())
+		if status, _ := e.post(a); status != http.StatusOK {
+			t.Fatalf("install: status %d", status)
+		}
+		e.drain()
+		return e.cloud.Calls()[before:]
+	}
+	if calls := install(graphtest.MaxID, "a:max-personal"); len(calls) != 1 || strings.Contains(string(calls[0].Body), "checklist") {
+		t.Fatalf("install without a checklist: %d calls, want the welcome only", len(calls))
+	}
+	e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")
+	calls := install(graphtest.NinaID, ninaConv)
+	cards := 0
+	for _, c := range calls {
+		if c.ConversationID == ninaConv && strings.Contains(string(c.Body), "checklist.claim") {
+			cards++
+		}
+	}
+	if len(calls) != 2 || cards != 1 {
+		t.Fatalf("first install: %d calls with %d checklist cards, want the welcome and one card", len(calls), cards)
+	}
+}
+
 func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()

@@ -943,3 +943,71 @@ func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
 		t.Fatalf("manager %q, %d POST /users; want Max and 1", m, o.usersCreated())
 	}
 }
+
+// An approval card that could not be posted (tapbot not in the approvers' channel):
+// the requester is told to use /requests and to ask the approvers, not the helpdesk;
+// /requests offers Send again and Cancel, each acting once.
+func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
+	const missing = "19:approvers-without-tapbot@thread.tacv2"
+	o := newOnboardEnv(t, func(c *onboard.Config) { c.ApproversConversation = missing })
+	first := o.submitted()
+	o.drain()
+	told := strings.Join(o.callsTo(personalConv), "\n")
+	if !strings.Contains(told, "/requests") || !strings.Contains(told, "approvers") || strings.Contains(told, "Tell the helpdesk") {
+		t.Fatalf("requester told: %s", told)
+	}
+	_, second := o.openForm(graphtest.MaxID)
+	form := goodForm(o, second)
+	form["mailNickname"], form["displayName"] = "jose.muller2", "José Müller 2"
+	if _, raw := o.submit(graphtest.MaxID, form); !strings.Contains(raw, "Waiting for approval") {
+		t.Fatalf("second submit: %s", raw)
+	}
+	o.drain()
+	listed := o.command("personal", graphtest.MaxID, "/requests")
+	o.drain()
+	buttons := 0
+	for _, c := range o.cloud.Calls() {
+		if body := string(c.Body); strings.Contains(body, onboard.VerbRepost) && strings.Contains(body, onboard.VerbCancel) {
+			buttons++
+		}
+	}
+	if buttons < 2 {
+		t.Fatalf("/requests (%d replies) offers Send again and Cancel on %d requests, want 2", len(listed), buttons)
+	}
+	// Only the requester may act on it.
+	if _, raw := o.decide(graphtest.AlexID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not valid") {
+		t.Fatalf("someone else's repost: %s", raw)
+	}
+
+	// tapbot is added to the approvers' channel; Send again posts the card, once.
+	if err := o.store.SaveReference(context.Background(), store.Reference{ConversationID: missing, Scope: store.ScopeChannel,
+		TenantID: graphtest.ContosoTenantID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		t.Fatal(err)
+	}
+	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "again") {
+		t.Fatalf("repost: %s", raw)
+	}
+	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not waiting") {
+		t.Fatalf("second repost: %s", raw)
+	}
+	o.drain()
+	if posted := o.callsTo(missing); len(posted) != 1 || !strings.Contains(posted[0], onboard.VerbApprove) {
+		t.Fatalf("approval cards posted: %d", len(posted))
+	}
+
+	// Cancel withdraws the other request, once; it cannot be posted afterwards.
+	if _, raw := o.decide(graphtest.MaxID, onboard.VerbCancel, second, nil); !strings.Contains(raw, "cancelled") {
+		t.Fatalf("cancel: %s", raw)
+	}
+	if r := o.request(second); r.State != store.OnboardRejected || r.DeciderID != graphtest.MaxID {
+		t.Fatalf("cancelled request: %+v", r)
+	}
+	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, second, nil); !strings.Contains(raw, "not waiting") {
+		t.Fatalf("repost after cancel: %s", raw)
+	}
+	for _, a := range []store.Action{store.ActionOnboardRepost, store.ActionOnboardCancel} {
+		if n := len(o.audits(a)); n != 1 {
+			t.Fatalf("%s audited %d times, want once", a, n)
+		}
+	}
+}

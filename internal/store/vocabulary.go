@@ -14,14 +14,18 @@ const (
 	// their answer (allowed, reason "<path> <time taken>", by the confirmer; or
 	// refused: cancelled, expired, a click by someone not allowed), and a denial
 	// ("this wasn't me", a manager's Deny): suspected social engineering.
-	ActionTAPConfirmAsk    Action = "tap.confirm.ask"
-	ActionTAPConfirm       Action = "tap.confirm"
-	ActionTAPDeny          Action = "tap.deny"
-	ActionOnboardRequest   Action = "onboard.request"
-	ActionOnboardSubmit    Action = "onboard.submit"
-	ActionOnboardApprove   Action = "onboard.approve"
-	ActionOnboardReject    Action = "onboard.reject"
-	ActionOnboardRetry     Action = "onboard.retry"
+	ActionTAPConfirmAsk  Action = "tap.confirm.ask"
+	ActionTAPConfirm     Action = "tap.confirm"
+	ActionTAPDeny        Action = "tap.deny"
+	ActionOnboardRequest Action = "onboard.request"
+	ActionOnboardSubmit  Action = "onboard.submit"
+	ActionOnboardApprove Action = "onboard.approve"
+	ActionOnboardReject  Action = "onboard.reject"
+	ActionOnboardRetry   Action = "onboard.retry"
+	// An approval card that could not be posted: its requester posts it again
+	// (repost) or withdraws the request (cancel), once per failed post.
+	ActionOnboardRepost    Action = "onboard.repost"
+	ActionOnboardCancel    Action = "onboard.cancel"
 	ActionOnboardProvision Action = "onboard.provision"
 	ActionOnboardStart     Action = "onboard.start"
 	ActionOnboardStartDay  Action = "onboard.startday"
@@ -48,7 +52,7 @@ const RequesterTapbot = "tapbot:schedule"
 func Actions() []Action {
 	return []Action{ActionTAPCreate, ActionTAPRevoke, ActionTAPRedact, ActionTAPReconcile,
 		ActionTAPConfirmAsk, ActionTAPConfirm, ActionTAPDeny, ActionOnboardRequest, ActionOnboardSubmit, ActionOnboardApprove, ActionOnboardReject,
-		ActionOnboardRetry, ActionOnboardProvision, ActionOnboardStart, ActionOnboardStartDay,
+		ActionOnboardRetry, ActionOnboardRepost, ActionOnboardCancel, ActionOnboardProvision, ActionOnboardStart, ActionOnboardStartDay,
 		ActionOnboardDone, ActionOnboardStartDayPass, ActionJoinerFound, ActionChecklistStart,
 		ActionChecklistStuck, ActionDoctorFix, ActionDoctorProbe}
 }
