@@ -42,13 +42,17 @@ let failed = false;
 // listeningAddr finds the address tapbot logged it listens on (console or JSON log).
 const LISTENING = /listening.*"addr":\s*"([^"]+)"/;
 
-async function startTapbot() {
-  const out = new OutputTail(path.join(tmpDir, 'tapbot.log'));
+/**
+ * Starts `$TAPBOT_BIN dev` in dir (its own database there) with extra env on a port the
+ * kernel picks; resolves when it answers /healthz, with { child, out, url }.
+ */
+async function startTapbot(dir = tmpDir, env = {}) {
+  const out = new OutputTail(path.join(dir, 'tapbot.log'));
   // Port 0: the kernel picks a free one, so a bot already running (make run on 3978)
   // can neither block this one nor be tested in its place.
   const child = spawnGroup(TAPBOT_BIN, ['dev'], {
-    cwd: tmpDir,
-    env: localEnv({ TAPBOT_LISTEN_ADDR: '127.0.0.1:0', TAPBOT_DB_PATH: path.join(tmpDir, 'tapbot.db') }),
+    cwd: dir,
+    env: localEnv({ ...env, TAPBOT_LISTEN_ADDR: '127.0.0.1:0', TAPBOT_DB_PATH: path.join(dir, 'tapbot.db') }),
   });
   child.stdout.on('data', (d) => out.push(d));
   child.stderr.on('data', (d) => out.push(d));
@@ -70,27 +74,30 @@ async function startTapbot() {
     out.close();
     throw new Error(`${TAPBOT_BIN} dev did not become healthy: ${e.message}\n--- tapbot output ---\n${out.text()}`);
   }
-  TAPBOT_URL = `http://${addr}/api/messages`;
-  return { child, out };
+  return { child, out, url: `http://${addr}/api/messages` };
 }
 
-function botLogTail() {
-  return bot ? `\n--- tapbot output (tail) ---\n${bot.out.text(6000)}` : '';
-}
-
-/** Runs a test body; on failure, adds what the emulator got from the bot and tapbot's log. */
-async function withDiagnostics(fn) {
+/**
+ * Runs a test body; on failure, adds what the emulators got from the bot and tapbot's log.
+ * scene() names them: by default the suite's Playground (Hana's) and bot; a test with a
+ * bot of its own passes its own (read at failure time, so it may still be filling).
+ */
+async function withDiagnostics(fn, scene = () => ({ playgrounds: { hana: pg }, tapbot: bot, dir: tmpDir })) {
   try {
     await fn();
   } catch (e) {
     failed = true;
-    const frames = pg ? pg.botFrames().map((f) => JSON.stringify(f)).join('\n') : '';
-    const exchanges = pg ? pg.logSummary() : '';
+    const { playgrounds = {}, tapbot, dir = tmpDir } = scene();
+    for (const [name, p] of Object.entries(playgrounds)) {
+      if (!p) continue;
+      const frames = p.botFrames().map((f) => JSON.stringify(f)).join('\n');
+      e.message +=
+        `\n--- bot messages shown by ${name}'s playground so far ---\n${frames || '(none)'}` +
+        `\n--- ${name}'s playground log (activities to the bot, the bot's connector calls) ---\n${p.logSummary() || '(none)'}`;
+    }
     e.message +=
-      `\n--- bot messages shown by the playground so far ---\n${frames || '(none)'}` +
-      `\n--- playground log (activities to the bot, the bot's connector calls) ---\n${exchanges || '(none)'}` +
-      botLogTail() +
-      `\n(full logs kept in ${tmpDir}: tapbot.log, m365agentsplayground.log, playground-log-stream.jsonl =` +
+      (tapbot ? `\n--- tapbot output (tail) ---\n${tapbot.out.text(6000)}` : '') +
+      `\n(full logs kept in ${dir}: tapbot.log, m365agentsplayground.log, playground-log-stream.jsonl =` +
       ` every activity exchanged with status codes, playground-frames.jsonl = what the chat UI would show)`;
     throw e;
   }
@@ -102,6 +109,7 @@ before(async () => {
   failed = true; // until setup completes: keep the temp dir for diagnosis
   if (TAPBOT_BIN) {
     bot = await startTapbot();
+    TAPBOT_URL = bot.url;
   } else {
     const origin = new URL(TAPBOT_URL).origin;
     await pollUntil(async () => (await fetch(`${origin}/healthz`)) && true, {
@@ -445,5 +453,143 @@ test(
       } finally {
         await Promise.all(personas.splice(0).map((p) => p.stop()));
       }
+    }),
+);
+
+// Second-person confirmation (issue #15): a bot of its own with TAPBOT_TAP_VERIFY on
+// (dev mode defaults it to off) and a security channel, and a Playground each for Hana
+// (the helpdesk member who asks) and Max (the established account the pass is for).
+// One bot per test: its simulated tenant and database start fresh, so a pass issued in
+// one test is not there in the next.
+const SECURITY_CHANNEL = baseConfig().team.channels[0].id; // the team's Onboarding channel
+const VERIFY_ENV = { TAPBOT_TAP_VERIFY: 'target', TAPBOT_SECURITY_CONVERSATION: SECURITY_CHANNEL };
+
+/**
+ * Runs fn({ hana, max, tapbot }) against a fresh confirming bot: Hana's Playground has
+ * tapbot in her personal chat and in the security channel (the channel stands for the
+ * security team's; tapbot posts there through the Playground that stored it last), Max's
+ * in his personal chat, as at his first sign-in: that stored reference is how tapbot
+ * reaches the account holder.
+ */
+async function withVerifyScene(fn) {
+  const scene = { dir: fs.mkdtempSync(path.join(tmpDir, 'verify-')), playgrounds: {} };
+  const started = [];
+  const play = async (name, config, kinds) => {
+    const dir = fs.mkdtempSync(path.join(scene.dir, `${name}-`));
+    const p = await startPlayground({ botEndpoint: scene.tapbot.url, configPath: writeConfig(config, dir), tmpDir: dir, port: 0 });
+    started.push(p);
+    scene.playgrounds[name] = p;
+    await install(p.baseUrl, conversationIds(config, kinds));
+    return p;
+  };
+  return withDiagnostics(
+    async () => {
+      try {
+        scene.tapbot = await startTapbot(scene.dir, VERIFY_ENV);
+        const base = baseConfig();
+        const hana = await play('hana', personaByName('hana', base), ['personal', 'channel']);
+        const max = await play('max', personaByName('max', base), ['personal']);
+        await fn({ hana, max, tapbot: scene.tapbot });
+      } finally {
+        // The bot first, as in after(): it drains its replies while the emulators listen.
+        if (scene.tapbot) {
+          await killGroup(scene.tapbot.child, 10000);
+          scene.tapbot.out.close();
+        }
+        await Promise.all(started.map((p) => p.stop()));
+      }
+    },
+    () => scene,
+  );
+}
+
+const fromBot = (p) => (f) => (f.action === 'createMessage' || f.action === 'updateMessage') && f.message?.from?.id === p.botId;
+const cardHas = (m, needle) => cardJson(m).some((j) => j.includes(needle));
+
+/**
+ * Hana asks for a pass for Max; resolves when Max's Playground shows the question,
+ * with Hana's waiting card and Max's question frame.
+ */
+async function askForMax(hana, max, reason) {
+  const maxSince = max.mark();
+  const sent = await hana.send('personal', `/tap max@contoso.com ${reason}`);
+  const waiting = await hana.waitForBotMessage(sent, (m) => cardHas(m, 'Waiting for confirmation') && cardHas(m, 'max@contoso.com'), REPLY_TIMEOUT_MS, "Hana's waiting card");
+  assert.ok(cardHas(waiting.message, 'Max Manager (the account holder)'), 'the waiting card says who confirms');
+  assert.ok(cardHas(waiting.message, 'tap.confirm.cancel'), 'the waiting card lets Hana cancel');
+  const question = await max.waitFor(
+    (f) => fromBot(max)(f) && cardHas(f.message, 'Did you just ask the helpdesk for a Temporary Access Pass?'),
+    REPLY_TIMEOUT_MS,
+    { since: maxSince, what: "the confirmation question in Max's Playground" },
+  );
+  assert.equal(question.actionConversationId, max.conversationId('personal'), "the question is in Max's personal chat");
+  assert.ok(cardHas(question.message, reason), 'the question shows the reason given');
+  assert.ok(!hana.frames.slice(sent.since).some((f) => fromBot(hana)(f) && isTapCard(f.message)), 'no pass before the confirmation');
+  return { sent, question, card: JSON.parse(cardJson(question.message)[0]) };
+}
+
+/** Every frame of every Playground given, as JSON, except the ones in keep. */
+function framesExcept(playgrounds, keep = []) {
+  return playgrounds.flatMap((p) => p.frames.filter((f) => !keep.includes(f)).map((f) => JSON.stringify(f)));
+}
+
+test(
+  'confirmation: Hana asks for a pass for Max (established), Max confirms in his Playground, the pass reaches only Hana',
+  { timeout: 6 * TEST_TIMEOUT_MS, skip: TAPBOT_BIN ? false : 'needs TAPBOT_BIN (starts a bot with TAPBOT_TAP_VERIFY=target)' },
+  () =>
+    withVerifyScene(async ({ hana, max }) => {
+      const { sent, question, card } = await askForMax(hana, max, 'ticket 42');
+      const yes = findAction(card, 'tap.confirm');
+      assert.ok(yes && findAction(card, 'tap.deny'), 'the question offers Yes and No');
+      const answer = await max.invoke({ conversationId: 'personal', replyToId: question.message.messageId, verb: yes.verb, data: yes.data, title: yes.title });
+      assert.match(JSON.stringify(answer), /Confirmed/, `Max's answer card: ${JSON.stringify(answer).slice(0, 400)}`);
+
+      const tap = await hana.waitFor((f) => fromBot(hana)(f) && isTapCard(f.message) && cardHas(f.message, 'max@contoso.com'), REPLY_TIMEOUT_MS, {
+        since: sent.since,
+        what: "Max's pass in Hana's personal chat",
+      });
+      assert.equal(tap.actionConversationId, hana.conversationId('personal'), "the pass is in Hana's personal chat");
+      const value = tapValue(tap.message);
+      assert.match(value, /^\S{8,48}$/, 'a pass of the policy length');
+      assert.ok(!max.frames.some((f) => fromBot(max)(f) && isTapCard(f.message)), "no TAP card in Max's Playground");
+      for (const f of framesExcept([hana, max], [tap])) assert.ok(!f.includes(value), `the pass appears nowhere else: ${f.slice(0, 300)}`);
+      assert.ok(!JSON.stringify(answer).includes(value), "Max's answer card has no pass");
+    }),
+);
+
+test(
+  "confirmation: Max answers \"No, this wasn't me\": the security channel is alerted, Hana is told, no pass exists",
+  { timeout: 6 * TEST_TIMEOUT_MS, skip: TAPBOT_BIN ? false : 'needs TAPBOT_BIN (starts a bot with TAPBOT_TAP_VERIFY=target)' },
+  () =>
+    withVerifyScene(async ({ hana, max }) => {
+      const { sent, question, card } = await askForMax(hana, max, 'ticket 43');
+      const no = findAction(card, 'tap.deny');
+      assert.equal(no?.title, "No, this wasn't me");
+      const answer = await max.invoke({ conversationId: 'personal', replyToId: question.message.messageId, verb: no.verb, data: no.data, title: no.title });
+      assert.match(JSON.stringify(answer), /no pass was issued/, `Max's answer card: ${JSON.stringify(answer).slice(0, 400)}`);
+
+      const inChannel = (f) => f.actionConversationId === SECURITY_CHANNEL || f.actionConversationId?.startsWith(`${SECURITY_CHANNEL};`) || f.message?.postConversationId?.startsWith(`${SECURITY_CHANNEL};`);
+      const alert = await hana.waitFor((f) => fromBot(hana)(f) && inChannel(f) && JSON.stringify(f.message).includes('Suspected social engineering'), REPLY_TIMEOUT_MS, {
+        since: sent.since,
+        what: 'the alert in the security channel',
+      });
+      const text = JSON.stringify(alert.message);
+      for (const want of ['max@contoso.com', 'ticket 43', 'No pass was issued', hana.me.aadObjectId]) {
+        assert.ok(text.includes(want), `the alert names ${want}: ${text.slice(0, 600)}`);
+      }
+
+      const refusal = await hana.waitForBotMessage(sent, (m) => (m.text ?? '').includes('said no to the pass for max@contoso.com'), REPLY_TIMEOUT_MS, "the refusal in Hana's chat");
+      assert.equal(refusal.actionConversationId, hana.conversationId('personal'));
+      assert.match(refusal.message.text, /none was issued/);
+
+      const asked = await hana.send('personal', '/status max@contoso.com');
+      const status = await hana.waitForBotMessage(asked, (m) => cardHas(m, 'Sign-in status'), REPLY_TIMEOUT_MS, "Max's status card");
+      const facts = [];
+      JSON.parse(cardJson(status.message)[0]).body.forEach(function walk(el) {
+        if (el?.type === 'FactSet') facts.push(...el.facts);
+        for (const k of ['items', 'columns']) (el?.[k] ?? []).forEach(walk);
+      });
+      assert.equal(facts.find((f) => f.title === 'Temporary Access Pass')?.value, 'none', 'Max has no pass');
+      assert.ok(![hana, max].some((p) => p.frames.some((f) => fromBot(p)(f) && isTapCard(f.message))), 'no TAP card anywhere');
+      assert.ok(!max.frames.some((f) => JSON.stringify(f).includes('Suspected social engineering')), "the alert is not in Max's Playground");
     }),
 );
