@@ -34,8 +34,10 @@ const OnboardSubmitVerb = "onboard.submit"
 // onboardSubmitData is the submit action's data; the client merges the inputs' values
 // into it. The verb is repeated in the data so that an Action.Submit fallback routes too.
 type onboardSubmitData struct {
-	Verb      string `json:"verb"`
-	RequestID string `json:"requestId"`
+	Verb                  string `json:"verb"`
+	RequestID             string `json:"requestId"`
+	SuggestedDisplayName  string `json:"suggestedDisplayName,omitempty"`
+	SuggestedMailNickname string `json:"suggestedMailNickname,omitempty"`
 }
 
 // OnboardValues are the values an onboarding form shows: the defaults of a new form,
@@ -85,6 +87,11 @@ type OnboardFormView struct {
 	// without the Teams people picker show only these.
 	People       []Choice
 	MinStartDate string // YYYY-MM-DD: the requester's today, a hint for the date picker
+	// SuggestedDisplayName and SuggestedMailNickname are what tapbot would fill in from
+	// the names shown, carried in the submit action's data: the inputs alone can't tell
+	// a value tapbot suggested (to follow the names when they change) from one typed.
+	SuggestedDisplayName  string
+	SuggestedMailNickname string
 }
 
 // OnboardForm is the form a manager fills in to request an account for a new hire.
@@ -145,7 +152,7 @@ func OnboardForm(v OnboardFormView) Card {
 	field(InputDate{ID: onboardStartDate, Label: "Start date", Value: val.StartDate, Min: v.MinStartDate,
 		IsRequired: true, ErrorMessage: "Choose a start date of today or later: the account must be ready on the first day."}, onboardStartDate)
 	if v.PeoplePicker {
-		field(InputChoiceSet{ID: onboardManager, Label: "Manager", Value: val.Manager, Choices: v.People,
+		field(InputChoiceSet{ID: onboardManager, Label: "Manager", Value: pickedPerson(val.Manager, v.People), Choices: v.People,
 			PeoplePicker: true, IsRequired: true, ErrorMessage: "Choose the manager."}, onboardManager)
 	} else {
 		field(InputText{ID: onboardManager, Label: "Manager (sign-in name)", Value: val.Manager, MaxLength: 113,
@@ -181,7 +188,18 @@ func OnboardForm(v OnboardFormView) Card {
 		IsMultiline: true}, onboardNotes)
 
 	return Card{Body: body, Actions: []Action{Execute{Title: "Send request", Verb: OnboardSubmitVerb,
-		Data: onboardSubmitData{Verb: OnboardSubmitVerb, RequestID: v.RequestID}, Style: "positive"}}}
+		Data: onboardSubmitData{Verb: OnboardSubmitVerb, RequestID: v.RequestID,
+			SuggestedDisplayName: v.SuggestedDisplayName, SuggestedMailNickname: v.SuggestedMailNickname}, Style: "positive"}}}
+}
+
+// pickedPerson is the people picker's initial value: id if a choice names that
+// person. Teams shows a pre-selected person by the title of the choice with their
+// object id, so an id no choice names is left out rather than shown bare.
+func pickedPerson(id string, people []Choice) string {
+	if slices.ContainsFunc(people, func(c Choice) bool { return strings.EqualFold(c.Value, id) }) {
+		return id
+	}
+	return ""
 }
 
 func isOnboardInput(id string) bool {

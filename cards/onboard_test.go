@@ -158,6 +158,11 @@ func TestOnboardFormRoundTrip(t *testing.T) {
 			want: func(r *onboard.Request) { r.Groups = []string{groupSales} }},
 		{name: "no licence offered", view: func(v *cards.OnboardFormView) { v.Licences = nil },
 			want: func(r *onboard.Request) { r.Licence = "" }},
+		{name: "suggestions carried to the next submit", view: func(v *cards.OnboardFormView) {
+			v.SuggestedDisplayName, v.SuggestedMailNickname = "José Müller", "jose.muller"
+		}, want: func(r *onboard.Request) {
+			r.SuggestedDisplayName, r.SuggestedMailNickname = "José Müller", "jose.muller"
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +180,57 @@ func TestOnboardFormRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got  %+v\n want %+v", got, want)
+			}
+		})
+	}
+}
+
+// The manager field shows a person, never a bare object id: the people picker
+// pre-selects an id only when a choice gives its name, and the text field takes a
+// sign-in name.
+func TestOnboardFormManagerShowsAPerson(t *testing.T) {
+	manager := func(v cards.OnboardFormView) map[string]any {
+		t.Helper()
+		for _, in := range inputs(cardJSON(t, cards.OnboardForm(v))) {
+			if str(in, "id") == "manager" {
+				return in
+			}
+		}
+		t.Fatal("no manager input")
+		return nil
+	}
+	tests := []struct {
+		name      string
+		view      func(*cards.OnboardFormView)
+		typ, want string
+		choices   []any
+	}{
+		{name: "picker: the requester pre-selected by id, named by a choice", view: func(v *cards.OnboardFormView) {
+			v.Values.Manager, v.People = requesterID, []cards.Choice{{Title: "Megan Bowen", Value: requesterID}}
+		}, typ: "Input.ChoiceSet", want: requesterID, choices: []any{map[string]any{"title": "Megan Bowen", "value": requesterID}}},
+		{name: "picker: an id no choice names is not pre-selected", view: func(v *cards.OnboardFormView) {
+			v.Values.Manager, v.People = otherManager, nil
+		}, typ: "Input.ChoiceSet", want: "", choices: []any{}},
+		{name: "text field: the sign-in name", view: func(v *cards.OnboardFormView) {
+			v.PeoplePicker, v.Values.Manager, v.People = false, "megan.bowen@contoso.com", nil
+		}, typ: "Input.Text", want: "megan.bowen@contoso.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := formView()
+			tt.view(&v)
+			in := manager(v)
+			if str(in, "type") != tt.typ || str(in, "value") != tt.want {
+				t.Errorf("manager input %v, want %s with value %q", in, tt.typ, tt.want)
+			}
+			if tt.typ != "Input.ChoiceSet" {
+				return
+			}
+			if !reflect.DeepEqual(in["choices"], tt.choices) {
+				t.Errorf("choices %v, want %v", in["choices"], tt.choices)
+			}
+			if want := map[string]any{"type": "Data.Query", "dataset": "graph.microsoft.com/users"}; !reflect.DeepEqual(in["choices.data"], want) {
+				t.Errorf("choices.data %v", in["choices.data"])
 			}
 		})
 	}

@@ -298,17 +298,34 @@ func (f *Flow) onOnboard(ctx context.Context, t *bot.Turn, _ command.Command) er
 			_ = t.ReplyText(ctx, explain(err, t.RequestID()))
 			return
 		}
-		name := a.From.Name
-		if name == "" {
-			name = "Me"
+		manager, people, err := f.requesterAsManager(ctx, a.From.AadObjectID)
+		if err != nil {
+			t.Log().Error("onboard form requester", zap.Error(err))
+			_ = t.ReplyText(ctx, explain(err, t.RequestID()))
+			return
 		}
-		v := cards.OnboardValues{UsageLocation: f.cfg.DefaultUsageLocation, Manager: a.From.AadObjectID}
-		card := cards.OnboardForm(f.formView(t.RequestID(), v, nil, fx, []cards.Choice{{Title: name, Value: a.From.AadObjectID}}))
+		v := cards.OnboardValues{UsageLocation: f.cfg.DefaultUsageLocation, Manager: manager}
+		card := cards.OnboardForm(f.formView(t.RequestID(), v, nil, fx, people))
 		if err := t.ReplyCard(ctx, card); err != nil {
 			t.Log().Error("send onboard form", zap.Error(err))
 		}
 	})
 	return nil
+}
+
+// requesterAsManager is the form's first manager, the requester, as a person rather
+// than an object id: the people picker pre-selects them by id and shows the title of
+// the choice with that id; the text field shows their sign-in name, which validation
+// resolves to the id again.
+func (f *Flow) requesterAsManager(ctx context.Context, id string) (string, []cards.Choice, error) {
+	me, err := f.dir.User(ctx, id)
+	if err != nil {
+		return "", nil, fmt.Errorf("look up requester: %w", err)
+	}
+	if !f.cfg.PeoplePicker {
+		return me.UserPrincipalName, nil, nil
+	}
+	return me.ID, []cards.Choice{{Title: me.DisplayName, Value: me.ID}}, nil
 }
 
 // offText answers the flow's commands when no approvers are configured.

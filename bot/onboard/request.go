@@ -42,6 +42,9 @@ const (
 const (
 	KeyVerb      = "verb"
 	KeyRequestID = "requestId"
+	// The suggestions a re-sent form showed (see Request.SuggestedDisplayName).
+	KeySuggestedDisplayName  = "suggestedDisplayName"
+	KeySuggestedMailNickname = "suggestedMailNickname"
 )
 
 // Fields lists the input ids in form order.
@@ -83,6 +86,14 @@ type Request struct {
 	Groups         []string  // group ids, lower-case, without duplicates
 	HasSmartphone  Answer    // No: the new hire registers a FIDO2 security key instead
 	Notes          string
+	// SuggestedDisplayName and SuggestedMailNickname are the suggestions tapbot made
+	// from the names when it last sent the form back, carried in the submit action's
+	// data. The inputs alone cannot tell a suggestion from a typed value: with these,
+	// a value still equal to the suggestion follows the names when they are corrected,
+	// and a typed one is kept (see ApplySuggestions). Only the client's claim, so they
+	// decide nothing but which suggestion to refresh; not stored with the request.
+	SuggestedDisplayName  string `json:"-"`
+	SuggestedMailNickname string `json:"-"`
 }
 
 // UPN is the new user's user principal name, or "" while either part is missing.
@@ -198,6 +209,8 @@ func ParseSubmission(data map[string]any) (Request, error) {
 	groups := get(FieldGroups, maxGroupsBytes)
 	toggle := strings.TrimSpace(get(FieldHasSmartphone, maxValueBytes))
 	r.Notes = text(get(FieldNotes, maxNotesBytes))
+	r.SuggestedDisplayName = line(get(KeySuggestedDisplayName, maxValueBytes))
+	r.SuggestedMailNickname = strings.ToLower(strings.TrimSpace(get(KeySuggestedMailNickname, maxValueBytes)))
 	if err != nil {
 		return Request{}, err
 	}

@@ -29,7 +29,7 @@ func (f *Flow) onSubmit(ctx context.Context, t *bot.Turn, data map[string]any) (
 		return card, err
 	}
 
-	r, filled := ApplySuggestions(r)
+	r, newNickname := ApplySuggestions(r)
 	fx, err := f.facts(ctx)
 	if err != nil {
 		return nil, err
@@ -57,41 +57,22 @@ func (f *Flow) onSubmit(ctx context.Context, t *bot.Turn, data map[string]any) (
 		return nil, fmt.Errorf("check UPN: %w", lookupErr)
 	}
 
-	people := []cards.Choice{}
-	var manager graph.User
-	if _, bad := errs[FieldManager]; !bad {
-		manager, err = f.dir.User(ctx, r.Manager)
-		switch {
-		case errors.Is(err, graph.ErrNotFound):
-			errs[FieldManager] = "I can't find that person in the directory. Choose the manager from the directory."
-		case err != nil:
-			return nil, fmt.Errorf("look up manager: %w", err)
-		case manager.IsGuest() || !manager.AccountEnabled:
-			errs[FieldManager] = "The manager must be an enabled member of the organisation, not a guest or a disabled account."
-		default:
-			people = append(people, cards.Choice{Title: manager.DisplayName, Value: manager.ID})
-		}
+	manager, err := f.checkManager(ctx, r, errs)
+	if err != nil {
+		return nil, err
 	}
-	if len(errs) == 0 && len(filled) > 0 {
-		msg := "I've suggested the " + strings.Join(fieldNames(filled), " and ") + " below. Check and change it if needed, then send the request again."
-		errs[""] = msg
+	if len(errs) == 0 && newNickname {
+		errs[""] = "I've suggested the user name below. Check and change it if needed, then send the request again."
 	}
 	if len(errs) > 0 {
-		v := valuesOf(r)
-		if f.cfg.PeoplePicker && manager.ID != "" {
-			v.Manager = manager.ID
-		}
-		card := cards.OnboardForm(f.formView(r.RequestID, v, errs, fx, people))
-		return &card, nil
+		return f.resend(r, errs, fx, manager), nil
 	}
 
 	requester, err := f.dir.User(ctx, from)
 	if err != nil {
 		return nil, fmt.Errorf("look up requester: %w", err)
 	}
-	if f.cfg.PeoplePicker {
-		r.Manager = manager.ID
-	}
+	r.Manager = manager.ID // a sign-in name typed without the picker, resolved
 	rec := record{
 		Request: r, ManagerID: manager.ID, ManagerName: manager.DisplayName, RequesterName: requester.DisplayName,
 		TenantID: a.Conversation.TenantID, ServiceURL: a.ServiceURL, BotID: a.Recipient.ID,
@@ -128,6 +109,48 @@ func (f *Flow) onSubmit(ctx context.Context, t *bot.Turn, data map[string]any) (
 	return &card, nil
 }
 
+// checkManager looks up the manager the form names (an object id from the people
+// picker, or a sign-in name typed without it: Graph takes either) unless Validate
+// already refused the value, and adds to errs why they can't be the manager. The user
+// is returned whenever the directory knows them, so the form can show them by name.
+func (f *Flow) checkManager(ctx context.Context, r Request, errs map[string]string) (graph.User, error) {
+	if _, bad := errs[FieldManager]; bad {
+		return graph.User{}, nil
+	}
+	manager, err := f.dir.User(ctx, r.Manager)
+	switch {
+	case errors.Is(err, graph.ErrNotFound):
+		errs[FieldManager] = "I can't find that person in the directory. Choose the manager from the directory."
+		return graph.User{}, nil
+	case err != nil:
+		return graph.User{}, fmt.Errorf("look up manager: %w", err)
+	case manager.IsGuest() || !manager.AccountEnabled:
+		errs[FieldManager] = "The manager must be an enabled member of the organisation, not a guest or a disabled account."
+	}
+	return manager, nil
+}
+
+// resend is the form again with errs beside the fields, the values as entered, and
+// the suggestions the names give now, so that the next submit can tell them from
+// typed values (see Request.SuggestedDisplayName).
+func (f *Flow) resend(r Request, errs map[string]string, fx tenantFacts, manager graph.User) *cards.Card {
+	v := valuesOf(r)
+	var people []cards.Choice
+	if f.cfg.PeoplePicker {
+		// The picker shows a pre-selected id by the title of its choice: a person the
+		// directory does not know has none, so the field starts empty instead.
+		v.Manager = manager.ID
+		if manager.ID != "" {
+			people = []cards.Choice{{Title: manager.DisplayName, Value: manager.ID}}
+		}
+	}
+	view := f.formView(r.RequestID, v, errs, fx, people)
+	view.SuggestedDisplayName = SuggestDisplayName(r.GivenName, r.Surname)
+	view.SuggestedMailNickname = SuggestNickname(r.GivenName, r.Surname)
+	card := cards.OnboardForm(view)
+	return &card
+}
+
 // alreadySubmitted answers a submit whose request exists: its summary for the
 // requester (a redelivery or double click), a refusal for anyone else.
 func (f *Flow) alreadySubmitted(ctx context.Context, id, from string) (*cards.Card, bool, error) {
@@ -148,16 +171,6 @@ func (f *Flow) alreadySubmitted(ctx context.Context, id, from string) (*cards.Ca
 	card := f.summary(req, rec, false)
 	card.Body = append([]cards.Element{cards.TextBlock{Text: "This request was already sent.", Subtle: true, Wrap: true}}, card.Body...)
 	return &card, true, nil
-}
-
-var fieldLabels = map[string]string{FieldDisplayName: "display name", FieldMailNickname: "user name"}
-
-func fieldNames(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = fieldLabels[id]
-	}
-	return out
 }
 
 // postApproval posts the approval card to the approvers' conversation and records

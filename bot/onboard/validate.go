@@ -304,23 +304,30 @@ func NextFreeUPN(nick, domain string, taken func(string) bool) string {
 	return ""
 }
 
-// ApplySuggestions fills an empty display name and user name from the names, and
-// reports which fields it filled: the form leaves both to tapbot when left empty, and
-// the flow shows the filled form again so that the requester sees the suggestion
-// before it is used.
-func ApplySuggestions(r Request) (Request, []string) {
-	var filled []string
-	if r.DisplayName == "" && (r.GivenName != "" || r.Surname != "") {
+// ApplySuggestions fills the display name and the user name from the names where
+// the requester left them to tapbot: empty, or still equal to what tapbot suggested
+// when it last sent the form back, so that correcting a name corrects them too. It
+// reports whether the user name is a suggestion the requester has not seen yet: it
+// becomes the sign-in name, so the flow shows it before using it. A display name is
+// used at once: deriving it from the names is what the form promises, and nothing
+// hangs on it.
+func ApplySuggestions(r Request) (Request, bool) {
+	if leftToTapbot(r.DisplayName, r.SuggestedDisplayName) {
 		r.DisplayName = SuggestDisplayName(r.GivenName, r.Surname)
-		filled = append(filled, FieldDisplayName)
 	}
-	if r.MailNickname == "" {
-		if nick := SuggestNickname(r.GivenName, r.Surname); nick != "" {
-			r.MailNickname = nick
-			filled = append(filled, FieldMailNickname)
-		}
+	if !leftToTapbot(r.MailNickname, r.SuggestedMailNickname) {
+		return r, false
 	}
-	return r, filled
+	nick := SuggestNickname(r.GivenName, r.Surname)
+	unseen := nick != r.MailNickname
+	r.MailNickname = nick
+	return r, unseen
+}
+
+// leftToTapbot reports whether a field's value is tapbot's to fill: empty, or the
+// suggestion tapbot made for it.
+func leftToTapbot(value, suggested string) bool {
+	return value == "" || value == suggested
 }
 
 // IsCountryCode reports whether cc is a current ISO 3166-1 alpha-2 code (upper case).

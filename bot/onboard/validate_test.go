@@ -257,20 +257,47 @@ func TestSuggestDisplayName(t *testing.T) {
 }
 
 func TestApplySuggestions(t *testing.T) {
-	r := Request{GivenName: "José", Surname: "Müller"}
-	got, filled := ApplySuggestions(r)
-	if got.DisplayName != "José Müller" || got.MailNickname != "jose.muller" || strings.Join(filled, ",") != "displayName,mailNickname" {
-		t.Errorf("got %+v, filled %q", got, filled)
+	jose := Request{GivenName: "José", Surname: "Müller"}
+	with := func(edit func(*Request)) Request {
+		r := jose
+		edit(&r)
+		return r
 	}
-	r = Request{GivenName: "José", Surname: "Müller", DisplayName: "Pepe", MailNickname: "pepe"}
-	if got, filled := ApplySuggestions(r); got.DisplayName != "Pepe" || got.MailNickname != "pepe" || filled != nil {
-		t.Errorf("typed values replaced: %+v, %q", got, filled)
+	tests := []struct {
+		name          string
+		in            Request
+		display, nick string
+		unseen        bool
+	}{
+		{name: "both left empty: display name used at once, user name shown first",
+			in: jose, display: "José Müller", nick: "jose.muller", unseen: true},
+		{name: "typed values kept",
+			in: with(func(r *Request) { r.DisplayName, r.MailNickname = "Pepe", "pepe" }), display: "Pepe", nick: "pepe"},
+		{name: "user name already the suggestion shown: nothing new to see",
+			in:      with(func(r *Request) { r.MailNickname, r.SuggestedMailNickname = "jose.muller", "jose.muller" }),
+			display: "José Müller", nick: "jose.muller"},
+		{name: "names corrected after a round trip: suggestions follow them",
+			in: with(func(r *Request) {
+				r.DisplayName, r.SuggestedDisplayName = "José Muler", "José Muler"
+				r.MailNickname, r.SuggestedMailNickname = "jose.muler", "jose.muler"
+			}), display: "José Müller", nick: "jose.muller", unseen: true},
+		{name: "names corrected, display name and user name typed over the suggestion: kept",
+			in: with(func(r *Request) {
+				r.DisplayName, r.SuggestedDisplayName = "Pepe Müller", "José Muler"
+				r.MailNickname, r.SuggestedMailNickname = "pepe", "jose.muler"
+			}), display: "Pepe Müller", nick: "pepe"},
+		{name: "non-Latin names: display name filled, no user name to suggest",
+			in: Request{GivenName: "Иван"}, display: "Иван"},
+		{name: "no names: nothing to fill", in: Request{}},
 	}
-	if got, filled := ApplySuggestions(Request{GivenName: "Иван"}); got.MailNickname != "" || strings.Join(filled, ",") != "displayName" {
-		t.Errorf("non-Latin name: %+v, %q", got, filled)
-	}
-	if _, filled := ApplySuggestions(Request{}); filled != nil {
-		t.Errorf("empty request filled %q", filled)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, unseen := ApplySuggestions(tt.in)
+			if got.DisplayName != tt.display || got.MailNickname != tt.nick || unseen != tt.unseen {
+				t.Errorf("got display %q, user name %q, unseen %v; want %q, %q, %v",
+					got.DisplayName, got.MailNickname, unseen, tt.display, tt.nick, tt.unseen)
+			}
+		})
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -245,7 +247,8 @@ func TestOnboardHappyPath(t *testing.T) {
 		t.Error("the form offers a licence with no free unit")
 	}
 
-	// Empty user and display names: tapbot suggests them and shows the form again.
+	// Empty user and display names: tapbot fills both and shows the form again for the
+	// user name, which becomes the sign-in name.
 	data := goodForm(o, id)
 	data["mailNickname"], data["displayName"] = "", ""
 	_, raw := o.submit(graphtest.MaxID, data)
@@ -448,6 +451,124 @@ func TestOnboardUPNCollisionSuggestsNext(t *testing.T) {
 	c, raw := o.submit(graphtest.MaxID, data)
 	if msg := errorAfter(c, "mailNickname"); !strings.Contains(msg, "nina@contoso.com is already taken") || !strings.Contains(msg, "nina2 is free") {
 		t.Fatalf("collision message %q in %s", msg, raw)
+	}
+}
+
+// resubmission is what a client sends from a re-sent form: the action's data with
+// each input's value merged in, then the requester's edits.
+func resubmission(t *testing.T, c card, edits map[string]any) map[string]any {
+	t.Helper()
+	data, _ := c.Actions[0]["data"].(map[string]any)
+	out := maps.Clone(data)
+	for _, el := range c.Body {
+		if id, _ := el["id"].(string); id != "" && el["value"] != nil {
+			out[id] = el["value"]
+		}
+	}
+	for k, v := range edits {
+		out[k] = v
+	}
+	return out
+}
+
+func inputValue(c card, id string) any {
+	if i := findInput(c, id); i >= 0 {
+		return c.Body[i]["value"]
+	}
+	return nil
+}
+
+// A display name left empty is the names: used in the same submit, no round trip.
+func TestOnboardFormEmptyDisplayNameAcceptedAtOnce(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	data := goodForm(o, id)
+	data["displayName"] = ""
+	_, raw := o.submit(graphtest.MaxID, data)
+	if !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "José Müller") {
+		t.Fatalf("submit with an empty display name answered %s", raw)
+	}
+	if form := string(o.request(id).Form); !strings.Contains(form, `"DisplayName":"José Müller"`) {
+		t.Fatalf("stored %s", form)
+	}
+}
+
+// After a round trip, the suggestions tapbot filled in follow corrected names, and a
+// value the requester typed over them is kept.
+func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
+	o := newOnboardEnv(t)
+	_, id := o.openForm(graphtest.MaxID)
+	data := goodForm(o, id)
+	data["surname"], data["displayName"], data["mailNickname"], data["usageLocation"] = "Muler", "", "", "XX"
+	c, raw := o.submit(graphtest.MaxID, data)
+	if inputValue(c, "displayName") != "José Muler" || inputValue(c, "mailNickname") != "jose.muler" || errorAfter(c, "usageLocation") == "" {
+		t.Fatalf("first answer %s", raw)
+	}
+
+	// The surname corrected: both suggestions follow; the new user name is shown first.
+	c, raw = o.submit(graphtest.MaxID, resubmission(t, c, map[string]any{"surname": "Müller", "usageLocation": "DE"}))
+	if inputValue(c, "displayName") != "José Müller" || inputValue(c, "mailNickname") != "jose.muller" || !strings.Contains(raw, "suggested the user name") {
+		t.Fatalf("after correcting the surname %s", raw)
+	}
+	if strings.Contains(raw, "suggested the display name") {
+		t.Errorf("the display name bounced: %s", raw)
+	}
+
+	if _, err := o.store.Onboard(context.Background(), id); err == nil {
+		t.Fatal("stored before the requester saw the user name")
+	}
+
+	// A display name typed over the suggestion survives another correction; the user
+	// name the requester has seen is still the names' suggestion, so it is accepted.
+	_, raw = o.submit(graphtest.MaxID, resubmission(t, c, map[string]any{"givenName": "Jose", "displayName": "Pepe Müller"}))
+	if !strings.Contains(raw, "Waiting for approval") {
+		t.Fatalf("final submit %s", raw)
+	}
+	form := string(o.request(id).Form)
+	if !strings.Contains(form, `"DisplayName":"Pepe Müller"`) || !strings.Contains(form, `"MailNickname":"jose.muller"`) || strings.Contains(form, "Suggested") {
+		t.Fatalf("stored %s", form)
+	}
+}
+
+// With the Teams people picker the form names the manager it pre-selects, also when
+// it comes back with an error about them.
+func TestOnboardFormPickerShowsManagerByName(t *testing.T) {
+	o := newOnboardEnv(t)
+	form, id := o.openForm(graphtest.MaxID)
+	i := findInput(form, "manager")
+	want := []any{map[string]any{"title": "Max Manager", "value": graphtest.MaxID}}
+	if i < 0 || form.Body[i]["value"] != graphtest.MaxID || !reflect.DeepEqual(form.Body[i]["choices"], want) {
+		t.Fatalf("manager input %v", form.Body)
+	}
+	data := goodForm(o, id)
+	data["manager"] = graphtest.GregID
+	c, raw := o.submit(graphtest.MaxID, data)
+	want = []any{map[string]any{"title": "Greg Guest", "value": graphtest.GregID}}
+	if i := findInput(c, "manager"); c.Body[i]["value"] != graphtest.GregID || !reflect.DeepEqual(c.Body[i]["choices"], want) {
+		t.Fatalf("refused manager not shown by name: %s", raw)
+	}
+}
+
+// In the Playground (no people picker) the manager is a sign-in name, pre-filled with
+// the requester's, and resolved to the person when the request is validated.
+func TestOnboardFormManagerByUPN(t *testing.T) {
+	o := newOnboardEnv(t, func(c *onboard.Config) { c.PeoplePicker = false })
+	form, id := o.openForm(graphtest.MaxID)
+	if i := findInput(form, "manager"); i < 0 || form.Body[i]["type"] != "Input.Text" || form.Body[i]["value"] != graphtest.MaxUPN {
+		t.Fatalf("manager input %v", form.Body)
+	}
+	data := goodForm(o, id)
+	data["manager"] = strings.ToUpper(graphtest.MaxUPN)
+	if _, raw := o.submit(graphtest.MaxID, data); !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "Max Manager") {
+		t.Fatalf("submit with a UPN manager answered %s", raw)
+	}
+	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	u, ok := o.tenant.User(joseUPN)
+	if !ok {
+		t.Fatal("user not created")
+	}
+	if m, _ := o.tenant.ManagerOf(u.ID); m != graphtest.MaxID {
+		t.Errorf("manager %q, want Max's id", m)
 	}
 }
 
