@@ -184,7 +184,7 @@ func OnboardForm(v OnboardFormView) Card {
 	field(InputToggle{ID: onboardHasSmartphone, Label: "Smartphone",
 		Title: "The new hire has a smartphone for Microsoft Authenticator (switch off: they get a FIDO2 security key instead)",
 		Value: phone, ValueOn: "true", ValueOff: "false"}, onboardHasSmartphone)
-	field(InputText{ID: onboardNotes, Label: "Notes for the helpdesk", Value: val.Notes, MaxLength: 2000,
+	field(InputText{ID: onboardNotes, Label: "Notes for the approvers", Value: val.Notes, MaxLength: 2000,
 		IsMultiline: true}, onboardNotes)
 
 	return Card{Body: body, Actions: []Action{Execute{Title: "Send request", Verb: OnboardSubmitVerb,
