@@ -65,7 +65,10 @@ type ChecklistView struct {
 	RefreshUserIDs []string
 }
 
-type checklistData struct {
+// ChecklistData is the data of the checklist card's buttons: which checklist and step.
+// It comes back from the client, so the checklist flow reads it with bot.Decode and
+// acts only on the clicker's own checklist.
+type ChecklistData struct {
 	Verb      string `json:"verb"` // repeated so an Action.Submit fallback routes too
 	RequestID string `json:"requestId"`
 	Step      string `json:"step,omitempty"`
@@ -87,7 +90,7 @@ func Checklist(v ChecklistView) Card {
 		body = append(body, checklistSection(v, s, true))
 	}
 	return Card{Body: body, Actions: []Action{
-		Execute{Title: "Refresh", Verb: ChecklistRefreshVerb, Data: checklistData{Verb: ChecklistRefreshVerb, RequestID: v.RequestID}},
+		Execute{Title: "Refresh", Verb: ChecklistRefreshVerb, Data: ChecklistData{Verb: ChecklistRefreshVerb, RequestID: v.RequestID}},
 	}}
 }
 
@@ -116,7 +119,7 @@ func ChecklistCopy(v ChecklistView) Card {
 // checklist.refresh invoke when one of v.RefreshUserIDs views the card.
 func ChecklistRefresh(v ChecklistView) Refresh {
 	return Refresh{
-		Action:  Execute{Title: "Refresh", Verb: ChecklistRefreshVerb, Data: checklistData{Verb: ChecklistRefreshVerb, RequestID: v.RequestID}},
+		Action:  Execute{Title: "Refresh", Verb: ChecklistRefreshVerb, Data: ChecklistData{Verb: ChecklistRefreshVerb, RequestID: v.RequestID}},
 		UserIDs: v.RefreshUserIDs,
 	}
 }
@@ -179,10 +182,10 @@ func checklistSection(v ChecklistView, s ChecklistStep, interactive bool) Elemen
 	if interactive {
 		if s.Status == ChecklistTodo {
 			actions = append(actions, Execute{Title: "I did this", Verb: ChecklistClaimVerb,
-				Data: checklistData{Verb: ChecklistClaimVerb, RequestID: v.RequestID, Step: s.ID}})
+				Data: ChecklistData{Verb: ChecklistClaimVerb, RequestID: v.RequestID, Step: s.ID}})
 		}
 		actions = append(actions, Execute{Title: "I'm stuck", Verb: ChecklistStuckVerb,
-			Data: checklistData{Verb: ChecklistStuckVerb, RequestID: v.RequestID, Step: s.ID}})
+			Data: ChecklistData{Verb: ChecklistStuckVerb, RequestID: v.RequestID, Step: s.ID}})
 	}
 	if len(actions) > 0 {
 		items = append(items, ActionSet{Actions: actions, Spacing: "Small"})

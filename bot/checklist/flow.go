@@ -374,24 +374,30 @@ func (f *Flow) activity(c store.Checklist, ref store.Reference) (schema.Activity
 
 // ownChecklist returns the checklist of whoever pressed a button: only the hire acts
 // on their own checklist, whatever the card's data says.
-func (f *Flow) ownChecklist(ctx context.Context, t *bot.Turn, data map[string]any) (store.Checklist, *cards.Card, error) {
+// It also returns the button's step.
+func (f *Flow) ownChecklist(ctx context.Context, t *bot.Turn, data map[string]any) (store.Checklist, string, *cards.Card, error) {
+	d, err := bot.Decode[cards.ChecklistData](data)
+	if err != nil {
+		n := cards.Notice("That card is not valid", "Your current checklist is in your chat with me.")
+		return store.Checklist{}, "", &n, nil
+	}
 	c, err := f.store.Checklist(ctx, t.Activity().From.AadObjectID)
 	if errors.Is(err, store.ErrNotFound) {
 		n := cards.Notice("No checklist", "There is no set-up checklist for you.")
-		return c, &n, nil
+		return c, "", &n, nil
 	}
 	if err != nil {
-		return c, nil, err
+		return c, "", nil, err
 	}
-	if id, _ := data["requestId"].(string); id != c.RequestID {
+	if d.RequestID != c.RequestID {
 		n := cards.Notice("This card is out of date", "Your current checklist is in your chat with me.")
-		return c, &n, nil
+		return c, "", &n, nil
 	}
-	return c, nil, nil
+	return c, d.Step, nil, nil
 }
 
 func (f *Flow) onRefresh(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	c, answer, err := f.ownChecklist(ctx, t, data)
+	c, _, answer, err := f.ownChecklist(ctx, t, data)
 	if answer != nil || err != nil {
 		return answer, err
 	}
@@ -410,11 +416,10 @@ func (f *Flow) onRefresh(ctx context.Context, t *bot.Turn, data map[string]any) 
 }
 
 func (f *Flow) onClaim(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	c, answer, err := f.ownChecklist(ctx, t, data)
+	c, step, answer, err := f.ownChecklist(ctx, t, data)
 	if answer != nil || err != nil {
 		return answer, err
 	}
-	step, _ := data["step"].(string)
 	p, err := decodeProgress(c)
 	if err != nil {
 		return nil, err
@@ -441,7 +446,7 @@ func (f *Flow) onClaim(ctx context.Context, t *bot.Turn, data map[string]any) (*
 // onStuck tells the helpdesk channel who is stuck where and what Graph shows, with a
 // button that issues a fresh pass through every /tap check.
 func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	c, answer, err := f.ownChecklist(ctx, t, data)
+	c, step, answer, err := f.ownChecklist(ctx, t, data)
 	if answer != nil || err != nil {
 		return answer, err
 	}
@@ -449,7 +454,6 @@ func (f *Flow) onStuck(ctx context.Context, t *bot.Turn, data map[string]any) (*
 		n := cards.Notice("Call the helpdesk", "tapbot has no helpdesk channel configured: please call or message the helpdesk.")
 		return &n, nil
 	}
-	step, _ := data["step"].(string)
 	text, ok := f.cfg.Content.Step(step)
 	if !ok {
 		n := cards.Notice("Unknown step", "Refresh the checklist and try again.")
