@@ -142,16 +142,8 @@ func (s *Store) OpenChecklists(ctx context.Context, limit int) ([]store.Checklis
 	if err != nil {
 		return nil, fmt.Errorf("store: open checklists: %w", err)
 	}
-	defer rows.Close()
-	var cs []store.Checklist
-	for rows.Next() {
-		c, err := scanChecklist(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: open checklists: %w", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
+	cs, err := collect(rows, scanChecklist)
+	if err != nil {
 		return nil, fmt.Errorf("store: open checklists: %w", err)
 	}
 	return cs, nil

@@ -109,22 +109,14 @@ func (s *Store) DueConfirmations(ctx context.Context, now time.Time, limit int) 
 	if err != nil {
 		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
 	}
-	defer rows.Close()
-	var out []store.TAPConfirmation
-	for rows.Next() {
-		c, err := scanConfirmation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanConfirmation)
+	if err != nil {
 		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
 	}
 	return out, nil
 }
 
-func scanConfirmation(row interface{ Scan(...any) error }) (store.TAPConfirmation, error) {
+func scanConfirmation(row scanner) (store.TAPConfirmation, error) {
 	var (
 		c                store.TAPConfirmation
 		path, state      string

@@ -205,22 +205,14 @@ func (s *Store) AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
 	}
-	defer rows.Close()
-	var out []store.TAPIntent
-	for rows.Next() {
-		i, err := scanIntent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
-		}
-		out = append(out, i)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanIntent)
+	if err != nil {
 		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
 	}
 	return out, nil
 }
 
-func scanIntent(row interface{ Scan(...any) error }) (store.TAPIntent, error) {
+func scanIntent(row scanner) (store.TAPIntent, error) {
 	var (
 		i                       store.TAPIntent
 		state                   string

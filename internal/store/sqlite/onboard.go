@@ -224,16 +224,8 @@ func (s *Store) Onboards(ctx context.Context, f store.OnboardFilter) ([]store.On
 	if err != nil {
 		return nil, fmt.Errorf("store: onboarding requests: %w", err)
 	}
-	defer rows.Close()
-	var rs []store.OnboardRequest
-	for rows.Next() {
-		r, err := scanOnboard(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: onboarding requests: %w", err)
-		}
-		rs = append(rs, r)
-	}
-	if err := rows.Err(); err != nil {
+	rs, err := collect(rows, scanOnboard)
+	if err != nil {
 		return nil, fmt.Errorf("store: onboarding requests: %w", err)
 	}
 	return rs, nil
@@ -313,19 +305,8 @@ func (s *Store) claimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var js []store.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		js = append(js, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := rows.Close(); err != nil {
+	js, err := collect(rows, scanJob)
+	if err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -412,6 +393,24 @@ func jobError(verb, id string, err error) error {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error
+}
+
+// collect scans every row with scan and closes rows: the one loop over a result set
+// that every list method shares.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
 }
 
 func scanOnboard(row scanner) (store.OnboardRequest, error) {

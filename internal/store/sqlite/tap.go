@@ -135,16 +135,8 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEn
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
-	defer rows.Close()
-	var es []store.AuditEntry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		es = append(es, e)
-	}
-	if err := rows.Err(); err != nil {
+	es, err := collect(rows, scanAudit)
+	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
 	return es, nil
@@ -405,16 +397,7 @@ func queryDeliveries(ctx context.Context, st *sql.Stmt, args ...any) ([]store.De
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ds []store.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		ds = append(ds, d)
-	}
-	return ds, rows.Err()
+	return collect(rows, scanDelivery)
 }
 
 func scanAudit(rows scanner) (store.AuditEntry, error) {
