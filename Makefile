@@ -58,9 +58,9 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./cards/
 	$(GO) test -run x -fuzz FuzzParseRequest -fuzztime $(FUZZTIME) ./bot/tap/
 	$(GO) test -run x -fuzz FuzzParseQuery -fuzztime $(FUZZTIME) ./bot/audit/
-	$(GO) test -run x -fuzz FuzzParseFilter -fuzztime $(FUZZTIME) ./graph/graphtest/
-	$(GO) test -run x -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./graph/graphtest/
-	$(GO) test -run x -fuzz '^FuzzProvisioning$$' -fuzztime $(FUZZTIME) ./graph/graphtest/
+	$(GO) test -run x -fuzz FuzzParseFilter -fuzztime $(FUZZTIME) ./graph/simtenant/
+	$(GO) test -run x -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./graph/simtenant/
+	$(GO) test -run x -fuzz '^FuzzProvisioning$$' -fuzztime $(FUZZTIME) ./graph/simtenant/
 	$(GO) test -run x -fuzz '^FuzzCheckRef$$' -fuzztime $(FUZZTIME) ./graph/msgraph/
 	$(GO) test -run x -fuzz '^FuzzParseSubmission$$' -fuzztime $(FUZZTIME) ./bot/onboard/
 	$(GO) test -run x -fuzz '^FuzzClip$$' -fuzztime $(FUZZTIME) ./internal/store/

@@ -1,7 +1,7 @@
 // Package graph is tapbot's vocabulary for Microsoft Graph: the users, roles, policies
 // and authentication methods the flows decide on, and the typed errors they explain.
 // It has no SDK imports, so the bot and its tests stay light; the msgraph-sdk-go
-// client lives in graph/msgraph and the fake tenant in graph/graphtest.
+// client lives in graph/msgraph and the fake tenant in graph/simtenant.
 package graph
 
 import (

@@ -16,14 +16,14 @@ import (
 	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/bot/tap"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/secret"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
 // devAppID is the bot id of the committed .m365agentsplayground.yml (whose tenant and
-// users are graphtest.Contoso's), so the Agents Playground talks to `tapbot dev` out of
+// users are simtenant.Contoso's), so the Agents Playground talks to `tapbot dev` out of
 // the box.
 const devAppID = "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
 
@@ -454,34 +454,34 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 			bad("%s is set: dev mode switches inbound authentication off and runs only against the simulated tenant; unset it, or use `tapbot serve` for a real tenant", name)
 		}
 	}
-	c.TenantID = graphtest.ContosoTenantID
+	c.TenantID = simtenant.ContosoTenantID
 	if c.AppID == "" {
 		c.AppID = devAppID
 	}
 	// The simulated Contoso tenant's groups, unless the developer names others.
 	if len(c.HelpdeskGroups) == 0 {
-		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
+		c.HelpdeskGroups = []string{simtenant.GroupHelpdesk}
 	}
 	// Hana from the playground is in Helpdesk, so the demo can show /audit and /doctor.
 	if len(c.AuditorGroups) == 0 {
-		c.AuditorGroups = []string{graphtest.GroupHelpdesk}
+		c.AuditorGroups = []string{simtenant.GroupHelpdesk}
 	}
 	if len(c.AdminGroups) == 0 {
-		c.AdminGroups = []string{graphtest.GroupHelpdesk}
+		c.AdminGroups = []string{simtenant.GroupHelpdesk}
 	}
 	if len(c.Onboarding) == 0 {
-		c.Onboarding = []string{graphtest.GroupNewHires}
+		c.Onboarding = []string{simtenant.GroupNewHires}
 	}
 	if len(c.Protected) == 0 {
-		c.Protected = []string{graphtest.GroupProtected}
+		c.Protected = []string{simtenant.GroupProtected}
 	}
 	if len(c.ScopeGroups) == 0 {
-		c.ScopeGroups = []string{graphtest.GroupNewHires, graphtest.GroupStaff}
+		c.ScopeGroups = []string{simtenant.GroupNewHires, simtenant.GroupStaff}
 	}
 	// Onboarding in the playground: Alex approves in the team's Onboarding channel,
 	// start-day cards go to its General channel.
 	if len(c.ApproverGroups) == 0 {
-		c.ApproverGroups = []string{graphtest.GroupApprovers}
+		c.ApproverGroups = []string{simtenant.GroupApprovers}
 	}
 	if c.ApproversConversation == "" {
 		c.ApproversConversation = "19:contoso-onboarding@thread.tacv2"
@@ -490,7 +490,7 @@ func (c *Config) validateDev(env func(string) string, bad func(string, ...any)) 
 		c.HelpdeskConversation = "19:contoso-it-helpdesk-general@thread.tacv2"
 	}
 	if len(c.OnboardGroupsAllowed) == 0 {
-		c.OnboardGroupsAllowed = []string{graphtest.GroupStaff}
+		c.OnboardGroupsAllowed = []string{simtenant.GroupStaff}
 	}
 	if c.DefaultUsageLocation == "" {
 		c.DefaultUsageLocation = "US"

@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"strings"
 	"testing"
 
@@ -127,7 +127,7 @@ func TestDevConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.TenantID != graphtest.ContosoTenantID || len(c.HelpdeskGroups) != 1 || c.AppID != devAppID || c.LogFormat != "console" {
+				if c.TenantID != simtenant.ContosoTenantID || len(c.HelpdeskGroups) != 1 || c.AppID != devAppID || c.LogFormat != "console" {
 					t.Fatalf("dev config %+v", c)
 				}
 				return

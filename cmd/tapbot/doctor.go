@@ -17,8 +17,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/doctor"
 	"github.com/tapbot/tapbot/internal/requestid"
 	"github.com/tapbot/tapbot/internal/store"
@@ -32,12 +32,12 @@ const doctorTimeout = 2 * time.Minute
 // doctorCmd checks the tenant's set-up for tapbot and, with --fix, makes the changes
 // tapbot knows how to make: `tapbot doctor [--dev] [--fix [--yes] | --probe user]`.
 func doctorCmd(args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runDoctor(args, env, stdin, stdout, stderr, graphtest.Contoso)
+	return runDoctor(args, env, stdin, stdout, stderr, simtenant.Contoso)
 }
 
 // runDoctor is doctorCmd with the simulated tenant --dev runs against (tests pass one
 // they set up and look at afterwards).
-func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer, simulated func() *graphtest.Tenant) int {
+func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer, simulated func() *simtenant.Tenant) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fix := fs.Bool("fix", false, "show the changes tapbot can make to fix what failed, and make them after confirmation")
@@ -77,7 +77,7 @@ func runDoctor(args []string, env func(string) string, stdin io.Reader, stdout, 
 	where := "tenant " + cfg.TenantID
 	if *dev {
 		tenant := simulated()
-		fake := graphtest.NewServer(tenant)
+		fake := simtenant.NewServer(tenant)
 		defer fake.Close()
 		client, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{roles: tenant.AppRoles()}, BaseURL: fake.URL() + "/v1.0", HTTPClient: fake.Client()}, log)
 		where = "the simulated Contoso tenant"
@@ -314,7 +314,7 @@ func tenantCheckConfig(cfg Config) doctor.Config {
 
 // devGraphCredential is the simulated tenant's Graph token: shaped like an Entra
 // app-only token (an unsigned JWT) whose roles claim holds the permissions the
-// simulated tenant grants tapbot's app (graphtest.Tenant.AppRoles: by default every
+// simulated tenant grants tapbot's app (simtenant.Tenant.AppRoles: by default every
 // permission of tapbot's table, --fix's included), so that the permission check has
 // something real to read and the simulated tenant enforces the same set.
 type devGraphCredential struct{ roles []string }
@@ -327,8 +327,8 @@ func (c devGraphCredential) GetToken(context.Context, policy.TokenRequestOptions
 func devGraphToken(roles []string) string {
 	payload, _ := json.Marshal(map[string]any{
 		"aud":   "https://graph.microsoft.com",
-		"iss":   "https://sts.windows.net/" + graphtest.ContosoTenantID + "/",
-		"tid":   graphtest.ContosoTenantID,
+		"iss":   "https://sts.windows.net/" + simtenant.ContosoTenantID + "/",
+		"tid":   simtenant.ContosoTenantID,
 		"appid": devAppID,
 		"roles": roles,
 	})

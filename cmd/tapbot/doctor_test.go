@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/doctor"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/sqlite"
@@ -20,10 +20,10 @@ import (
 )
 
 // doctorRun runs `tapbot doctor` against tenant with stdin as typed input.
-func doctorRun(t *testing.T, tenant *graphtest.Tenant, env func(string) string, stdin string, args ...string) (int, string, string) {
+func doctorRun(t *testing.T, tenant *simtenant.Tenant, env func(string) string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := runDoctor(args, env, strings.NewReader(stdin), &out, &errOut, func() *graphtest.Tenant { return tenant })
+	code := runDoctor(args, env, strings.NewReader(stdin), &out, &errOut, func() *simtenant.Tenant { return tenant })
 	return code, out.String(), errOut.String()
 }
 
@@ -59,7 +59,7 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 9 permissions", "User.ReadWrite.All", "Domain.Read.All", "✓ TAP policy targets",
-		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + graphtest.GroupHelpdesk + ")", "17 checks passed."} {
+		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + simtenant.GroupHelpdesk + ")", "17 checks passed."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
@@ -83,10 +83,10 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 }
 
 func TestDoctorFixesADisabledTAPPolicy(t *testing.T) {
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	p := tenant.TAPPolicy()
 	p.Enabled = false
-	p.IncludeTargets = []string{graphtest.GroupStaff}
+	p.IncludeTargets = []string{simtenant.GroupStaff}
 	tenant.SetTAPPolicy(p)
 	before := tenant.TAPPolicy()
 	db := t.TempDir() + "/tapbot.db"
@@ -121,7 +121,7 @@ func TestDoctorFixesADisabledTAPPolicy(t *testing.T) {
 		t.Fatalf("code %d:\n%s\n%s", code, out, errOut)
 	}
 	got := tenant.TAPPolicy()
-	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{graphtest.GroupStaff, graphtest.GroupNewHires}) || got.DefaultLength != before.DefaultLength {
+	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{simtenant.GroupStaff, simtenant.GroupNewHires}) || got.DefaultLength != before.DefaultLength {
 		t.Fatalf("policy after --fix: %+v", got)
 	}
 	rows := auditRows(t, db)
@@ -151,9 +151,9 @@ func TestDoctorFixesADisabledTAPPolicy(t *testing.T) {
 }
 
 func TestDoctorFixAfterTypedYes(t *testing.T) {
-	tenant := graphtest.Contoso()
-	tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{Enabled: true,
-		IncludeTargets: []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}}})
+	tenant := simtenant.Contoso()
+	tenant.SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{Enabled: true,
+		IncludeTargets: []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}}})
 	db := t.TempDir() + "/tapbot.db"
 	env := envOf("TAPBOT_DB_PATH", db)
 	code, out, _ := doctorRun(t, tenant, env, "", "--dev")
@@ -164,7 +164,7 @@ func TestDoctorFixAfterTypedYes(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "✓ Target New hires in the Microsoft Authenticator policy with authentication mode any") {
 		t.Fatalf("code %d:\n%s", code, out)
 	}
-	want := []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: graphtest.GroupNewHires, Mode: "any"}}
+	want := []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: simtenant.GroupNewHires, Mode: "any"}}
 	if got := tenant.AuthenticatorPolicy(); !slices.Equal(got.IncludeTargets, want) {
 		t.Fatalf("Authenticator %+v", got)
 	}
@@ -174,7 +174,7 @@ func TestDoctorFixAfterTypedYes(t *testing.T) {
 }
 
 func TestDoctorKeepsTheTerminalSafe(t *testing.T) {
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	evil := "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d400ee"
 	tenant.AddGroup(evil, "New\x1b[2J hires\r\n✓ All good")
 	code, out, _ := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", t.TempDir()+"/db", "TAPBOT_ONBOARDING_GROUPS", evil), "", "--dev")
@@ -194,7 +194,7 @@ func TestDoctorUsage(t *testing.T) {
 		{[]string{"--frobnicate"}, envOf(), "flag provided but not defined"},
 		{nil, envOf(), "invalid configuration"},
 		{[]string{"--dev"}, envOf("TAPBOT_ADMIN_GROUPS", "admins"), "TAPBOT_ADMIN_GROUPS"},
-		{[]string{"--dev"}, envOf("TAPBOT_TENANT_ID", graphtest.ContosoTenantID), "simulated tenant"},
+		{[]string{"--dev"}, envOf("TAPBOT_TENANT_ID", simtenant.ContosoTenantID), "simulated tenant"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := doctorCmd(tt.args, tt.env, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tt.wantErr) {
@@ -204,7 +204,7 @@ func TestDoctorUsage(t *testing.T) {
 }
 
 func TestDevGraphToken(t *testing.T) {
-	roles := graphtest.Contoso().AppRoles()
+	roles := simtenant.Contoso().AppRoles()
 	parts := strings.Split(devGraphToken(roles), ".")
 	if len(parts) != 3 || parts[2] != "" {
 		t.Fatalf("not header.payload.: %q", devGraphToken(roles))
@@ -220,7 +220,7 @@ func TestDevGraphToken(t *testing.T) {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(claims.Roles, doctor.AllRoles()) || !slices.Contains(claims.Roles, doctor.FixPermission) || claims.Tid != graphtest.ContosoTenantID {
+	if !slices.Equal(claims.Roles, doctor.AllRoles()) || !slices.Contains(claims.Roles, doctor.FixPermission) || claims.Tid != simtenant.ContosoTenantID {
 		t.Errorf("claims %+v", claims)
 	}
 }

@@ -31,8 +31,8 @@ import (
 	botdoctor "github.com/tapbot/tapbot/bot/doctor"
 	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/bot/tap"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/credential"
 	"github.com/tapbot/tapbot/internal/server"
 	"go.uber.org/zap"
@@ -247,8 +247,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		connCfg.CheckServiceURL = loopbackServiceURL
 		// The simulated Contoso tenant, served over loopback TLS in Graph's wire format,
 		// so the real Graph client code runs in dev too.
-		tenant := graphtest.Contoso()
-		fake := graphtest.NewServer(tenant)
+		tenant := simtenant.Contoso()
+		fake := simtenant.NewServer(tenant)
 		defer fake.Close()
 		graphClient, err = msgraph.New(msgraph.Config{Credential: devGraphCredential{roles: tenant.AppRoles()}, BaseURL: fake.URL() + "/v1.0",
 			HTTPClient: fake.Client()}, log.Named("graph"))

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/sqlite"
 	"go.uber.org/zap"
@@ -33,12 +33,12 @@ func auditProbes(t *testing.T, db string) []string {
 
 func TestDoctorProbeHealthyTenant(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
-	tenant := graphtest.Contoso()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", graphtest.NinaUPN)
+	tenant := simtenant.Contoso()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
 	if code != 0 || errOut != "" {
 		t.Fatalf("code %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"probing " + graphtest.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
+	for _, want := range []string{"probing " + simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
 		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
 		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
 		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed"} {
@@ -46,7 +46,7 @@ func TestDoctorProbeHealthyTenant(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if rows := auditProbes(t, db); !slices.Equal(rows, []string{graphtest.NinaUPN + " allowed"}) {
+	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " allowed"}) {
 		t.Errorf("audit %v", rows)
 	}
 }
@@ -56,13 +56,13 @@ func TestDoctorProbeHealthyTenant(t *testing.T) {
 // as limited information on the groups. Nothing is written to the tenant.
 func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	roles := slices.DeleteFunc(tenant.AppRoles(), func(r string) bool {
 		return r == "UserAuthenticationMethod.Read.All" || r == "GroupMember.Read.All" || r == "GroupMember.ReadWrite.All"
 	})
 	tenant.SetAppRoles(append(roles, "User.Read.All")...)
-	before := tenant.TAPsOf(graphtest.NinaID)
-	code, out, _ := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", graphtest.NinaUPN)
+	before := tenant.TAPsOf(simtenant.NinaID)
+	code, out, _ := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
 	if code != 1 {
 		t.Fatalf("code %d\n%s", code, out)
 	}
@@ -75,20 +75,20 @@ func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if len(tenant.TAPsOf(graphtest.NinaID)) != len(before) {
+	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
 		t.Error("the probe changed the tenant")
 	}
-	if rows := auditProbes(t, db); !slices.Equal(rows, []string{graphtest.NinaUPN + " failed"}) {
+	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " failed"}) {
 		t.Errorf("audit %v", rows)
 	}
 }
 
 func TestDoctorProbeUsage(t *testing.T) {
-	code, _, errOut := doctorRun(t, graphtest.Contoso(), envOf(), "", "--dev", "--fix", "--probe", graphtest.NinaUPN)
+	code, _, errOut := doctorRun(t, simtenant.Contoso(), envOf(), "", "--dev", "--fix", "--probe", simtenant.NinaUPN)
 	if code != 2 || !strings.Contains(errOut, "does not go with --fix") {
 		t.Errorf("code %d: %s", code, errOut)
 	}
-	code, _, errOut = doctorRun(t, graphtest.Contoso(), envOf("TAPBOT_DB_PATH", t.TempDir()+"/tapbot.db"), "", "--dev", "--probe", "not a user")
+	code, _, errOut = doctorRun(t, simtenant.Contoso(), envOf("TAPBOT_DB_PATH", t.TempDir()+"/tapbot.db"), "", "--dev", "--probe", "not a user")
 	if code != 2 || !strings.Contains(errOut, "--probe") {
 		t.Errorf("bad user: code %d: %s", code, errOut)
 	}

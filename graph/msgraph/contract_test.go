@@ -12,17 +12,17 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
-// The contract tests run every method against graphtest's Contoso tenant, the fake
+// The contract tests run every method against simtenant's Contoso tenant, the fake
 // the rest of tapbot (and dev mode) uses: the real SDK, its middleware and TLS.
 
-func contoso(t testing.TB) (*graphtest.Server, *Client, *observer.ObservedLogs) {
+func contoso(t testing.TB) (*simtenant.Server, *Client, *observer.ObservedLogs) {
 	t.Helper()
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	tenant.SetAppID(tapbotAppID) // staticToken is opaque: the tenant knows who calls
-	srv := graphtest.NewServer(tenant)
+	srv := simtenant.NewServer(tenant)
 	t.Cleanup(srv.Close)
 	core, logs := observer.New(zap.DebugLevel)
 	c, err := New(Config{Credential: staticToken{}, BaseURL: srv.URL() + "/v1.0", HTTPClient: srv.Client()}, zap.New(core))
@@ -36,17 +36,17 @@ func TestContractUsers(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 
-	nina, err := c.User(ctx, graphtest.NinaUPN)
+	nina, err := c.User(ctx, simtenant.NinaUPN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nina.ID != graphtest.NinaID || nina.DisplayName != "Nina Newhire" || nina.UserType != "Member" || !nina.AccountEnabled || nina.CreatedDateTime.IsZero() {
+	if nina.ID != simtenant.NinaID || nina.DisplayName != "Nina Newhire" || nina.UserType != "Member" || !nina.AccountEnabled || nina.CreatedDateTime.IsZero() {
 		t.Errorf("Nina %+v", nina)
 	}
-	if byID, err := c.User(ctx, graphtest.NinaID); err != nil || byID != nina {
+	if byID, err := c.User(ctx, simtenant.NinaID); err != nil || byID != nina {
 		t.Errorf("by id %+v %v", byID, err)
 	}
-	if dan, err := c.User(ctx, graphtest.DanID); err != nil || dan.AccountEnabled {
+	if dan, err := c.User(ctx, simtenant.DanID); err != nil || dan.AccountEnabled {
 		t.Errorf("Dan %+v %v", dan, err)
 	}
 	_, err = c.User(ctx, "nobody@contoso.com")
@@ -56,7 +56,7 @@ func TestContractUsers(t *testing.T) {
 	}
 
 	greg, err := c.UserByMail(ctx, "greg@fabrikam.com")
-	if err != nil || greg.ID != graphtest.GregID || !greg.IsGuest() {
+	if err != nil || greg.ID != simtenant.GregID || !greg.IsGuest() {
 		t.Errorf("Greg by mail %+v %v", greg, err)
 	}
 	if _, err := c.UserByMail(ctx, "o'brien@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
@@ -68,13 +68,13 @@ func TestContractUsers(t *testing.T) {
 	}
 
 	// A guest's generated UPN (…#EXT#@…) is a path segment too: the SDK encodes '#'.
-	if u, err := c.FindUser(ctx, graphtest.GregUPN); err != nil || u.ID != graphtest.GregID || !u.IsGuest() {
+	if u, err := c.FindUser(ctx, simtenant.GregUPN); err != nil || u.ID != simtenant.GregID || !u.IsGuest() {
 		t.Errorf("guest UPN: %+v %v", u, err)
 	}
-	if u, err := c.FindUser(ctx, "greg@fabrikam.com"); err != nil || u.ID != graphtest.GregID {
+	if u, err := c.FindUser(ctx, "greg@fabrikam.com"); err != nil || u.ID != simtenant.GregID {
 		t.Errorf("FindUser by mail %+v %v", u, err)
 	}
-	if u, err := c.FindUser(ctx, graphtest.HanaUPN); err != nil || u.ID != graphtest.HanaID {
+	if u, err := c.FindUser(ctx, simtenant.HanaUPN); err != nil || u.ID != simtenant.HanaID {
 		t.Errorf("FindUser by UPN %+v %v", u, err)
 	}
 }
@@ -83,12 +83,12 @@ func TestContractGroupsAndRoles(t *testing.T) {
 	_, c, _ := contoso(t)
 	ctx := context.Background()
 
-	member, err := c.CheckMemberGroups(ctx, graphtest.HanaID, []string{graphtest.GroupHelpdesk, graphtest.GroupStaff, graphtest.GroupProtected})
+	member, err := c.CheckMemberGroups(ctx, simtenant.HanaID, []string{simtenant.GroupHelpdesk, simtenant.GroupStaff, simtenant.GroupProtected})
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(member)
-	if want := []string{graphtest.GroupHelpdesk, graphtest.GroupStaff}; !slices.Equal(member, want) {
+	if want := []string{simtenant.GroupHelpdesk, simtenant.GroupStaff}; !slices.Equal(member, want) {
 		t.Errorf("Hana is in %v (Staff nests Helpdesk)", member)
 	}
 
@@ -107,15 +107,15 @@ func TestContractRoles(t *testing.T) {
 		user string
 		want []want
 	}{
-		{graphtest.NinaID, nil},
-		{graphtest.GwenID, []want{{template: graphtest.RoleGlobalAdministrator, scope: "/", builtIn: true}}},
-		{graphtest.InesUPN, []want{{template: graphtest.RoleAuthenticationAdministrator, scope: "/", via: graphtest.GroupAuthAdmin, builtIn: true}}},
-		{graphtest.PaulID, []want{{template: graphtest.RolePrivilegedAuthenticationAdministrator, scope: "/", eligible: true, builtIn: true}}},
-		{graphtest.GaryUPN, []want{{template: graphtest.RoleGlobalAdministrator, scope: "/", via: graphtest.GroupGAPIM, eligible: true, builtIn: true}}},
-		{graphtest.CaraID, []want{{template: graphtest.RoleCustomTier1, scope: "/"}}},
-		{graphtest.AudreyID, []want{{template: graphtest.RoleUserAdministrator, scope: graphtest.ScopeParis, builtIn: true}}},
-		{graphtest.PiaID, []want{{template: graphtest.RolePrivilegedRoleAdministrator, scope: "/", via: graphtest.GroupRoleAdmin, eligible: true, builtIn: true, pim: true}}},
-		{graphtest.OscarID, []want{{template: graphtest.RoleCustomTier1, scope: graphtest.ScopeParis, via: graphtest.GroupParisDesk}}},
+		{simtenant.NinaID, nil},
+		{simtenant.GwenID, []want{{template: simtenant.RoleGlobalAdministrator, scope: "/", builtIn: true}}},
+		{simtenant.InesUPN, []want{{template: simtenant.RoleAuthenticationAdministrator, scope: "/", via: simtenant.GroupAuthAdmin, builtIn: true}}},
+		{simtenant.PaulID, []want{{template: simtenant.RolePrivilegedAuthenticationAdministrator, scope: "/", eligible: true, builtIn: true}}},
+		{simtenant.GaryUPN, []want{{template: simtenant.RoleGlobalAdministrator, scope: "/", via: simtenant.GroupGAPIM, eligible: true, builtIn: true}}},
+		{simtenant.CaraID, []want{{template: simtenant.RoleCustomTier1, scope: "/"}}},
+		{simtenant.AudreyID, []want{{template: simtenant.RoleUserAdministrator, scope: simtenant.ScopeParis, builtIn: true}}},
+		{simtenant.PiaID, []want{{template: simtenant.RolePrivilegedRoleAdministrator, scope: "/", via: simtenant.GroupRoleAdmin, eligible: true, builtIn: true, pim: true}}},
+		{simtenant.OscarID, []want{{template: simtenant.RoleCustomTier1, scope: simtenant.ScopeParis, via: simtenant.GroupParisDesk}}},
 	} {
 		srv.Reset()
 		tg, err := c.Target(ctx, tc.user, nil)
@@ -133,7 +133,7 @@ func TestContractRoles(t *testing.T) {
 			t.Errorf("%s roles %+v, want %+v", tc.user, got, tc.want)
 		}
 		// Two batches; a third only to read the roles of a PIM for Groups group.
-		if n, max := srv.RequestCount(), 2+btoi(tc.user == graphtest.PiaID); n != max {
+		if n, max := srv.RequestCount(), 2+btoi(tc.user == simtenant.PiaID); n != max {
 			t.Errorf("%s: %d round trips, want %d", tc.user, n, max)
 		}
 	}
@@ -151,7 +151,7 @@ func btoi(b bool) int {
 func TestContractRolesWithoutPIM(t *testing.T) {
 	srv, c, _ := contoso(t)
 	srv.Tenant().SetPIMLicensed(false)
-	for user, n := range map[string]int{graphtest.PaulID: 0, graphtest.PiaID: 0, graphtest.GaryID: 0, graphtest.GwenID: 1} {
+	for user, n := range map[string]int{simtenant.PaulID: 0, simtenant.PiaID: 0, simtenant.GaryID: 0, simtenant.GwenID: 1} {
 		tg, err := c.Target(context.Background(), user, nil)
 		if err != nil || tg.RolesUnknown != "" || len(tg.Roles) != n {
 			t.Errorf("%s: %+v %q %v", user, tg.Roles, tg.RolesUnknown, err)
@@ -166,13 +166,13 @@ func TestContractRoleQueryFailures(t *testing.T) {
 		"/roleManagement/directory/roleEligibilityScheduleInstances", "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"} {
 		srv.Reset()
 		srv.FailPath(path, 503)
-		tg, err := c.Target(context.Background(), graphtest.NinaID, nil)
+		tg, err := c.Target(context.Background(), simtenant.NinaID, nil)
 		if err != nil || !strings.Contains(tg.RolesUnknown, "unavailable") {
 			t.Errorf("%s failing: %v, unknown %q", path, err, tg.RolesUnknown)
 		}
 		srv.Reset()
 		srv.Forbid(path)
-		if tg, err = c.Target(context.Background(), graphtest.NinaID, nil); err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
+		if tg, err = c.Target(context.Background(), simtenant.NinaID, nil); err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
 			t.Errorf("%s forbidden: %v, unknown %q", path, err, tg.RolesUnknown)
 		}
 	}
@@ -181,10 +181,10 @@ func TestContractRoleQueryFailures(t *testing.T) {
 func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
-	groups := []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupProtected, graphtest.GroupAuthAdmin}
+	groups := []string{simtenant.GroupNewHires, simtenant.GroupStaff, simtenant.GroupProtected, simtenant.GroupAuthAdmin}
 
 	srv.Reset()
-	nina, err := c.Target(ctx, graphtest.NinaUPN, groups)
+	nina, err := c.Target(ctx, simtenant.NinaUPN, groups)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,17 +194,17 @@ func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	if n := len(srv.BatchedRequests()); n != 8 {
 		t.Errorf("%d batched requests, want user, memberships, TAPs, methods, groups; assignments, eligibility, PIM for Groups", n)
 	}
-	if nina.User.ID != graphtest.NinaID || len(nina.Roles) != 0 || !slices.Equal(nina.MemberOf, []string{graphtest.GroupNewHires}) || len(nina.TAPs) != 0 {
+	if nina.User.ID != simtenant.NinaID || len(nina.Roles) != 0 || !slices.Equal(nina.MemberOf, []string{simtenant.GroupNewHires}) || len(nina.TAPs) != 0 {
 		t.Errorf("Nina %+v", nina)
 	}
 
-	ines, err := c.Target(ctx, graphtest.InesID, groups)
+	ines, err := c.Target(ctx, simtenant.InesID, groups)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(ines.MemberOf)
-	if len(ines.Roles) != 1 || ines.Roles[0].RoleTemplateID != graphtest.RoleAuthenticationAdministrator ||
-		!slices.Equal(ines.MemberOf, []string{graphtest.GroupStaff, graphtest.GroupAuthAdmin}) {
+	if len(ines.Roles) != 1 || ines.Roles[0].RoleTemplateID != simtenant.RoleAuthenticationAdministrator ||
+		!slices.Equal(ines.MemberOf, []string{simtenant.GroupStaff, simtenant.GroupAuthAdmin}) {
 		t.Errorf("Ines %+v", ines)
 	}
 
@@ -217,7 +217,7 @@ func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	}
 
 	srv.Forbid("/users/*/authentication")
-	if _, err := c.Target(ctx, graphtest.GwenUPN, groups); !errors.Is(err, graph.ErrForbidden) {
+	if _, err := c.Target(ctx, simtenant.GwenUPN, groups); !errors.Is(err, graph.ErrForbidden) {
 		t.Errorf("TAPs step forbidden: %v", err)
 	}
 }
@@ -226,14 +226,14 @@ func TestContractPaging(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	tenant := srv.Tenant()
-	tenant.AssignRole(graphtest.MaxID, graphtest.RoleGlobalAdministrator, "Global Administrator")
-	tenant.AssignRole(graphtest.MaxID, graphtest.RoleAuthenticationAdministrator, "Authentication Administrator")
-	tenant.AssignEligibleRole(graphtest.MaxID, graphtest.RoleGlobalAdministrator, "Global Administrator")
-	tenant.AssignEligibleRole(graphtest.MaxID, graphtest.RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator")
+	tenant.AssignRole(simtenant.MaxID, simtenant.RoleGlobalAdministrator, "Global Administrator")
+	tenant.AssignRole(simtenant.MaxID, simtenant.RoleAuthenticationAdministrator, "Authentication Administrator")
+	tenant.AssignEligibleRole(simtenant.MaxID, simtenant.RoleGlobalAdministrator, "Global Administrator")
+	tenant.AssignEligibleRole(simtenant.MaxID, simtenant.RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator")
 	tenant.PageSize = 1
 
 	srv.Reset()
-	tg, err := c.Target(ctx, graphtest.MaxUPN, nil)
+	tg, err := c.Target(ctx, simtenant.MaxUPN, nil)
 	if err != nil || len(tg.Roles) != 4 || tg.RolesUnknown != "" {
 		t.Errorf("Target roles %+v %v %q", tg.Roles, err, tg.RolesUnknown)
 	}
@@ -253,15 +253,15 @@ func TestContractTAPLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !p.Enabled || p.DefaultLifetime != time.Hour || p.MinLifetime != 10*time.Minute || p.MaxLifetime != 8*time.Hour ||
-		p.UsableOnce || p.DefaultLength != 8 || !slices.Equal(p.IncludeTargets, []string{graphtest.GroupNewHires, graphtest.GroupStaff}) {
+		p.UsableOnce || p.DefaultLength != 8 || !slices.Equal(p.IncludeTargets, []string{simtenant.GroupNewHires, simtenant.GroupStaff}) {
 		t.Errorf("policy %+v", p)
 	}
 
-	created, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 2 * time.Hour, UsableOnce: true})
+	created, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: 2 * time.Hour, UsableOnce: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := srv.Tenant().TAPsOf(graphtest.NinaID)
+	stored := srv.Tenant().TAPsOf(simtenant.NinaID)
 	if created.Value.IsZero() || len(stored) != 1 || created.Value.Reveal() != stored[0].Value.Reveal() {
 		t.Fatalf("created %+v, tenant has %+v", created, stored)
 	}
@@ -269,26 +269,26 @@ func TestContractTAPLifecycle(t *testing.T) {
 		t.Errorf("created %+v", created)
 	}
 
-	taps, err := c.TAPs(ctx, graphtest.NinaUPN)
+	taps, err := c.TAPs(ctx, simtenant.NinaUPN)
 	if err != nil || len(taps) != 1 || taps[0].ID != created.ID || !taps[0].Value.IsZero() {
 		t.Errorf("TAPs %+v %v", taps, err)
 	}
-	tg, err := c.Target(ctx, graphtest.NinaUPN, nil)
+	tg, err := c.Target(ctx, simtenant.NinaUPN, nil)
 	if err != nil || len(tg.TAPs) != 1 || !tg.TAPs[0].Value.IsZero() || !tg.TAPs[0].Expires().Equal(created.Expires()) {
 		t.Errorf("Target TAPs %+v %v", tg.TAPs, err)
 	}
-	methods, err := c.Methods(ctx, graphtest.NinaID)
+	methods, err := c.Methods(ctx, simtenant.NinaID)
 	if err != nil || len(methods) != 1 || methods[0].Type != "temporaryAccessPass" {
 		t.Errorf("Nina's methods %+v %v", methods, err)
 	}
 
-	if err := c.DeleteTAP(ctx, graphtest.NinaID, created.ID); err != nil {
+	if err := c.DeleteTAP(ctx, simtenant.NinaID, created.ID); err != nil {
 		t.Fatal(err)
 	}
-	if taps, err := c.TAPs(ctx, graphtest.NinaID); err != nil || len(taps) != 0 {
+	if taps, err := c.TAPs(ctx, simtenant.NinaID); err != nil || len(taps) != 0 {
 		t.Errorf("after delete %+v %v", taps, err)
 	}
-	if err := c.DeleteTAP(ctx, graphtest.NinaID, created.ID); !errors.Is(err, graph.ErrNotFound) {
+	if err := c.DeleteTAP(ctx, simtenant.NinaID, created.ID); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 	if s := logText(logs); strings.Contains(s, created.Value.Reveal()) {
@@ -302,18 +302,18 @@ func TestContractPolicyRefusalsAreTyped(t *testing.T) {
 	var ge *graph.Error
 
 	// Colin is outside the policy's targets: Graph refuses creation.
-	_, err := c.CreateTAP(ctx, graphtest.ColinID, graph.TAPRequest{})
+	_, err := c.CreateTAP(ctx, simtenant.ColinID, graph.TAPRequest{})
 	if !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "badRequest" || !strings.Contains(ge.Message, "UserCredentialPolicy") {
 		t.Errorf("out of scope: %v", err)
 	}
 	// 9 h is a valid TAP lifetime for Graph but over this tenant's 8 h maximum.
-	if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 9 * time.Hour}); !errors.Is(err, graph.ErrBadRequest) {
+	if _, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: 9 * time.Hour}); !errors.Is(err, graph.ErrBadRequest) {
 		t.Errorf("over the policy's maximum: %v", err)
 	}
-	if _, err := c.CreateTAP(ctx, graphtest.GregID, graph.TAPRequest{}); !errors.Is(err, graph.ErrBadRequest) {
+	if _, err := c.CreateTAP(ctx, simtenant.GregID, graph.TAPRequest{}); !errors.Is(err, graph.ErrBadRequest) {
 		t.Errorf("external guest: %v", err)
 	}
-	if len(srv.Tenant().TAPsOf(graphtest.NinaID)) != 0 || len(srv.Tenant().TAPsOf(graphtest.ColinID)) != 0 {
+	if len(srv.Tenant().TAPsOf(simtenant.NinaID)) != 0 || len(srv.Tenant().TAPsOf(simtenant.ColinID)) != 0 {
 		t.Error("a refused request created a pass")
 	}
 
@@ -322,7 +322,7 @@ func TestContractPolicyRefusalsAreTyped(t *testing.T) {
 		t.Errorf("policy read without permission: %v", err)
 	}
 	srv.Forbid("/users/*/authentication")
-	if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{}); !errors.Is(err, graph.ErrForbidden) {
+	if _, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{}); !errors.Is(err, graph.ErrForbidden) {
 		t.Errorf("create without permission: %v", err)
 	}
 }
@@ -332,7 +332,7 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 	ctx := context.Background()
 
 	srv.FailNext(1, 429, "0")
-	created, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: 3 * time.Hour})
+	created, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: 3 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,13 +341,13 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 	}
 	// The retried POST carried its body: the pass has the lifetime asked for, not
 	// the policy's default.
-	if created.Lifetime != 3*time.Hour || srv.Tenant().TAPsOf(graphtest.NinaID)[0].Lifetime != 3*time.Hour {
+	if created.Lifetime != 3*time.Hour || srv.Tenant().TAPsOf(simtenant.NinaID)[0].Lifetime != 3*time.Hour {
 		t.Errorf("created %+v", created)
 	}
 
 	srv.Reset()
 	srv.FailNext(1, 503, "0")
-	if _, err := c.Target(ctx, graphtest.NinaUPN, []string{graphtest.GroupNewHires}); err != nil {
+	if _, err := c.Target(ctx, simtenant.NinaUPN, []string{simtenant.GroupNewHires}); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCount(); n != 3 {
@@ -358,7 +358,7 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 func TestContractPersistentUnavailability(t *testing.T) {
 	srv, c, _ := contoso(t)
 	srv.FailNext(10, 503, "0")
-	_, err := c.User(context.Background(), graphtest.NinaID)
+	_, err := c.User(context.Background(), simtenant.NinaID)
 	if !errors.Is(err, graph.ErrUnavailable) {
 		t.Fatalf("err %v", err)
 	}
@@ -375,7 +375,7 @@ func TestContractPersistentUnavailability(t *testing.T) {
 func TestContractMethods(t *testing.T) {
 	_, c, _ := contoso(t)
 	ctx := context.Background()
-	hana, err := c.Methods(ctx, graphtest.HanaUPN)
+	hana, err := c.Methods(ctx, simtenant.HanaUPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestContractMethods(t *testing.T) {
 		byType["password"].ID == "" || byType["microsoftAuthenticator"].Created.IsZero() {
 		t.Errorf("Hana's methods %+v", hana)
 	}
-	max, err := c.Methods(ctx, graphtest.MaxID)
+	max, err := c.Methods(ctx, simtenant.MaxID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestContractNoTAPValueAnywhere(t *testing.T) {
 	srv, c, logs := contoso(t)
 	ctx := context.Background()
 	var values, texts []string
-	for i, user := range []string{graphtest.NinaID, graphtest.HanaUPN, graphtest.NinaUPN} {
+	for i, user := range []string{simtenant.NinaID, simtenant.HanaUPN, simtenant.NinaUPN} {
 		if i == 1 {
 			srv.FailNext(1, 429, "0")
 		}
@@ -420,14 +420,14 @@ func TestContractNoTAPValueAnywhere(t *testing.T) {
 		if _, err := c.TAPs(ctx, user); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Target(ctx, user, []string{graphtest.GroupStaff}); err != nil {
+		if _, err := c.Target(ctx, user, []string{simtenant.GroupStaff}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, call := range []func() error{
-		func() error { _, err := c.CreateTAP(ctx, graphtest.ColinID, graph.TAPRequest{}); return err },
-		func() error { return c.DeleteTAP(ctx, graphtest.NinaID, methodID) },
-		func() error { srv.FailNext(10, 503, "0"); _, err := c.TAPs(ctx, graphtest.HanaID); return err },
+		func() error { _, err := c.CreateTAP(ctx, simtenant.ColinID, graph.TAPRequest{}); return err },
+		func() error { return c.DeleteTAP(ctx, simtenant.NinaID, methodID) },
+		func() error { srv.FailNext(10, 503, "0"); _, err := c.TAPs(ctx, simtenant.HanaID); return err },
 	} {
 		err := call()
 		if err == nil {
@@ -453,7 +453,7 @@ func BenchmarkCreateTAP(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.CreateTAP(ctx, graphtest.NinaID, graph.TAPRequest{Lifetime: time.Hour}); err != nil {
+		if _, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -462,10 +462,10 @@ func BenchmarkCreateTAP(b *testing.B) {
 func BenchmarkTarget(b *testing.B) {
 	_, c, _ := contoso(b)
 	ctx := context.Background()
-	groups := []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupProtected, graphtest.GroupAuthAdmin}
+	groups := []string{simtenant.GroupNewHires, simtenant.GroupStaff, simtenant.GroupProtected, simtenant.GroupAuthAdmin}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Target(ctx, graphtest.NinaUPN, groups); err != nil {
+		if _, err := c.Target(ctx, simtenant.NinaUPN, groups); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -474,11 +474,11 @@ func BenchmarkTarget(b *testing.B) {
 func TestContractManager(t *testing.T) {
 	_, c, _ := contoso(t)
 	ctx := context.Background()
-	m, err := c.Manager(ctx, graphtest.NinaID)
-	if err != nil || m.ID != graphtest.MaxID || m.UserPrincipalName == "" {
+	m, err := c.Manager(ctx, simtenant.NinaID)
+	if err != nil || m.ID != simtenant.MaxID || m.UserPrincipalName == "" {
 		t.Fatalf("Nina's manager %+v, %v; want Max", m, err)
 	}
-	if _, err := c.Manager(ctx, graphtest.MaxID); !errors.Is(err, graph.ErrNotFound) {
+	if _, err := c.Manager(ctx, simtenant.MaxID); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("Max has no manager: %v, want ErrNotFound", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
 // The enrollment configurations come from v1.0 and only the Windows Hello for
@@ -19,7 +19,7 @@ func TestContractDevices(t *testing.T) {
 	tenant.PageSize = 1
 	tenant.SetWHfBEnrollment(graph.EnablementDisabled)
 	tenant.AddAutopilotProfile("p2", "Unassigned")
-	tenant.AddAutopilotProfile("p3", "New hires", graph.AssignmentTarget{Kind: "groupAssignmentTarget", GroupID: graphtest.GroupNewHires})
+	tenant.AddAutopilotProfile("p3", "New hires", graph.AssignmentTarget{Kind: "groupAssignmentTarget", GroupID: simtenant.GroupNewHires})
 	ctx := context.Background()
 	whfb, err := c.WHfBEnrollments(ctx)
 	if err != nil {
@@ -33,7 +33,7 @@ func TestContractDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(profiles) != 3 || !profiles[0].Assigned() || profiles[1].Assigned() ||
-		profiles[2].Targets[0] != (graph.AssignmentTarget{Kind: "groupAssignmentTarget", GroupID: graphtest.GroupNewHires}) {
+		profiles[2].Targets[0] != (graph.AssignmentTarget{Kind: "groupAssignmentTarget", GroupID: simtenant.GroupNewHires}) {
 		t.Fatalf("Autopilot profiles %+v", profiles)
 	}
 	var beta bool

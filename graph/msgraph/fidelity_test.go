@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/manifest"
 )
 
@@ -50,11 +50,11 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := c.InstallAppForUser(ctx, graphtest.NinaUPN, catalogID)
+	inst, err := c.InstallAppForUser(ctx, simtenant.NinaUPN, catalogID)
 	if err != nil || inst.ID == "" {
 		t.Fatalf("install: %+v %v", inst, err)
 	}
-	if chat, err := c.InstallationChat(ctx, graphtest.NinaUPN, inst.ID); err != nil || chat == "" {
+	if chat, err := c.InstallationChat(ctx, simtenant.NinaUPN, inst.ID); err != nil || chat == "" {
 		t.Fatalf("chat: %q %v", chat, err)
 	}
 
@@ -63,7 +63,7 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.InstallAppForUser(ctx, graphtest.MaxID, old); !errors.Is(err, graph.ErrForbidden) {
+	if _, err := c.InstallAppForUser(ctx, simtenant.MaxID, old); !errors.Is(err, graph.ErrForbidden) {
 		t.Errorf("install without webApplicationInfo: %v, want 403", err)
 	}
 }
@@ -73,13 +73,13 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 func TestContractAuthenticatorMFAOnly(t *testing.T) {
 	srv, c, _ := contoso(t)
 	tenant := srv.Tenant()
-	tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
-	ms, err := c.Methods(context.Background(), graphtest.NinaID)
+	tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
+	ms, err := c.Methods(context.Background(), simtenant.NinaID)
 	if err != nil || len(ms) != 1 || !ms[0].MFAOnly || !ms[0].Created.IsZero() || ms[0].DisplayName != "iPhone" {
 		t.Fatalf("MFA only: %+v %v", ms, err)
 	}
-	tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "Pixel"})
-	ms, err = c.Methods(context.Background(), graphtest.NinaID)
+	tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "Pixel"})
+	ms, err = c.Methods(context.Background(), simtenant.NinaID)
 	if err != nil || len(ms) != 2 || ms[1].MFAOnly || ms[1].Created.IsZero() {
 		t.Fatalf("phone sign-in: %+v %v", ms, err)
 	}
@@ -122,9 +122,9 @@ func TestContractProvisioningRetriesReplicationLag(t *testing.T) {
 			}
 			// The other steps of provisioning get through too.
 			for _, step := range []func() error{
-				func() error { return c.SetManager(ctx, u.ID, graphtest.MaxID) },
-				func() error { return c.AddGroupMember(ctx, graphtest.GroupNewHires, u.ID) },
-				func() error { return c.AssignLicense(ctx, u.ID, graphtest.SKUEntraIDP1) },
+				func() error { return c.SetManager(ctx, u.ID, simtenant.MaxID) },
+				func() error { return c.AddGroupMember(ctx, simtenant.GroupNewHires, u.ID) },
+				func() error { return c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1) },
 			} {
 				if err := step(); err != nil {
 					t.Fatal(err)

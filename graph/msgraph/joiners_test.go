@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
 // Joiners asks Graph's documented advanced query, and the simulated tenant, which
@@ -17,13 +17,13 @@ func TestContractJoiners(t *testing.T) {
 	srv, c, _ := contoso(t)
 	tenant := srv.Tenant()
 	now := time.Now().UTC().Truncate(time.Second)
-	tenant.SetHireDate(graphtest.NinaID, now.Add(3*24*time.Hour))
-	tenant.SetHireDate(graphtest.MaxID, now.Add(10*24*time.Hour)) // beyond the look-ahead
+	tenant.SetHireDate(simtenant.NinaID, now.Add(3*24*time.Hour))
+	tenant.SetHireDate(simtenant.MaxID, now.Add(10*24*time.Hour)) // beyond the look-ahead
 	got, err := c.Joiners(context.Background(), now, now.Add(7*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ID != graphtest.NinaID || !got[0].HireDate.Equal(now.Add(3*24*time.Hour)) {
+	if len(got) != 1 || got[0].ID != simtenant.NinaID || !got[0].HireDate.Equal(now.Add(3*24*time.Hour)) {
 		t.Fatalf("joiners %+v", got)
 	}
 	var asked bool

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
 func TestContractAuthenticatorPolicy(t *testing.T) {
@@ -32,19 +32,19 @@ func TestContractAuthenticatorPolicy(t *testing.T) {
 		t.Errorf("policy %+v", p)
 	}
 
-	srv.Tenant().SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{
-		IncludeTargets: []graphtest.AuthenticatorTarget{
+	srv.Tenant().SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{
+		IncludeTargets: []simtenant.AuthenticatorTarget{
 			{ID: graph.AllUsers, Mode: "push"},
-			{ID: graphtest.GroupNewHires, Mode: "deviceBasedPush", RegistrationRequired: true},
+			{ID: simtenant.GroupNewHires, Mode: "deviceBasedPush", RegistrationRequired: true},
 		},
-		ExcludeTargets: []string{graphtest.GroupProtected},
+		ExcludeTargets: []string{simtenant.GroupProtected},
 	})
 	p, err = c.AuthenticatorPolicy(ctx)
 	want = []graph.AuthenticatorTarget{
 		{ID: graph.AllUsers, Mode: graph.AuthenticatorPush},
-		{ID: graphtest.GroupNewHires, Mode: graph.AuthenticatorDeviceBasedPush, RegistrationRequired: true},
+		{ID: simtenant.GroupNewHires, Mode: graph.AuthenticatorDeviceBasedPush, RegistrationRequired: true},
 	}
-	if err != nil || p.Enabled || !slices.Equal(p.Targets, want) || !slices.Equal(p.Exclude, []string{graphtest.GroupProtected}) {
+	if err != nil || p.Enabled || !slices.Equal(p.Targets, want) || !slices.Equal(p.Exclude, []string{simtenant.GroupProtected}) {
 		t.Errorf("changed policy %+v %v", p, err)
 	}
 	if p.Targets[0].Passwordless() || !p.Targets[1].Passwordless() {
@@ -63,7 +63,7 @@ func TestContractUpdateTAPPolicy(t *testing.T) {
 	tenant := srv.Tenant()
 	before := tenant.TAPPolicy()
 	before.Enabled = false
-	before.ExcludeTargets = []string{graphtest.GroupProtected}
+	before.ExcludeTargets = []string{simtenant.GroupProtected}
 	before.DefaultLength = 12
 	tenant.SetTAPPolicy(before)
 
@@ -72,19 +72,19 @@ func TestContractUpdateTAPPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Enabled = true
-	p.IncludeTargets = append(p.IncludeTargets, graphtest.GroupApprovers)
+	p.IncludeTargets = append(p.IncludeTargets, simtenant.GroupApprovers)
 	p.DefaultLifetime, p.MaxLifetime = 2*time.Hour, 4*time.Hour
 	p.UsableOnce = true
 	if err := c.UpdateTAPPolicy(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	got := tenant.TAPPolicy()
-	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{graphtest.GroupNewHires, graphtest.GroupStaff, graphtest.GroupApprovers}) ||
+	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{simtenant.GroupNewHires, simtenant.GroupStaff, simtenant.GroupApprovers}) ||
 		got.DefaultLifetime != 2*time.Hour || got.MaxLifetime != 4*time.Hour || got.MinLifetime != 10*time.Minute || !got.UsableOnce {
 		t.Errorf("after update %+v", got)
 	}
 	// What tapbot does not manage is left alone.
-	if got.DefaultLength != 12 || !slices.Equal(got.ExcludeTargets, []string{graphtest.GroupProtected}) {
+	if got.DefaultLength != 12 || !slices.Equal(got.ExcludeTargets, []string{simtenant.GroupProtected}) {
 		t.Errorf("unmanaged fields changed: %+v", got)
 	}
 	reqs := srv.Requests()
@@ -110,9 +110,9 @@ func TestContractUpdateAuthenticatorPolicy(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	tenant := srv.Tenant()
-	tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{
-		IncludeTargets:      []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push", RegistrationRequired: true}},
-		ExcludeTargets:      []string{graphtest.GroupProtected},
+	tenant.SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{
+		IncludeTargets:      []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push", RegistrationRequired: true}},
+		ExcludeTargets:      []string{simtenant.GroupProtected},
 		SoftwareOathEnabled: true,
 	})
 	p, err := c.AuthenticatorPolicy(ctx)
@@ -120,17 +120,17 @@ func TestContractUpdateAuthenticatorPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Enabled = true
-	p.Targets = append(p.Targets, graph.AuthenticatorTarget{ID: graphtest.GroupNewHires, Mode: graph.AuthenticatorAny})
+	p.Targets = append(p.Targets, graph.AuthenticatorTarget{ID: simtenant.GroupNewHires, Mode: graph.AuthenticatorAny})
 	if err := c.UpdateAuthenticatorPolicy(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	got := tenant.AuthenticatorPolicy()
-	want := []graphtest.AuthenticatorTarget{
+	want := []simtenant.AuthenticatorTarget{
 		{ID: graph.AllUsers, Mode: "push", RegistrationRequired: true},
-		{ID: graphtest.GroupNewHires, Mode: "any"},
+		{ID: simtenant.GroupNewHires, Mode: "any"},
 	}
 	if !got.Enabled || !slices.Equal(got.IncludeTargets, want) || !got.SoftwareOathEnabled ||
-		!slices.Equal(got.ExcludeTargets, []string{graphtest.GroupProtected}) {
+		!slices.Equal(got.ExcludeTargets, []string{simtenant.GroupProtected}) {
 		t.Errorf("after update %+v", got)
 	}
 }
@@ -242,21 +242,21 @@ func TestUpdatePolicyRefusedBeforeAnyRequest(t *testing.T) {
 func TestContractGroup(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
-	g, err := c.Group(ctx, graphtest.GroupHelpdesk)
-	if err != nil || g != (graph.Group{ID: graphtest.GroupHelpdesk, DisplayName: "Helpdesk"}) {
+	g, err := c.Group(ctx, simtenant.GroupHelpdesk)
+	if err != nil || g != (graph.Group{ID: simtenant.GroupHelpdesk, DisplayName: "Helpdesk"}) {
 		t.Errorf("group %+v %v", g, err)
 	}
 	last := srv.Requests()[len(srv.Requests())-1]
-	if last.Path != "/v1.0/groups/"+graphtest.GroupHelpdesk || last.Query.Get("$select") != "id,displayName" {
+	if last.Path != "/v1.0/groups/"+simtenant.GroupHelpdesk || last.Query.Get("$select") != "id,displayName" {
 		t.Errorf("request %+v", last)
 	}
-	for _, id := range []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff", graphtest.NinaID} {
+	for _, id := range []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff", simtenant.NinaID} {
 		if _, err := c.Group(ctx, id); !errors.Is(err, graph.ErrNotFound) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
 	n := srv.RequestCount()
-	for _, id := range []string{"", "helpdesk", "../users", graphtest.GroupHelpdesk + "/members"} {
+	for _, id := range []string{"", "helpdesk", "../users", simtenant.GroupHelpdesk + "/members"} {
 		if _, err := c.Group(ctx, id); !errors.Is(err, graph.ErrBadRequest) {
 			t.Errorf("%q: %v", id, err)
 		}
@@ -265,7 +265,7 @@ func TestContractGroup(t *testing.T) {
 		t.Error("an invalid id reached Graph")
 	}
 	srv.Forbid("/groups")
-	if _, err := c.Group(ctx, graphtest.GroupHelpdesk); !errors.Is(err, graph.ErrForbidden) {
+	if _, err := c.Group(ctx, simtenant.GroupHelpdesk); !errors.Is(err, graph.ErrForbidden) {
 		t.Errorf("forbidden: %v", err)
 	}
 }
@@ -289,7 +289,7 @@ func jwt(t *testing.T, claims map[string]any) string {
 }
 
 func TestGrantedRoles(t *testing.T) {
-	srv := graphtest.NewServer(graphtest.Contoso())
+	srv := simtenant.NewServer(simtenant.Contoso())
 	t.Cleanup(srv.Close)
 	client := func(token string) (*Client, *observer.ObservedLogs) {
 		core, logs := observer.New(zap.DebugLevel)

@@ -13,7 +13,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/password"
 	"github.com/tapbot/tapbot/internal/secret"
 )
@@ -49,14 +49,14 @@ func TestContractProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(skus) != 2 || skus[0] != (graph.SKU{ID: graphtest.SKUEntraIDP1, PartNumber: "AAD_PREMIUM", Enabled: 25, Consumed: 10}) ||
+	if len(skus) != 2 || skus[0] != (graph.SKU{ID: simtenant.SKUEntraIDP1, PartNumber: "AAD_PREMIUM", Enabled: 25, Consumed: 10}) ||
 		skus[0].Free() != 15 || skus[1].PartNumber != "SPE_E3" || skus[1].Free() != 0 {
 		t.Errorf("SKUs %+v", skus)
 	}
 
 	for upn, want := range map[string]bool{
 		"ana.novak@contoso.com": true,
-		graphtest.NinaUPN:       false, // a user's UPN
+		simtenant.NinaUPN:       false, // a user's UPN
 		"NINA@contoso.com":      false, // in any case
 		"greg@fabrikam.com":     false, // a user's mail address (Greg the guest)
 	} {
@@ -94,35 +94,35 @@ func TestContractProvisioning(t *testing.T) {
 	if s, _ := tenant.User(u.ID); s.UsageLocation != "NO" {
 		t.Errorf("usage location %q", s.UsageLocation)
 	}
-	if err := c.AssignLicense(ctx, u.ID, graphtest.SKUEntraIDP1); err != nil {
+	if err := c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AssignLicense(ctx, nu.UserPrincipalName, strings.ToUpper(graphtest.SKUEntraIDP1)); err != nil {
+	if err := c.AssignLicense(ctx, nu.UserPrincipalName, strings.ToUpper(simtenant.SKUEntraIDP1)); err != nil {
 		t.Errorf("assigning again: %v", err)
 	}
-	if l := tenant.LicensesOf(u.ID); !slices.Equal(l, []string{graphtest.SKUEntraIDP1}) || tenant.SKUs()[0].Consumed != 11 {
+	if l := tenant.LicensesOf(u.ID); !slices.Equal(l, []string{simtenant.SKUEntraIDP1}) || tenant.SKUs()[0].Consumed != 11 {
 		t.Errorf("licences %v, SKUs %+v", l, tenant.SKUs())
 	}
 
-	if err := c.SetManager(ctx, u.ID, graphtest.MaxID); err != nil {
+	if err := c.SetManager(ctx, u.ID, simtenant.MaxID); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := tenant.ManagerOf(u.ID); m != graphtest.MaxID {
+	if m, _ := tenant.ManagerOf(u.ID); m != simtenant.MaxID {
 		t.Errorf("manager %q", m)
 	}
-	if err := c.SetManager(ctx, nu.UserPrincipalName, graphtest.AlexID); err != nil {
+	if err := c.SetManager(ctx, nu.UserPrincipalName, simtenant.AlexID); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := tenant.ManagerOf(u.ID); m != graphtest.AlexID {
+	if m, _ := tenant.ManagerOf(u.ID); m != simtenant.AlexID {
 		t.Errorf("replaced manager %q", m)
 	}
 
 	for range 2 { // the second add finds the member there: success all the same
-		if err := c.AddGroupMember(ctx, graphtest.GroupNewHires, u.ID); err != nil {
+		if err := c.AddGroupMember(ctx, simtenant.GroupNewHires, u.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if in, err := c.CheckMemberGroups(ctx, u.ID, []string{graphtest.GroupNewHires, graphtest.GroupStaff}); err != nil || !slices.Equal(in, []string{graphtest.GroupNewHires}) {
+	if in, err := c.CheckMemberGroups(ctx, u.ID, []string{simtenant.GroupNewHires, simtenant.GroupStaff}); err != nil || !slices.Equal(in, []string{simtenant.GroupNewHires}) {
 		t.Errorf("groups %v %v", in, err)
 	}
 }
@@ -158,14 +158,14 @@ func TestContractProvisioningRefusals(t *testing.T) {
 	}
 
 	// Licences: no usage location, then an exhausted SKU, then one not subscribed.
-	err = c.AssignLicense(ctx, u.ID, graphtest.SKUEntraIDP1)
+	err = c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1)
 	if !errors.Is(err, graph.ErrUsageLocationRequired) || errors.Is(err, graph.ErrLicenceUnavailable) || !errors.As(err, &ge) || ge.Status != 400 || ge.RequestID == "" {
 		t.Errorf("no usage location: %v", err)
 	}
 	if err := c.SetUsageLocation(ctx, u.ID, "US"); err != nil {
 		t.Fatal(err)
 	}
-	err = c.AssignLicense(ctx, u.ID, graphtest.SKUM365E3)
+	err = c.AssignLicense(ctx, u.ID, simtenant.SKUM365E3)
 	if !errors.Is(err, graph.ErrLicenceUnavailable) || !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "Request_BadRequest" {
 		t.Errorf("exhausted: %v", err)
 	}
@@ -183,7 +183,7 @@ func TestContractProvisioningRefusals(t *testing.T) {
 	if err := c.AddGroupMember(ctx, "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff", u.ID); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("unknown group: %v", err)
 	}
-	if err := c.AddGroupMember(ctx, graphtest.GroupNewHires, "12345678-1234-4234-8234-123456789012"); !errors.Is(err, graph.ErrNotFound) {
+	if err := c.AddGroupMember(ctx, simtenant.GroupNewHires, "12345678-1234-4234-8234-123456789012"); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("unknown member: %v", err)
 	}
 	if err := c.SetUsageLocation(ctx, "nobody@contoso.com", "US"); !errors.Is(err, graph.ErrNotFound) {
@@ -191,7 +191,7 @@ func TestContractProvisioningRefusals(t *testing.T) {
 	}
 
 	srv.Forbid("/users/*/assignLicense")
-	if err := c.AssignLicense(ctx, u.ID, graphtest.SKUEntraIDP1); !errors.Is(err, graph.ErrForbidden) || errors.Is(err, graph.ErrLicenceUnavailable) {
+	if err := c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1); !errors.Is(err, graph.ErrForbidden) || errors.Is(err, graph.ErrLicenceUnavailable) {
 		t.Errorf("without LicenseAssignment.ReadWrite.All: %v", err)
 	}
 }
@@ -211,7 +211,7 @@ func TestContractProvisioningValidation(t *testing.T) {
 			return err
 		},
 		"CreateUser guest UPN": func() error {
-			_, err := c.CreateUser(ctx, with(func(n *graph.NewUser) { n.UserPrincipalName = graphtest.GregUPN }))
+			_, err := c.CreateUser(ctx, with(func(n *graph.NewUser) { n.UserPrincipalName = simtenant.GregUPN }))
 			return err
 		},
 		"CreateUser no name": func() error {
@@ -234,13 +234,13 @@ func TestContractProvisioningValidation(t *testing.T) {
 			_, err := c.CreateUser(ctx, with(func(n *graph.NewUser) { n.JobTitle = "\xff" }))
 			return err
 		},
-		"SetUsageLocation":      func() error { return c.SetUsageLocation(ctx, graphtest.NinaID, "N0") },
+		"SetUsageLocation":      func() error { return c.SetUsageLocation(ctx, simtenant.NinaID, "N0") },
 		"SetUsageLocation user": func() error { return c.SetUsageLocation(ctx, "nina", "NO") },
-		"AssignLicense SKU":     func() error { return c.AssignLicense(ctx, graphtest.NinaID, "AAD_PREMIUM") },
-		"SetManager by UPN":     func() error { return c.SetManager(ctx, graphtest.NinaID, graphtest.MaxUPN) },
-		"SetManager self":       func() error { return c.SetManager(ctx, graphtest.NinaID, graphtest.NinaID) },
-		"AddGroupMember group":  func() error { return c.AddGroupMember(ctx, "New hires", graphtest.NinaID) },
-		"AddGroupMember UPN":    func() error { return c.AddGroupMember(ctx, graphtest.GroupNewHires, graphtest.NinaUPN) },
+		"AssignLicense SKU":     func() error { return c.AssignLicense(ctx, simtenant.NinaID, "AAD_PREMIUM") },
+		"SetManager by UPN":     func() error { return c.SetManager(ctx, simtenant.NinaID, simtenant.MaxUPN) },
+		"SetManager self":       func() error { return c.SetManager(ctx, simtenant.NinaID, simtenant.NinaID) },
+		"AddGroupMember group":  func() error { return c.AddGroupMember(ctx, "New hires", simtenant.NinaID) },
+		"AddGroupMember UPN":    func() error { return c.AddGroupMember(ctx, simtenant.GroupNewHires, simtenant.NinaUPN) },
 	} {
 		if err := call(); !errors.Is(err, graph.ErrBadRequest) {
 			t.Errorf("%s: %v", name, err)
@@ -279,9 +279,9 @@ func TestContractProvisioningUnavailable(t *testing.T) {
 		"Domains":          func() error { _, err := c.Domains(ctx); return err },
 		"SubscribedSKUs":   func() error { _, err := c.SubscribedSKUs(ctx); return err },
 		"SetUsageLocation": func() error { return c.SetUsageLocation(ctx, u.ID, "NO") },
-		"AssignLicense":    func() error { return c.AssignLicense(ctx, u.ID, graphtest.SKUEntraIDP1) },
-		"SetManager":       func() error { return c.SetManager(ctx, u.ID, graphtest.MaxID) },
-		"AddGroupMember":   func() error { return c.AddGroupMember(ctx, graphtest.GroupNewHires, u.ID) },
+		"AssignLicense":    func() error { return c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1) },
+		"SetManager":       func() error { return c.SetManager(ctx, u.ID, simtenant.MaxID) },
+		"AddGroupMember":   func() error { return c.AddGroupMember(ctx, simtenant.GroupNewHires, u.ID) },
 	} {
 		srv.Reset()
 		srv.FailNext(10, 503, "0")
@@ -381,7 +381,7 @@ func TestProvisioningWire(t *testing.T) {
 		t.Errorf("optional properties not sent: %v", body)
 	}
 
-	if err := c.AssignLicense(ctx, userID, graphtest.SKUEntraIDP1); err != nil {
+	if err := c.AssignLicense(ctx, userID, simtenant.SKUEntraIDP1); err != nil {
 		t.Fatal(err)
 	}
 	decodeJSON(t, f.requests()[1].Body, &body)
@@ -389,14 +389,14 @@ func TestProvisioningWire(t *testing.T) {
 	if rm, ok := body["removeLicenses"].([]any); !ok || len(rm) != 0 || len(add) != 1 {
 		t.Fatalf("assignLicense body %v", body)
 	}
-	if l := add[0].(map[string]any); l["skuId"] != graphtest.SKUEntraIDP1 || l["disabledPlans"] == nil {
+	if l := add[0].(map[string]any); l["skuId"] != simtenant.SKUEntraIDP1 || l["disabledPlans"] == nil {
 		t.Errorf("licence %v", l)
 	}
 
-	if err := c.SetManager(ctx, userID, graphtest.MaxID); err != nil {
+	if err := c.SetManager(ctx, userID, simtenant.MaxID); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddGroupMember(ctx, graphtest.GroupNewHires, userID); err != nil {
+	if err := c.AddGroupMember(ctx, simtenant.GroupNewHires, userID); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SetUsageLocation(ctx, userID, "de"); err != nil {
@@ -404,8 +404,8 @@ func TestProvisioningWire(t *testing.T) {
 	}
 	reqs := f.requests()
 	for i, want := range []struct{ method, path, key, value string }{
-		{"PUT", "/v1.0/users/" + userID + "/manager/$ref", "@odata.id", f.srv.URL + "/v1.0/users/" + graphtest.MaxID},
-		{"POST", "/v1.0/groups/" + graphtest.GroupNewHires + "/members/$ref", "@odata.id", f.srv.URL + "/v1.0/directoryObjects/" + userID},
+		{"PUT", "/v1.0/users/" + userID + "/manager/$ref", "@odata.id", f.srv.URL + "/v1.0/users/" + simtenant.MaxID},
+		{"POST", "/v1.0/groups/" + simtenant.GroupNewHires + "/members/$ref", "@odata.id", f.srv.URL + "/v1.0/directoryObjects/" + userID},
 		{"PATCH", "/v1.0/users/" + userID, "usageLocation", "DE"},
 	} {
 		r := reqs[2+i]

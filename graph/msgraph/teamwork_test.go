@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
 const (
@@ -19,26 +19,26 @@ const (
 
 // tapbotInCatalog is tapbot as `tapbot manifest` publishes it: webApplicationInfo.id
 // is the bot's app id, which self-installation needs.
-var tapbotInCatalog = graphtest.CatalogApp{ID: tapbotCatalogApp, WebApplicationInfoID: tapbotAppID}
+var tapbotInCatalog = simtenant.CatalogApp{ID: tapbotCatalogApp, WebApplicationInfoID: tapbotAppID}
 
 func TestContractRegisteredDevices(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	tenant := srv.Tenant()
 	reg := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
-	laptop := tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined, Registered: reg})
-	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered, Registered: reg.Add(time.Hour)})
-	tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-DESKTOP", TrustType: graph.TrustHybrid, Registered: reg.Add(2 * time.Hour)})
+	laptop := tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined, Registered: reg})
+	tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered, Registered: reg.Add(time.Hour)})
+	tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-DESKTOP", TrustType: graph.TrustHybrid, Registered: reg.Add(2 * time.Hour)})
 
 	// With User.Read.All alone (tapbot's grant) the devices come back with limited
 	// information: counted, not described.
-	devs, err := c.RegisteredDevices(ctx, graphtest.NinaUPN)
+	devs, err := c.RegisteredDevices(ctx, simtenant.NinaUPN)
 	if err != nil || len(devs) != 3 || devs[0].ID != laptop.ID || devs[0].TrustType != "" || devs[0].DisplayName != "" {
 		t.Errorf("devices without Device.Read.All: %+v %v", devs, err)
 	}
 	srv.Reset()
 	tenant.SetAppRoles(append(tenant.AppRoles(), "Device.Read.All")...)
-	devs, err = c.RegisteredDevices(ctx, graphtest.NinaUPN)
+	devs, err = c.RegisteredDevices(ctx, simtenant.NinaUPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestContractRegisteredDevices(t *testing.T) {
 	// Paging: every page is read.
 	srv.Reset()
 	tenant.PageSize = 1
-	devs, err = c.RegisteredDevices(ctx, graphtest.NinaID)
+	devs, err = c.RegisteredDevices(ctx, simtenant.NinaID)
 	if err != nil || len(devs) != 3 || devs[2].DisplayName != "NINA-DESKTOP" {
 		t.Errorf("paged devices %+v %v", devs, err)
 	}
@@ -62,7 +62,7 @@ func TestContractRegisteredDevices(t *testing.T) {
 		t.Errorf("%d round trips for three pages", n)
 	}
 
-	if devs, err := c.RegisteredDevices(ctx, graphtest.MaxID); err != nil || len(devs) != 0 {
+	if devs, err := c.RegisteredDevices(ctx, simtenant.MaxID); err != nil || len(devs) != 0 {
 		t.Errorf("no devices: %+v %v", devs, err)
 	}
 	if _, err := c.RegisteredDevices(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
@@ -80,11 +80,11 @@ func TestContractInstallAppForUser(t *testing.T) {
 	tenant := srv.Tenant()
 	tenant.SetAppCatalog(tapbotInCatalog)
 
-	inst, err := c.InstallAppForUser(ctx, graphtest.NinaUPN, tapbotCatalogApp)
+	inst, err := c.InstallAppForUser(ctx, simtenant.NinaUPN, tapbotCatalogApp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps := tenant.InstalledApps(graphtest.NinaID)
+	apps := tenant.InstalledApps(simtenant.NinaID)
 	if len(apps) != 1 || inst.ID != apps[0].ID || apps[0].TeamsAppID != tapbotCatalogApp {
 		t.Fatalf("installation %+v, tenant has %+v", inst, apps)
 	}
@@ -95,21 +95,21 @@ func TestContractInstallAppForUser(t *testing.T) {
 		t.Errorf("requests %+v", reqs)
 	}
 
-	chat, err := c.InstallationChat(ctx, graphtest.NinaID, inst.ID)
+	chat, err := c.InstallationChat(ctx, simtenant.NinaID, inst.ID)
 	if err != nil || chat != apps[0].ChatID || !strings.HasPrefix(chat, "19:") {
 		t.Errorf("chat %q %v, want %q", chat, err, apps[0].ChatID)
 	}
 
 	// Idempotent: the second install meets 409 and returns the same installation.
 	srv.Reset()
-	again, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp)
+	again, err := c.InstallAppForUser(ctx, simtenant.NinaID, tapbotCatalogApp)
 	if err != nil || again != inst {
 		t.Errorf("second install %+v %v, want %+v", again, err, inst)
 	}
 	if reqs := srv.Requests(); len(reqs) != 2 || reqs[0].Status != 409 {
 		t.Errorf("second install requests %+v", reqs)
 	}
-	if n := len(tenant.InstalledApps(graphtest.NinaID)); n != 1 {
+	if n := len(tenant.InstalledApps(simtenant.NinaID)); n != 1 {
 		t.Errorf("%d installations", n)
 	}
 }
@@ -122,12 +122,12 @@ func TestContractInstallAppRefusals(t *testing.T) {
 	if _, err := c.InstallAppForUser(ctx, "nobody@contoso.com", tapbotCatalogApp); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
-	_, err := c.InstallAppForUser(ctx, graphtest.NinaID, "11111111-2222-4333-8444-555555555555")
+	_, err := c.InstallAppForUser(ctx, simtenant.NinaID, "11111111-2222-4333-8444-555555555555")
 	var ge *graph.Error
 	if !errors.Is(err, graph.ErrNotFound) || !errors.As(err, &ge) || ge.Code != "NotFound" {
 		t.Errorf("unknown catalog app: %v", err)
 	}
-	if _, err := c.InstallationChat(ctx, graphtest.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
+	if _, err := c.InstallationChat(ctx, simtenant.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("unknown installation: %v", err)
 	}
 	if _, err := c.InstallationChat(ctx, "nobody@contoso.com", "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
@@ -136,8 +136,8 @@ func TestContractInstallAppRefusals(t *testing.T) {
 
 	srv.Reset()
 	for _, bad := range []struct{ user, app string }{
-		{graphtest.NinaID, "tapbot"},
-		{graphtest.NinaID, ""},
+		{simtenant.NinaID, "tapbot"},
+		{simtenant.NinaID, ""},
 		{"a/b", tapbotCatalogApp},
 	} {
 		if _, err := c.InstallAppForUser(ctx, bad.user, bad.app); !errors.Is(err, graph.ErrBadRequest) {
@@ -145,14 +145,14 @@ func TestContractInstallAppRefusals(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "../x", "a b", "a?b", strings.Repeat("A", maxInstallID+1)} {
-		if _, err := c.InstallationChat(ctx, graphtest.NinaID, bad); !errors.Is(err, graph.ErrBadRequest) {
+		if _, err := c.InstallationChat(ctx, simtenant.NinaID, bad); !errors.Is(err, graph.ErrBadRequest) {
 			t.Errorf("InstallationChat(%q): %v", bad, err)
 		}
 	}
 	if n := srv.RequestCount(); n != 0 {
 		t.Errorf("%d requests for refused input", n)
 	}
-	if n := len(srv.Tenant().InstalledApps(graphtest.NinaID)); n != 0 {
+	if n := len(srv.Tenant().InstalledApps(simtenant.NinaID)); n != 0 {
 		t.Errorf("%d installations", n)
 	}
 }
@@ -163,33 +163,33 @@ func TestContractTeamworkUnavailable(t *testing.T) {
 	srv.Tenant().SetAppCatalog(tapbotInCatalog)
 
 	srv.FailNext(10, 503, "0")
-	if _, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp); !errors.Is(err, graph.ErrUnavailable) {
+	if _, err := c.InstallAppForUser(ctx, simtenant.NinaID, tapbotCatalogApp); !errors.Is(err, graph.ErrUnavailable) {
 		t.Errorf("install: %v", err)
 	}
-	if n := len(srv.Tenant().InstalledApps(graphtest.NinaID)); n != 0 {
+	if n := len(srv.Tenant().InstalledApps(simtenant.NinaID)); n != 0 {
 		t.Errorf("%d installations after 503s", n)
 	}
 	srv.Reset()
 	srv.FailNext(10, 503, "0")
-	if _, err := c.RegisteredDevices(ctx, graphtest.NinaID); !errors.Is(err, graph.ErrUnavailable) {
+	if _, err := c.RegisteredDevices(ctx, simtenant.NinaID); !errors.Is(err, graph.ErrUnavailable) {
 		t.Errorf("devices: %v", err)
 	}
 	srv.Reset()
 	srv.FailNext(10, 503, "0")
-	if _, err := c.InstallationChat(ctx, graphtest.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrUnavailable) {
+	if _, err := c.InstallationChat(ctx, simtenant.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrUnavailable) {
 		t.Errorf("chat: %v", err)
 	}
 
 	// One 503 is retried by the SDK; the install then succeeds.
 	srv.Reset()
 	srv.FailNext(1, 503, "0")
-	inst, err := c.InstallAppForUser(ctx, graphtest.NinaID, tapbotCatalogApp)
+	inst, err := c.InstallAppForUser(ctx, simtenant.NinaID, tapbotCatalogApp)
 	if err != nil || inst.ID == "" {
 		t.Errorf("install after one 503: %+v %v", inst, err)
 	}
 
 	srv.Forbid("/users/*/teamwork")
-	if _, err := c.InstallationChat(ctx, graphtest.NinaID, inst.ID); !errors.Is(err, graph.ErrForbidden) {
+	if _, err := c.InstallationChat(ctx, simtenant.NinaID, inst.ID); !errors.Is(err, graph.ErrForbidden) {
 		t.Errorf("forbidden: %v", err)
 	}
 }
@@ -198,7 +198,7 @@ func TestContractTeamworkUnavailable(t *testing.T) {
 // into one path segment.
 func TestContractInstallIDEscaping(t *testing.T) {
 	srv, c, _ := contoso(t)
-	_, err := c.InstallationChat(context.Background(), graphtest.NinaID, "a/b+c==")
+	_, err := c.InstallationChat(context.Background(), simtenant.NinaID, "a/b+c==")
 	var ge *graph.Error
 	if !errors.As(err, &ge) || ge.Status != 404 || ge.Code != "NotFound" || !strings.Contains(ge.Message, "'a/b+c=='") {
 		t.Errorf("err %v", err)

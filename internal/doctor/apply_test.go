@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/doctor"
 )
 
@@ -31,16 +31,16 @@ func (r rolesToken) GetToken(context.Context, policy.TokenRequestOptions) (azcor
 // The real Graph client against the simulated tenant: what Check finds, Plan and
 // Apply fix, and the tenant's policies really change.
 func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	tap := tenant.TAPPolicy()
 	tap.Enabled = false
-	tap.IncludeTargets = []string{graphtest.GroupStaff}
+	tap.IncludeTargets = []string{simtenant.GroupStaff}
 	tenant.SetTAPPolicy(tap)
-	tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{
+	tenant.SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{
 		Enabled:        true,
-		IncludeTargets: []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}},
+		IncludeTargets: []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}},
 	})
-	srv := graphtest.NewServer(tenant)
+	srv := simtenant.NewServer(tenant)
 	t.Cleanup(srv.Close)
 	c, err := msgraph.New(msgraph.Config{
 		Credential: rolesToken(doctor.AllRoles()),
@@ -50,9 +50,9 @@ func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := doctor.Config{
-		AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: graphtest.ContosoTenantID,
-		HelpdeskGroups: []string{graphtest.GroupHelpdesk}, OnboardingGroups: []string{graphtest.GroupNewHires},
-		ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff}, ProtectedGroups: []string{graphtest.GroupProtected},
+		AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: simtenant.ContosoTenantID,
+		HelpdeskGroups: []string{simtenant.GroupHelpdesk}, OnboardingGroups: []string{simtenant.GroupNewHires},
+		ScopeGroups: []string{simtenant.GroupNewHires, simtenant.GroupStaff}, ProtectedGroups: []string{simtenant.GroupProtected},
 	}
 	ctx := context.Background()
 
@@ -86,10 +86,10 @@ func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
 		t.Errorf("%d requests for three changes", n)
 	}
 	got := tenant.TAPPolicy()
-	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{graphtest.GroupStaff, graphtest.GroupNewHires}) || got.DefaultLength != 8 {
+	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{simtenant.GroupStaff, simtenant.GroupNewHires}) || got.DefaultLength != 8 {
 		t.Errorf("TAP policy %+v", got)
 	}
-	wantAuthr := []graphtest.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: graphtest.GroupNewHires, Mode: "any"}}
+	wantAuthr := []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: simtenant.GroupNewHires, Mode: "any"}}
 	if a := tenant.AuthenticatorPolicy(); !a.Enabled || !slices.Equal(a.IncludeTargets, wantAuthr) {
 		t.Errorf("Authenticator policy %+v", a)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 )
 
@@ -37,10 +37,10 @@ func (e *env) commandWith(zone, locale, from, text string) []bftest.ConnectorCal
 // /audit shows names, outcomes in words, a table, filters, and the reader's zone.
 func TestAuditView(t *testing.T) {
 	e := newEnv(t)
-	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 1h ticket =4711")
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 2h") // asks to confirm replacing
-	if later := e.commandIn("", "", graphtest.AlexID, "/audit since 1h").card(); !strings.Contains(later, "gwen@contoso.com") || !strings.Contains(later, "since 1h") {
+	e.command("personal", simtenant.HanaID, "/tap gwen@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 1h ticket =4711")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 2h") // asks to confirm replacing
+	if later := e.commandIn("", "", simtenant.AlexID, "/audit since 1h").card(); !strings.Contains(later, "gwen@contoso.com") || !strings.Contains(later, "since 1h") {
 		t.Fatalf("since filter: %s", later)
 	}
 	e.clock.advance(2 * time.Hour)
@@ -48,36 +48,36 @@ func TestAuditView(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	card := e.commandIn("Europe/Berlin", "de-DE", graphtest.AlexID, "/audit").card()
+	card := e.commandIn("Europe/Berlin", "de-DE", simtenant.AlexID, "/audit").card()
 	for _, want := range []string{`"type":"Table"`, "Hana Helpdesk", `"refused: privileged role"`, `"issued"`, "=4711",
 		`"asked to confirm replacing"`, "removed from the chat: expired", "1 refused", "1 asked to confirm replacing", " CET"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("audit card lacks %q: %s", want, card)
 		}
 	}
-	for _, never := range []string{graphtest.HanaID, "needs_confirmation", "privileged_role", "2 refused"} {
+	for _, never := range []string{simtenant.HanaID, "needs_confirmation", "privileged_role", "2 refused"} {
 		if strings.Contains(card, never) {
 			t.Errorf("audit card shows %q: %s", never, card)
 		}
 	}
 
-	only := e.commandIn("", "", graphtest.AlexID, "/audit gwen@contoso.com since 1d action tap.create").card()
+	only := e.commandIn("", "", simtenant.AlexID, "/audit gwen@contoso.com since 1d action tap.create").card()
 	if strings.Contains(only, "nina") || !strings.Contains(only, "gwen@contoso.com") || !strings.Contains(only, "since 1d · action tap.create") || !strings.Contains(only, " UTC") {
 		t.Fatalf("filtered audit: %s", only)
 	}
-	if redactions := e.commandIn("", "", graphtest.AlexID, "/audit action tap.redact").card(); strings.Contains(redactions, "issued") || !strings.Contains(redactions, "removed from the chat") {
+	if redactions := e.commandIn("", "", simtenant.AlexID, "/audit action tap.redact").card(); strings.Contains(redactions, "issued") || !strings.Contains(redactions, "removed from the chat") {
 		t.Fatalf("action filter: %s", redactions)
 	}
 	for _, typo := range []string{"/audit since 7x", "/audit action tap.delete", "/audit nina@contoso.com gwen@contoso.com", "/audit since"} {
-		if reply := e.commandIn("", "", graphtest.AlexID, typo); !strings.Contains(reply.Text, "Usage: /audit") || reply.card() != "" {
+		if reply := e.commandIn("", "", simtenant.AlexID, typo); !strings.Contains(reply.Text, "Usage: /audit") || reply.card() != "" {
 			t.Errorf("%s: %q", typo, reply.Text)
 		}
 	}
 
-	if reply := decode(t, e.command("personal", graphtest.HanaID, "/audit")[0]); !strings.Contains(reply.Text, "Only members of the auditor group") {
+	if reply := decode(t, e.command("personal", simtenant.HanaID, "/audit")[0]); !strings.Contains(reply.Text, "Only members of the auditor group") {
 		t.Fatalf("non-auditor: %q", reply.Text)
 	}
-	for _, c := range e.command("channel", graphtest.AlexID, "audit") {
+	for _, c := range e.command("channel", simtenant.AlexID, "audit") {
 		if c.ConversationID == channelConv && strings.Contains(string(c.Body), "gwen") {
 			t.Fatal("audit entries posted in a channel")
 		}

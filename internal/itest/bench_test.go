@@ -8,7 +8,7 @@ import (
 
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/postgres"
 	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
@@ -38,9 +38,9 @@ func benchmarkTAP(b *testing.B, st store.Store) {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		e.tenant.AddUser(graph.User{ID: id, UserPrincipalName: fmt.Sprintf("hire%d@contoso.com", i),
 			DisplayName: fmt.Sprintf("Hire %d", i), UserType: "Member", AccountEnabled: true})
-		e.tenant.AddMember(graphtest.GroupNewHires, id)
+		e.tenant.AddMember(simtenant.GroupNewHires, id)
 	}
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") // warm caches
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com") // warm caches
 	i := 0
 	start := time.Now()
 	b.ResetTimer()
@@ -48,7 +48,7 @@ func benchmarkTAP(b *testing.B, st store.Store) {
 		if i >= users {
 			b.Fatal("ran out of users; lower -benchtime")
 		}
-		calls := e.command("personal", graphtest.HanaID, fmt.Sprintf("/tap hire%d@contoso.com", i))
+		calls := e.command("personal", simtenant.HanaID, fmt.Sprintf("/tap hire%d@contoso.com", i))
 		if len(calls) != 1 || tapValue(decode(b, calls[0]).card()) == "" {
 			b.Fatalf("iteration %d: no TAP card", i)
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/tapbot/tapbot/bot/checklist"
 	"github.com/tapbot/tapbot/bot/connector"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 	"go.uber.org/zap"
 )
@@ -26,7 +26,7 @@ func newChecklistEnv(t *testing.T) (*env, *checklist.Flow) {
 	e := newEnv(t)
 	gc := flowGraph(t, e)
 	conn := connectorFor(t, e)
-	f := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, HelpdeskGroups: []string{graphtest.GroupHelpdesk},
+	f := checklist.New(checklist.Config{TenantID: simtenant.ContosoTenantID, HelpdeskGroups: []string{simtenant.GroupHelpdesk},
 		HelpdeskConversation: channelConv, Now: e.clock.now}, gc, conn, e.store, zap.NewNop())
 	f.Register(e.handler)
 	e.flow.AnswerIssueWith(f)
@@ -35,7 +35,7 @@ func newChecklistEnv(t *testing.T) (*env, *checklist.Flow) {
 
 // fromNina is an activity from the new hire in her own 1:1 chat.
 func (e *env) fromNina(typ, text string) map[string]any {
-	a := e.activity(typ, "personal", graphtest.NinaID, text)
+	a := e.activity(typ, "personal", simtenant.NinaID, text)
 	a["conversation"].(map[string]any)["id"] = ninaConv
 	return a
 }
@@ -44,13 +44,13 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
 	// The helpdesk channel is known to the bot (a message there stores its reference).
-	e.command("channel", graphtest.HanaID, "help")
+	e.command("channel", simtenant.HanaID, "help")
 
-	reply := decode(t, e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")[0])
+	reply := decode(t, e.command("personal", simtenant.HanaID, "/checklist nina@contoso.com")[0])
 	if !strings.Contains(reply.Text, "as soon as they open Teams") {
 		t.Fatalf("start: %q", reply.Text)
 	}
-	if r := decode(t, e.command("personal", graphtest.MaxID, "/checklist nina@contoso.com")[0]); !strings.Contains(r.Text, "Only members of the helpdesk") {
+	if r := decode(t, e.command("personal", simtenant.MaxID, "/checklist nina@contoso.com")[0]); !strings.Contains(r.Text, "Only members of the helpdesk") {
 		t.Fatalf("non-helpdesk start: %q", r.Text)
 	}
 
@@ -72,7 +72,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	}
 
 	// Graph shows Authenticator: the next run ticks the steps and updates her card.
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
 	before = len(e.cloud.Calls())
 	if err := flow.RunChecks(ctx); err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	if !updated {
 		t.Fatal("card not updated when Graph showed Authenticator")
 	}
-	saved, err := e.store.Checklist(ctx, graphtest.NinaID)
+	saved, err := e.store.Checklist(ctx, simtenant.NinaID)
 	if err != nil || !strings.Contains(string(saved.Progress), `"id":"install","status":"done"`) {
 		t.Fatalf("progress %s %v", saved.Progress, err)
 	}
@@ -99,7 +99,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	if status, body := e.post(claim); status != http.StatusOK || !strings.Contains(mustJSON(body), "Waiting for confirmation") {
 		t.Fatalf("claim: %d %s", status, mustJSON(body))
 	}
-	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); !strings.Contains(string(c.Progress), `"id":"hello","status":"claimed"`) {
+	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); !strings.Contains(string(c.Progress), `"id":"hello","status":"claimed"`) {
 		t.Fatalf("claimed step: %s", c.Progress)
 	}
 
@@ -131,7 +131,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	// The answer replaces the card in the channel for everyone: it is the same card,
 	// details and "Message them" kept, saying who is on it; so is a second click.
 	issue := func() string {
-		a := e.activity("invoke", "channel", graphtest.HanaID, "")
+		a := e.activity("invoke", "channel", simtenant.HanaID, "")
 		a["from"].(map[string]any)["name"] = "Hana Helpdesk"
 		a["name"] = "adaptiveCard/action"
 		a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": sc.Actions[0].Verb, "data": sc.Actions[0].Data}}
@@ -150,7 +150,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 			}
 		}
 	}
-	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 {
 		t.Fatalf("Issue new TAP from the stuck card: %d TAPs", len(taps))
 	}
@@ -162,7 +162,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	}
 
 	// Someone else cannot act on Nina's checklist with her card's data.
-	other := e.activity("invoke", "personal", graphtest.MaxID, "")
+	other := e.activity("invoke", "personal", simtenant.MaxID, "")
 	other["name"] = "adaptiveCard/action"
 	other["value"] = claim["value"]
 	if _, body := e.post(other); !strings.Contains(mustJSON(body), "No checklist") {
@@ -197,11 +197,11 @@ func TestChecklistDeliveredAtFirstInstall(t *testing.T) {
 		e.drain()
 		return e.cloud.Calls()[before:]
 	}
-	if calls := install(graphtest.MaxID, "a:max-personal"); len(calls) != 1 || strings.Contains(string(calls[0].Body), "checklist") {
+	if calls := install(simtenant.MaxID, "a:max-personal"); len(calls) != 1 || strings.Contains(string(calls[0].Body), "checklist") {
 		t.Fatalf("install without a checklist: %d calls, want the welcome only", len(calls))
 	}
-	e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")
-	calls := install(graphtest.NinaID, ninaConv)
+	e.command("personal", simtenant.HanaID, "/checklist nina@contoso.com")
+	calls := install(simtenant.NinaID, ninaConv)
 	cards := 0
 	for _, c := range calls {
 		if c.ConversationID == ninaConv && strings.Contains(string(c.Body), "checklist.claim") {
@@ -216,14 +216,14 @@ func TestChecklistDeliveredAtFirstInstall(t *testing.T) {
 func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
-	maxMsg := e.activity("message", "personal", graphtest.MaxID, "hi")
+	maxMsg := e.activity("message", "personal", simtenant.MaxID, "hi")
 	maxMsg["conversation"].(map[string]any)["id"] = "a:1contoso-max-tapbot-personal"
 	e.post(maxMsg)
 	e.post(e.fromNina("message", "hi"))
 	e.drain()
 
 	before := len(e.cloud.Calls())
-	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-onboard-1", true); err != nil {
+	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, simtenant.MaxID, "req-onboard-1", true); err != nil {
 		t.Fatal(err)
 	}
 	var hire, manager string
@@ -242,10 +242,10 @@ func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 		t.Fatalf("manager's copy %s", manager)
 	}
 	// Starting again keeps the existing checklist.
-	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-onboard-2", false); err != nil {
+	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, simtenant.MaxID, "req-onboard-2", false); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); c.RequestID != "req-onboard-1" {
+	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); c.RequestID != "req-onboard-1" {
 		t.Fatalf("checklist replaced: %+v", c)
 	}
 }
@@ -253,12 +253,12 @@ func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 func TestChecklistRemindersOnceEach(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
-	maxMsg := e.activity("message", "personal", graphtest.MaxID, "hi")
+	maxMsg := e.activity("message", "personal", simtenant.MaxID, "hi")
 	maxMsg["conversation"].(map[string]any)["id"] = "a:1contoso-max-tapbot-personal"
 	e.post(maxMsg)
 	e.post(e.fromNina("message", "hi"))
 	e.drain()
-	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, graphtest.MaxID, "req-1", false); err != nil {
+	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, simtenant.MaxID, "req-1", false); err != nil {
 		t.Fatal(err)
 	}
 	reminders := func() (hire, manager int) {
@@ -294,7 +294,7 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 		t.Fatalf("after 4 days: hire %d manager %d, want 1 1", h, m)
 	}
 	// A restart (a new flow on the same store) sends no reminder twice.
-	restarted := checklist.New(checklist.Config{TenantID: graphtest.ContosoTenantID, Now: e.clock.now},
+	restarted := checklist.New(checklist.Config{TenantID: simtenant.ContosoTenantID, Now: e.clock.now},
 		flowGraph(t, e), connectorFor(t, e), e.store, zap.NewNop())
 	if err := restarted.RunChecks(ctx); err != nil {
 		t.Fatal(err)
@@ -303,14 +303,14 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 		t.Fatalf("after a restart: hire %d manager %d, want 1 1", h, m)
 	}
 	// Done: no more reminders, and the checklist leaves the open list.
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator"})
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "windowsHelloForBusiness"})
-	e.tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "laptop", TrustType: graph.TrustEntraJoined})
-	if _, err := e.tenant.CreateTAP(graphtest.NinaID, graph.TAPRequest{}); err != nil {
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator"})
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "windowsHelloForBusiness"})
+	e.tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "laptop", TrustType: graph.TrustEntraJoined})
+	if _, err := e.tenant.CreateTAP(simtenant.NinaID, graph.TAPRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	run()
-	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); c.DoneAt.IsZero() {
+	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); c.DoneAt.IsZero() {
 		t.Fatalf("checklist not done with every step in Graph: %s", c.Progress)
 	}
 	if open, _ := e.store.OpenChecklists(ctx, 10); len(open) != 0 {
@@ -321,10 +321,10 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 func TestStatusShowsChecklistProgress(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
-	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, "", "req-1", false); err != nil {
+	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, "", "req-1", false); err != nil {
 		t.Fatal(err)
 	}
-	card := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	card := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(card, "Set-up checklist") || !strings.Contains(card, "0 of 7 steps done") || !strings.Contains(card, "not yet delivered") {
 		t.Fatalf("status card %s", card)
 	}
@@ -344,14 +344,14 @@ func flowGraph(t *testing.T, e *env) *msgraph.Client {
 func TestStuckIsThrottledPerStep(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
-	e.command("channel", graphtest.HanaID, "help")
-	e.command("personal", graphtest.HanaID, "/checklist nina@contoso.com")
+	e.command("channel", simtenant.HanaID, "help")
+	e.command("personal", simtenant.HanaID, "/checklist nina@contoso.com")
 	e.post(e.fromNina("message", "hi"))
 	e.drain()
 	if err := flow.RunChecks(ctx); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := e.store.Checklist(ctx, graphtest.NinaID)
+	saved, err := e.store.Checklist(ctx, simtenant.NinaID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 		t.Fatalf("updated card %s", last)
 	}
 	// The throttle is in the store, not in memory: it holds across restarts.
-	if c, _ := e.store.Checklist(ctx, graphtest.NinaID); !strings.Contains(string(c.Progress), `"stuckActivity"`) {
+	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); !strings.Contains(string(c.Progress), `"stuckActivity"`) {
 		t.Fatalf("stuck card not recorded: %s", c.Progress)
 	}
 	// Another step is another card; after the interval, a new card.
@@ -419,19 +419,19 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 	e, flow := newChecklistEnv(t)
 	ctx := context.Background()
-	if err := flow.Begin(ctx, graphtest.NinaID, graphtest.NinaUPN, "", "req-1", false); err != nil {
+	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, "", "req-1", false); err != nil {
 		t.Fatal(err)
 	}
 	e.post(e.fromNina("message", "hi")) // delivered: checks run for her
 	e.drain()
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
-	e.tenant.AddDevice(graphtest.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined})
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
+	e.tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined})
 	step := func() string {
 		t.Helper()
 		if err := flow.RunChecks(ctx); err != nil {
 			t.Fatal(err)
 		}
-		c, err := e.store.Checklist(ctx, graphtest.NinaID)
+		c, err := e.store.Checklist(ctx, simtenant.NinaID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,16 +448,16 @@ func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 	if st := step(); st != string(checklist.StatusTodo) {
 		t.Fatalf("MFA-only Authenticator and a joined laptop: phone-sign-in %s, want todo", st)
 	}
-	status := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	status := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(status, "MFA approvals only: phone sign-in is off") {
 		t.Errorf("status card: %s", status)
 	}
 
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
 	if st := step(); st != string(checklist.StatusDone) {
 		t.Fatalf("phone sign-in registration: phone-sign-in %s, want done", st)
 	}
-	status = decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	status = decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(status, "registered for phone sign-in") {
 		t.Errorf("status card: %s", status)
 	}

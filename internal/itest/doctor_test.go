@@ -14,8 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	botdoctor "github.com/tapbot/tapbot/bot/doctor"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/doctor"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -27,7 +27,7 @@ type rolesToken struct{ without []string }
 
 func (r rolesToken) token() string {
 	roles := slices.DeleteFunc(doctor.AllRoles(), func(p string) bool { return slices.Contains(r.without, p) })
-	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "tid": graphtest.ContosoTenantID,
+	payload, _ := json.Marshal(map[string]any{"aud": "https://graph.microsoft.com", "tid": simtenant.ContosoTenantID,
 		"roles": roles})
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."
@@ -53,12 +53,12 @@ func newDoctorEnv(t *testing.T, token ...rolesToken) *env {
 		t.Fatal(err)
 	}
 	botdoctor.New(botdoctor.Config{
-		AdminGroups: []string{graphtest.GroupAuthAdmin},
+		AdminGroups: []string{simtenant.GroupAuthAdmin},
 		Check: doctor.Config{
-			AppID: e.cloud.AppID(), TenantID: graphtest.ContosoTenantID,
-			HelpdeskGroups: []string{graphtest.GroupHelpdesk}, AuditorGroups: []string{graphtest.GroupApprovers},
-			ProtectedGroups: []string{graphtest.GroupProtected}, ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff},
-			OnboardingGroups: []string{graphtest.GroupNewHires}, AdminGroups: []string{graphtest.GroupAuthAdmin},
+			AppID: e.cloud.AppID(), TenantID: simtenant.ContosoTenantID,
+			HelpdeskGroups: []string{simtenant.GroupHelpdesk}, AuditorGroups: []string{simtenant.GroupApprovers},
+			ProtectedGroups: []string{simtenant.GroupProtected}, ScopeGroups: []string{simtenant.GroupNewHires, simtenant.GroupStaff},
+			OnboardingGroups: []string{simtenant.GroupNewHires}, AdminGroups: []string{simtenant.GroupAuthAdmin},
 		},
 	}, gc, log).Register(e.handler)
 	return e
@@ -66,7 +66,7 @@ func newDoctorEnv(t *testing.T, token ...rolesToken) *env {
 
 func TestDoctorCardForAdmins(t *testing.T) {
 	e := newDoctorEnv(t)
-	calls := e.command("personal", graphtest.InesID, "/doctor")
+	calls := e.command("personal", simtenant.InesID, "/doctor")
 	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
 		t.Fatalf("want one card in the personal chat, got %+v", calls)
 	}
@@ -90,11 +90,11 @@ func TestDoctorShowsProblemsAndChangesNothing(t *testing.T) {
 	p := e.tenant.TAPPolicy()
 	p.Enabled = false
 	e.tenant.SetTAPPolicy(p)
-	e.tenant.SetAuthenticatorPolicy(graphtest.AuthenticatorPolicy{Enabled: true,
-		IncludeTargets: []graphtest.AuthenticatorTarget{{ID: "all_users", Mode: "push"}}})
+	e.tenant.SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{Enabled: true,
+		IncludeTargets: []simtenant.AuthenticatorTarget{{ID: "all_users", Mode: "push"}}})
 	e.graph.Reset()
 
-	calls := e.command("personal", graphtest.InesID, "doctor")
+	calls := e.command("personal", simtenant.InesID, "doctor")
 	if len(calls) != 1 {
 		t.Fatalf("calls %+v", calls)
 	}
@@ -117,7 +117,7 @@ func TestDoctorShowsProblemsAndChangesNothing(t *testing.T) {
 func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
 	e := newDoctorEnv(t)
 	e.graph.Reset()
-	calls := e.command("personal", graphtest.HanaID, "/doctor")
+	calls := e.command("personal", simtenant.HanaID, "/doctor")
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "Only members of the admin group") {
 		t.Fatalf("helpdesk, not admin: %+v", calls)
 	}
@@ -126,7 +126,7 @@ func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
 			t.Errorf("a refused /doctor read %s", r.Path)
 		}
 	}
-	calls = e.command("channel", graphtest.InesID, "/doctor")
+	calls = e.command("channel", simtenant.InesID, "/doctor")
 	if len(calls) != 1 || calls[0].ConversationID != channelConv || !strings.Contains(decode(t, calls[0]).Text, "can't be used in this channel") {
 		t.Fatalf("channel: %+v", calls)
 	}
@@ -137,7 +137,7 @@ func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
 // then Intune is not asked at all.
 func TestDoctorCardWithoutIntunePermission(t *testing.T) {
 	e := newDoctorEnv(t, rolesToken{without: []string{"DeviceManagementServiceConfig.Read.All"}})
-	card := decode(t, e.command("personal", graphtest.InesID, "/doctor")[0]).card()
+	card := decode(t, e.command("personal", simtenant.InesID, "/doctor")[0]).card()
 	for _, want := range []string{"Device checks (Intune)", "Skipped", "DeviceManagementServiceConfig.Read.All", "EnableWebSignIn"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q: %s", want, card)
@@ -157,7 +157,7 @@ func TestDoctorCardDeviceProblems(t *testing.T) {
 	e.tenant.SetWHfBEnrollment(graph.EnablementDisabled)
 	e.tenant.RemoveAutopilotProfiles()
 	e.tenant.AddAutopilotProfile("p1", "Laptops")
-	card := decode(t, e.command("personal", graphtest.InesID, "/doctor")[0]).card()
+	card := decode(t, e.command("personal", simtenant.InesID, "/doctor")[0]).card()
 	for _, want := range []string{"Windows Hello for Business is disabled", "No deployment profile is assigned", "beta"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card lacks %q: %s", want, card)

@@ -14,7 +14,7 @@ import (
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
@@ -80,8 +80,8 @@ func (e *env) audits(action store.Action) []store.AuditEntry {
 func TestCreateAnswerLostLeavesNoPass(t *testing.T) {
 	e := newEnv(t)
 	e.faults.arm("reset")
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com ticket 7")
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com ticket 7")
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
 		t.Fatalf("a pass whose creation answer was lost is still live: %+v", taps)
 	}
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "couldn't tell whether") {
@@ -92,11 +92,11 @@ func TestCreateAnswerLostLeavesNoPass(t *testing.T) {
 	}
 	create := e.lastAudit("tap.create")
 	rec := e.lastAudit("tap.reconcile")
-	if create.Outcome != "failed" || create.Reason != "create_unknown_outcome" || rec.Reason != "unknown_outcome_deleted" || rec.MethodID == "" || rec.TargetID != graphtest.NinaID {
+	if create.Outcome != "failed" || create.Reason != "create_unknown_outcome" || rec.Reason != "unknown_outcome_deleted" || rec.MethodID == "" || rec.TargetID != simtenant.NinaID {
 		t.Fatalf("audit: create %+v, reconcile %+v", create, rec)
 	}
 	// The target is free again: the next /tap works.
-	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
+	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
 		t.Fatal("the target stayed claimed after reconciliation")
 	}
 }
@@ -108,7 +108,7 @@ func TestCreateAnswerLostLeavesNoPass(t *testing.T) {
 func TestShutdownDuringCreateLeavesNoPass(t *testing.T) {
 	e := newEnv(t)
 	reached := e.faults.arm("hang")
-	if status, _ := e.post(e.activity("message", "personal", graphtest.HanaID, "/tap nina@contoso.com")); status != http.StatusOK {
+	if status, _ := e.post(e.activity("message", "personal", simtenant.HanaID, "/tap nina@contoso.com")); status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
 	select {
@@ -116,7 +116,7 @@ func TestShutdownDuringCreateLeavesNoPass(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the create request never reached Graph")
 	}
-	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("the simulated tenant did not create the pass")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,7 +124,7 @@ func TestShutdownDuringCreateLeavesNoPass(t *testing.T) {
 	if err := e.handler.Shutdown(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Shutdown = %v, want it cut short", err)
 	}
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
 		t.Fatalf("shutdown left a live pass: %+v", taps)
 	}
 	if rows := e.audits("tap.create"); len(rows) != 1 || rows[0].Reason != "create_unknown_outcome" {
@@ -146,13 +146,13 @@ func TestAbandonedIntentReconciledAtStart(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
 			now := e.clock.now()
-			in := store.TAPIntent{ID: "req-killed", TargetID: graphtest.NinaID, TargetUPN: "nina@contoso.com",
-				RequesterID: graphtest.HanaID, StartedAt: now, LeaseUntil: now.Add(5 * time.Minute)}
+			in := store.TAPIntent{ID: "req-killed", TargetID: simtenant.NinaID, TargetUPN: "nina@contoso.com",
+				RequesterID: simtenant.HanaID, StartedAt: now, LeaseUntil: now.Add(5 * time.Minute)}
 			if err := e.store.BeginTAP(ctx, in, store.TAPLimits{}); err != nil {
 				t.Fatal(err)
 			}
 			// An older pass of someone else's, delivered and recorded: not the intent's.
-			created, err := e.tenant.CreateTAP(graphtest.NinaID, graph.TAPRequest{Lifetime: time.Hour})
+			created, err := e.tenant.CreateTAP(simtenant.NinaID, graph.TAPRequest{Lifetime: time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +170,7 @@ func TestAbandonedIntentReconciledAtStart(t *testing.T) {
 			if err != nil || n != 1 {
 				t.Fatalf("ReconcileAbandoned = %d, %v; want 1", n, err)
 			}
-			if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+			if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
 				t.Fatalf("the abandoned pass is still live: %+v", taps)
 			}
 			if rec := e.lastAudit("tap.reconcile"); rec.Reason != "abandoned_deleted" || rec.MethodID != created.ID || rec.RequestID != in.ID {
@@ -179,7 +179,7 @@ func TestAbandonedIntentReconciledAtStart(t *testing.T) {
 			if got, _ := e.store.TAPIntent(ctx, in.ID); got.State != store.IntentUndone {
 				t.Fatalf("intent state %s, want undone", got.State)
 			}
-			if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
+			if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
 				t.Fatal("the target stayed claimed after reconciliation")
 			}
 		})
@@ -191,18 +191,18 @@ func TestAbandonedIntentReconciledAtStart(t *testing.T) {
 func TestReconcileSparesDeliveredPasses(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
+	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
 		t.Fatal("no pass")
 	}
 	now := e.clock.now()
-	in := store.TAPIntent{ID: "req-other", TargetID: graphtest.NinaID, RequesterID: graphtest.HanaID, StartedAt: now.Add(-time.Minute), LeaseUntil: now}
+	in := store.TAPIntent{ID: "req-other", TargetID: simtenant.NinaID, RequesterID: simtenant.HanaID, StartedAt: now.Add(-time.Minute), LeaseUntil: now}
 	if err := e.store.BeginTAP(ctx, in, store.TAPLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.flow.ReconcileAbandoned(ctx, now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 {
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 {
 		t.Fatalf("reconciliation deleted a delivered pass: %+v", taps)
 	}
 	if rec := e.lastAudit("tap.reconcile"); rec.Reason != "abandoned_nothing_created" {
@@ -214,7 +214,7 @@ func TestReconcileSparesDeliveredPasses(t *testing.T) {
 // mint one pass (today: 17 passes minted and delivered, 16 of them dead on arrival).
 func TestConcurrentTapOneTarget(t *testing.T) {
 	e := newEnv(t)
-	e.tenant.AddMember(graphtest.GroupHelpdesk, graphtest.MaxID)
+	e.tenant.AddMember(simtenant.GroupHelpdesk, simtenant.MaxID)
 	creates := func() int {
 		n := 0
 		for _, r := range e.graph.Requests() {
@@ -226,9 +226,9 @@ func TestConcurrentTapOneTarget(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for i := range 20 {
-		from := graphtest.HanaID
+		from := simtenant.HanaID
 		if i%2 == 1 {
-			from = graphtest.MaxID
+			from = simtenant.MaxID
 		}
 		wg.Go(func() {
 			if status, _ := e.post(e.activity("message", "personal", from, "/tap nina@contoso.com")); status != http.StatusOK {
@@ -247,8 +247,8 @@ func TestConcurrentTapOneTarget(t *testing.T) {
 			delivered++
 		}
 	}
-	if delivered != 1 || len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
-		t.Fatalf("%d pass cards delivered, %d live passes; want 1 and 1", delivered, len(e.tenant.TAPsOf(graphtest.NinaID)))
+	if delivered != 1 || len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
+		t.Fatalf("%d pass cards delivered, %d live passes; want 1 and 1", delivered, len(e.tenant.TAPsOf(simtenant.NinaID)))
 	}
 	allowed := 0
 	for _, r := range e.audits("tap.create") {
@@ -270,7 +270,7 @@ func TestRateLimitIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	now := e.clock.now()
 	for i := range 6 {
-		in := store.TAPIntent{ID: fmt.Sprintf("earlier-%d", i), TargetID: fmt.Sprintf("t%d", i), RequesterID: graphtest.HanaID,
+		in := store.TAPIntent{ID: fmt.Sprintf("earlier-%d", i), TargetID: fmt.Sprintf("t%d", i), RequesterID: simtenant.HanaID,
 			StartedAt: now.Add(-time.Minute), LeaseUntil: now.Add(time.Hour)}
 		if err := e.store.BeginTAP(ctx, in, store.TAPLimits{}); err != nil {
 			t.Fatal(err)
@@ -281,12 +281,12 @@ func TestRateLimitIsAtomic(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for _, u := range []string{"nina@contoso.com", "max@contoso.com", "alex@contoso.com"} {
-		wg.Go(func() { e.post(e.activity("message", "personal", graphtest.HanaID, "/tap "+u)) })
+		wg.Go(func() { e.post(e.activity("message", "personal", simtenant.HanaID, "/tap "+u)) })
 	}
 	wg.Wait()
 	e.drain()
 	live := 0
-	for _, id := range []string{graphtest.NinaID, graphtest.MaxID, graphtest.AlexID} {
+	for _, id := range []string{simtenant.NinaID, simtenant.MaxID, simtenant.AlexID} {
 		live += len(e.tenant.TAPsOf(id))
 	}
 	limited := 0
@@ -306,15 +306,15 @@ func TestRateLimitIsAtomic(t *testing.T) {
 func TestIssueButtonRightsBeforeNonce(t *testing.T) {
 	e := newEnv(t)
 	data := cards.IssueTAPData{User: "nina@contoso.com", Reason: "start day", Nonce: cards.NewNonce()}
-	body := e.invoke(graphtest.NinaID, cards.VerbIssueTAP, data)
-	if !strings.Contains(fmt.Sprint(body), "Helpdesk only") || len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+	body := e.invoke(simtenant.NinaID, cards.VerbIssueTAP, data)
+	if !strings.Contains(fmt.Sprint(body), "Helpdesk only") || len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 		t.Fatalf("non-helpdesk click: %v", body)
 	}
-	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "not_helpdesk" || row.RequesterID != graphtest.NinaID {
+	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "not_helpdesk" || row.RequesterID != simtenant.NinaID {
 		t.Fatalf("audit %+v", row)
 	}
-	e.invoke(graphtest.HanaID, cards.VerbIssueTAP, data)
-	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+	e.invoke(simtenant.HanaID, cards.VerbIssueTAP, data)
+	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("the helpdesk's click issued no pass after a refused one spent its nonce")
 	}
 	if a, b := cards.NewNonce(), cards.NewNonce(); a == b || len(a) != 32 {
@@ -327,7 +327,7 @@ func TestIssueButtonRightsBeforeNonce(t *testing.T) {
 // A redelivered Issue TAP invoke is likewise answered without acting again.
 func TestRedeliveredActivityActsOnce(t *testing.T) {
 	e := newEnv(t)
-	a := e.activity("message", "personal", graphtest.HanaID, "/tap nina@contoso.com")
+	a := e.activity("message", "personal", simtenant.HanaID, "/tap nina@contoso.com")
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
@@ -345,15 +345,15 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 		t.Fatalf("%d tap.create audit rows, want 1", len(rows))
 	}
 
-	inv := e.activity("invoke", "personal", graphtest.HanaID, "")
+	inv := e.activity("invoke", "personal", simtenant.HanaID, "")
 	inv["name"] = "adaptiveCard/action"
 	inv["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": cards.VerbIssueTAP,
 		"data": cards.IssueTAPData{User: "max@contoso.com", Nonce: cards.NewNonce()}}}
 	e.post(inv)
 	_, again := e.post(inv)
 	e.drain()
-	if fmt.Sprint(again["value"]) != "Already handled." || len(e.tenant.TAPsOf(graphtest.MaxID)) != 1 {
-		t.Fatalf("redelivered invoke answered %v; Max has %d passes", again, len(e.tenant.TAPsOf(graphtest.MaxID)))
+	if fmt.Sprint(again["value"]) != "Already handled." || len(e.tenant.TAPsOf(simtenant.MaxID)) != 1 {
+		t.Fatalf("redelivered invoke answered %v; Max has %d passes", again, len(e.tenant.TAPsOf(simtenant.MaxID)))
 	}
 }
 
@@ -362,7 +362,7 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 func TestConcurrentRedactionAuditsOnce(t *testing.T) {
 	e := newEnv(t)
 	for _, u := range []string{"nina@contoso.com", "max@contoso.com", "alex@contoso.com"} {
-		e.command("personal", graphtest.HanaID, "/tap "+u+" 30m")
+		e.command("personal", simtenant.HanaID, "/tap "+u+" 30m")
 	}
 	e.clock.advance(31 * time.Minute)
 	var wg sync.WaitGroup

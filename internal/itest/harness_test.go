@@ -29,8 +29,8 @@ import (
 	"github.com/tapbot/tapbot/bot/botauth"
 	"github.com/tapbot/tapbot/bot/connector"
 	"github.com/tapbot/tapbot/bot/tap"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/sqlite"
@@ -71,8 +71,8 @@ func (b *syncBuffer) String() string {
 type env struct {
 	t       testing.TB
 	cloud   *bftest.Cloud
-	graph   *graphtest.Server
-	tenant  *graphtest.Tenant
+	graph   *simtenant.Server
+	tenant  *simtenant.Tenant
 	store   store.Store
 	dbPath  string
 	handler *bot.Handler
@@ -96,15 +96,15 @@ func newEnv(t testing.TB, opts ...option) *env {
 // newEnvOn runs the flows on st, or on a fresh SQLite database if st is nil.
 func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 	t.Helper()
-	cloud, err := bftest.New(bftest.Options{AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: graphtest.ContosoTenantID})
+	cloud, err := bftest.New(bftest.Options{AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: simtenant.ContosoTenantID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cloud.Close)
 	clk := &clock{}
-	tenant := graphtest.Contoso()
+	tenant := simtenant.Contoso()
 	tenant.Now = clk.now
-	gs := graphtest.NewServer(tenant)
+	gs := simtenant.NewServer(tenant)
 	t.Cleanup(gs.Close)
 
 	logs := &syncBuffer{}
@@ -141,8 +141,8 @@ func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 	reg := prometheus.NewRegistry()
 	h := bot.New(bot.Config{}, v, conn, st, bot.NewMetrics(reg), log)
 	cfg := tap.Config{
-		HelpdeskGroups: []string{graphtest.GroupHelpdesk},
-		Rules:          tap.Rules{ProtectedGroups: []string{graphtest.GroupProtected}, ScopeGroups: []string{graphtest.GroupNewHires, graphtest.GroupStaff}},
+		HelpdeskGroups: []string{simtenant.GroupHelpdesk},
+		Rules:          tap.Rules{ProtectedGroups: []string{simtenant.GroupProtected}, ScopeGroups: []string{simtenant.GroupNewHires, simtenant.GroupStaff}},
 		Now:            clk.now,
 	}
 	for _, o := range opts {
@@ -153,7 +153,7 @@ func newEnvOn(t testing.TB, st store.Store, opts ...option) *env {
 		t.Fatal(err)
 	}
 	flow.Register(h)
-	audit.New(audit.Config{AuditorGroups: []string{graphtest.GroupApprovers}, Now: clk.now}, gc, st).Register(h)
+	audit.New(audit.Config{AuditorGroups: []string{simtenant.GroupApprovers}, Now: clk.now}, gc, st).Register(h)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{cloud: cloud, graph: gs, tenant: tenant, store: st, dbPath: dbPath, handler: h, flow: flow, srv: srv,
@@ -171,11 +171,11 @@ var activitySeq atomic.Int64
 
 // activity builds a Teams activity from the Contoso user with object id from.
 func (e *env) activity(typ, scope, from, text string) map[string]any {
-	conv := map[string]any{"id": personalConv, "conversationType": "personal", "tenantId": graphtest.ContosoTenantID}
-	channelData := map[string]any{"tenant": map[string]any{"id": graphtest.ContosoTenantID}}
+	conv := map[string]any{"id": personalConv, "conversationType": "personal", "tenantId": simtenant.ContosoTenantID}
+	channelData := map[string]any{"tenant": map[string]any{"id": simtenant.ContosoTenantID}}
 	var entities []any
 	if scope == "channel" {
-		conv = map[string]any{"id": channelConv, "conversationType": "channel", "isGroup": true, "tenantId": graphtest.ContosoTenantID}
+		conv = map[string]any{"id": channelConv, "conversationType": "channel", "isGroup": true, "tenantId": simtenant.ContosoTenantID}
 		channelData["team"] = map[string]any{"id": "19:contoso-it-helpdesk-general@thread.tacv2"}
 		if text != "" {
 			text = "<at>tapbot</at> " + text

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/bot/onboard"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
@@ -18,7 +18,7 @@ const alexPersonal = "a:1contoso-alex-tapbot-personal"
 func joinerEnv(t *testing.T) (*onboardEnv, func() *onboard.Flow) {
 	o := newOnboardEnv(t, func(c *onboard.Config) {
 		c.HelpdeskConversation = helpdeskConv
-		c.JoinerGroups = []string{graphtest.GroupStaff}
+		c.JoinerGroups = []string{simtenant.GroupStaff}
 		c.StartDayTAPAt = onboard.At(9, 0)
 		c.StartDayTAPLifetime = 8 * time.Hour
 	})
@@ -53,11 +53,11 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	ctx := context.Background()
 	day := o.clock.now().UTC().AddDate(0, 0, 3)
 	hire := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	o.tenant.SetHireDate(graphtest.NinaID, hire)
-	o.tenant.SetHireDate(graphtest.MaxID, hire.AddDate(0, 0, 30)) // beyond the look-ahead
-	o.tenant.SetManager(graphtest.NinaID, graphtest.AlexID)
+	o.tenant.SetHireDate(simtenant.NinaID, hire)
+	o.tenant.SetHireDate(simtenant.MaxID, hire.AddDate(0, 0, 30)) // beyond the look-ahead
+	o.tenant.SetManager(simtenant.NinaID, simtenant.AlexID)
 	if err := o.store.SaveReference(ctx, store.Reference{ConversationID: alexPersonal, Scope: store.ScopePersonal,
-		TenantID: graphtest.ContosoTenantID, UserAADObjectID: graphtest.AlexID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		TenantID: simtenant.ContosoTenantID, UserAADObjectID: simtenant.AlexID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
 		t.Fatal(err)
 	}
 	restart().RunOnce(ctx)
@@ -65,7 +65,7 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	if n := o.auditCount("joiner.found"); n != 1 {
 		t.Fatalf("joiner taken on %d times", n)
 	}
-	if row := o.lastAudit("joiner.found"); row.TargetID != graphtest.NinaID || row.RequesterID != store.RequesterTapbot {
+	if row := o.lastAudit("joiner.found"); row.TargetID != simtenant.NinaID || row.RequesterID != store.RequesterTapbot {
 		t.Fatalf("joiner audit %+v", row)
 	}
 	// The start day, 08:30: the job is due at 08:00, the pass valid from 09:00.
@@ -74,7 +74,7 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	restart().RunOnce(ctx)
 	restart().RunOnce(ctx)
 	calls := o.cloud.Calls()[before:]
-	taps := o.tenant.TAPsOf(graphtest.NinaID)
+	taps := o.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || !taps[0].Start.Equal(hire.Add(9*time.Hour)) || taps[0].Lifetime != 8*time.Hour {
 		t.Fatalf("tenant passes %+v", taps)
 	}
@@ -125,8 +125,8 @@ func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
 	ctx := context.Background()
 	day := o.clock.now().UTC().AddDate(0, 0, 1)
 	hire := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	o.tenant.SetHireDate(graphtest.NinaID, hire)
-	o.tenant.SetManager(graphtest.NinaID, graphtest.AlexID)
+	o.tenant.SetHireDate(simtenant.NinaID, hire)
+	o.tenant.SetManager(simtenant.NinaID, simtenant.AlexID)
 	restart().RunOnce(ctx)
 	o.clock.advance(hire.Add(8*time.Hour + 30*time.Minute).Sub(o.clock.now()))
 	before := len(o.cloud.Calls())
@@ -138,7 +138,7 @@ func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
 	if c := decode(t, calls[0]).card(); !strings.Contains(c, "Issue TAP") || !strings.Contains(c, "no 1:1 chat with tapbot") {
 		t.Fatalf("card %s", c)
 	}
-	if len(o.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+	if len(o.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 		t.Fatal("a pass was created")
 	}
 }
@@ -146,13 +146,13 @@ func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
 // /joiners shows the helpdesk who starts within the look-ahead, and nobody else.
 func TestJoinersListedForTheHelpdesk(t *testing.T) {
 	o := newOnboardEnv(t, func(c *onboard.Config) {
-		c.JoinerGroups = []string{graphtest.GroupStaff}
-		c.HelpdeskGroups = []string{graphtest.GroupHelpdesk}
+		c.JoinerGroups = []string{simtenant.GroupStaff}
+		c.HelpdeskGroups = []string{simtenant.GroupHelpdesk}
 	})
 	day := o.clock.now().UTC().AddDate(0, 0, 3)
-	o.tenant.SetHireDate(graphtest.NinaID, time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC))
-	o.tenant.SetHireDate(graphtest.MaxID, day.AddDate(0, 0, 30)) // beyond the look-ahead
-	calls := o.command("personal", graphtest.HanaID, "/joiners")
+	o.tenant.SetHireDate(simtenant.NinaID, time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC))
+	o.tenant.SetHireDate(simtenant.MaxID, day.AddDate(0, 0, 30)) // beyond the look-ahead
+	calls := o.command("personal", simtenant.HanaID, "/joiners")
 	if len(calls) != 1 {
 		t.Fatalf("%d messages for /joiners", len(calls))
 	}
@@ -160,7 +160,7 @@ func TestJoinersListedForTheHelpdesk(t *testing.T) {
 	if !strings.Contains(card, "nina@contoso.com") || strings.Contains(card, "max@contoso.com") || !strings.Contains(card, `"Table"`) {
 		t.Fatalf("/joiners card %s", card)
 	}
-	if reply := decode(t, o.command("personal", graphtest.NinaID, "/joiners")[0]); !strings.Contains(reply.Text, "Only members of the helpdesk") {
+	if reply := decode(t, o.command("personal", simtenant.NinaID, "/joiners")[0]); !strings.Contains(reply.Text, "Only members of the helpdesk") {
 		t.Fatalf("/joiners for someone outside the helpdesk: %q", reply.Text)
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/tapbot/tapbot/bot/connector"
 	"github.com/tapbot/tapbot/bot/onboard"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
 	"github.com/tapbot/tapbot/graph/msgraph"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/password"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
@@ -85,8 +85,8 @@ func newOnboardEnv(t *testing.T, mods ...func(*onboard.Config)) *onboardEnv {
 	}
 	dir := &hookDir{Client: gc, before: map[string]func(){}}
 	cfg := onboard.Config{
-		ApproverGroups: []string{graphtest.GroupApprovers}, ApproversConversation: approversConv,
-		OnboardingGroups: []string{graphtest.GroupNewHires}, AllowedGroups: []string{graphtest.GroupStaff},
+		ApproverGroups: []string{simtenant.GroupApprovers}, ApproversConversation: approversConv,
+		OnboardingGroups: []string{simtenant.GroupNewHires}, AllowedGroups: []string{simtenant.GroupStaff},
 		DefaultUsageLocation: "US", PeoplePicker: true, Now: e.clock.now,
 	}
 	for _, m := range mods {
@@ -97,12 +97,12 @@ func newOnboardEnv(t *testing.T, mods ...func(*onboard.Config)) *onboardEnv {
 		t.Fatal(err)
 	}
 	ob.Register(e.handler) // before any activity: the handler is not serving yet
-	ref := store.Reference{ConversationID: approversConv, Scope: store.ScopeChannel, TenantID: graphtest.ContosoTenantID,
+	ref := store.Reference{ConversationID: approversConv, Scope: store.ScopeChannel, TenantID: simtenant.ContosoTenantID,
 		TeamID: "19:contoso-approvers-team@thread.tacv2", ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
 	if err := e.store.SaveReference(context.Background(), ref); err != nil {
 		t.Fatal(err)
 	}
-	ref = store.Reference{ConversationID: helpdeskConv, Scope: store.ScopeChannel, TenantID: graphtest.ContosoTenantID,
+	ref = store.Reference{ConversationID: helpdeskConv, Scope: store.ScopeChannel, TenantID: simtenant.ContosoTenantID,
 		TeamID: "19:contoso-it-helpdesk-general@thread.tacv2", ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
 	if err := e.store.SaveReference(context.Background(), ref); err != nil {
 		t.Fatal(err)
@@ -161,8 +161,8 @@ func goodForm(o *onboardEnv, id string) map[string]any {
 		"verb": onboard.SubmitVerb, "requestId": id,
 		"givenName": "José", "surname": "Müller", "displayName": "José Müller", "mailNickname": "jose.muller",
 		"domain": "contoso.com", "jobTitle": "Engineer", "department": "R&D", "officeLocation": "Berlin",
-		"usageLocation": "DE", "startDate": startDate(o, 7), "manager": graphtest.MaxID,
-		"licence": graphtest.SKUEntraIDP1, "groups": graphtest.GroupStaff, "hasSmartphone": "true",
+		"usageLocation": "DE", "startDate": startDate(o, 7), "manager": simtenant.MaxID,
+		"licence": simtenant.SKUEntraIDP1, "groups": simtenant.GroupStaff, "hasSmartphone": "true",
 		"notes": "Laptop ships Monday.",
 	}
 }
@@ -217,8 +217,8 @@ func (o *onboardEnv) callsTo(conv string) []string {
 // submitted opens the form as Max and submits a valid request; it returns the id.
 func (o *onboardEnv) submitted() string {
 	o.t.Helper()
-	_, id := o.openForm(graphtest.MaxID)
-	_, raw := o.submit(graphtest.MaxID, goodForm(o, id))
+	_, id := o.openForm(simtenant.MaxID)
+	_, raw := o.submit(simtenant.MaxID, goodForm(o, id))
 	if !strings.Contains(raw, "Waiting for approval") {
 		o.t.Fatalf("valid submit answered %s", raw)
 	}
@@ -236,14 +236,14 @@ func (o *onboardEnv) memberOf(userID string, groups ...string) []string {
 
 func TestOnboardHappyPath(t *testing.T) {
 	o := newOnboardEnv(t)
-	form, id := o.openForm(graphtest.MaxID)
+	form, id := o.openForm(simtenant.MaxID)
 	formRaw, _ := json.Marshal(form)
-	for _, want := range []string{`"@contoso.com"`, "Microsoft Entra ID P1 (15 free)", "Staff", `"value":"US"`, graphtest.MaxID} {
+	for _, want := range []string{`"@contoso.com"`, "Microsoft Entra ID P1 (15 free)", "Staff", `"value":"US"`, simtenant.MaxID} {
 		if !strings.Contains(string(formRaw), want) {
 			t.Errorf("form lacks %s: %s", want, formRaw)
 		}
 	}
-	if strings.Contains(string(formRaw), graphtest.SKUM365E3) {
+	if strings.Contains(string(formRaw), simtenant.SKUM365E3) {
 		t.Error("the form offers a licence with no free unit")
 	}
 
@@ -251,7 +251,7 @@ func TestOnboardHappyPath(t *testing.T) {
 	// user name, which becomes the sign-in name.
 	data := goodForm(o, id)
 	data["mailNickname"], data["displayName"] = "", ""
-	_, raw := o.submit(graphtest.MaxID, data)
+	_, raw := o.submit(simtenant.MaxID, data)
 	if !strings.Contains(raw, `"value":"jose.muller"`) || !strings.Contains(raw, `"value":"José Müller"`) || !strings.Contains(raw, "suggested") {
 		t.Fatalf("suggestions not shown: %s", raw)
 	}
@@ -259,11 +259,11 @@ func TestOnboardHappyPath(t *testing.T) {
 		t.Fatal("a request was stored before the requester saw the suggestion")
 	}
 
-	_, raw = o.submit(graphtest.MaxID, goodForm(o, id))
+	_, raw = o.submit(simtenant.MaxID, goodForm(o, id))
 	if !strings.Contains(raw, "Waiting for approval") || strings.Contains(raw, "Action.Execute") {
 		t.Fatalf("requester's summary: %s", raw)
 	}
-	if r := o.request(id); r.State != store.OnboardSubmitted || r.RequesterID != graphtest.MaxID {
+	if r := o.request(id); r.State != store.OnboardSubmitted || r.RequesterID != simtenant.MaxID {
 		t.Fatalf("stored %+v", r)
 	}
 	if row := o.lastAudit("onboard.request"); row.Outcome != "allowed" || row.TargetUPN != joseUPN {
@@ -274,12 +274,12 @@ func TestOnboardHappyPath(t *testing.T) {
 		t.Fatalf("approval card: %v", posted)
 	}
 
-	c, raw := o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	c, raw := o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "Approved by Alex Approver") || len(c.Actions) != 0 {
 		t.Fatalf("decided card: %s", raw)
 	}
 	r := o.request(id)
-	if r.State != store.OnboardDone || r.Step != onboard.StepLicence || r.UserID == "" || r.DeciderID != graphtest.AlexID {
+	if r.State != store.OnboardDone || r.Step != onboard.StepLicence || r.UserID == "" || r.DeciderID != simtenant.AlexID {
 		t.Fatalf("request after approval: %+v", r)
 	}
 	u, ok := o.tenant.User(joseUPN)
@@ -287,13 +287,13 @@ func TestOnboardHappyPath(t *testing.T) {
 		u.DisplayName != "José Müller" || u.JobTitle != "Engineer" || u.MailNickname != "jose.muller" {
 		t.Fatalf("created user %+v", u)
 	}
-	if m, _ := o.tenant.ManagerOf(u.ID); m != graphtest.MaxID {
+	if m, _ := o.tenant.ManagerOf(u.ID); m != simtenant.MaxID {
 		t.Errorf("manager %q", m)
 	}
-	if lic := o.tenant.LicensesOf(u.ID); len(lic) != 1 || !strings.EqualFold(lic[0], graphtest.SKUEntraIDP1) {
+	if lic := o.tenant.LicensesOf(u.ID); len(lic) != 1 || !strings.EqualFold(lic[0], simtenant.SKUEntraIDP1) {
 		t.Errorf("licences %v", lic)
 	}
-	if in := o.memberOf(u.ID, graphtest.GroupStaff, graphtest.GroupNewHires); len(in) != 2 {
+	if in := o.memberOf(u.ID, simtenant.GroupStaff, simtenant.GroupNewHires); len(in) != 2 {
 		t.Errorf("groups %v", in)
 	}
 	if o.usersCreated() != 1 {
@@ -393,7 +393,7 @@ func errorAfter(c card, id string) string {
 
 func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
+	_, id := o.openForm(simtenant.MaxID)
 	cases := []struct {
 		field, value, want string
 	}{
@@ -406,17 +406,17 @@ func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 		{"usageLocation", "XX", "not a country code"},
 		{"startDate", startDate(o, -1), "in the past"},
 		{"manager", "nobody@contoso.com", "can't find"},
-		{"manager", graphtest.GregID, "not a guest"},
-		{"licence", graphtest.SKUM365E3, "No units"},
+		{"manager", simtenant.GregID, "not a guest"},
+		{"licence", simtenant.SKUM365E3, "No units"},
 		{"licence", "00000000-0000-4000-8000-000000000000", "not one of the organisation's"},
-		{"groups", graphtest.GroupProtected, "from the list"},
+		{"groups", simtenant.GroupProtected, "from the list"},
 		{"jobTitle", strings.Repeat("j", 129), "at most 128"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field+"="+tc.want, func(t *testing.T) {
 			data := goodForm(o, id)
 			data[tc.field] = tc.value
-			c, raw := o.submit(graphtest.MaxID, data)
+			c, raw := o.submit(simtenant.MaxID, data)
 			msg := errorAfter(c, tc.field)
 			if !strings.Contains(msg, tc.want) {
 				t.Fatalf("error beside %s = %q, want %q; card %s", tc.field, msg, tc.want, raw)
@@ -445,10 +445,10 @@ func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 
 func TestOnboardUPNCollisionSuggestsNext(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
+	_, id := o.openForm(simtenant.MaxID)
 	data := goodForm(o, id)
 	data["mailNickname"] = "nina"
-	c, raw := o.submit(graphtest.MaxID, data)
+	c, raw := o.submit(simtenant.MaxID, data)
 	if msg := errorAfter(c, "mailNickname"); !strings.Contains(msg, "nina@contoso.com is already taken") || !strings.Contains(msg, "nina2 is free") {
 		t.Fatalf("collision message %q in %s", msg, raw)
 	}
@@ -481,10 +481,10 @@ func inputValue(c card, id string) any {
 // A display name left empty is the names: used in the same submit, no round trip.
 func TestOnboardFormEmptyDisplayNameAcceptedAtOnce(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
+	_, id := o.openForm(simtenant.MaxID)
 	data := goodForm(o, id)
 	data["displayName"] = ""
-	_, raw := o.submit(graphtest.MaxID, data)
+	_, raw := o.submit(simtenant.MaxID, data)
 	if !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "José Müller") {
 		t.Fatalf("submit with an empty display name answered %s", raw)
 	}
@@ -497,16 +497,16 @@ func TestOnboardFormEmptyDisplayNameAcceptedAtOnce(t *testing.T) {
 // value the requester typed over them is kept.
 func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
+	_, id := o.openForm(simtenant.MaxID)
 	data := goodForm(o, id)
 	data["surname"], data["displayName"], data["mailNickname"], data["usageLocation"] = "Muler", "", "", "XX"
-	c, raw := o.submit(graphtest.MaxID, data)
+	c, raw := o.submit(simtenant.MaxID, data)
 	if inputValue(c, "displayName") != "José Muler" || inputValue(c, "mailNickname") != "jose.muler" || errorAfter(c, "usageLocation") == "" {
 		t.Fatalf("first answer %s", raw)
 	}
 
 	// The surname corrected: both suggestions follow; the new user name is shown first.
-	c, raw = o.submit(graphtest.MaxID, resubmission(t, c, map[string]any{"surname": "Müller", "usageLocation": "DE"}))
+	c, raw = o.submit(simtenant.MaxID, resubmission(t, c, map[string]any{"surname": "Müller", "usageLocation": "DE"}))
 	if inputValue(c, "displayName") != "José Müller" || inputValue(c, "mailNickname") != "jose.muller" || !strings.Contains(raw, "suggested the user name") {
 		t.Fatalf("after correcting the surname %s", raw)
 	}
@@ -520,7 +520,7 @@ func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
 
 	// A display name typed over the suggestion survives another correction; the user
 	// name the requester has seen is still the names' suggestion, so it is accepted.
-	_, raw = o.submit(graphtest.MaxID, resubmission(t, c, map[string]any{"givenName": "Jose", "displayName": "Pepe Müller"}))
+	_, raw = o.submit(simtenant.MaxID, resubmission(t, c, map[string]any{"givenName": "Jose", "displayName": "Pepe Müller"}))
 	if !strings.Contains(raw, "Waiting for approval") {
 		t.Fatalf("final submit %s", raw)
 	}
@@ -534,17 +534,17 @@ func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
 // it comes back with an error about them.
 func TestOnboardFormPickerShowsManagerByName(t *testing.T) {
 	o := newOnboardEnv(t)
-	form, id := o.openForm(graphtest.MaxID)
+	form, id := o.openForm(simtenant.MaxID)
 	i := findInput(form, "manager")
-	want := []any{map[string]any{"title": "Max Manager", "value": graphtest.MaxID}}
-	if i < 0 || form.Body[i]["value"] != graphtest.MaxID || !reflect.DeepEqual(form.Body[i]["choices"], want) {
+	want := []any{map[string]any{"title": "Max Manager", "value": simtenant.MaxID}}
+	if i < 0 || form.Body[i]["value"] != simtenant.MaxID || !reflect.DeepEqual(form.Body[i]["choices"], want) {
 		t.Fatalf("manager input %v", form.Body)
 	}
 	data := goodForm(o, id)
-	data["manager"] = graphtest.GregID
-	c, raw := o.submit(graphtest.MaxID, data)
-	want = []any{map[string]any{"title": "Greg Guest", "value": graphtest.GregID}}
-	if i := findInput(c, "manager"); c.Body[i]["value"] != graphtest.GregID || !reflect.DeepEqual(c.Body[i]["choices"], want) {
+	data["manager"] = simtenant.GregID
+	c, raw := o.submit(simtenant.MaxID, data)
+	want = []any{map[string]any{"title": "Greg Guest", "value": simtenant.GregID}}
+	if i := findInput(c, "manager"); c.Body[i]["value"] != simtenant.GregID || !reflect.DeepEqual(c.Body[i]["choices"], want) {
 		t.Fatalf("refused manager not shown by name: %s", raw)
 	}
 }
@@ -553,21 +553,21 @@ func TestOnboardFormPickerShowsManagerByName(t *testing.T) {
 // the requester's, and resolved to the person when the request is validated.
 func TestOnboardFormManagerByUPN(t *testing.T) {
 	o := newOnboardEnv(t, func(c *onboard.Config) { c.PeoplePicker = false })
-	form, id := o.openForm(graphtest.MaxID)
-	if i := findInput(form, "manager"); i < 0 || form.Body[i]["type"] != "Input.Text" || form.Body[i]["value"] != graphtest.MaxUPN {
+	form, id := o.openForm(simtenant.MaxID)
+	if i := findInput(form, "manager"); i < 0 || form.Body[i]["type"] != "Input.Text" || form.Body[i]["value"] != simtenant.MaxUPN {
 		t.Fatalf("manager input %v", form.Body)
 	}
 	data := goodForm(o, id)
-	data["manager"] = strings.ToUpper(graphtest.MaxUPN)
-	if _, raw := o.submit(graphtest.MaxID, data); !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "Max Manager") {
+	data["manager"] = strings.ToUpper(simtenant.MaxUPN)
+	if _, raw := o.submit(simtenant.MaxID, data); !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "Max Manager") {
 		t.Fatalf("submit with a UPN manager answered %s", raw)
 	}
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	u, ok := o.tenant.User(joseUPN)
 	if !ok {
 		t.Fatal("user not created")
 	}
-	if m, _ := o.tenant.ManagerOf(u.ID); m != graphtest.MaxID {
+	if m, _ := o.tenant.ManagerOf(u.ID); m != simtenant.MaxID {
 		t.Errorf("manager %q, want Max's id", m)
 	}
 }
@@ -575,7 +575,7 @@ func TestOnboardFormManagerByUPN(t *testing.T) {
 func TestOnboardReject(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
-	c, raw := o.decide(graphtest.AlexID, onboard.VerbReject, id, map[string]any{"reason": "Hire postponed"})
+	c, raw := o.decide(simtenant.AlexID, onboard.VerbReject, id, map[string]any{"reason": "Hire postponed"})
 	if !strings.Contains(raw, "Rejected by Alex Approver: Hire postponed") || len(c.Actions) != 0 {
 		t.Fatalf("rejected card %s", raw)
 	}
@@ -585,11 +585,11 @@ func TestOnboardReject(t *testing.T) {
 	if _, ok := o.tenant.User(joseUPN); ok || o.usersCreated() != 0 {
 		t.Fatal("a rejected request created a user")
 	}
-	if row := o.lastAudit("onboard.reject"); row.Outcome != "allowed" || row.RequesterID != graphtest.AlexID {
+	if row := o.lastAudit("onboard.reject"); row.Outcome != "allowed" || row.RequesterID != simtenant.AlexID {
 		t.Fatalf("audit %+v", row)
 	}
 	// A later approval changes nothing.
-	_, raw = o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	_, raw = o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "already decided") || o.request(id).State != store.OnboardRejected {
 		t.Fatalf("approve after reject: %s", raw)
 	}
@@ -604,12 +604,12 @@ func TestOnboardReject(t *testing.T) {
 
 func TestOnboardSelfApprovalRefused(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.AlexID) // Alex is an approver and asks himself
+	_, id := o.openForm(simtenant.AlexID) // Alex is an approver and asks himself
 	data := goodForm(o, id)
-	if _, raw := o.submit(graphtest.AlexID, data); !strings.Contains(raw, "Waiting for approval") {
+	if _, raw := o.submit(simtenant.AlexID, data); !strings.Contains(raw, "Waiting for approval") {
 		t.Fatalf("submit %s", raw)
 	}
-	c, raw := o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	c, raw := o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "another approver must decide") || len(c.Actions) != 2 {
 		t.Fatalf("self-approval answer %s", raw)
 	}
@@ -625,7 +625,7 @@ func TestOnboardNonApproverRefused(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	for _, verb := range []string{onboard.VerbApprove, onboard.VerbReject, onboard.VerbRetry} {
-		c, raw := o.decide(graphtest.HanaID, verb, id, nil)
+		c, raw := o.decide(simtenant.HanaID, verb, id, nil)
 		if !strings.Contains(raw, "Only members of the onboarding approvers group") || len(c.Actions) != 0 {
 			t.Fatalf("%s by a non-approver: %s", verb, raw)
 		}
@@ -637,8 +637,8 @@ func TestOnboardNonApproverRefused(t *testing.T) {
 		}
 	}
 	// Nor whether a request exists.
-	_, known := o.decide(graphtest.HanaID, onboard.VerbApprove, id, nil)
-	_, unknown := o.decide(graphtest.HanaID, onboard.VerbApprove, strings.Replace(id, id[len(id)-4:], "0000", 1), nil)
+	_, known := o.decide(simtenant.HanaID, onboard.VerbApprove, id, nil)
+	_, unknown := o.decide(simtenant.HanaID, onboard.VerbApprove, strings.Replace(id, id[len(id)-4:], "0000", 1), nil)
 	if known != unknown {
 		t.Fatalf("refusals differ for a known and an unknown request:\n%s\n%s", known, unknown)
 	}
@@ -652,14 +652,14 @@ func TestOnboardNonApproverRefused(t *testing.T) {
 
 func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
-	o.submit(graphtest.MaxID, goodForm(o, id))
-	_, raw := o.submit(graphtest.MaxID, goodForm(o, id)) // Teams redelivers
+	_, id := o.openForm(simtenant.MaxID)
+	o.submit(simtenant.MaxID, goodForm(o, id))
+	_, raw := o.submit(simtenant.MaxID, goodForm(o, id)) // Teams redelivers
 	if !strings.Contains(raw, "already sent") {
 		t.Fatalf("second submit %s", raw)
 	}
 	// Someone else replaying the request id gets nothing.
-	if _, raw := o.submit(graphtest.HanaID, goodForm(o, id)); !strings.Contains(raw, "not valid") {
+	if _, raw := o.submit(simtenant.HanaID, goodForm(o, id)); !strings.Contains(raw, "not valid") {
 		t.Fatalf("foreign submit %s", raw)
 	}
 	if n := len(o.callsTo(approversConv)); n != 1 {
@@ -673,7 +673,7 @@ func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := o.activity("invoke", "personal", graphtest.AlexID, "")
+			a := o.activity("invoke", "personal", simtenant.AlexID, "")
 			a["name"] = "adaptiveCard/action"
 			a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": onboard.VerbApprove,
 				"data": map[string]any{"verb": onboard.VerbApprove, "requestId": id}}}
@@ -684,7 +684,7 @@ func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
 	}
 	wg.Wait()
 	o.drain()
-	_, raw = o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	_, raw = o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "already decided") {
 		t.Fatalf("late click %s", raw)
 	}
@@ -733,15 +733,15 @@ func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
 	o := newOnboardEnv(t)
 	const sku = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46" // SPB, one unit
 	o.tenant.AddSKU(graph.SKU{ID: sku, PartNumber: "SPB", Enabled: 1})
-	_, id := o.openForm(graphtest.MaxID)
+	_, id := o.openForm(simtenant.MaxID)
 	data := goodForm(o, id)
 	data["licence"] = sku
-	if _, raw := o.submit(graphtest.MaxID, data); !strings.Contains(raw, "Waiting for approval") {
+	if _, raw := o.submit(simtenant.MaxID, data); !strings.Contains(raw, "Waiting for approval") {
 		t.Fatalf("submit %s", raw)
 	}
-	o.assignLicence(graphtest.NinaID, sku, false) // the last unit goes elsewhere meanwhile
+	o.assignLicence(simtenant.NinaID, sku, false) // the last unit goes elsewhere meanwhile
 
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.Step != onboard.StepGroups || !strings.Contains(r.Error, "No unit of Microsoft 365 Business Premium is free") {
 		t.Fatalf("request %+v", r)
@@ -758,11 +758,11 @@ func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
 	}
 
 	// Retry by a non-approver is refused; after a unit is freed, an approver's works.
-	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "Only members") {
+	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "Only members") {
 		t.Fatalf("retry by requester %s", raw)
 	}
-	o.assignLicence(graphtest.NinaID, sku, true)
-	o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil)
+	o.assignLicence(simtenant.NinaID, sku, true)
+	o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil)
 	r = o.request(id)
 	if r.State != store.OnboardDone {
 		t.Fatalf("after retry %+v", r)
@@ -774,7 +774,7 @@ func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
 		t.Fatalf("%d POST /users", o.usersCreated())
 	}
 	// A second retry click finds nothing to do.
-	if _, raw := o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "not waiting for a retry") {
+	if _, raw := o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "not waiting for a retry") {
 		t.Fatalf("second retry %s", raw)
 	}
 }
@@ -783,19 +783,19 @@ func TestOnboardGraphOutageMidProvisioningThenRetry(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	o.dir.on("manager", func() { o.graph.FailNext(1000, http.StatusServiceUnavailable, "0") })
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.Step != onboard.StepUsageLocation || r.UserID == "" ||
 		!strings.Contains(r.Error, "busy or unavailable") {
 		t.Fatalf("request %+v", r)
 	}
 	o.graph.Reset() // Graph is back
-	o.decide(graphtest.AlexID, onboard.VerbRetry, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil)
 	r = o.request(id)
 	if r.State != store.OnboardDone {
 		t.Fatalf("after retry %+v", r)
 	}
-	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID {
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID {
 		t.Errorf("manager %q", m)
 	}
 	if o.usersCreated() != 0 { // Reset forgot the first attempt's requests: none since
@@ -821,7 +821,7 @@ func TestOnboardLostCreateAnswerAdoptsOwnUser(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	u, _ := o.tenant.User(joseUPN)
 	if r.State != store.OnboardDone || r.UserID != u.ID {
@@ -840,7 +840,7 @@ func TestOnboardUPNTakenMeanwhileFails(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.UserID != "" || !strings.Contains(r.Error, "was taken by another account") {
 		t.Fatalf("request %+v", r)
@@ -854,7 +854,7 @@ func TestOnboardRestartBetweenStepsResumes(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	o.dir.on("manager", func() { panic("simulated crash") })
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation || r.UserID == "" {
 		t.Fatalf("after the crash %+v", r)
@@ -870,7 +870,7 @@ func TestOnboardRestartBetweenStepsResumes(t *testing.T) {
 	if r.State != store.OnboardDone {
 		t.Fatalf("after resume %+v", r)
 	}
-	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID {
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID {
 		t.Errorf("manager %q", m)
 	}
 	if o.usersCreated() != 1 {
@@ -886,7 +886,7 @@ const helpdeskConv = "19:contoso-helpdesk@thread.tacv2"
 func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
 	o := newOnboardEnv(t, func(c *onboard.Config) { c.HelpdeskConversation = helpdeskConv })
 	id := o.submitted()
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if r := o.request(id); r.State != store.OnboardDone {
 		t.Fatalf("request %+v", r)
 	}
@@ -913,7 +913,7 @@ func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
 	c := parseCard(t, []byte(posted))
 	data := c.Actions[0]["data"]
 	verb, _ := c.Actions[0]["verb"].(string)
-	body := o.invoke(graphtest.HanaID, verb, data)
+	body := o.invoke(simtenant.HanaID, verb, data)
 	if raw, _ := json.Marshal(body); verb != "tap.issue" || !strings.Contains(string(raw), "Creating the pass") {
 		t.Fatalf("Issue TAP answered %s", raw)
 	}
@@ -921,11 +921,11 @@ func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
 	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
 		t.Fatalf("%d TAPs for the new hire", len(taps))
 	}
-	if row := o.lastAudit("tap.create"); row.Outcome != "allowed" || row.TargetID != r.UserID || row.RequesterID != graphtest.HanaID {
+	if row := o.lastAudit("tap.create"); row.Outcome != "allowed" || row.TargetID != r.UserID || row.RequesterID != simtenant.HanaID {
 		t.Fatalf("tap audit %+v", row)
 	}
 	// A second click issues nothing more.
-	if raw, _ := json.Marshal(o.invoke(graphtest.HanaID, verb, data)); !strings.Contains(string(raw), "Already issued") {
+	if raw, _ := json.Marshal(o.invoke(simtenant.HanaID, verb, data)); !strings.Contains(string(raw), "Already issued") {
 		t.Fatalf("second click answered %s", raw)
 	}
 	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
@@ -937,7 +937,7 @@ func TestRequestsCommand(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	// The requester sees it without buttons.
-	calls := o.command("personal", graphtest.MaxID, "/requests")
+	calls := o.command("personal", simtenant.MaxID, "/requests")
 	var all strings.Builder
 	for _, c := range calls {
 		s := decode(t, c)
@@ -947,7 +947,7 @@ func TestRequestsCommand(t *testing.T) {
 		t.Fatalf("requester's /requests: %s", all.String())
 	}
 	// An approver sees it with Approve and Reject, and they work from there.
-	calls = o.command("personal", graphtest.AlexID, "/requests")
+	calls = o.command("personal", simtenant.AlexID, "/requests")
 	all.Reset()
 	for _, c := range calls {
 		s := decode(t, c)
@@ -957,7 +957,7 @@ func TestRequestsCommand(t *testing.T) {
 		t.Fatalf("approver's /requests: %s", all.String())
 	}
 	// Someone with nothing open is told so.
-	calls = o.command("personal", graphtest.NinaID, "/requests")
+	calls = o.command("personal", simtenant.NinaID, "/requests")
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "no open onboarding requests") {
 		t.Fatalf("empty /requests: %+v", calls)
 	}
@@ -969,7 +969,7 @@ func TestOnboardJobRunnerResumesStaleProvisioning(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	o.dir.on("manager", func() { panic("simulated crash") })
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	run := func() { o.ob.RunOnce(context.Background()) }
 	run()
 	if r := o.request(id); r.State != store.OnboardProvisioning {
@@ -987,8 +987,8 @@ func TestOnboardJobRunnerResumesStaleProvisioning(t *testing.T) {
 // follows the request's state: it is updated for approval and again when done.
 func TestOnboardRequesterCardFollowsState(t *testing.T) {
 	o := newOnboardEnv(t)
-	_, id := o.openForm(graphtest.MaxID)
-	a := o.activity("invoke", "personal", graphtest.MaxID, "")
+	_, id := o.openForm(simtenant.MaxID)
+	a := o.activity("invoke", "personal", simtenant.MaxID, "")
 	a["name"] = "adaptiveCard/action"
 	a["replyToId"] = "form-card-1"
 	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": onboard.SubmitVerb, "data": goodForm(o, id)}}
@@ -996,7 +996,7 @@ func TestOnboardRequesterCardFollowsState(t *testing.T) {
 		t.Fatalf("submit: %d %v", status, body)
 	}
 	o.drain()
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	var states []string
 	for _, c := range o.cloud.Calls() {
 		if c.ConversationID == personalConv && c.Method == http.MethodPut && c.ActivityID == "form-card-1" {
@@ -1022,12 +1022,12 @@ func TestOnboardRequesterCardFollowsState(t *testing.T) {
 func TestOnboardOffWithoutApprovers(t *testing.T) {
 	o := newOnboardEnv(t, func(c *onboard.Config) { c.ApproverGroups, c.ApproversConversation = nil, "" })
 	for _, cmd := range []string{"/onboard", "/requests"} {
-		calls := o.command("personal", graphtest.MaxID, cmd)
+		calls := o.command("personal", simtenant.MaxID, cmd)
 		if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "TAPBOT_APPROVER_GROUPS") {
 			t.Fatalf("%s when off: %+v", cmd, calls)
 		}
 	}
-	if _, raw := o.submit(graphtest.MaxID, goodForm(o, "abc123")); !strings.Contains(raw, "not set up") {
+	if _, raw := o.submit(simtenant.MaxID, goodForm(o, "abc123")); !strings.Contains(raw, "not set up") {
 		t.Fatalf("submit when off: %s", raw)
 	}
 	if _, err := o.store.Onboard(context.Background(), "abc123"); err == nil {
@@ -1042,7 +1042,7 @@ func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
 	o := newOnboardEnv(t)
 	id := o.submitted()
 	o.dir.on("manager", func() { panic("simulated kill") })
-	o.decide(graphtest.AlexID, onboard.VerbApprove, id, nil)
+	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if r := o.request(id); r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation {
 		t.Fatalf("after the kill %+v", r)
 	}
@@ -1060,7 +1060,7 @@ func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
 	if r.State != store.OnboardDone {
 		t.Fatalf("after the other replica's run %+v", r)
 	}
-	if m, _ := o.tenant.ManagerOf(r.UserID); m != graphtest.MaxID || o.usersCreated() != 1 {
+	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID || o.usersCreated() != 1 {
 		t.Fatalf("manager %q, %d POST /users; want Max and 1", m, o.usersCreated())
 	}
 }
@@ -1077,14 +1077,14 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 	if !strings.Contains(told, "/requests") || !strings.Contains(told, "approvers") || strings.Contains(told, "Tell the helpdesk") {
 		t.Fatalf("requester told: %s", told)
 	}
-	_, second := o.openForm(graphtest.MaxID)
+	_, second := o.openForm(simtenant.MaxID)
 	form := goodForm(o, second)
 	form["mailNickname"], form["displayName"] = "jose.muller2", "José Müller 2"
-	if _, raw := o.submit(graphtest.MaxID, form); !strings.Contains(raw, "Waiting for approval") {
+	if _, raw := o.submit(simtenant.MaxID, form); !strings.Contains(raw, "Waiting for approval") {
 		t.Fatalf("second submit: %s", raw)
 	}
 	o.drain()
-	listed := o.command("personal", graphtest.MaxID, "/requests")
+	listed := o.command("personal", simtenant.MaxID, "/requests")
 	o.drain()
 	buttons := 0
 	for _, c := range o.cloud.Calls() {
@@ -1096,19 +1096,19 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 		t.Fatalf("/requests (%d replies) offers Send again and Cancel on %d requests, want 2", len(listed), buttons)
 	}
 	// Only the requester may act on it.
-	if _, raw := o.decide(graphtest.AlexID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not valid") {
+	if _, raw := o.decide(simtenant.AlexID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not valid") {
 		t.Fatalf("someone else's repost: %s", raw)
 	}
 
 	// tapbot is added to the approvers' channel; Send again posts the card, once.
 	if err := o.store.SaveReference(context.Background(), store.Reference{ConversationID: missing, Scope: store.ScopeChannel,
-		TenantID: graphtest.ContosoTenantID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		TenantID: simtenant.ContosoTenantID, ServiceURL: o.cloud.ServiceURL(), BotID: botAccount}); err != nil {
 		t.Fatal(err)
 	}
-	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "again") {
+	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "again") {
 		t.Fatalf("repost: %s", raw)
 	}
-	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not waiting") {
+	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not waiting") {
 		t.Fatalf("second repost: %s", raw)
 	}
 	o.drain()
@@ -1117,13 +1117,13 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 	}
 
 	// Cancel withdraws the other request, once; it cannot be posted afterwards.
-	if _, raw := o.decide(graphtest.MaxID, onboard.VerbCancel, second, nil); !strings.Contains(raw, "cancelled") {
+	if _, raw := o.decide(simtenant.MaxID, onboard.VerbCancel, second, nil); !strings.Contains(raw, "cancelled") {
 		t.Fatalf("cancel: %s", raw)
 	}
-	if r := o.request(second); r.State != store.OnboardRejected || r.DeciderID != graphtest.MaxID {
+	if r := o.request(second); r.State != store.OnboardRejected || r.DeciderID != simtenant.MaxID {
 		t.Fatalf("cancelled request: %+v", r)
 	}
-	if _, raw := o.decide(graphtest.MaxID, onboard.VerbRepost, second, nil); !strings.Contains(raw, "not waiting") {
+	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, second, nil); !strings.Contains(raw, "not waiting") {
 		t.Fatalf("repost after cancel: %s", raw)
 	}
 	for _, a := range []store.Action{store.ActionOnboardRepost, store.ActionOnboardCancel} {

@@ -25,7 +25,7 @@ import (
 
 	_ "modernc.org/sqlite" // reads the killed process's database
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 )
 
@@ -134,7 +134,7 @@ type procEnv struct {
 	bin    string
 	dir    string
 	cloud  *bftest.Cloud
-	tenant *graphtest.Tenant
+	tenant *simtenant.Tenant
 	graph  *holdProxy
 	conn   *holdProxy
 	certs  string
@@ -146,14 +146,14 @@ const procAppPassword = "process-test-secret" // a test credential for the fake 
 func newProcEnv(t *testing.T) *procEnv {
 	t.Helper()
 	bin := tapbotBinary(t)
-	cloud, err := bftest.New(bftest.Options{AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: graphtest.ContosoTenantID,
+	cloud, err := bftest.New(bftest.Options{AppID: "8f0c2a1e-3b4d-4e5f-9a6b-7c8d9e0f1a2b", TenantID: simtenant.ContosoTenantID,
 		RequireToken: true, ClientSecret: procAppPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cloud.Close)
-	tenant := graphtest.Contoso()
-	gs := graphtest.NewServer(tenant)
+	tenant := simtenant.Contoso()
+	gs := simtenant.NewServer(tenant)
 	t.Cleanup(gs.Close)
 	e := &procEnv{t: t, bin: bin, dir: t.TempDir(), cloud: cloud, tenant: tenant,
 		graph: newHoldProxy(t, gs.URL(), gs.Client()), conn: newHoldProxy(t, cloud.URL(), cloud.Client())}
@@ -196,7 +196,7 @@ func (e *procEnv) startWith(store string, settings ...string) *tapbotProc {
 		"TAPBOT_APP_ID=" + e.cloud.AppID(),
 		"TAPBOT_APP_PASSWORD=" + procAppPassword,
 		"TAPBOT_TENANT_ID=" + e.cloud.TenantID(),
-		"TAPBOT_HELPDESK_GROUPS=" + graphtest.GroupHelpdesk,
+		"TAPBOT_HELPDESK_GROUPS=" + simtenant.GroupHelpdesk,
 		"TAPBOT_OPENID_METADATA_URL=" + e.cloud.MetadataURL(),
 		"TAPBOT_AUTHORITY_HOST=" + e.cloud.AuthorityHost(),
 		"TAPBOT_GRAPH_URL=" + e.graph.srv.URL + "/v1.0",
@@ -250,17 +250,17 @@ func (e *procEnv) send(text string) int {
 // at base.
 func (e *procEnv) sendTo(base, id, text string) int {
 	e.t.Helper()
-	status, _ := e.postTo(base, e.activityFrom(graphtest.HanaID, "personal", "message", id, text))
+	status, _ := e.postTo(base, e.activityFrom(simtenant.HanaID, "personal", "message", id, text))
 	return status
 }
 
 // activityFrom is a Teams activity from user: in their 1:1 chat with tapbot, or in
 // the approvers' channel (scope "channel").
 func (e *procEnv) activityFrom(user, scope, typ, id, text string) map[string]any {
-	conv := map[string]any{"id": "a:1contoso-" + user + "-personal", "conversationType": "personal", "tenantId": graphtest.ContosoTenantID}
-	data := map[string]any{"tenant": map[string]any{"id": graphtest.ContosoTenantID}}
+	conv := map[string]any{"id": "a:1contoso-" + user + "-personal", "conversationType": "personal", "tenantId": simtenant.ContosoTenantID}
+	data := map[string]any{"tenant": map[string]any{"id": simtenant.ContosoTenantID}}
 	if scope == "channel" {
-		conv = map[string]any{"id": approversChannel, "conversationType": "channel", "isGroup": true, "tenantId": graphtest.ContosoTenantID}
+		conv = map[string]any{"id": approversChannel, "conversationType": "channel", "isGroup": true, "tenantId": simtenant.ContosoTenantID}
 		data["team"] = map[string]any{"id": "19:contoso-onboarding-team@thread.tacv2"}
 	}
 	return map[string]any{
@@ -376,7 +376,7 @@ func TestKilledProcessLeavesNoPass(t *testing.T) {
 				t.Fatalf("status %d", status)
 			}
 			e.waitFor(reached, "the held request")
-			if n := len(e.tenant.TAPsOf(graphtest.NinaID)); n != 1 {
+			if n := len(e.tenant.TAPsOf(simtenant.NinaID)); n != 1 {
 				t.Fatalf("Graph has %d passes for Nina before the kill, want 1", n)
 			}
 			if err := p.cmd.Process.Kill(); err != nil {
@@ -386,7 +386,7 @@ func TestKilledProcessLeavesNoPass(t *testing.T) {
 
 			q := e.start() // the next start reconciles what the killed one left
 			deadline := time.Now().Add(30 * time.Second)
-			for len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+			for len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 				if time.Now().After(deadline) {
 					t.Fatalf("the pass the killed process created is still live after restart\n%s", q.stderr.String())
 				}
@@ -426,7 +426,7 @@ func TestSIGTERMDuringCreateLeavesNoPass(t *testing.T) {
 	if code := p.exited(t, 6*time.Second+5*time.Second); code != 0 {
 		t.Fatalf("exit code %d, want 0\n%s", code, p.stderr.String())
 	}
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
 		t.Fatalf("SIGTERM left a live pass\n%s", p.stderr.String())
 	}
 	rows := strings.Join(e.auditRows(), " ")

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/bot/onboard"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/postgres"
 	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
@@ -118,11 +118,11 @@ func TestReplicasIssueOnePass(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // separate processes: no event to wait on
 		allowed, total = decided()
 	}
-	if allowed[graphtest.NinaID] != 1 || len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
-		t.Errorf("Nina: %d passes allowed, %d live; want 1 and 1", allowed[graphtest.NinaID], len(e.tenant.TAPsOf(graphtest.NinaID)))
+	if allowed[simtenant.NinaID] != 1 || len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
+		t.Errorf("Nina: %d passes allowed, %d live; want 1 and 1", allowed[simtenant.NinaID], len(e.tenant.TAPsOf(simtenant.NinaID)))
 	}
-	if allowed[graphtest.MaxID] != 1 || total != 13 || len(e.tenant.TAPsOf(graphtest.MaxID)) != 1 {
-		t.Errorf("one activity on three replicas: %d passes for Max, %d decisions in all; want 1 and 13", allowed[graphtest.MaxID], total)
+	if allowed[simtenant.MaxID] != 1 || total != 13 || len(e.tenant.TAPsOf(simtenant.MaxID)) != 1 {
+		t.Errorf("one activity on three replicas: %d passes for Max, %d decisions in all; want 1 and 13", allowed[simtenant.MaxID], total)
 	}
 	for i, p := range procs {
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -145,21 +145,21 @@ func TestReplicasDecideOnce(t *testing.T) {
 	var backends []string
 	for range 3 {
 		p := e.startWith("TAPBOT_DATABASE_URL="+dbURL,
-			"TAPBOT_APPROVER_GROUPS="+graphtest.GroupApprovers, "TAPBOT_APPROVERS_CONVERSATION="+approversChannel,
-			"TAPBOT_ONBOARDING_GROUPS="+graphtest.GroupNewHires, "TAPBOT_ONBOARD_GROUPS_ALLOWED="+graphtest.GroupStaff)
+			"TAPBOT_APPROVER_GROUPS="+simtenant.GroupApprovers, "TAPBOT_APPROVERS_CONVERSATION="+approversChannel,
+			"TAPBOT_ONBOARDING_GROUPS="+simtenant.GroupNewHires, "TAPBOT_ONBOARD_GROUPS_ALLOWED="+simtenant.GroupStaff)
 		backends = append(backends, "http://"+p.addr)
 	}
 	lb := roundRobin(t, backends)
 	next := func() string { return fmt.Sprintf("rr-%d", activitySeq.Add(1)) }
 
 	// tapbot learns the approvers' channel when it is installed there.
-	install := e.activityFrom(graphtest.AlexID, "channel", "conversationUpdate", next(), "")
+	install := e.activityFrom(simtenant.AlexID, "channel", "conversationUpdate", next(), "")
 	install["membersAdded"] = []any{map[string]any{"id": botAccount}}
 	if status, _ := e.postTo(lb.URL, install); status != http.StatusOK {
 		t.Fatalf("install in the approvers' channel: %d", status)
 	}
 	// Max asks for the form and sends it.
-	if status, _ := e.postTo(lb.URL, e.activityFrom(graphtest.MaxID, "personal", "message", next(), "/onboard")); status != http.StatusOK {
+	if status, _ := e.postTo(lb.URL, e.activityFrom(simtenant.MaxID, "personal", "message", next(), "/onboard")); status != http.StatusOK {
 		t.Fatalf("/onboard: %d", status)
 	}
 	// The form arrives from the background work, after the HTTP answer.
@@ -199,15 +199,15 @@ func TestReplicasDecideOnce(t *testing.T) {
 	form := map[string]any{"verb": onboard.SubmitVerb, "requestId": id,
 		"givenName": "José", "surname": "Müller", "displayName": "José Müller", "mailNickname": "jose.muller",
 		"domain": "contoso.com", "usageLocation": "DE", "startDate": time.Now().AddDate(0, 0, 7).Format("2006-01-02"),
-		"manager": graphtest.MaxID, "licence": graphtest.SKUEntraIDP1, "groups": graphtest.GroupStaff, "hasSmartphone": "true"}
-	if status, body := invoke(graphtest.MaxID, onboard.SubmitVerb, form); status != http.StatusOK || fmt.Sprint(body["statusCode"]) != "200" {
+		"manager": simtenant.MaxID, "licence": simtenant.SKUEntraIDP1, "groups": simtenant.GroupStaff, "hasSmartphone": "true"}
+	if status, body := invoke(simtenant.MaxID, onboard.SubmitVerb, form); status != http.StatusOK || fmt.Sprint(body["statusCode"]) != "200" {
 		t.Fatalf("submit: %d %v", status, body)
 	}
 
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if status, _ := invoke(graphtest.AlexID, onboard.VerbApprove, map[string]any{"verb": onboard.VerbApprove, "requestId": id}); status != http.StatusOK {
+			if status, _ := invoke(simtenant.AlexID, onboard.VerbApprove, map[string]any{"verb": onboard.VerbApprove, "requestId": id}); status != http.StatusOK {
 				t.Errorf("approve: %d", status)
 			}
 		})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/store"
 )
 
@@ -29,13 +29,13 @@ func (e *env) lastAudit(action store.Action) store.AuditEntry {
 
 func TestTAPIssuedPrivatelyInPersonalChat(t *testing.T) {
 	e := newEnv(t)
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 2h ticket 4711")
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 2h ticket 4711")
 	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
 		t.Fatalf("want one message to the personal chat, got %+v", calls)
 	}
 	card := decode(t, calls[0]).card()
 	value := tapValue(card)
-	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || value == "" || taps[0].Value.Reveal() != value {
 		t.Fatalf("card value %q, tenant has %+v", value, taps)
 	}
@@ -43,11 +43,11 @@ func TestTAPIssuedPrivatelyInPersonalChat(t *testing.T) {
 		t.Fatalf("lifetime %v; card %s", taps[0].Lifetime, card)
 	}
 	row := e.lastAudit("tap.create")
-	if row.Outcome != "allowed" || row.RequesterID != graphtest.HanaID || row.TargetID != graphtest.NinaID ||
+	if row.Outcome != "allowed" || row.RequesterID != simtenant.HanaID || row.TargetID != simtenant.NinaID ||
 		row.MethodID != taps[0].ID || row.Ticket != "ticket 4711" || row.Expires.IsZero() {
 		t.Fatalf("audit row %+v", row)
 	}
-	open, err := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+	open, err := e.store.OpenDeliveries(context.Background(), simtenant.NinaID)
 	if err != nil || len(open) != 1 || open[0].ActivityID == "" || open[0].ConversationID != personalConv {
 		t.Fatalf("delivery %+v %v", open, err)
 	}
@@ -55,14 +55,14 @@ func TestTAPIssuedPrivatelyInPersonalChat(t *testing.T) {
 
 func TestTAPFromChannelGoesToOneToOne(t *testing.T) {
 	e := newEnv(t)
-	calls := e.command("channel", graphtest.HanaID, "tap nina@contoso.com")
+	calls := e.command("channel", simtenant.HanaID, "tap nina@contoso.com")
 	var created, card, public int
 	var value string
 	for _, c := range calls {
 		switch {
 		case c.Method == http.MethodPost && c.ConversationID == "":
 			created++
-			if !strings.Contains(string(c.Body), "29:"+graphtest.HanaID) || strings.Contains(string(c.Body), `"isGroup":true`) {
+			if !strings.Contains(string(c.Body), "29:"+simtenant.HanaID) || strings.Contains(string(c.Body), `"isGroup":true`) {
 				t.Fatalf("1:1 conversation not with the requester: %s", c.Body)
 			}
 		case strings.HasPrefix(c.ConversationID, "a:new-"):
@@ -94,26 +94,26 @@ func TestRefusals(t *testing.T) {
 		code    string
 		message string
 	}{
-		{"not helpdesk", graphtest.MaxID, "/tap nina@contoso.com", nil, "not_helpdesk", "Only members of the helpdesk"},
-		{"global administrator", graphtest.HanaID, "/tap gwen@contoso.com", nil, "privileged_role", "Global Administrator"},
-		{"admin through a group", graphtest.HanaID, "/tap ines@contoso.com", nil, "privileged_role", "Authentication Administrator"},
-		{"PIM-eligible admin", graphtest.HanaID, "/tap paul@contoso.com", nil, "eligible_role", "eligible"},
-		{"guest by UPN", graphtest.HanaID, "/tap " + graphtest.GregUPN, nil, "guest", "guest account"},
-		{"guest by mail", graphtest.HanaID, "/tap greg@fabrikam.com", nil, "guest", "guest account"},
-		{"disabled", graphtest.HanaID, "/tap dan@contoso.com", nil, "disabled", "disabled"},
-		{"protected group", graphtest.HanaID, "/tap erin@contoso.com", nil, "protected_group", "protected"},
-		{"out of scope", graphtest.HanaID, "/tap colin@contoso.com", nil, "out_of_scope", "outside"},
-		{"self", graphtest.HanaID, "/tap hana@contoso.com", nil, "self", "yourself"},
-		{"unknown user", graphtest.HanaID, "/tap nobody@contoso.com", nil, "not_found", "can't find"},
-		{"lifetime above policy", graphtest.HanaID, "/tap nina@contoso.com 2d", nil, "lifetime_out_of_range", "10m to 8h"},
-		{"policy disabled", graphtest.HanaID, "/tap nina@contoso.com", func(e *env) {
+		{"not helpdesk", simtenant.MaxID, "/tap nina@contoso.com", nil, "not_helpdesk", "Only members of the helpdesk"},
+		{"global administrator", simtenant.HanaID, "/tap gwen@contoso.com", nil, "privileged_role", "Global Administrator"},
+		{"admin through a group", simtenant.HanaID, "/tap ines@contoso.com", nil, "privileged_role", "Authentication Administrator"},
+		{"PIM-eligible admin", simtenant.HanaID, "/tap paul@contoso.com", nil, "eligible_role", "eligible"},
+		{"guest by UPN", simtenant.HanaID, "/tap " + simtenant.GregUPN, nil, "guest", "guest account"},
+		{"guest by mail", simtenant.HanaID, "/tap greg@fabrikam.com", nil, "guest", "guest account"},
+		{"disabled", simtenant.HanaID, "/tap dan@contoso.com", nil, "disabled", "disabled"},
+		{"protected group", simtenant.HanaID, "/tap erin@contoso.com", nil, "protected_group", "protected"},
+		{"out of scope", simtenant.HanaID, "/tap colin@contoso.com", nil, "out_of_scope", "outside"},
+		{"self", simtenant.HanaID, "/tap hana@contoso.com", nil, "self", "yourself"},
+		{"unknown user", simtenant.HanaID, "/tap nobody@contoso.com", nil, "not_found", "can't find"},
+		{"lifetime above policy", simtenant.HanaID, "/tap nina@contoso.com 2d", nil, "lifetime_out_of_range", "10m to 8h"},
+		{"policy disabled", simtenant.HanaID, "/tap nina@contoso.com", func(e *env) {
 			p := e.tenant.TAPPolicy()
 			p.Enabled = false
 			e.tenant.SetTAPPolicy(p)
 		}, "policy_disabled", "turned off"},
-		{"not targeted by policy", graphtest.HanaID, "/tap max@contoso.com", func(e *env) {
+		{"not targeted by policy", simtenant.HanaID, "/tap max@contoso.com", func(e *env) {
 			p := e.tenant.TAPPolicy()
-			p.IncludeTargets = []string{graphtest.GroupNewHires}
+			p.IncludeTargets = []string{simtenant.GroupNewHires}
 			e.tenant.SetTAPPolicy(p)
 		}, "policy_not_targeted", "doesn't include"},
 	}
@@ -135,7 +135,7 @@ func TestRefusals(t *testing.T) {
 			if row.Outcome != "refused" || row.Reason != tt.code || row.RequesterID != tt.from {
 				t.Fatalf("audit %+v, want refused/%s", row, tt.code)
 			}
-			for _, u := range []string{graphtest.NinaID, graphtest.GwenID, graphtest.MaxID, graphtest.PaulID, graphtest.ErinID} {
+			for _, u := range []string{simtenant.NinaID, simtenant.GwenID, simtenant.MaxID, simtenant.PaulID, simtenant.ErinID} {
 				if n := len(e.tenant.TAPsOf(u)); n != 0 {
 					t.Fatalf("a TAP was created for %s", u)
 				}
@@ -147,32 +147,32 @@ func TestRefusals(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, func(c *tap.Config) { c.MaxPerHour = 2 })
 	for _, u := range []string{"nina@contoso.com", "max@contoso.com"} {
-		if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap "+u)[0]).card()); v == "" {
+		if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap "+u)[0]).card()); v == "" {
 			t.Fatalf("TAP for %s not issued", u)
 		}
 	}
-	reply := decode(t, e.command("personal", graphtest.HanaID, "/tap alex@contoso.com")[0])
-	if !strings.Contains(reply.Text, "in the last hour") || len(e.tenant.TAPsOf(graphtest.AlexID)) != 0 {
+	reply := decode(t, e.command("personal", simtenant.HanaID, "/tap alex@contoso.com")[0])
+	if !strings.Contains(reply.Text, "in the last hour") || len(e.tenant.TAPsOf(simtenant.AlexID)) != 0 {
 		t.Fatalf("third TAP in an hour not refused: %q", reply.Text)
 	}
 	if row := e.lastAudit("tap.create"); row.Reason != "rate_limited" {
 		t.Fatalf("audit %+v", row)
 	}
 	e.clock.advance(61 * time.Minute)
-	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap alex@contoso.com")[0]).card()); v == "" {
+	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap alex@contoso.com")[0]).card()); v == "" {
 		t.Fatal("limit did not lift after an hour")
 	}
 }
 
 func TestExistingTAPNeedsConfirmation(t *testing.T) {
 	e := newEnv(t)
-	first := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 3h")
+	first := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 3h")
 	confirm := decode(t, calls[0]).card()
 	if len(calls) != 1 || tapValue(confirm) != "" || !strings.Contains(confirm, "tap.replace") || strings.Contains(confirm, first) {
 		t.Fatalf("want a confirmation card without any value, got %s", confirm)
 	}
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
 		t.Fatal("existing TAP replaced without confirmation")
 	}
 	// The Replace button's data, as Teams sends it back.
@@ -186,16 +186,16 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 		t.Fatalf("confirmation actions: %v", err)
 	}
 	before := len(e.cloud.Calls())
-	resp := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
+	resp := e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)
 	if resp["statusCode"] != float64(200) {
 		t.Fatalf("replace invoke: %v", resp)
 	}
 	// A double click or a Teams redelivery replaces nothing more.
-	again := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
+	again := e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)
 	if raw, _ := json.Marshal(again); !strings.Contains(string(raw), "already") {
 		t.Fatalf("second replace: %s", raw)
 	}
-	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || taps[0].Value.Reveal() == first || taps[0].Lifetime != 3*time.Hour {
 		t.Fatalf("after replace: %+v", taps)
 	}
@@ -218,8 +218,8 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 // button no longer acts (one answer per question).
 func TestReplaceCanBeCancelled(t *testing.T) {
 	e := newEnv(t)
-	first := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
-	confirm := decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 3h")[0]).card()
+	first := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
+	confirm := decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 3h")[0]).card()
 	var c struct {
 		Actions []struct {
 			Verb string         `json:"verb"`
@@ -229,13 +229,13 @@ func TestReplaceCanBeCancelled(t *testing.T) {
 	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 2 || c.Actions[1].Verb != "tap.cancel" {
 		t.Fatalf("want Replace and Cancel, got %s", confirm)
 	}
-	if raw, _ := json.Marshal(e.invoke(graphtest.HanaID, "tap.cancel", c.Actions[1].Data)); !strings.Contains(string(raw), "Cancelled") {
+	if raw, _ := json.Marshal(e.invoke(simtenant.HanaID, "tap.cancel", c.Actions[1].Data)); !strings.Contains(string(raw), "Cancelled") {
 		t.Fatalf("cancel answered %s", raw)
 	}
-	if raw, _ := json.Marshal(e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)); !strings.Contains(string(raw), "already") {
+	if raw, _ := json.Marshal(e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)); !strings.Contains(string(raw), "already") {
 		t.Fatalf("replace after cancel answered %s", raw)
 	}
-	if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
+	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
 		t.Fatalf("the existing pass did not stay: %+v", taps)
 	}
 	if row := e.lastAudit("tap.create"); row.Reason != "cancelled" {
@@ -245,7 +245,7 @@ func TestReplaceCanBeCancelled(t *testing.T) {
 
 func TestRevokeButtonRedactsAtOnce(t *testing.T) {
 	e := newEnv(t)
-	card := decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()
+	card := decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()
 	value := tapValue(card)
 	var c struct {
 		Actions []struct {
@@ -254,23 +254,23 @@ func TestRevokeButtonRedactsAtOnce(t *testing.T) {
 	}
 	_ = json.Unmarshal([]byte(card), &c)
 	// Someone outside the helpdesk cannot revoke, even with the card's data.
-	if resp := e.invoke(graphtest.MaxID, "tap.revoke", c.Actions[0].Data); !strings.Contains(mustJSON(resp), "Not allowed") {
+	if resp := e.invoke(simtenant.MaxID, "tap.revoke", c.Actions[0].Data); !strings.Contains(mustJSON(resp), "Not allowed") {
 		t.Fatalf("non-helpdesk revoke: %v", resp)
 	}
-	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("non-helpdesk revoke deleted the TAP")
 	}
-	resp := e.invoke(graphtest.HanaID, "tap.revoke", c.Actions[0].Data)
+	resp := e.invoke(simtenant.HanaID, "tap.revoke", c.Actions[0].Data)
 	if raw := mustJSON(resp); strings.Contains(raw, value) || !strings.Contains(raw, "revoked") {
 		t.Fatalf("revoke answer %s", raw)
 	}
-	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
+	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 		t.Fatal("TAP still exists after Revoke")
 	}
-	if open, _ := e.store.OpenDeliveries(context.Background(), graphtest.NinaID); len(open) != 0 {
+	if open, _ := e.store.OpenDeliveries(context.Background(), simtenant.NinaID); len(open) != 0 {
 		t.Fatalf("delivery still open: %+v", open)
 	}
-	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.RequesterID != graphtest.HanaID {
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.RequesterID != simtenant.HanaID {
 		t.Fatalf("revoke audit %+v", row)
 	}
 }
@@ -282,10 +282,10 @@ func mustJSON(v any) string {
 
 func TestRevokeCommandAndStatus(t *testing.T) {
 	e := newEnv(t)
-	value := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone"})
+	value := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone"})
 
-	status := decode(t, e.command("personal", graphtest.HanaID, "/status nina@contoso.com")[0]).card()
+	status := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	for _, want := range []string{"Microsoft Authenticator", "registered", "present, valid until", "Windows Hello for Business"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status card lacks %q: %s", want, status)
@@ -295,24 +295,24 @@ func TestRevokeCommandAndStatus(t *testing.T) {
 		t.Fatal("status shows the TAP value")
 	}
 
-	calls := e.command("personal", graphtest.HanaID, "/revoke nina@contoso.com")
+	calls := e.command("personal", simtenant.HanaID, "/revoke nina@contoso.com")
 	var redacted, replied bool
 	for _, c := range calls {
 		s := decode(t, c)
 		redacted = redacted || (c.Method == http.MethodPut && strings.Contains(s.card(), "revoked") && !strings.Contains(s.card(), value))
 		replied = replied || strings.Contains(s.Text, "Revoked")
 	}
-	if !redacted || !replied || len(e.tenant.TAPsOf(graphtest.NinaID)) != 0 {
-		t.Fatalf("revoke: redacted=%v replied=%v taps=%d", redacted, replied, len(e.tenant.TAPsOf(graphtest.NinaID)))
+	if !redacted || !replied || len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
+		t.Fatalf("revoke: redacted=%v replied=%v taps=%d", redacted, replied, len(e.tenant.TAPsOf(simtenant.NinaID)))
 	}
-	if reply := decode(t, e.command("personal", graphtest.MaxID, "/status nina@contoso.com")[0]); !strings.Contains(reply.Text, "Only members") {
+	if reply := decode(t, e.command("personal", simtenant.MaxID, "/status nina@contoso.com")[0]); !strings.Contains(reply.Text, "Only members") {
 		t.Fatalf("non-helpdesk status: %q", reply.Text)
 	}
 }
 
 func TestExpiredPassIsRedactedDurably(t *testing.T) {
 	e := newEnv(t)
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 30m")
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 30m")
 	value := tapValue(decode(t, calls[0]).card())
 	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 0 {
 		t.Fatalf("redacted %d before expiry (%v)", n, err)
@@ -336,9 +336,9 @@ func TestExpiredPassIsRedactedDurably(t *testing.T) {
 func TestGraphThrottlingIsRetried(t *testing.T) {
 	e := newEnv(t)
 	// The TAP policy and helpdesk membership are cached after this first TAP.
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	e.graph.FailNext(1, http.StatusTooManyRequests, "0")
-	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap max@contoso.com")[0]).card()); v == "" {
+	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap max@contoso.com")[0]).card()); v == "" {
 		t.Fatal("a 429 then success did not issue the TAP")
 	}
 }
@@ -346,7 +346,7 @@ func TestGraphThrottlingIsRetried(t *testing.T) {
 func TestGraphOutageIsExplainedAndAudited(t *testing.T) {
 	e := newEnv(t)
 	e.graph.FailNext(1000, http.StatusServiceUnavailable, "0")
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	reply := decode(t, calls[0])
 	if !strings.Contains(reply.Text, "unavailable") || !strings.Contains(reply.Text, "Nothing was changed") {
 		t.Fatalf("outage reply %q", reply.Text)
@@ -358,9 +358,9 @@ func TestGraphOutageIsExplainedAndAudited(t *testing.T) {
 
 func TestGraphRoundTripsPerTAP(t *testing.T) {
 	e := newEnv(t)
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") // warms helpdesk and policy caches
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com") // warms helpdesk and policy caches
 	e.graph.Reset()
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	if n := e.graph.RequestCount(); n > 3 {
 		t.Fatalf("/tap with warm caches made %d Graph round trips (want ≤ 3): %+v", n, e.graph.Requests())
 	}
@@ -370,9 +370,9 @@ func TestGraphRoundTripsPerTAP(t *testing.T) {
 // expiry, refusal) appear nowhere but in messages to the requester's 1:1 chat.
 func TestTAPValueNeverLeaks(t *testing.T) {
 	e := newEnv(t)
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 2h once ticket 1")
-	e.command("channel", graphtest.HanaID, "tap max@contoso.com")
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 2h once ticket 1")
+	e.command("channel", simtenant.HanaID, "tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	confirm := decode(t, e.cloud.Calls()[len(e.cloud.Calls())-1]).card()
 	var c struct {
 		Actions []struct {
@@ -380,12 +380,12 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 		} `json:"actions"`
 	}
 	_ = json.Unmarshal([]byte(confirm), &c)
-	replaced := e.invoke(graphtest.HanaID, "tap.replace", c.Actions[0].Data)
-	e.command("personal", graphtest.HanaID, "/revoke max@contoso.com")
-	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	replaced := e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)
+	e.command("personal", simtenant.HanaID, "/revoke max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap gwen@contoso.com")
 	// Revocations refused: a card matching no delivery, a protected account.
-	forgedRevoke := e.invoke(graphtest.HanaID, "tap.revoke", map[string]any{"userId": graphtest.NinaID, "methodId": "forged"})
-	e.command("channel", graphtest.HanaID, "revoke gwen@contoso.com")
+	forgedRevoke := e.invoke(simtenant.HanaID, "tap.revoke", map[string]any{"userId": simtenant.NinaID, "methodId": "forged"})
+	e.command("channel", simtenant.HanaID, "revoke gwen@contoso.com")
 	e.clock.advance(3 * time.Hour)
 	if _, err := e.flow.RedactExpired(context.Background()); err != nil {
 		t.Fatal(err)
@@ -419,16 +419,16 @@ func contains(list []string, s string) bool {
 
 func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	e := newEnv(t)
-	once := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com once")[0]
-	multi := e.command("personal", graphtest.HanaID, "/tap max@contoso.com")[0]
+	once := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com once")[0]
+	multi := e.command("personal", simtenant.HanaID, "/tap max@contoso.com")[0]
 	if n, err := e.flow.RedactSpent(context.Background()); err != nil || n != 0 {
 		t.Fatalf("redacted %d live passes (%v)", n, err)
 	}
-	if err := e.tenant.UseTAP(graphtest.NinaID); err != nil {
+	if err := e.tenant.UseTAP(simtenant.NinaID); err != nil {
 		t.Fatal(err)
 	}
 	// Max's pass is replaced outside tapbot, e.g. in the Entra admin center.
-	if _, err := e.tenant.CreateTAP(graphtest.MaxID, graph.TAPRequest{}); err != nil {
+	if _, err := e.tenant.CreateTAP(simtenant.MaxID, graph.TAPRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	before := len(e.cloud.Calls())
@@ -448,15 +448,15 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 // blocks a pass, through the real endpoint, and leaves no pass in the tenant.
 func TestTAPRefusedForRolesOnlyRoleManagementShows(t *testing.T) {
 	for _, tc := range []struct{ upn, id, code, says string }{
-		{graphtest.GaryUPN, graphtest.GaryID, "eligible_role", "through the group Global admins (PIM)"},
-		{graphtest.CaraUPN, graphtest.CaraID, "privileged_role", "custom directory role " + graphtest.RoleCustomTier1Name},
-		{graphtest.AudreyUPN, graphtest.AudreyID, "privileged_role", "scoped to an administrative unit"},
-		{graphtest.PiaUPN, graphtest.PiaID, "eligible_role", "PIM for Groups"},
-		{graphtest.OscarUPN, graphtest.OscarID, "privileged_role", "through the group Paris desk"},
+		{simtenant.GaryUPN, simtenant.GaryID, "eligible_role", "through the group Global admins (PIM)"},
+		{simtenant.CaraUPN, simtenant.CaraID, "privileged_role", "custom directory role " + simtenant.RoleCustomTier1Name},
+		{simtenant.AudreyUPN, simtenant.AudreyID, "privileged_role", "scoped to an administrative unit"},
+		{simtenant.PiaUPN, simtenant.PiaID, "eligible_role", "PIM for Groups"},
+		{simtenant.OscarUPN, simtenant.OscarID, "privileged_role", "through the group Paris desk"},
 	} {
 		t.Run(tc.upn, func(t *testing.T) {
 			e := newEnv(t)
-			calls := e.command("personal", graphtest.HanaID, "/tap "+tc.upn)
+			calls := e.command("personal", simtenant.HanaID, "/tap "+tc.upn)
 			if reply := decode(t, calls[len(calls)-1]); !strings.Contains(reply.Text, tc.says) {
 				t.Errorf("reply %q, want it to say %q", reply.Text, tc.says)
 			}
@@ -477,14 +477,14 @@ func TestTAPRefusedWhenARoleQueryFails(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			e := newEnv(t)
 			e.graph.FailPath(path, http.StatusServiceUnavailable)
-			calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+			calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 			if reply := decode(t, calls[len(calls)-1]); !strings.Contains(reply.Text, "couldn't find out which directory roles") || !strings.Contains(reply.Text, "unavailable") {
 				t.Errorf("reply %q", reply.Text)
 			}
 			if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "roles_unknown" {
 				t.Errorf("audit %+v", row)
 			}
-			if taps := e.tenant.TAPsOf(graphtest.NinaID); len(taps) != 0 {
+			if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
 				t.Errorf("a pass exists: %+v", taps)
 			}
 		})
@@ -496,10 +496,10 @@ func TestTAPRefusedWhenARoleQueryFails(t *testing.T) {
 func TestTAPWithoutPIMLicence(t *testing.T) {
 	e := newEnv(t)
 	e.tenant.SetPIMLicensed(false)
-	if v := tapValue(decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
+	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
 		t.Fatal("no pass without P2")
 	}
-	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap gwen@contoso.com")
 	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "privileged_role" {
 		t.Errorf("active Global Administrator without P2: %+v", row)
 	}
@@ -525,18 +525,18 @@ func revokeButtonData(t *testing.T, card string) map[string]any {
 // no pass tapbot delivered revokes nothing.
 func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
 	e := newEnv(t)
-	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
-	gwenTAP, err := e.tenant.CreateTAP(graphtest.GwenID, graph.TAPRequest{})
+	data := revokeButtonData(t, decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
+	gwenTAP, err := e.tenant.CreateTAP(simtenant.GwenID, graph.TAPRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// A pass tapbot never delivered (an administrator's, made in the admin center).
-	forged := map[string]any{"userId": graphtest.GwenID, "methodId": gwenTAP.ID, "upn": "nina@contoso.com"}
-	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", forged)); !strings.Contains(resp, "matches no pass") {
+	forged := map[string]any{"userId": simtenant.GwenID, "methodId": gwenTAP.ID, "upn": "nina@contoso.com"}
+	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", forged)); !strings.Contains(resp, "matches no pass") {
 		t.Fatalf("forged revoke answered %s", resp)
 	}
-	if len(e.tenant.TAPsOf(graphtest.GwenID)) != 1 {
+	if len(e.tenant.TAPsOf(simtenant.GwenID)) != 1 {
 		t.Fatal("a forged card deleted a pass tapbot never delivered")
 	}
 	if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != "no_open_delivery" || row.TargetUPN == "nina@contoso.com" {
@@ -544,13 +544,13 @@ func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
 	}
 	// The right ids with a forged name: the name is not believed.
 	data["upn"] = "gwen@contoso.com"
-	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "nina@contoso.com") || strings.Contains(resp, "gwen") {
+	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", data)); !strings.Contains(resp, "nina@contoso.com") || strings.Contains(resp, "gwen") {
 		t.Fatalf("revoke answered %s", resp)
 	}
-	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != graphtest.NinaID {
+	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != simtenant.NinaID {
 		t.Fatalf("revoke audit %+v", row)
 	}
-	if card := decode(t, e.command("personal", graphtest.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, `"revoked"`) {
+	if card := decode(t, e.command("personal", simtenant.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, `"revoked"`) {
 		t.Fatalf("/audit nina misses the revoke: %s", card)
 	}
 }
@@ -561,11 +561,11 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 	tests := []struct {
 		name, user, id, code string
 	}{
-		{"global administrator", "gwen@contoso.com", graphtest.GwenID, "privileged_role"},
-		{"admin through a group", "ines@contoso.com", graphtest.InesID, "privileged_role"},
-		{"PIM-eligible admin", "paul@contoso.com", graphtest.PaulID, "eligible_role"},
-		{"protected group", "erin@contoso.com", graphtest.ErinID, "protected_group"},
-		{"out of scope", "colin@contoso.com", graphtest.ColinID, "out_of_scope"},
+		{"global administrator", "gwen@contoso.com", simtenant.GwenID, "privileged_role"},
+		{"admin through a group", "ines@contoso.com", simtenant.InesID, "privileged_role"},
+		{"PIM-eligible admin", "paul@contoso.com", simtenant.PaulID, "eligible_role"},
+		{"protected group", "erin@contoso.com", simtenant.ErinID, "protected_group"},
+		{"out of scope", "colin@contoso.com", simtenant.ColinID, "out_of_scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -577,7 +577,7 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 			if _, err := e.tenant.CreateTAP(tt.id, graph.TAPRequest{}); err != nil {
 				t.Fatal(err)
 			}
-			reply := decode(t, e.command("personal", graphtest.HanaID, "/revoke "+tt.user)[0])
+			reply := decode(t, e.command("personal", simtenant.HanaID, "/revoke "+tt.user)[0])
 			if !strings.Contains(reply.Text, "doesn't revoke") || len(e.tenant.TAPsOf(tt.id)) != 1 {
 				t.Fatalf("revoke of %s: %q, %d passes left", tt.user, reply.Text, len(e.tenant.TAPsOf(tt.id)))
 			}
@@ -589,12 +589,12 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 
 	// The button too: Nina became an administrator after her pass was issued.
 	e := newEnv(t)
-	data := revokeButtonData(t, decode(t, e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")[0]).card())
-	e.tenant.AssignRole(graphtest.NinaID, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator")
-	if resp := mustJSON(e.invoke(graphtest.HanaID, "tap.revoke", data)); !strings.Contains(resp, "doesn't revoke") {
+	data := revokeButtonData(t, decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
+	e.tenant.AssignRole(simtenant.NinaID, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator")
+	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", data)); !strings.Contains(resp, "doesn't revoke") {
 		t.Fatalf("revoke button answered %s", resp)
 	}
-	if len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
+	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("the Revoke button deleted an administrator's pass")
 	}
 	if row := e.lastAudit("tap.revoke"); row.Reason != "privileged_role" {
@@ -621,7 +621,7 @@ func (e *env) saveStuckDeliveries(n int, serviceURL string, expires time.Time, t
 	e.t.Helper()
 	for i := range n {
 		d := store.Delivery{ID: fmt.Sprintf("stuck-%02d", i), TargetID: targetID, TargetUPN: "max@contoso.com",
-			MethodID: methodID, RequesterID: graphtest.HanaID, ServiceURL: serviceURL,
+			MethodID: methodID, RequesterID: simtenant.HanaID, ServiceURL: serviceURL,
 			ConversationID: "a:gone", ActivityID: fmt.Sprintf("gone-%d", i), Expires: expires}
 		if err := e.store.SaveDelivery(context.Background(), d); err != nil {
 			e.t.Fatal(err)
@@ -635,12 +635,12 @@ func (e *env) saveStuckDeliveries(n int, serviceURL string, expires time.Time, t
 func TestExpiryRedactionBacksOffAndGivesUp(t *testing.T) {
 	e := newEnv(t)
 	broken, brokenCalls := brokenConnector(t)
-	e.saveStuckDeliveries(50, broken.URL, e.clock.now().Add(-time.Hour), graphtest.MaxID, "old-method")
-	card := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 30m")[0]
+	e.saveStuckDeliveries(50, broken.URL, e.clock.now().Add(-time.Hour), simtenant.MaxID, "old-method")
+	card := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 30m")[0]
 	e.clock.advance(31 * time.Minute)
 
 	redacted := func() bool {
-		open, err := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		open, err := e.store.OpenDeliveries(context.Background(), simtenant.NinaID)
 		return err == nil && len(open) == 0
 	}
 	for run := 0; run < 3 && !redacted(); run++ {
@@ -686,17 +686,17 @@ func TestExpiryRedactionBacksOffAndGivesUp(t *testing.T) {
 // don't take every run's batch.
 func TestUsedPassCheckRotates(t *testing.T) {
 	e := newEnv(t)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com 8h")
-	live := e.tenant.TAPsOf(graphtest.MaxID)[0]
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com 8h")
+	live := e.tenant.TAPsOf(simtenant.MaxID)[0]
 	// Twenty-five cards of Max's live pass that expire before Nina's: each check
 	// finds the pass still usable.
-	e.saveStuckDeliveries(25, e.cloud.ServiceURL(), e.clock.now().Add(time.Hour), graphtest.MaxID, live.ID)
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h once")
-	if err := e.tenant.UseTAP(graphtest.NinaID); err != nil {
+	e.saveStuckDeliveries(25, e.cloud.ServiceURL(), e.clock.now().Add(time.Hour), simtenant.MaxID, live.ID)
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 8h once")
+	if err := e.tenant.UseTAP(simtenant.NinaID); err != nil {
 		t.Fatal(err)
 	}
 	open := func() int {
-		ds, _ := e.store.OpenDeliveries(context.Background(), graphtest.NinaID)
+		ds, _ := e.store.OpenDeliveries(context.Background(), simtenant.NinaID)
 		return len(ds)
 	}
 	for run := 0; run < 2 && open() > 0; run++ {
@@ -721,12 +721,12 @@ func TestFutureStartPass(t *testing.T) {
 	day := e.clock.now().In(berlin).AddDate(0, 0, 2)
 	start := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, berlin)
 	when := start.Format("2006-01-02 15:04")
-	calls := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h from "+when+" ticket 12")
+	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 8h from "+when+" ticket 12")
 	if len(calls) != 1 {
 		t.Fatalf("calls %+v", calls)
 	}
 	card := decode(t, calls[0]).card()
-	taps := e.tenant.TAPsOf(graphtest.NinaID)
+	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || !taps[0].Start.Equal(start) || taps[0].Lifetime != 8*time.Hour {
 		t.Fatalf("tenant has %+v, want start %v", taps, start)
 	}
@@ -743,7 +743,7 @@ func TestFutureStartPass(t *testing.T) {
 	}
 	// A start in the past, or too far ahead, is a typo answered at once.
 	for _, bad := range []string{"2020-01-01 08:00", e.clock.now().AddDate(0, 2, 0).Format("2006-01-02") + " 08:00"} {
-		out := e.command("personal", graphtest.HanaID, "/tap nina@contoso.com 8h from "+bad)
+		out := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 8h from "+bad)
 		if len(out) != 1 || tapValue(decode(t, out[0]).card()) != "" || decode(t, out[0]).Text == "" {
 			t.Fatalf("%s: %+v", bad, out)
 		}
@@ -758,13 +758,13 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 	e := newEnv(t, func(c *tap.Config) { c.MaxPerHour = 1 })
 	ctx := context.Background()
 	to := store.Reference{ConversationID: "a:1contoso-max-tapbot-personal", Scope: store.ScopePersonal,
-		TenantID: graphtest.ContosoTenantID, UserAADObjectID: graphtest.MaxID, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
+		TenantID: simtenant.ContosoTenantID, UserAADObjectID: simtenant.MaxID, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
 	scheduled := func(id, upn string) error {
 		_, err := e.flow.IssueScheduled(ctx, tap.ScheduledPass{RequestID: "sched:" + id, UserID: id,
 			Request: tap.Request{User: upn}, To: to, Reason: "start-day pass"})
 		return err
 	}
-	for _, u := range []struct{ id, upn string }{{graphtest.NinaID, "nina@contoso.com"}, {graphtest.MaxID, "max@contoso.com"}, {graphtest.AlexID, "alex@contoso.com"}} {
+	for _, u := range []struct{ id, upn string }{{simtenant.NinaID, "nina@contoso.com"}, {simtenant.MaxID, "max@contoso.com"}, {simtenant.AlexID, "alex@contoso.com"}} {
 		if err := scheduled(u.id, u.upn); err != nil {
 			t.Fatalf("scheduled pass for %s beyond the hourly limit: %v", u.upn, err)
 		}
@@ -774,12 +774,12 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 	}
 	// People stay limited (TestRateLimit); the claim on the target holds for tapbot too.
 	now := e.clock.now()
-	if err := e.store.BeginTAP(ctx, store.TAPIntent{ID: "other", TargetID: graphtest.HanaID, TargetUPN: "hana@contoso.com",
-		RequesterID: graphtest.AlexID, StartedAt: now, LeaseUntil: now.Add(time.Hour)}, store.TAPLimits{}); err != nil {
+	if err := e.store.BeginTAP(ctx, store.TAPIntent{ID: "other", TargetID: simtenant.HanaID, TargetUPN: "hana@contoso.com",
+		RequesterID: simtenant.AlexID, StartedAt: now, LeaseUntil: now.Add(time.Hour)}, store.TAPLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	err := scheduled(graphtest.HanaID, "hana@contoso.com")
-	if !errors.Is(err, tap.ErrNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(graphtest.HanaID)) != 0 {
+	err := scheduled(simtenant.HanaID, "hana@contoso.com")
+	if !errors.Is(err, tap.ErrNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(simtenant.HanaID)) != 0 {
 		t.Fatalf("scheduled pass while another is being issued: %v", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 )
 
 // Cards answering the reader write times in the zone and locale of the reader's
@@ -16,7 +16,7 @@ import (
 func TestTimesFollowTheReader(t *testing.T) {
 	e := newEnv(t)
 	var tapCard string
-	for _, c := range e.commandWith("America/New_York", "en-US", graphtest.HanaID, "/tap nina@contoso.com 1h") {
+	for _, c := range e.commandWith("America/New_York", "en-US", simtenant.HanaID, "/tap nina@contoso.com 1h") {
 		if card := decode(t, c).card(); tapValue(card) != "" {
 			tapCard = card
 		}
@@ -26,11 +26,11 @@ func TestTimesFollowTheReader(t *testing.T) {
 	if !usTime.MatchString(tapCard) || strings.Contains(tapCard, "{{DATE") {
 		t.Fatalf("pass card not in the reader's zone and locale: %s", tapCard)
 	}
-	status := e.commandIn("Europe/Berlin", "de-DE", graphtest.HanaID, "/status nina@contoso.com").card()
+	status := e.commandIn("Europe/Berlin", "de-DE", simtenant.HanaID, "/status nina@contoso.com").card()
 	if !regexp.MustCompile(`valid until \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} CES?T`).MatchString(status) {
 		t.Fatalf("status card not in the reader's zone and locale: %s", status)
 	}
-	if plain := e.commandIn("", "", graphtest.HanaID, "/status nina@contoso.com").card(); !regexp.MustCompile(`valid until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC`).MatchString(plain) {
+	if plain := e.commandIn("", "", simtenant.HanaID, "/status nina@contoso.com").card(); !regexp.MustCompile(`valid until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC`).MatchString(plain) {
 		t.Fatalf("status card without a zone is not UTC, named: %s", plain)
 	}
 	e.clock.advance(2 * time.Hour)

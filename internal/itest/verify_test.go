@@ -10,7 +10,7 @@ import (
 
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph"
-	"github.com/tapbot/tapbot/graph/graphtest"
+	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 	"github.com/tapbot/tapbot/internal/store"
 )
@@ -32,8 +32,8 @@ func withVerify(paths ...store.ConfirmPath) option {
 // so are Max's and the two channels.
 func verifyEnv(t *testing.T, paths ...store.ConfirmPath) *env {
 	e := newEnv(t, withVerify(paths...))
-	e.command("personal", graphtest.HanaID, "hello")
-	e.saveRef(maxConv, store.ScopePersonal, graphtest.MaxID)
+	e.command("personal", simtenant.HanaID, "hello")
+	e.saveRef(maxConv, store.ScopePersonal, simtenant.MaxID)
 	e.saveRef(helpdeskConv, store.ScopeChannel, "")
 	e.saveRef(securityConv, store.ScopeChannel, "")
 	return e
@@ -42,7 +42,7 @@ func verifyEnv(t *testing.T, paths ...store.ConfirmPath) *env {
 func (e *env) saveRef(conv string, scope store.Scope, user string) {
 	e.t.Helper()
 	if err := e.store.SaveReference(context.Background(), store.Reference{ConversationID: conv, Scope: scope,
-		TenantID: graphtest.ContosoTenantID, UserAADObjectID: user, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}); err != nil {
+		TenantID: simtenant.ContosoTenantID, UserAADObjectID: user, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -135,7 +135,7 @@ func (e *env) noLeak(extra ...string) {
 
 func TestVerifyNewHireBypass(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("Nina is a new hire: want her pass at once, got %d", len(got))
 	}
@@ -146,7 +146,7 @@ func TestVerifyNewHireBypass(t *testing.T) {
 
 func TestVerifyOffIssuesAtOnce(t *testing.T) {
 	e := newEnv(t) // Verify empty: TAPBOT_TAP_VERIFY=off
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("verification off: want the pass at once, got %d", len(got))
 	}
@@ -154,7 +154,7 @@ func TestVerifyOffIssuesAtOnce(t *testing.T) {
 
 func TestVerifyTargetConfirms(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com 1h ticket 42")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com 1h ticket 42")
 	if got := e.passesIn(personalConv); len(got) != 0 {
 		t.Fatal("Max is established: no pass before confirmation")
 	}
@@ -163,7 +163,7 @@ func TestVerifyTargetConfirms(t *testing.T) {
 	}
 	q := e.question(maxConv)
 	e.clock.advance(2 * time.Minute)
-	answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	answered := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("after Max confirmed: want 1 pass in Hana's chat, got %d", len(got))
 	}
@@ -171,13 +171,13 @@ func TestVerifyTargetConfirms(t *testing.T) {
 		t.Fatal("the pass went to the confirmer")
 	}
 	rows := e.auditRows(store.ActionTAPConfirm)
-	if len(rows) != 1 || rows[0].Outcome != store.OutcomeAllowed || rows[0].RequesterID != graphtest.MaxID || rows[0].Reason != "target 2m0s" {
+	if len(rows) != 1 || rows[0].Outcome != store.OutcomeAllowed || rows[0].RequesterID != simtenant.MaxID || rows[0].Reason != "target 2m0s" {
 		t.Errorf("tap.confirm rows %+v: want Max, path target, 2m0s", rows)
 	}
-	if created := e.auditRows(store.ActionTAPCreate); len(created) != 1 || created[0].RequesterID != graphtest.HanaID || created[0].Outcome != store.OutcomeAllowed {
+	if created := e.auditRows(store.ActionTAPCreate); len(created) != 1 || created[0].RequesterID != simtenant.HanaID || created[0].Outcome != store.OutcomeAllowed {
 		t.Errorf("tap.create rows %+v: want one allowed for Hana", created)
 	}
-	card := decode(t, e.command("personal", graphtest.AlexID, "/audit max@contoso.com")[0]).card()
+	card := decode(t, e.command("personal", simtenant.AlexID, "/audit max@contoso.com")[0]).card()
 	if !strings.Contains(card, "Max Manager") || !strings.Contains(card, `"tap.confirm"`) || !strings.Contains(card, "target 2m0s") ||
 		!strings.Contains(card, `"tap.confirm.ask"`) {
 		t.Errorf("/audit should show who confirmed, how and how long: %s", card)
@@ -187,34 +187,34 @@ func TestVerifyTargetConfirms(t *testing.T) {
 
 func TestVerifyManagerConfirms(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"}) // now established
-	e.command("personal", graphtest.HanaID, "/tap nina@contoso.com")
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"}) // now established
+	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	// Nina has no 1:1 chat tapbot knows: her manager Max is asked.
 	if !strings.Contains(e.textsIn(personalConv), "Max Manager (the manager)") {
 		t.Fatalf("want Max asked as manager:\n%s", e.textsIn(personalConv))
 	}
-	answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv))
-	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(graphtest.NinaID)) != 1 {
-		t.Fatalf("after the manager confirmed: %d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(graphtest.NinaID)))
+	answered := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
+	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
+		t.Fatalf("after the manager confirmed: %d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(simtenant.NinaID)))
 	}
 	e.noLeak(answered)
 }
 
 func TestVerifyHelpdeskColleagueConfirms(t *testing.T) {
 	e := verifyEnv(t, store.PathHelpdesk)
-	e.tenant.AddMember(graphtest.GroupHelpdesk, graphtest.AlexID)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.tenant.AddMember(simtenant.GroupHelpdesk, simtenant.AlexID)
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(helpdeskConv)
 	// The requester herself, and Max (no helpdesk member), may not confirm.
-	self := e.invokeIn(helpdeskConv, graphtest.HanaID, "tap.confirm", q)
-	stranger := e.invokeIn(helpdeskConv, graphtest.MaxID, "tap.confirm", q)
+	self := e.invokeIn(helpdeskConv, simtenant.HanaID, "tap.confirm", q)
+	stranger := e.invokeIn(helpdeskConv, simtenant.MaxID, "tap.confirm", q)
 	if !strings.Contains(self, "can't confirm it") || !strings.Contains(stranger, "Only another member of the helpdesk") {
 		t.Errorf("self: %s\nstranger: %s", self, stranger)
 	}
 	if got := e.passesIn(personalConv); len(got) != 0 {
 		t.Fatal("a refused confirmation issued a pass")
 	}
-	answered := e.invokeIn(helpdeskConv, graphtest.AlexID, "tap.confirm", q)
+	answered := e.invokeIn(helpdeskConv, simtenant.AlexID, "tap.confirm", q)
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("after Alex confirmed: want 1 pass, got %d", len(got))
 	}
@@ -232,9 +232,9 @@ func TestVerifyHelpdeskColleagueConfirms(t *testing.T) {
 
 func TestVerifyNotConfirmerRefused(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(maxConv)
-	for _, who := range []string{graphtest.HanaID, graphtest.AlexID} {
+	for _, who := range []string{simtenant.HanaID, simtenant.AlexID} {
 		if got := e.invokeIn(maxConv, who, "tap.confirm", q); !strings.Contains(got, "can't") && !strings.Contains(got, "someone else") {
 			t.Errorf("%s may not confirm: %s", who, got)
 		}
@@ -245,7 +245,7 @@ func TestVerifyNotConfirmerRefused(t *testing.T) {
 	if got := e.passesIn(personalConv); len(got) != 0 || len(e.auditRows(store.ActionTAPDeny)) != 0 {
 		t.Fatal("a click by someone not asked acted")
 	}
-	e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q) // still answerable by Max
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q) // still answerable by Max
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("want 1 pass, got %d", len(got))
 	}
@@ -253,16 +253,16 @@ func TestVerifyNotConfirmerRefused(t *testing.T) {
 
 func TestVerifyDoubleClickOnePass(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(maxConv)
-	first := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
-	second := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
-	deny := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", q)
+	first := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
+	second := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
+	deny := e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", q)
 	if !strings.Contains(second, "Already answered") || !strings.Contains(deny, "Already answered") {
 		t.Errorf("second click: %s\ndeny after confirm: %s", second, deny)
 	}
-	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(graphtest.MaxID)) != 1 {
-		t.Fatalf("%d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(graphtest.MaxID)))
+	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(simtenant.MaxID)) != 1 {
+		t.Fatalf("%d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(simtenant.MaxID)))
 	}
 	e.noLeak(first, second, deny)
 }
@@ -276,19 +276,19 @@ func TestVerifyDenyAlertsSecurity(t *testing.T) {
 	}{
 		{"this wasn't me", []store.ConfirmPath{store.PathTarget}, "max@contoso.com", func(*env) {}},
 		{"manager denies", []store.ConfirmPath{store.PathManager}, "nina@contoso.com", func(e *env) {
-			e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "fido2", DisplayName: "key"})
+			e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "fido2", DisplayName: "key"})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := verifyEnv(t, tc.paths...)
 			tc.setup(e)
-			e.command("personal", graphtest.HanaID, "/tap "+tc.target+" ticket 99")
-			answered := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", e.question(maxConv))
+			e.command("personal", simtenant.HanaID, "/tap "+tc.target+" ticket 99")
+			answered := e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
 			if got := e.passesIn(personalConv); len(got) != 0 {
 				t.Fatal("a denied request issued a pass")
 			}
 			alert := e.textsIn(securityConv)
-			for _, want := range []string{"Suspected social engineering", tc.target, graphtest.HanaID, "ticket 99"} {
+			for _, want := range []string{"Suspected social engineering", tc.target, simtenant.HanaID, "ticket 99"} {
 				if !strings.Contains(alert, want) {
 					t.Errorf("security alert lacks %q:\n%s", want, alert)
 				}
@@ -300,8 +300,8 @@ func TestVerifyDenyAlertsSecurity(t *testing.T) {
 				t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
 			}
 			// A second attempt the same day is called out.
-			e.command("personal", graphtest.HanaID, "/tap "+tc.target+" ticket 100")
-			again := e.invokeIn(maxConv, graphtest.MaxID, "tap.deny", e.question(maxConv))
+			e.command("personal", simtenant.HanaID, "/tap "+tc.target+" ticket 100")
+			again := e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
 			if !strings.Contains(e.textsIn(securityConv), "Repeated attempts: 2 requests") {
 				t.Errorf("want repeated attempts called out:\n%s", e.textsIn(securityConv))
 			}
@@ -312,7 +312,7 @@ func TestVerifyDenyAlertsSecurity(t *testing.T) {
 
 func TestVerifyTimeout(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(maxConv)
 	e.clock.advance(16 * time.Minute)
 	if n, err := e.flow.ExpireConfirmations(context.Background()); err != nil || n != 1 {
@@ -321,13 +321,13 @@ func TestVerifyTimeout(t *testing.T) {
 	if !strings.Contains(e.textsIn(personalConv), "Nobody confirmed the pass for max@contoso.com in time") {
 		t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
 	}
-	late := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q)
+	late := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
 	if !strings.Contains(late, "Already answered") || len(e.passesIn(personalConv)) != 0 {
 		t.Fatalf("a late confirmation acted: %s", late)
 	}
 	// The account is free for a new request.
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
-	e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv))
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
 	if got := e.passesIn(personalConv); len(got) != 1 {
 		t.Fatalf("want 1 pass after a new, confirmed request; got %d", len(got))
 	}
@@ -335,15 +335,15 @@ func TestVerifyTimeout(t *testing.T) {
 
 func TestVerifyRequesterCancels(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget)
-	e.command("personal", graphtest.HanaID, "/tap max@contoso.com")
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(maxConv)
-	if got := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm.cancel", q); !strings.Contains(got, "Only the person who asked") {
+	if got := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm.cancel", q); !strings.Contains(got, "Only the person who asked") {
 		t.Errorf("Max may not cancel Hana's request: %s", got)
 	}
-	if got := e.invokeIn(personalConv, graphtest.HanaID, "tap.confirm.cancel", q); !strings.Contains(got, "Cancelled") {
+	if got := e.invokeIn(personalConv, simtenant.HanaID, "tap.confirm.cancel", q); !strings.Contains(got, "Cancelled") {
 		t.Errorf("cancel: %s", got)
 	}
-	if got := e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", q); !strings.Contains(got, "Already answered") || len(e.passesIn(personalConv)) != 0 {
+	if got := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q); !strings.Contains(got, "Already answered") || len(e.passesIn(personalConv)) != 0 {
 		t.Fatalf("a cancelled request acted: %s", got)
 	}
 }
@@ -353,7 +353,7 @@ func TestVerifyRequesterCancels(t *testing.T) {
 // batches (one more, GET manager, on the manager path) and issues with three.
 func TestGraphRoundTripsWithVerify(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget, store.PathManager)
-	e.command("personal", graphtest.HanaID, "/tap gwen@contoso.com") // warms helpdesk and policy caches
+	e.command("personal", simtenant.HanaID, "/tap gwen@contoso.com") // warms helpdesk and policy caches
 	count := func(what string, max int, do func()) {
 		t.Helper()
 		e.graph.Reset()
@@ -364,10 +364,10 @@ func TestGraphRoundTripsWithVerify(t *testing.T) {
 			t.Errorf("%s made %d Graph round trips (want ≤ %d): %+v", what, n, max, e.graph.Requests())
 		}
 	}
-	count("new hire /tap", 3, func() { e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") })
-	count("established /tap, target asked", 2, func() { e.command("personal", graphtest.HanaID, "/tap max@contoso.com") })
-	count("target confirms", 3, func() { e.invokeIn(maxConv, graphtest.MaxID, "tap.confirm", e.question(maxConv)) })
-	e.command("personal", graphtest.HanaID, "/revoke nina@contoso.com")
-	e.tenant.AddMethod(graphtest.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"})
-	count("established /tap, manager asked", 3, func() { e.command("personal", graphtest.HanaID, "/tap nina@contoso.com") })
+	count("new hire /tap", 3, func() { e.command("personal", simtenant.HanaID, "/tap nina@contoso.com") })
+	count("established /tap, target asked", 2, func() { e.command("personal", simtenant.HanaID, "/tap max@contoso.com") })
+	count("target confirms", 3, func() { e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv)) })
+	e.command("personal", simtenant.HanaID, "/revoke nina@contoso.com")
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"})
+	count("established /tap, manager asked", 3, func() { e.command("personal", simtenant.HanaID, "/tap nina@contoso.com") })
 }
