@@ -1,5 +1,6 @@
-// Package credential builds the Entra ID credential tapbot uses for outbound calls
-// (Bot Connector now, Microsoft Graph later) from configuration, with azidentity.
+// Package credential builds, from configuration and with azidentity, the Entra ID
+// credential tapbot uses for every outbound call: the Bot Connector, Microsoft Graph
+// and, with TAPBOT_DATABASE_AUTH=entra, the PostgreSQL login.
 package credential
 
 import (
