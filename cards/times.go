@@ -22,6 +22,13 @@ type Times struct {
 	viewer bool
 }
 
+// StartLayout is how a pass's start is written: in /tap after "from", and in what
+// tapbot says about a pass, so that what people read is what they would type.
+const StartLayout = "2006-01-02 15:04"
+
+// StartText writes a start time with its zone: "2026-12-01 08:00 Europe/Berlin".
+func StartText(t time.Time) string { return t.Format(StartLayout) + " " + t.Location().String() }
+
 // ReaderTimes writes times in loc (nil: UTC) for a reader whose locale is a BCP 47
 // tag such as "en-US" or "de-DE" ("" or unknown: ISO dates).
 func ReaderTimes(loc *time.Location, locale string) Times { return Times{loc: loc, locale: locale} }

@@ -13,7 +13,6 @@ import (
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/command"
 	"github.com/tapbot/tapbot/bot/membership"
-	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
@@ -102,7 +101,7 @@ type Config struct {
 	StartDayTAPLifetime time.Duration
 	// Passes issues the manager's pass (bot/tap.Flow).
 	Passes interface {
-		IssueScheduled(ctx context.Context, p tap.ScheduledPass) (graph.TAP, error)
+		IssueScheduled(ctx context.Context, p bot.ScheduledPass) (graph.TAP, error)
 	}
 	StartDayHour int           // local hour of the start-day card (default 8)
 	CacheTTL     time.Duration // approver membership and group names (default 5m)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
-	"github.com/tapbot/tapbot/bot/tap"
+	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/internal/every"
 	"github.com/tapbot/tapbot/internal/store"
@@ -191,22 +191,22 @@ func (f *Flow) passToManager(ctx context.Context, h hire, tenantID string) (note
 	if !start.After(f.cfg.Now()) {
 		start = time.Time{} // the hour has passed (a late run): valid at once
 	}
-	created, err := f.cfg.Passes.IssueScheduled(ctx, tap.ScheduledPass{
+	created, err := f.cfg.Passes.IssueScheduled(ctx, bot.ScheduledPass{
 		RequestID: fmt.Sprintf("%s:pass:%d", h.RequestID, h.Attempt), UserID: h.UserID,
-		Request: tap.Request{User: h.UPN, Lifetime: f.cfg.StartDayTAPLifetime, Start: start},
-		To:      ref, Reason: "start-day pass for the manager " + h.ManagerID,
+		UPN: h.UPN, Lifetime: f.cfg.StartDayTAPLifetime, Start: start,
+		To: ref, Reason: "start-day pass for the manager " + h.ManagerID,
 	})
 	if err != nil {
-		return notSent(store.OutcomeFailed, "not_issued", "The pass for "+manager+" was not issued: "+strings.TrimPrefix(err.Error(), tap.ErrNotIssued.Error()+": "))
+		return notSent(store.OutcomeFailed, "not_issued", "The pass for "+manager+" was not issued: "+strings.TrimPrefix(err.Error(), bot.ErrPassNotIssued.Error()+": "))
 	}
 	entry.Outcome, entry.MethodID, entry.Expires, entry.Reason = store.OutcomeAllowed, created.ID, created.Expires(), "manager "+h.ManagerID
 	f.audit(ctx, entry)
 	valid := "now"
 	if !start.IsZero() {
-		valid = "from " + tap.StartText(start)
+		valid = "from " + cards.StartText(start)
 	}
 	return fmt.Sprintf("New hire %s (%s) starts today. tapbot sent their Temporary Access Pass to %s in a private chat, valid %s until %s. Nobody else sees it.",
-		h.DisplayName, h.UPN, manager, valid, tap.StartText(created.Expires().In(f.cfg.Location))), ""
+		h.DisplayName, h.UPN, manager, valid, cards.StartText(created.Expires().In(f.cfg.Location))), ""
 }
 
 func (f *Flow) startDayCard(h hire, why string) cards.Card {

@@ -2,12 +2,14 @@ package tap
 
 import (
 	"fmt"
-	"github.com/tapbot/tapbot/bot/command"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tapbot/tapbot/bot/command"
+	"github.com/tapbot/tapbot/cards"
 )
 
 // UsageError is a mistake in what someone typed. Its text is written for them.
@@ -115,9 +117,6 @@ func parseLifetime(s string) (time.Duration, bool, error) {
 // not it is one. "from" followed by anything else starts the reason ("from HR").
 var startLike = regexp.MustCompile(`^\d{2,4}-`)
 
-// StartLayout is how a start time is written after "from".
-const StartLayout = "2006-01-02 15:04"
-
 // parseStart reads "YYYY-MM-DD HH:MM" (or the date alone, meaning midnight) from the
 // front of args as wall-clock time in loc, returning how many arguments it used.
 func parseStart(args []string, loc *time.Location, ref string) (time.Time, int, error) {
@@ -125,7 +124,7 @@ func parseStart(args []string, loc *time.Location, ref string) (time.Time, int, 
 	// A time after the date starts with a digit (08:00, and 8am, which is refused
 	// rather than taken for the reason).
 	if len(args) > 1 && args[1] != "" && args[1][0] >= '0' && args[1][0] <= '9' {
-		t, err := time.ParseInLocation(StartLayout, args[0]+" "+args[1], loc)
+		t, err := time.ParseInLocation(cards.StartLayout, args[0]+" "+args[1], loc)
 		if err != nil {
 			return time.Time{}, 0, bad
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tapbot/tapbot/cards"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -85,7 +87,7 @@ func TestParseRequestInZone(t *testing.T) {
 		t.Skip("no time zone data:", err)
 	}
 	got, err := ParseRequestIn(strings.Fields("alice@contoso.com 8h from 2026-12-01 08:00"), berlin)
-	if err != nil || !got.Start.Equal(time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)) || StartText(got.Start) != "2026-12-01 08:00 Europe/Berlin" {
+	if err != nil || !got.Start.Equal(time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)) || cards.StartText(got.Start) != "2026-12-01 08:00 Europe/Berlin" {
 		t.Fatalf("got %+v %v", got, err)
 	}
 }

@@ -2,42 +2,26 @@ package tap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/cards"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/internal/store"
 	"go.uber.org/zap"
 )
 
-// ScheduledPass is a pass tapbot issues on its own schedule (the start-day pass for a
-// new hire's manager): tapbot is the requester of record, To is the recipient's
-// stored personal conversation.
-type ScheduledPass struct {
-	RequestID string // keys the intent, the delivery and the audit rows; once per pass
-	UserID    string // the new hire
-	Request   Request
-	To        store.Reference
-	Reason    string // the audit row's ticket: who gets it and why
-}
-
-// ErrNotIssued wraps the reason a scheduled pass was not issued, in words for the
-// helpdesk: a check refused it, the user already has one, or issuing failed (and
-// whatever was created is gone again).
-var ErrNotIssued = errors.New("tap: scheduled pass not issued")
-
 // IssueScheduled runs every /tap check on the target with tapbot as requester (no
 // helpdesk rights are needed: nobody asked) and creates and delivers the pass
 // through the same durable path as /tap. An existing pass is never replaced.
-func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, error) {
+func (f *Flow) IssueScheduled(ctx context.Context, p bot.ScheduledPass) (graph.TAP, error) {
 	log := f.log.With(zap.String("request_id", p.RequestID), zap.String("target_id", p.UserID), zap.String("requester", store.RequesterTapbot))
 	entry := store.AuditEntry{RequestID: p.RequestID, RequesterID: store.RequesterTapbot, TargetID: p.UserID,
 		Action: store.ActionTAPCreate, Ticket: p.Reason}
 	notIssued := func(outcome store.Outcome, reason, text string) (graph.TAP, error) {
 		entry.Outcome, entry.Reason = outcome, reason
 		_ = f.recordDurably(ctx, entry)
-		return graph.TAP{}, fmt.Errorf("%w: %s", ErrNotIssued, text)
+		return graph.TAP{}, fmt.Errorf("%w: %s", bot.ErrPassNotIssued, text)
 	}
 	if p.To.Scope != store.ScopePersonal {
 		return notIssued(store.OutcomeRefused, "not_personal", "the recipient's conversation is not a 1:1 chat")
@@ -52,7 +36,7 @@ func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, 
 		return notIssued(store.OutcomeFailed, "lookup", graph.Explain(err))
 	}
 	entry.TargetUPN = target.User.UserPrincipalName
-	grant, refusal := Check(store.RequesterTapbot, target, policy, p.Request, f.cfg.Rules)
+	grant, refusal := Check(store.RequesterTapbot, target, policy, Request{User: p.UPN, Lifetime: p.Lifetime, Start: p.Start}, f.cfg.Rules)
 	if refusal != nil {
 		return notIssued(store.OutcomeRefused, refusal.Code, refusal.Message)
 	}
@@ -76,5 +60,5 @@ func (f *Flow) IssueScheduled(ctx context.Context, p ScheduledPass) (graph.TAP, 
 		return notIssued(store.OutcomeFailed, stop.step, graph.Explain(stop.err))
 	}
 	// mint audited and cleaned up already.
-	return graph.TAP{}, fmt.Errorf("%w: the pass could not be delivered or recorded, so it was deleted again", ErrNotIssued)
+	return graph.TAP{}, fmt.Errorf("%w: the pass could not be delivered or recorded, so it was deleted again", bot.ErrPassNotIssued)
 }

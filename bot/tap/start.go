@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/bot"
+	"github.com/tapbot/tapbot/cards"
 )
 
 // MaxStartAhead is how far ahead a pass may be made to start. Graph's create page
@@ -35,9 +36,9 @@ func (f *Flow) checkStart(r Request) error {
 	now := f.cfg.Now()
 	switch {
 	case r.Start.Before(now.Add(-startSkew)):
-		return usagef("%s (%s) has passed. Leave out \"from\" for a pass valid now.", r.Start.Format(StartLayout), r.Start.Location())
+		return usagef("%s (%s) has passed. Leave out \"from\" for a pass valid now.", r.Start.Format(cards.StartLayout), r.Start.Location())
 	case r.Start.After(now.Add(MaxStartAhead)):
-		return usagef("A pass may start at most 30 days ahead; %s (%s) is later.", r.Start.Format(StartLayout), r.Start.Location())
+		return usagef("A pass may start at most 30 days ahead; %s (%s) is later.", r.Start.Format(cards.StartLayout), r.Start.Location())
 	}
 	return nil
 }
@@ -51,8 +52,5 @@ func (f *Flow) startNote(start time.Time, t *bot.Turn) string {
 	if t != nil {
 		loc = f.zone(t)
 	}
-	return StartText(start.In(loc))
+	return cards.StartText(start.In(loc))
 }
-
-// StartText writes a start time with its zone: "2026-12-01 08:00 Europe/Berlin".
-func StartText(t time.Time) string { return t.Format(StartLayout) + " " + t.Location().String() }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/bot/tap"
 	"github.com/tapbot/tapbot/graph"
 	"github.com/tapbot/tapbot/graph/simtenant"
@@ -760,8 +761,8 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 	to := store.Reference{ConversationID: "a:1contoso-max-tapbot-personal", Scope: store.ScopePersonal,
 		TenantID: simtenant.ContosoTenantID, UserAADObjectID: simtenant.MaxID, ServiceURL: e.cloud.ServiceURL(), BotID: botAccount}
 	scheduled := func(id, upn string) error {
-		_, err := e.flow.IssueScheduled(ctx, tap.ScheduledPass{RequestID: "sched:" + id, UserID: id,
-			Request: tap.Request{User: upn}, To: to, Reason: "start-day pass"})
+		_, err := e.flow.IssueScheduled(ctx, bot.ScheduledPass{RequestID: "sched:" + id, UserID: id,
+			UPN: upn, To: to, Reason: "start-day pass"})
 		return err
 	}
 	for _, u := range []struct{ id, upn string }{{simtenant.NinaID, "nina@contoso.com"}, {simtenant.MaxID, "max@contoso.com"}, {simtenant.AlexID, "alex@contoso.com"}} {
@@ -779,7 +780,7 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := scheduled(simtenant.HanaID, "hana@contoso.com")
-	if !errors.Is(err, tap.ErrNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(simtenant.HanaID)) != 0 {
+	if !errors.Is(err, bot.ErrPassNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(simtenant.HanaID)) != 0 {
 		t.Fatalf("scheduled pass while another is being issued: %v", err)
 	}
 }
