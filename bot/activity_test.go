@@ -76,7 +76,7 @@ func TestMentionsDecoded(t *testing.T) {
 	}
 	ms := in.mentions()
 	if len(ms) != 1 || ms[0] != (command.Mention{Text: "<at>tapbot</at>", MentionedID: "28:bot"}) {
-		t.Fatalf("mentions %+v", ms)
+		t.Fatalf("mentions = %+v, want only the one with a mentioned id: {<at>tapbot</at> 28:bot}", ms)
 	}
 }
 
@@ -99,12 +99,12 @@ func FuzzDecodeActivity(f *testing.F) {
 		in, err := decodeActivity(body)
 		if err != nil {
 			if err.Error() != "malformed activity JSON" && err.Error() != "activity has no type" {
-				t.Fatalf("error text not the fixed public message: %v", err)
+				t.Fatalf("decodeActivity error = %q, want one of the fixed public messages", err)
 			}
 			return
 		}
 		if in.Type == "" {
-			t.Fatal("accepted an activity without a type")
+			t.Fatal("accepted an activity without a type, want an error")
 		}
 		_, _ = scopeOf(in.Activity)
 		_ = checkTeams(in.Activity)
@@ -133,7 +133,7 @@ func TestActivityTimes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := in.times().At(at); got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.body, got, tt.want)
+			t.Errorf("%s: At = %q, want %q", tt.body, got, tt.want)
 		}
 	}
 }
@@ -145,13 +145,13 @@ func TestDecode(t *testing.T) {
 	}
 	got, err := Decode[payload](map[string]any{"user": "nina@contoso.com", "count": 2.0, "extra": true})
 	if err != nil || got != (payload{"nina@contoso.com", 2}) {
-		t.Fatalf("Decode = %+v, %v", got, err)
+		t.Fatalf("Decode = %+v, %v; want {nina@contoso.com 2}, nil", got, err)
 	}
 	// The client's data is untrusted: a field of the wrong type is an error, not a zero.
 	if _, err := Decode[payload](map[string]any{"user": 42}); err == nil {
-		t.Fatal("Decode accepted a number for a string field")
+		t.Fatal("Decode accepted a number for a string field, want an error")
 	}
 	if got, err := Decode[payload](nil); err != nil || got != (payload{}) {
-		t.Fatalf("Decode(nil) = %+v, %v", got, err)
+		t.Fatalf("Decode(nil) = %+v, %v; want the zero payload, nil", got, err)
 	}
 }

@@ -137,7 +137,7 @@ func (e *env) waitCalls(n int) []bftest.ConnectorCall {
 	defer cancel()
 	calls, err := e.cloud.WaitCalls(ctx, n)
 	if err != nil {
-		e.t.Fatalf("waiting for %d connector calls: %v (got %d)", n, err, len(e.cloud.Calls()))
+		e.t.Fatalf("waiting for connector calls: %v; got %d, want %d", err, len(e.cloud.Calls()), n)
 	}
 	return calls
 }
@@ -184,25 +184,25 @@ func TestHelpInEveryForm(t *testing.T) {
 					"mentioned": map[string]any{"id": botID, "name": "tapbot"}}}
 			}
 			if resp := e.send(a); resp.StatusCode != http.StatusOK {
-				t.Fatalf("status %d", resp.StatusCode)
+				t.Fatalf("status %d, want 200", resp.StatusCode)
 			}
 			calls := e.waitCalls(1)
 			c := calls[0]
 			if c.Method != http.MethodPost || c.ActivityID != a["id"] || c.ConversationID != a["conversation"].(map[string]any)["id"] {
-				t.Fatalf("reply went to %s %s", c.Method, c.Path)
+				t.Fatalf("reply went to %s %s, want POST to activity %v in conversation %v", c.Method, c.Path, a["id"], a["conversation"].(map[string]any)["id"])
 			}
 			s := decodeSent(t, c)
 			if len(s.Attachments) != 1 || s.Attachments[0].ContentType != cards.ContentType {
-				t.Fatalf("want one Adaptive Card, got %s", c.Body)
+				t.Fatalf("reply = %s, want one Adaptive Card attachment", c.Body)
 			}
 			card := string(s.Attachments[0].Content)
 			for _, want := range []string{`"version":"1.5"`, `"/help"`, tt.wantLabel} {
 				if !strings.Contains(card, want) {
-					t.Errorf("help card lacks %q: %s", want, card)
+					t.Errorf("help card = %s, want it to contain %q", card, want)
 				}
 			}
 			if s.From.ID != botID {
-				t.Errorf("reply from %q, want the bot", s.From.ID)
+				t.Errorf("reply from %q, want the bot %q", s.From.ID, botID)
 			}
 		})
 	}
@@ -221,13 +221,13 @@ func TestCommandScopes(t *testing.T) {
 	e.send(a)
 	s := decodeSent(t, e.waitCalls(1)[0])
 	if strings.Contains(s.Text, "private thing") || !strings.Contains(s.Text, "can't be used in this channel") {
-		t.Fatalf("personal-only command ran in a channel: %q", s.Text)
+		t.Fatalf("personal-only command in a channel replied %q, want %q and not its output", s.Text, "can't be used in this channel")
 	}
 	// And /help lists it only where it works.
 	e.cloud.Reset()
 	e.send(e.activity("message", "personal", "help"))
 	if card := string(decodeSent(t, e.waitCalls(1)[0]).Attachments[0].Content); !strings.Contains(card, "/secret") {
-		t.Fatalf("personal help misses /secret: %s", card)
+		t.Fatalf("personal help = %s, want it to list /secret", card)
 	}
 }
 
@@ -236,7 +236,7 @@ func TestUnknownTextGetsAHint(t *testing.T) {
 	e.send(e.activity("message", "personal", "hello there"))
 	s := decodeSent(t, e.waitCalls(1)[0])
 	if !strings.Contains(s.Text, "/help") {
-		t.Fatalf("hint %q does not point to /help", s.Text)
+		t.Fatalf("hint = %q, want it to point to /help", s.Text)
 	}
 }
 
@@ -265,22 +265,22 @@ func TestBadRequests(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			for _, internal := range []string{"json:", "unexpected", "goroutine", ".go:", "cannot unmarshal"} {
 				if strings.Contains(string(body), internal) {
-					t.Fatalf("response leaks internals: %q", body)
+					t.Fatalf("response = %q, want no internals such as %q", body, internal)
 				}
 			}
 		})
 	}
 	if n := len(e.cloud.Calls()); n != 0 {
-		t.Fatalf("rejected requests caused %d connector calls", n)
+		t.Fatalf("rejected requests caused %d connector calls, want 0", n)
 	}
 	for _, entry := range e.logs.All() {
 		line := entry.Message + fmt.Sprint(entry.ContextMap())
 		if strings.Contains(line, e.token[len(e.token)-30:]) {
-			t.Fatalf("log line carries the token: %s", line)
+			t.Fatalf("log line = %s, want it without the token", line)
 		}
 	}
 	if e.logs.FilterMessage("activity rejected: unauthorized").Len() != 2 {
-		t.Fatalf("want a log line per unauthorized request, got %d", e.logs.FilterMessage("activity rejected: unauthorized").Len())
+		t.Fatalf("%d unauthorized log lines, want 2 (one per unauthorized request)", e.logs.FilterMessage("activity rejected: unauthorized").Len())
 	}
 }
 
@@ -290,7 +290,7 @@ func TestOtherTenantRefused(t *testing.T) {
 	a["conversation"].(map[string]any)["tenantId"] = "99999999-9999-4999-8999-999999999999"
 	a["channelData"] = map[string]any{"tenant": map[string]any{"id": "99999999-9999-4999-8999-999999999999"}}
 	if resp := e.send(a); resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("activity from another tenant: status %d", resp.StatusCode)
+		t.Fatalf("activity from another tenant: status %d, want 401", resp.StatusCode)
 	}
 }
 
@@ -311,7 +311,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Fatalf("GET: status %d", resp.StatusCode)
+		t.Fatalf("GET: status %d, want 405", resp.StatusCode)
 	}
 }
 
@@ -320,23 +320,23 @@ func TestInstallStoresReferenceAndWelcomes(t *testing.T) {
 	a := e.activity("conversationUpdate", "personal", "")
 	a["membersAdded"] = []any{map[string]any{"id": botID}}
 	if resp := e.send(a); resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 	ref, err := e.store.PersonalReference(context.Background(), e.cloud.TenantID(), userAAD)
 	if err != nil {
 		t.Fatalf("reference not stored: %v", err)
 	}
 	if ref.ConversationID != "a:personal-1" || ref.ServiceURL != e.cloud.ServiceURL() || ref.BotID != botID {
-		t.Fatalf("stored reference %+v", ref)
+		t.Fatalf("stored reference = %+v, want conversation a:personal-1, service URL %s, bot %s", ref, e.cloud.ServiceURL(), botID)
 	}
 	if !strings.Contains(decodeSent(t, e.waitCalls(1)[0]).Text, "/help") {
-		t.Fatal("welcome message missing")
+		t.Fatal("no welcome mentioning /help, want one")
 	}
 	// Teams announces the same install with an installationUpdate too: one hello.
 	inst := e.activity("installationUpdate", "personal", "")
 	inst["action"] = "add"
 	if resp := e.send(inst); resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 	if n := len(e.cloud.Calls()); n != 1 {
 		t.Fatalf("%d messages for one install, want one welcome", n)
@@ -349,12 +349,12 @@ func TestInstallStoresReferenceAndWelcomes(t *testing.T) {
 	e.send(ch)
 	cref, err := e.store.Reference(context.Background(), "19:chan@thread.tacv2;messageid=1")
 	if err != nil || cref.Scope != store.ScopeChannel || cref.TeamID != "19:team@thread.tacv2" || cref.UserAADObjectID != "" {
-		t.Fatalf("channel reference %+v err %v", cref, err)
+		t.Fatalf("channel reference = %+v, %v; want a channel reference of team 19:team@thread.tacv2 with no user", cref, err)
 	}
 	// The channel itself is reachable for new posts, not only the thread.
 	base, err := e.store.Reference(context.Background(), "19:chan@thread.tacv2")
 	if err != nil || !strings.Contains(string(base.Raw), `"id":"19:chan@thread.tacv2"`) || strings.Contains(string(base.Raw), "messageid") {
-		t.Fatalf("channel's own reference %+v err %v", base, err)
+		t.Fatalf("channel's own reference = %+v, %v; want raw id 19:chan@thread.tacv2 without messageid", base, err)
 	}
 }
 
@@ -371,11 +371,11 @@ func TestUnknownActivityTypesAreAcknowledged(t *testing.T) {
 	e := newEnv(t, true, nil)
 	for _, typ := range []string{"typing", "messageReaction", "event", "somethingNew"} {
 		if resp := e.send(e.activity(typ, "personal", "")); resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d", typ, resp.StatusCode)
+			t.Fatalf("%s: status %d, want 200", typ, resp.StatusCode)
 		}
 	}
 	if len(e.cloud.Calls()) != 0 {
-		t.Fatal("ignored activity caused a message")
+		t.Fatalf("ignored activities caused %d connector calls, want 0", len(e.cloud.Calls()))
 	}
 }
 
@@ -400,23 +400,23 @@ func TestInvokeAnsweredInResponseBody(t *testing.T) {
 
 	status, body := invoke("adaptiveCard/action", "ping")
 	if status != http.StatusOK || body["statusCode"] != float64(200) || body["type"] != cards.ContentType {
-		t.Fatalf("ping: %d %v", status, body)
+		t.Fatalf("ping = %d %v, want 200 with statusCode 200 and type %s", status, body, cards.ContentType)
 	}
 	if raw, _ := json.Marshal(body["value"]); !strings.Contains(string(raw), "pong 7") {
-		t.Fatalf("ping card: %s", raw)
+		t.Fatalf("ping card = %s, want it to contain %q", raw, "pong 7")
 	}
 	if _, body = invoke("adaptiveCard/action", "nope"); body["statusCode"] != float64(400) {
-		t.Fatalf("unknown verb: %v", body)
+		t.Fatalf("unknown verb = %v, want statusCode 400", body)
 	}
 	_, body = invoke("adaptiveCard/action", "broken")
 	if raw, _ := json.Marshal(body); body["statusCode"] != float64(500) || strings.Contains(string(raw), "secret-detail") {
-		t.Fatalf("failing action: %s", raw)
+		t.Fatalf("failing action = %s, want statusCode 500 without the error's detail", raw)
 	}
 	if status, _ = invoke("composeExtension/query", ""); status != http.StatusNotImplemented {
-		t.Fatalf("other invoke: status %d", status)
+		t.Fatalf("other invoke: status %d, want 501", status)
 	}
 	if len(e.cloud.Calls()) != 0 {
-		t.Fatal("invoke answered through the connector instead of the response body")
+		t.Fatalf("invokes caused %d connector calls, want 0 (answers in the response body)", len(e.cloud.Calls()))
 	}
 }
 
@@ -434,10 +434,10 @@ func TestSubmitUpdatesTheCard(t *testing.T) {
 	e.send(a)
 	c := e.waitCalls(1)[0]
 	if got["pick"] != "b" {
-		t.Fatalf("action data %v", got)
+		t.Fatalf("action data = %v, want pick=b", got)
 	}
 	if c.Method != http.MethodPut || c.ActivityID != "card-activity-1" || !strings.Contains(string(c.Body), "chosen") {
-		t.Fatalf("want the card updated in place, got %s %s", c.Method, c.Path)
+		t.Fatalf("call = %s %s, want PUT to card-activity-1 with the new card (updated in place)", c.Method, c.Path)
 	}
 }
 
@@ -457,13 +457,13 @@ func TestSlowWorkIsAcknowledgedFirst(t *testing.T) {
 	})
 	// The HTTP answer comes back while the work is still blocked.
 	if resp := e.send(e.activity("message", "personal", "/slow")); resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 	shut := make(chan error, 1)
 	go func() { shut <- e.handler.Shutdown(context.Background()) }()
 	select {
 	case <-shut:
-		t.Fatal("Shutdown returned while background work was running")
+		t.Fatal("Shutdown returned while background work was running, want it to wait")
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(release)
@@ -472,7 +472,7 @@ func TestSlowWorkIsAcknowledgedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s := decodeSent(t, e.waitCalls(1)[0]); s.Text != "done at last" {
-		t.Fatalf("proactive result %q", s.Text)
+		t.Fatalf("proactive reply = %q, want %q", s.Text, "done at last")
 	}
 }
 
@@ -480,7 +480,7 @@ func TestConnectorOutageIsRetriedThenReported(t *testing.T) {
 	e := newEnv(t, true, nil)
 	e.cloud.FailNext(4, http.StatusServiceUnavailable, "")
 	if resp := e.send(e.activity("message", "personal", "help")); resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 	// Two attempts for the help card, then two for the apology: all refused.
 	if got := e.cloud.RejectedCalls(); got != 4 {
@@ -488,7 +488,7 @@ func TestConnectorOutageIsRetriedThenReported(t *testing.T) {
 	}
 	failed := e.logs.FilterMessage("command failed").All()
 	if len(failed) != 1 || !strings.Contains(fmt.Sprint(failed[0].ContextMap()["error"]), "status 503") {
-		t.Fatalf("outage not reported in the log: %v", failed)
+		t.Fatalf("command failed log lines = %v, want one with an error of status 503", failed)
 	}
 }
 
@@ -557,11 +557,11 @@ func TestOnlyTeamsReachesFlows(t *testing.T) {
 		})
 	}
 	if n := ran.Load(); n != 0 {
-		t.Fatalf("a refused activity reached the command %d times", n)
+		t.Fatalf("refused activities reached the command %d times, want 0", n)
 	}
 	// The control: the same activity as Teams sends it gets through.
 	if resp := e.post(e.activity("message", "personal", "tap nina@contoso.com"), ""); resp.StatusCode != http.StatusOK || ran.Load() != 1 {
-		t.Fatalf("Teams activity: status %d, ran %d", resp.StatusCode, ran.Load())
+		t.Fatalf("Teams activity: status %d, ran %d; want 200, 1", resp.StatusCode, ran.Load())
 	}
 }
 
@@ -596,7 +596,7 @@ func TestSlowConnectorDoesNotPileUp(t *testing.T) {
 			a["serviceUrl"] = slow.URL
 			resp := e.post(a, "")
 			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
-				t.Error("503 without Retry-After")
+				t.Error("503 without Retry-After, want one")
 			}
 			statuses <- resp.StatusCode
 		})
@@ -610,6 +610,6 @@ func TestSlowConnectorDoesNotPileUp(t *testing.T) {
 	// The answered ones were cut at the inline timeout (the Connector never
 	// answers, so without it they would still hang); the rest were shed.
 	if counts[http.StatusOK] < 1 || counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusOK]+counts[http.StatusServiceUnavailable] != n {
-		t.Fatalf("statuses %v for %d activities with %d in flight at most", counts, n, maxInFlight)
+		t.Fatalf("statuses %v for %d activities with %d in flight at most, want only 200s and 503s, some of each", counts, n, maxInFlight)
 	}
 }

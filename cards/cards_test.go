@@ -26,20 +26,20 @@ func TestHelpCardShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	if card.Type != "AdaptiveCard" || card.Version != "1.5" || card.Schema == "" || card.MSTeams["width"] != "Full" {
-		t.Fatalf("card header: %s", raw)
+		t.Fatalf("card = %s, want type AdaptiveCard, version 1.5, a $schema and msteams width Full", raw)
 	}
 	if len(card.Body) != 3 || card.Body[2].Type != "FactSet" || card.Body[2].Facts[0] != (Fact{"/help", "List commands."}) {
-		t.Fatalf("card body: %s", raw)
+		t.Fatalf("card = %s, want a 3-element body ending in a FactSet whose first fact is /help: List commands.", raw)
 	}
 	if !strings.Contains(card.Body[1].Text, "in this channel") {
-		t.Fatalf("scope label missing: %s", raw)
+		t.Fatalf("card = %s, want its second body element to contain %q", raw, "in this channel")
 	}
 }
 
 func TestEmptyCardHasBodyArray(t *testing.T) {
 	raw, _ := json.Marshal(Card{})
 	if !strings.Contains(string(raw), `"body":[]`) || strings.Contains(string(raw), `"actions"`) {
-		t.Fatalf("empty card: %s", raw)
+		t.Fatalf("Card{} = %s, want it to contain %s and no actions", raw, `"body":[]`)
 	}
 }
 
@@ -68,7 +68,7 @@ func FuzzEscape(f *testing.F) {
 			case '\\':
 				i++ // the escaped character
 			case '*', '_', '[', ']', '(', ')', '`', '<', '~':
-				t.Fatalf("unescaped %q in %q", out[i], out)
+				t.Fatalf("Escape(%q) = %q, has unescaped %q; want every markdown trigger escaped", s, out, out[i])
 			}
 		}
 	})

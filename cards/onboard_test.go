@@ -122,15 +122,15 @@ func TestOnboardFormIDsAreTheParsersKeys(t *testing.T) {
 		ids = append(ids, str(in, "id"))
 	}
 	if !slices.Equal(ids, onboard.Fields) {
-		t.Errorf("input ids %q\nparser keys %q", ids, onboard.Fields)
+		t.Errorf("input ids = %q, want the parser's keys %q", ids, onboard.Fields)
 	}
 	action := card["actions"].([]any)[0].(map[string]any)
 	data := action["data"].(map[string]any)
 	if str(action, "type") != "Action.Execute" || str(action, "verb") != onboard.SubmitVerb || cards.OnboardSubmitVerb != onboard.SubmitVerb {
-		t.Errorf("submit action %v", action)
+		t.Errorf("submit action = %v, want Action.Execute with verb %q (and cards.OnboardSubmitVerb %q the same)", action, onboard.SubmitVerb, cards.OnboardSubmitVerb)
 	}
 	if len(data) != 2 || data[onboard.KeyVerb] != onboard.SubmitVerb || data[onboard.KeyRequestID] != testRequestID {
-		t.Errorf("submit data %v", data)
+		t.Errorf("submit data = %v, want only %s=%s and %s=%s", data, onboard.KeyVerb, onboard.SubmitVerb, onboard.KeyRequestID, testRequestID)
 	}
 }
 
@@ -230,7 +230,7 @@ func TestOnboardFormManagerShowsAPerson(t *testing.T) {
 				t.Errorf("choices %v, want %v", in["choices"], tt.choices)
 			}
 			if want := map[string]any{"type": "Data.Query", "dataset": "graph.microsoft.com/users"}; !reflect.DeepEqual(in["choices.data"], want) {
-				t.Errorf("choices.data %v", in["choices.data"])
+				t.Errorf("choices.data = %v, want %v", in["choices.data"], want)
 			}
 		})
 	}
@@ -286,11 +286,11 @@ func TestOnboardFormInputs(t *testing.T) {
 	v.PeoplePicker = false
 	raw, _ := json.Marshal(cards.OnboardForm(v))
 	if strings.Contains(string(raw), "choices.data") || strings.Contains(string(raw), "Data.Query") {
-		t.Errorf("form without people picker uses the Teams extension: %s", raw)
+		t.Errorf("form without people picker = %s, want no choices.data or Data.Query (a Teams extension)", raw)
 	}
 	for _, in := range inputs(cardJSON(t, cards.OnboardForm(v))) {
 		if str(in, "id") == "manager" && (str(in, "type") != "Input.Text" || str(in, "style") != "email") {
-			t.Errorf("manager input %v", in)
+			t.Errorf("manager input = %v, want Input.Text with style email", in)
 		}
 	}
 
@@ -300,11 +300,11 @@ func TestOnboardFormInputs(t *testing.T) {
 	c := cardJSON(t, cards.OnboardForm(v))
 	for _, in := range inputs(c) {
 		if id := str(in, "id"); id == "licence" || id == "groups" {
-			t.Errorf("input %q offered without choices", id)
+			t.Errorf("input %q offered without choices, want it left out", id)
 		}
 	}
 	if !strings.Contains(mustJSON(t, c), "No licence has free units") {
-		t.Error("no note about licences")
+		t.Errorf("form without licences = %s, want it to contain %q", mustJSON(t, c), "No licence has free units")
 	}
 }
 
@@ -360,25 +360,25 @@ func TestOnboardFormErrorsBesideFields(t *testing.T) {
 			t.Errorf("under %s: %q, want %q", id, next, v.Errors[id])
 		}
 		if strings.Contains(str(o, "errorMessage"), "**") || strings.Contains(str(o, "errorMessage"), "jose") {
-			t.Errorf("%s.errorMessage quotes user text: %q", id, str(o, "errorMessage"))
+			t.Errorf("%s.errorMessage = %q, want no user text (** or jose)", id, str(o, "errorMessage"))
 		}
 		seen[id] = true
 	}
 	// The general message and the summary line sit at the top, before any input.
 	top := attention(body[2].(map[string]any))
 	if !strings.HasPrefix(top, "Some details need another look") || !strings.Contains(top, "This request was already sent.") {
-		t.Errorf("top message %q", top)
+		t.Errorf("top message = %q, want it to start %q and contain %q", top, "Some details need another look", "This request was already sent.")
 	}
 	// Entered values are kept.
 	for _, in := range inputs(card) {
 		if str(in, "id") == "usageLocation" && str(in, "value") != hostile {
-			t.Errorf("usage location not kept: %v", in)
+			t.Errorf("usage location input = %v, want value %q kept", in, hostile)
 		}
 	}
 	// Without errors there is no attention text at all.
 	walk(cardJSON(t, cards.OnboardForm(formView()))["body"], func(o map[string]any) {
 		if str(o, "color") == "Attention" {
-			t.Errorf("attention text without errors: %v", o)
+			t.Errorf("form without errors has attention text %v, want none", o)
 		}
 	})
 }
@@ -399,7 +399,7 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 			switch str(o, "type") {
 			case "TextBlock":
 				if strings.Contains(str(o, "text"), "Boss") || strings.Contains(str(o, "text"), "<at>") {
-					t.Errorf("%s: user text in a TextBlock: %q", name, str(o, "text"))
+					t.Errorf("%s: TextBlock text = %q, want no user text in a TextBlock", name, str(o, "text"))
 				}
 			case "TextRun":
 				if strings.Contains(str(o, "text"), hostile) {
@@ -408,10 +408,10 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 			}
 		})
 		if runs == 0 {
-			t.Errorf("%s: the user text is nowhere as a TextRun", name)
+			t.Errorf("%s: no TextRun contains %q, want the user text as a TextRun", name, hostile)
 		}
 		if card["version"] != "1.5" || card["type"] != "AdaptiveCard" {
-			t.Errorf("%s: version %v", name, card["version"])
+			t.Errorf("%s: type %v version %v, want AdaptiveCard 1.5", name, card["type"], card["version"])
 		}
 	}
 }
@@ -447,10 +447,10 @@ func TestOnboardSummary(t *testing.T) {
 	}
 	card := cardJSON(t, cards.OnboardSummary(v))
 	if acts := card["actions"].([]any); len(acts) != 1 || str(acts[0].(map[string]any), "verb") != "onboard.approve" {
-		t.Errorf("actions %v", card["actions"])
+		t.Errorf("actions = %v, want one with verb onboard.approve", card["actions"])
 	}
 	if !strings.Contains(mustJSON(t, card), "{{DATE(2026-03-01T09:00:00Z, SHORT)}}") || !strings.Contains(mustJSON(t, card), "Request "+testRequestID) {
-		t.Errorf("submitted time or request id missing: %s", mustJSON(t, card))
+		t.Errorf("summary = %s, want it to contain %q and %q", mustJSON(t, card), "{{DATE(2026-03-01T09:00:00Z, SHORT)}}", "Request "+testRequestID)
 	}
 
 	// Names not resolved: the raw values; optional rows left out; no phone: the key.
@@ -462,7 +462,7 @@ func TestOnboardSummary(t *testing.T) {
 		t.Errorf("bare summary rows:\n got  %q\n want %q", got, want)
 	}
 	if _, ok := cardJSON(t, cards.OnboardSummary(v))["actions"]; ok {
-		t.Error("summary without actions has an actions array")
+		t.Error("summary without actions has an actions array, want none")
 	}
 }
 
@@ -504,9 +504,9 @@ func TestInputJSON(t *testing.T) {
 func TestOnboardFormWording(t *testing.T) {
 	raw := mustJSON(t, cardJSON(t, cards.OnboardForm(cards.OnboardFormView{RequestID: "r", MinStartDate: "2026-03-02"})))
 	if !strings.Contains(raw, "An approver approves the request") || strings.Contains(raw, "helpdesk approves") {
-		t.Errorf("who approves: %s", raw)
+		t.Errorf("form = %s, want it to contain %q and not %q", raw, "An approver approves the request", "helpdesk approves")
 	}
 	if !strings.Contains(raw, "Choose a start date of today or later") {
-		t.Errorf("start date error message: %s", raw)
+		t.Errorf("form = %s, want it to contain %q", raw, "Choose a start date of today or later")
 	}
 }

@@ -127,7 +127,7 @@ func TestWriteSamples(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if card.Type != "AdaptiveCard" || card.Version != Version || len(card.Body) == 0 {
-			t.Errorf("%s: type %q version %q, %d body elements", name, card.Type, card.Version, len(card.Body))
+			t.Errorf("%s: type %q version %q, %d body elements; want AdaptiveCard %s with a body", name, card.Type, card.Version, len(card.Body), Version)
 		}
 		if out != "" {
 			if err := os.WriteFile(filepath.Join(out, name+".json"), append(raw, '\n'), 0o644); err != nil {
@@ -158,6 +158,6 @@ func TestWriteSamples(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("the TAP card does not carry %q verbatim in a monospace run:\n%s", sampleTAP, raw)
+		t.Errorf("TAP card = %s, want %q verbatim as the only run of a monospace RichTextBlock", raw, sampleTAP)
 	}
 }

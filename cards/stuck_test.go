@@ -19,11 +19,11 @@ func TestStuckCard(t *testing.T) {
 	for _, want := range []string{`"verb":"tap.issue"`, `"nonce":"stuck-1"`, `https://teams.microsoft.com/l/chat/0/0?users=nina%40contoso.com`,
 		`"text":"Nina *Newhire* (nina@contoso.com)"`, "Authenticator registered", "Known pitfall"} {
 		if !strings.Contains(s, want) {
-			t.Errorf("stuck card lacks %s: %s", want, s)
+			t.Errorf("stuck card = %s, want it to contain %s", s, want)
 		}
 	}
 	empty, _ := json.Marshal(Stuck(StuckView{StepTitle: "x"}))
 	if !strings.Contains(string(empty), "nothing registered yet") || strings.Contains(string(empty), "Message them") {
-		t.Fatalf("stuck card without evidence or UPN: %s", empty)
+		t.Fatalf("stuck card without evidence or UPN = %s, want %q and no %q", empty, "nothing registered yet", "Message them")
 	}
 }

@@ -37,10 +37,10 @@ func TestTimesAt(t *testing.T) {
 		})
 	}
 	if got := ReaderTimes(load("Europe/Berlin"), "de-DE").Date(at); got != "02.03.2026" {
-		t.Errorf("Date = %q", got)
+		t.Errorf("Date = %q, want %q", got, "02.03.2026")
 	}
 	if got := (Times{}).At(time.Time{}); got != "unknown" {
-		t.Errorf("zero time = %q", got)
+		t.Errorf("At(time.Time{}) = %q, want %q", got, "unknown")
 	}
 }
 
@@ -51,7 +51,7 @@ func TestTableJSON(t *testing.T) {
 	}
 	for _, want := range []string{`"type":"Table"`, `"columns":[{"width":1},{"width":2}]`, `"type":"TableRow"`, `"type":"TableCell"`, `"items":[]`, `"firstRowAsHeader":true`, `"showGridLines":false`} {
 		if !strings.Contains(string(raw), want) {
-			t.Errorf("%s lacks %s", raw, want)
+			t.Errorf("table = %s, want it to contain %s", raw, want)
 		}
 	}
 }

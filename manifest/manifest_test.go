@@ -70,7 +70,7 @@ func TestZipContents(t *testing.T) {
 		t.Fatalf("entries %v, want %v", names, want)
 	}
 	if !bytes.Equal(files["color.png"], colorIcon) || !bytes.Equal(files["outline.png"], outlineIcon) {
-		t.Fatal("icons in the zip differ from the embedded ones")
+		t.Fatal("icons in the zip differ from the embedded ones, want them byte for byte")
 	}
 	// Teams reads the icons by the names manifest.json gives.
 	var m struct {
@@ -80,7 +80,7 @@ func TestZipContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if files[m.Icons.Color] == nil || files[m.Icons.Outline] == nil {
-		t.Fatalf("icons %+v not in the zip", m.Icons)
+		t.Fatalf("manifest icons %+v, want both in the zip (entries %v)", m.Icons, names)
 	}
 }
 
@@ -95,7 +95,7 @@ func TestZipIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a, b) {
-		t.Fatal("same config, different zip bytes")
+		t.Fatal("same config, different zip bytes; want identical")
 	}
 	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
 	if err != nil {
@@ -111,7 +111,7 @@ func TestZipIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	if bytes.Equal(a, other) {
-		t.Fatal("different config, same zip bytes")
+		t.Fatal("different config, same zip bytes; want them to differ")
 	}
 }
 
@@ -145,10 +145,10 @@ func TestManifestDefaults(t *testing.T) {
 	}
 	desc := m["description"].(map[string]any)
 	if s := desc["short"].(string); s == "" || utf8.RuneCountInString(s) > 80 {
-		t.Errorf("description.short %q", s)
+		t.Errorf("description.short = %q, want 1..80 characters", s)
 	}
 	if f := desc["full"].(string); f == "" || utf8.RuneCountInString(f) > 4000 {
-		t.Errorf("description.full %q", f)
+		t.Errorf("description.full = %q, want 1..4000 characters", f)
 	}
 }
 
@@ -164,7 +164,7 @@ func TestManifestCustom(t *testing.T) {
 		`{"name":"Contoso IT","privacyUrl":"https://it.contoso.com/privacy","termsOfUseUrl":"https://it.contoso.com/terms","websiteUrl":"https://it.contoso.com"},` +
 		`["tapbot.contoso.com","*.contoso.net"]]`
 	if string(got) != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
+		t.Fatalf("version, name, accentColor, developer, validDomains =\n %s\nwant\n %s", got, want)
 	}
 }
 
@@ -190,12 +190,12 @@ func TestBotSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(m.Bots) != 1 {
-		t.Fatalf("%d bots", len(m.Bots))
+		t.Fatalf("%d bots, want 1", len(m.Bots))
 	}
 	b := m.Bots[0]
 	if b.BotID != testAppID || !slices.Equal(b.Scopes, []Scope{"personal", "team", "groupChat"}) ||
 		b.SupportsFiles == nil || *b.SupportsFiles || b.IsNotificationOnly == nil || *b.IsNotificationOnly {
-		t.Fatalf("bot %+v", b)
+		t.Fatalf("bot = %+v, want botId %s, scopes personal, team, groupChat, supportsFiles and isNotificationOnly set to false", b, testAppID)
 	}
 	wantMenu := map[Scope][]string{
 		"personal":  {"help", "tap", "revoke", "status", "audit", "checklist", "doctor", "onboard", "requests", "joiners"},
@@ -213,7 +213,7 @@ func TestBotSection(t *testing.T) {
 		for _, c := range l.Commands {
 			titles = append(titles, c.Title)
 			if c.Description == "" {
-				t.Errorf("%s: %s has no description", l.Scopes[0], c.Title)
+				t.Errorf("%s: %s has an empty description, want one", l.Scopes[0], c.Title)
 			}
 		}
 		if !slices.Equal(titles, wantMenu[l.Scopes[0]]) {
@@ -222,7 +222,7 @@ func TestBotSection(t *testing.T) {
 		delete(wantMenu, l.Scopes[0])
 	}
 	if len(wantMenu) != 0 {
-		t.Errorf("no command list for %v", wantMenu)
+		t.Errorf("no command list for %v, want one per scope", wantMenu)
 	}
 }
 
@@ -237,24 +237,24 @@ func TestCommandTable(t *testing.T) {
 			t.Errorf("%s: description of %d characters, want 1..%d", c.Name, utf8.RuneCountInString(c.Description), maxDescription)
 		}
 		if !strings.HasPrefix(c.Usage, "/"+c.Name) {
-			t.Errorf("%s: usage %q", c.Name, c.Usage)
+			t.Errorf("%s: usage %q, want it to start %q", c.Name, c.Usage, "/"+c.Name)
 		}
 		for _, s := range c.Scopes {
 			if !slices.Contains(allScopes, s) {
-				t.Errorf("%s: scope %q", c.Name, s)
+				t.Errorf("%s: scope %q, want one of %q", c.Name, s, allScopes)
 			}
 			perScope[s]++
 		}
 	}
 	for s, n := range perScope {
 		if n > maxCommands {
-			t.Errorf("%s: %d commands, Teams shows at most %d", s, n, maxCommands)
+			t.Errorf("%s: %d commands, want at most %d (all Teams shows)", s, n, maxCommands)
 		}
 	}
 	// Commands hands out copies.
 	Commands()[0].Scopes[0] = "x"
 	if commands[0].Scopes[0] == "x" {
-		t.Fatal("Commands() exposes the table")
+		t.Fatal("Commands() exposes the table, want a copy")
 	}
 }
 
@@ -280,7 +280,7 @@ func TestCommandsMatchBot(t *testing.T) {
 		}
 		for name, r := range botCommands(t, path) {
 			if _, dup := got[name]; dup {
-				t.Errorf("/%s registered twice", name)
+				t.Errorf("/%s registered twice, want once", name)
 			}
 			got[name] = reg{r[0].(string), r[1].(string), r[2].([]Scope)}
 		}
@@ -295,16 +295,16 @@ func TestCommandsMatchBot(t *testing.T) {
 	for _, c := range commands {
 		r, ok := got[c.Name]
 		if !ok {
-			t.Errorf("the manifest lists %s but the bot does not register it", c.Name)
+			t.Errorf("the manifest lists %s, want the bot to register it too", c.Name)
 			continue
 		}
 		if r.usage != c.Usage || r.description != c.Description || !slices.Equal(r.scopes, c.Scopes) {
-			t.Errorf("/%s: bot has %q %q %v, manifest has %q %q %v", c.Name, r.usage, r.description, r.scopes, c.Usage, c.Description, c.Scopes)
+			t.Errorf("/%s: manifest has %q %q %v, want the bot's %q %q %v", c.Name, c.Usage, c.Description, c.Scopes, r.usage, r.description, r.scopes)
 		}
 		delete(got, c.Name)
 	}
 	for name := range got {
-		t.Errorf("the bot registers /%s but the manifest's command table lacks it: add it to commands in manifest.go", name)
+		t.Errorf("the bot registers /%s, want it in the manifest's command table too: add it to commands in manifest.go", name)
 	}
 }
 
@@ -391,7 +391,7 @@ func botCommands(t *testing.T, dir string) map[string][3]any {
 						scopes, ok = scopeList(kv.Value)
 					}
 					if !ok {
-						t.Errorf("%s: cannot read the Scopes of a command; update this test", fset.Position(kv.Pos()))
+						t.Errorf("%s: cannot read the Scopes of a command, want an identifier or a []Scope literal; update this test", fset.Position(kv.Pos()))
 					}
 				}
 				if val, ok := kv.Value.(*ast.BasicLit); ok && val.Kind == token.STRING {
@@ -461,19 +461,19 @@ func TestValidation(t *testing.T) {
 			pkg, err := Build(tt.c)
 			if len(tt.want) == 0 {
 				if err != nil || len(pkg) == 0 {
-					t.Fatalf("Build: %v", err)
+					t.Fatalf("Build = %d bytes, %v; want a package and no error", len(pkg), err)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatal("Build accepted an invalid config")
+				t.Fatal("Build accepted an invalid config, want an error")
 			}
 			if pkg != nil {
-				t.Error("Build returned a package with an error")
+				t.Error("Build returned a package with an error, want nil")
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\nlacks %q", err, w)
+					t.Errorf("Build error = %q, want it to contain %q", err, w)
 				}
 			}
 			if n := strings.Count(err.Error(), "\n") + 1; n != len(tt.want) && tt.name == "everything at once" {
@@ -519,7 +519,7 @@ func TestIcons(t *testing.T) {
 			case a == 0xffff && r == 0xffff && g == 0xffff && bl == 0xffff:
 				white++
 			default:
-				t.Fatalf("outline.png pixel (%d,%d) = %v: only white or fully transparent allowed", x, y, img.At(x, y))
+				t.Fatalf("outline.png pixel (%d,%d) = %v, want opaque white or fully transparent", x, y, img.At(x, y))
 			}
 		}
 	}
@@ -535,13 +535,13 @@ func TestIcons(t *testing.T) {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, a := img.At(x, y).RGBA()
 			if a != 0xffff {
-				t.Fatalf("color.png pixel (%d,%d) is not opaque", x, y)
+				t.Fatalf("color.png pixel (%d,%d) = %v, want opaque", x, y, img.At(x, y))
 			}
 			colors[[4]uint32{r, g, bl, a}] = true
 		}
 	}
 	if len(colors) < 2 {
-		t.Error("color.png is a single colour")
+		t.Error("color.png is a single colour, want at least two")
 	}
 }
 
@@ -550,20 +550,20 @@ func TestIcons(t *testing.T) {
 func TestDescriptionCoversEveryFlow(t *testing.T) {
 	for _, want := range []string{"Temporary Access Pass", "onboarding", "checklist"} {
 		if !strings.Contains(strings.ToLower(shortDescription), strings.ToLower(want)) {
-			t.Errorf("short description lacks %q: %s", want, shortDescription)
+			t.Errorf("short description = %q, want it to contain %q (any case)", shortDescription, want)
 		}
 	}
 	for _, want := range []string{"approvers", "first day", "stuck"} {
 		if !strings.Contains(fullDescription, want) {
-			t.Errorf("full description lacks %q", want)
+			t.Errorf("full description = %q, want it to contain %q", fullDescription, want)
 		}
 	}
 	for _, c := range Commands() {
 		if !strings.Contains(fullDescription, "/"+c.Name) {
-			t.Errorf("full description does not name /%s", c.Name)
+			t.Errorf("full description = %q, want it to name /%s", fullDescription, c.Name)
 		}
 	}
 	if len(shortDescription) > 80 || len(fullDescription) > 4000 {
-		t.Errorf("descriptions too long: %d, %d", len(shortDescription), len(fullDescription))
+		t.Errorf("descriptions are %d and %d bytes, want at most 80 and 4000", len(shortDescription), len(fullDescription))
 	}
 }

@@ -63,7 +63,7 @@ func FuzzParseQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		q, err := ParseQuery(strings.Fields(s), now, time.UTC)
 		if err == nil && q.Since.After(now) {
-			t.Fatalf("%q: since %v is after now", s, q.Since)
+			t.Fatalf("ParseQuery(%q) since %v, want no later than now (%v)", s, q.Since, now)
 		}
 	})
 }
@@ -82,11 +82,11 @@ func TestOutcomeWords(t *testing.T) {
 		"removed from the chat: expired", "refused: not in the helpdesk group"}
 	for i, r := range rows {
 		if got := outcome(r); got != want[i] {
-			t.Errorf("%+v: %q, want %q", r, got, want[i])
+			t.Errorf("outcome(%+v) = %q, want %q", r, got, want[i])
 		}
 	}
 	if got := summary(rows); got != "2 done, 2 refused, 1 failed, 1 asked to confirm replacing, 1 cancelled" {
-		t.Errorf("summary %q", got)
+		t.Errorf("summary = %q, want %q", got, "2 done, 2 refused, 1 failed, 1 asked to confirm replacing, 1 cancelled")
 	}
 }
 
@@ -119,16 +119,16 @@ func TestNames(t *testing.T) {
 		{requester{id: "id-gone"}, "id-gone"},
 	} {
 		if got := n.who(ctx, tt.r); got != tt.want {
-			t.Errorf("%+v: %q, want %q", tt.r, got, tt.want)
+			t.Errorf("who(%+v) = %q, want %q", tt.r, got, tt.want)
 		}
 	}
 	calls := dir.calls
 	dir.users["id-hana"] = graph.User{DisplayName: "Hana Renamed"}
 	if got := n.who(ctx, requester{id: "id-hana"}); got != "Hana Helpdesk" || dir.calls != calls {
-		t.Errorf("within the TTL: %q after %d calls", got, dir.calls-calls)
+		t.Errorf("within the TTL: %q after %d calls, want %q from the cache (0 calls)", got, dir.calls-calls, "Hana Helpdesk")
 	}
 	clock = clock.Add(2 * time.Minute)
 	if got := n.who(ctx, requester{id: "id-hana"}); got != "Hana Renamed" {
-		t.Errorf("after the TTL: %q", got)
+		t.Errorf("after the TTL: %q, want %q", got, "Hana Renamed")
 	}
 }

@@ -144,13 +144,13 @@ func TestAuthenticateRequest(t *testing.T) {
 			}
 			var rej *botauth.RejectedError
 			if !errors.As(err, &rej) {
-				t.Fatalf("want RejectedError containing %q, got %v", tt.reason, err)
+				t.Fatalf("err = %v, want a RejectedError containing %q", err, tt.reason)
 			}
 			if !strings.Contains(rej.Reason, tt.reason) {
-				t.Fatalf("rejection %q does not mention %q", rej.Reason, tt.reason)
+				t.Fatalf("rejection reason = %q, want it to contain %q", rej.Reason, tt.reason)
 			}
 			if tok, _ := strings.CutPrefix(header, "Bearer "); len(tok) > 20 && strings.Contains(err.Error(), tok[len(tok)-20:]) {
-				t.Fatal("rejection echoes the token")
+				t.Fatalf("rejection = %q, want it without the token", err)
 			}
 		})
 	}
@@ -167,7 +167,7 @@ func TestEndorsementRequired(t *testing.T) {
 	err := f.auth(f.activity(), "Bearer "+f.cloud.Mint(bftest.TokenOptions{}))
 	var rej *botauth.RejectedError
 	if !errors.As(err, &rej) || !strings.Contains(rej.Reason, "not endorsed") {
-		t.Fatalf("key without msteams endorsement accepted: %v", err)
+		t.Fatalf("key without msteams endorsement: err = %v, want a RejectedError saying %q", err, "not endorsed")
 	}
 }
 
@@ -180,7 +180,7 @@ func TestNoNetworkWhenKeysCached(t *testing.T) {
 		}
 	}
 	if got := f.cloud.MetadataHits() + f.cloud.JWKSHits(); got != before {
-		t.Fatalf("validating with cached keys fetched %d documents", got-before)
+		t.Fatalf("validating with cached keys fetched %d documents, want 0", got-before)
 	}
 }
 
@@ -189,13 +189,13 @@ func TestCachedKeysSurviveOutage(t *testing.T) {
 	f.cloud.SetDown(true)
 	f.clock.advance(time.Hour)
 	if err := f.v.Refresh(context.Background()); err == nil {
-		t.Fatal("refresh against a down endpoint reported success")
+		t.Fatal("refresh against a down endpoint reported success, want an error")
 	}
 	if err := f.auth(f.activity(), "Bearer "+f.cloud.Mint(bftest.TokenOptions{})); err != nil {
 		t.Fatalf("cached keys stopped working during an outage: %v", err)
 	}
 	if !f.v.Ready() {
-		t.Fatal("validator not ready although keys are cached")
+		t.Fatal("validator not ready although keys are cached, want ready")
 	}
 }
 
@@ -204,10 +204,10 @@ func TestColdStartOutageIsUnavailable(t *testing.T) {
 	f.cloud.SetDown(true)
 	err := f.auth(f.activity(), "Bearer "+f.cloud.Mint(bftest.TokenOptions{}))
 	if !errors.Is(err, botauth.ErrKeysUnavailable) {
-		t.Fatalf("cold start with metadata down: want ErrKeysUnavailable, got %v", err)
+		t.Fatalf("cold start with metadata down: err = %v, want %v", err, botauth.ErrKeysUnavailable)
 	}
 	if f.v.Ready() {
-		t.Fatal("ready without keys")
+		t.Fatal("ready without keys, want not ready")
 	}
 	// Recovery: once the endpoint is back and the rate limit has passed, requests work.
 	f.cloud.SetDown(false)
@@ -224,10 +224,10 @@ func TestRefreshOnUnknownKidIsRateLimited(t *testing.T) {
 	token := "Bearer " + f.cloud.Mint(bftest.TokenOptions{})
 	hits := f.cloud.JWKSHits()
 	if err := f.auth(f.activity(), token); err == nil {
-		t.Fatal("token signed by an unpublished key accepted")
+		t.Fatal("token signed by an unpublished key accepted, want it rejected")
 	}
 	if f.cloud.JWKSHits() != hits {
-		t.Fatal("refetched keys within the rate limit")
+		t.Fatalf("%d JWKS fetches within the rate limit, want 0", f.cloud.JWKSHits()-hits)
 	}
 	if err := f.cloud.PublishKey(kid, true); err != nil {
 		t.Fatal(err)
@@ -237,18 +237,18 @@ func TestRefreshOnUnknownKidIsRateLimited(t *testing.T) {
 		t.Fatalf("new key not picked up after refresh: %v", err)
 	}
 	if f.cloud.JWKSHits() != hits+1 {
-		t.Fatalf("want exactly one refetch, got %d", f.cloud.JWKSHits()-hits)
+		t.Fatalf("%d refetches, want 1", f.cloud.JWKSHits()-hits)
 	}
 	// A flood of made-up kids within the interval costs no fetch at all.
 	stranger := otherKey(t)
 	for i := range 20 {
 		bad := "Bearer " + f.cloud.Mint(bftest.TokenOptions{KID: "made-up-" + string(rune('a'+i)), SignWith: stranger})
 		if err := f.auth(f.activity(), bad); err == nil {
-			t.Fatal("made-up kid accepted")
+			t.Fatal("made-up kid accepted, want it rejected")
 		}
 	}
 	if f.cloud.JWKSHits() != hits+1 {
-		t.Fatalf("unknown kids triggered %d extra fetches", f.cloud.JWKSHits()-hits-1)
+		t.Fatalf("unknown kids triggered %d extra fetches, want 0", f.cloud.JWKSHits()-hits-1)
 	}
 }
 
@@ -272,7 +272,7 @@ func TestConcurrentColdStartFetchesOnce(t *testing.T) {
 		}
 	}
 	if got := f.cloud.JWKSHits(); got != 1 {
-		t.Fatalf("32 concurrent cold requests fetched the JWKS %d times", got)
+		t.Fatalf("32 concurrent cold requests fetched the JWKS %d times, want once", got)
 	}
 }
 
@@ -296,7 +296,7 @@ func TestRunRefreshesInBackground(t *testing.T) {
 	for cloud.JWKSHits() < 3 {
 		select {
 		case <-deadline:
-			t.Fatalf("background refresh ran %d times in 10s", cloud.JWKSHits())
+			t.Fatalf("background refresh ran %d times in 10s, want 3 or more", cloud.JWKSHits())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

@@ -27,7 +27,7 @@ func TestDefaultContent(t *testing.T) {
 	}
 	for _, s := range append(slices.Clone(c.Steps), c.KeyPath...) {
 		if s.Title == "" || s.Body == "" || s.Why == "" {
-			t.Errorf("step %q lacks title, body or why", s.ID)
+			t.Errorf("step %q = %+v, want a title, a body and a why", s.ID, s)
 		}
 	}
 	install, _ := c.Step(StepInstall)
@@ -36,36 +36,36 @@ func TestDefaultContent(t *testing.T) {
 		{"Google Play (Android)", "https://play.google.com/store/apps/details?id=com.azure.authenticator"},
 	}
 	if !reflect.DeepEqual(install.Links, wantLinks) {
-		t.Errorf("install links = %v", install.Links)
+		t.Errorf("install links = %v, want %v", install.Links, wantLinks)
 	}
 	key, _ := c.Step(StepKey)
 	if len(key.Links) != 1 || key.Links[0].URL != "https://aka.ms/mysecurityinfo" {
-		t.Errorf("key links = %v", key.Links)
+		t.Errorf("key links = %v, want one to %s", key.Links, "https://aka.ms/mysecurityinfo")
 	}
 	add, _ := c.Step(StepAddAccount)
 	for _, w := range []string{"Skip", "Add account", "Work or school account", "Sign in"} {
 		if !strings.Contains(add.Body, w) {
-			t.Errorf("add-account body lacks %q", w)
+			t.Errorf("add-account body = %q, want it to contain %q", add.Body, w)
 		}
 	}
 	// The pitfalls of docs/flow.md: MFA-only Authenticator, and the Autopilot reboot onto
 	// the password screen, whose way out is a new TAP from the helpdesk.
 	phone, _ := c.Step(StepPhoneSignIn)
 	if !strings.Contains(phone.Body, "phone sign-in") || !strings.Contains(phone.Why, "MFA") || !strings.Contains(phone.Stuck, "password") {
-		t.Errorf("phone-sign-in does not cover the MFA-only pitfall: %+v", phone)
+		t.Errorf("phone-sign-in = %+v, want the MFA-only pitfall covered: body with %q, why with %q, stuck with %q", phone, "phone sign-in", "MFA", "password")
 	}
 	for _, id := range []string{StepLaptop, StepLaptopKey} {
 		s, _ := c.Step(id)
 		if !strings.Contains(s.Stuck, "restarted") || !strings.Contains(s.Stuck, "new Temporary Access Pass") {
-			t.Errorf("%s stuck hint does not cover the reboot pitfall: %q", id, s.Stuck)
+			t.Errorf("%s stuck hint = %q, want the reboot pitfall: %q and %q", id, s.Stuck, "restarted", "new Temporary Access Pass")
 		}
 	}
 	laptop, _ := c.Step(StepLaptop)
 	if !strings.Contains(laptop.Body, "number") {
-		t.Errorf("laptop body lacks number matching: %q", laptop.Body)
+		t.Errorf("laptop body = %q, want number matching (%q)", laptop.Body, "number")
 	}
 	if tap, _ := c.Step(StepTAP); !strings.Contains(tap.Body, "Call the helpdesk") {
-		t.Errorf("tap body: %q", tap.Body)
+		t.Errorf("tap body = %q, want it to contain %q", tap.Body, "Call the helpdesk")
 	}
 }
 
@@ -75,13 +75,13 @@ func TestDefaultJSONRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c, DefaultContent()) {
-		t.Fatal("DefaultJSON and DefaultContent differ")
+		t.Fatal("DefaultJSON and DefaultContent differ, want the same content")
 	}
 	// Editing the returned bytes does not touch the embedded default.
 	b := DefaultJSON()
 	b[0] = 'x'
 	if DefaultJSON()[0] == 'x' {
-		t.Fatal("DefaultJSON shares its buffer")
+		t.Fatal("DefaultJSON shares its buffer, want a copy")
 	}
 }
 
@@ -106,7 +106,7 @@ func TestLoadContentCompanyOverride(t *testing.T) {
 	}
 	if c.Welcome != "Hello" || !slices.Equal(ids(c.Path(false)), []string{"tap", "install", "laptop"}) ||
 		!slices.Equal(ids(c.Path(true)), []string{"tap", "key"}) || c.Steps[1].Links[0].Title != "Intranet" {
-		t.Fatalf("content = %+v", c)
+		t.Fatalf("content = %+v, want welcome Hello, paths [tap install laptop] and [tap key], the install link Intranet", c)
 	}
 }
 

@@ -46,10 +46,10 @@ func keyStart() Progress   { return NewProgress(DefaultContent().Path(true)) }
 
 func TestNewProgress(t *testing.T) {
 	if got := statuses(phoneStart()); got != "tap:t install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t" {
-		t.Errorf("phone path: %s", got)
+		t.Errorf("phone path = %s, want %s", got, "tap:t install:t add-account:t sign-in:t phone-sign-in:t laptop:t hello:t")
 	}
 	if got := statuses(keyStart()); got != "tap:t key:t laptop-key:t hello:t" {
-		t.Errorf("key path: %s", got)
+		t.Errorf("key path = %s, want %s", got, "tap:t key:t laptop-key:t hello:t")
 	}
 }
 
@@ -187,18 +187,18 @@ func TestApplyTimes(t *testing.T) {
 	ev.Device, ev.PhoneSignIn = true, true
 	p2 := Apply(p, ev, later)
 	if s, _ := p2.Step(StepInstall); s.DoneAt != at(20) || s.SeenAt != now {
-		t.Errorf("install re-dated: %+v", s)
+		t.Errorf("install = %+v, want its first times kept: done %v, seen %v", s, at(20), now)
 	}
 	if s, _ := p2.Step(StepPhoneSignIn); s != (StepState{ID: StepPhoneSignIn, Status: StatusDone, DoneAt: later, SeenAt: later}) {
-		t.Errorf("phone-sign-in = %+v", s)
+		t.Errorf("phone-sign-in = %+v, want done and seen at %v", s, later)
 	}
 	if s, _ := p2.Step(StepLaptop); s != (StepState{ID: StepLaptop, Status: StatusDone, DoneAt: later, SeenAt: later}) {
-		t.Errorf("laptop = %+v", s)
+		t.Errorf("laptop = %+v, want done and seen at %v", s, later)
 	}
 	// A TAP only dated by itself keeps its own time.
 	p3 := Apply(progress("tap:t"), Evidence{TAPCreated: true, At: map[string]time.Time{StepTAP: at(7), StepHello: at(3)}}, now)
 	if p3.Steps[0].DoneAt != at(7) {
-		t.Errorf("tap DoneAt = %v", p3.Steps[0].DoneAt)
+		t.Errorf("tap DoneAt = %v, want %v", p3.Steps[0].DoneAt, at(7))
 	}
 }
 
@@ -225,10 +225,10 @@ func TestClaim(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}
 			if s := statuses(got); s != tt.want {
-				t.Fatalf("got %s, want %s", s, tt.want)
+				t.Fatalf("Claim = %s, want %s", s, tt.want)
 			}
 			if statuses(start) != before {
-				t.Fatal("Claim changed its input")
+				t.Fatalf("Claim changed its input to %s, want %s", statuses(start), before)
 			}
 			if s, ok := got.Step(tt.step); ok && s.Status == StatusClaimed && s.ClaimedAt != tt.claimedAt {
 				t.Fatalf("ClaimedAt = %v, want %v", s.ClaimedAt, tt.claimedAt)
@@ -283,7 +283,7 @@ func TestDayOne(t *testing.T) {
 	methods = append(methods[:0], graph.Method{Type: "microsoftAuthenticator", Created: at(14)})
 	check(15, StepLaptop)
 	if s, _ := p.Step(StepPhoneSignIn); s.Status != StatusDone || s.DoneAt != at(14) {
-		t.Fatalf("phone-sign-in = %+v", s)
+		t.Fatalf("phone-sign-in = %+v, want done at %v", s, at(14))
 	}
 	check(70, StepLaptop) // the TAP expires: nothing changes
 	devices = 1
@@ -291,13 +291,13 @@ func TestDayOne(t *testing.T) {
 	methods = append(methods, graph.Method{Type: "windowsHelloForBusiness", Created: at(85)})
 	check(90, "")
 	if !Done(p) {
-		t.Fatalf("not done: %s", statuses(p))
+		t.Fatalf("progress = %s, want all done", statuses(p))
 	}
 	if s, _ := p.Step(StepInstall); s.DoneAt != at(12) || s.ClaimedAt != at(8) {
-		t.Fatalf("install = %+v", s)
+		t.Fatalf("install = %+v, want done at %v, claimed at %v", s, at(12), at(8))
 	}
 	if s, _ := p.Step(StepHello); s.DoneAt != at(85) || s.SeenAt != at(90) {
-		t.Fatalf("hello = %+v", s)
+		t.Fatalf("hello = %+v, want done at %v, seen at %v", s, at(85), at(90))
 	}
 }
 
@@ -305,7 +305,7 @@ func TestStatusWordsMatchCards(t *testing.T) {
 	pairs := map[Status]cards.ChecklistStatus{StatusTodo: cards.ChecklistTodo, StatusClaimed: cards.ChecklistClaimed, StatusDone: cards.ChecklistDone}
 	for s, c := range pairs {
 		if string(s) != string(c) {
-			t.Errorf("checklist %q vs cards %q", s, c)
+			t.Errorf("checklist status %q, want the cards word %q", s, c)
 		}
 	}
 }

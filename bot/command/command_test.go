@@ -58,7 +58,7 @@ func TestParse(t *testing.T) {
 func TestParseCapsLength(t *testing.T) {
 	got := Parse("/tap "+strings.Repeat("x ", MaxTextBytes), nil, "")
 	if len(got.Text) > MaxTextBytes {
-		t.Fatalf("parsed %d bytes, cap is %d", len(got.Text), MaxTextBytes)
+		t.Fatalf("parsed %d bytes, want at most %d", len(got.Text), MaxTextBytes)
 	}
 }
 
@@ -69,29 +69,29 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, mention string) {
 		c := Parse(text, []Mention{{Text: mention, MentionedID: "28:bot"}}, "28:bot")
 		if !utf8.ValidString(c.Text) {
-			t.Fatalf("Text not valid UTF-8: %q", c.Text)
+			t.Fatalf("Text = %q, want valid UTF-8", c.Text)
 		}
 		if strings.TrimSpace(c.Text) != c.Text || strings.Contains(c.Text, "  ") {
-			t.Fatalf("Text not normalised: %q", c.Text)
+			t.Fatalf("Text = %q, want it trimmed with single spaces", c.Text)
 		}
 		if c.Name == "" {
 			if len(c.Args) != 0 {
-				t.Fatalf("args without a command: %q", c.Args)
+				t.Fatalf("no command but Args = %q, want none", c.Args)
 			}
 			return
 		}
 		if c.Name != strings.ToLower(c.Name) || strings.HasPrefix(c.Name, "/") || len(c.Name) > 32 {
-			t.Fatalf("bad name %q", c.Name)
+			t.Fatalf("Name = %q, want lower case, no leading /, at most 32 bytes", c.Name)
 		}
 		for _, a := range c.Args {
 			if a == "" || strings.IndexFunc(a, unicode.IsSpace) >= 0 {
-				t.Fatalf("bad arg %q", a)
+				t.Fatalf("arg %q, want it non-empty without spaces", a)
 			}
 		}
 		// Parsing the cleaned text again gives the same command: cleaning is idempotent.
 		again := Parse(c.Text, nil, "28:bot")
 		if again.Name != c.Name || !slices.Equal(again.Args, c.Args) {
-			t.Fatalf("not idempotent: %+v then %+v", c, again)
+			t.Fatalf("Parse(%q) = %+v, want the same command as the first parse %+v", c.Text, again, c)
 		}
 	})
 }

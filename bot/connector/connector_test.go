@@ -114,7 +114,7 @@ func TestOperationsReachTheirRoutes(t *testing.T) {
 			t.Errorf("call %d: got %s conv=%q act=%q, want %s conv=%q act=%q", i, c.Method, c.ConversationID, c.ActivityID, w.method, w.conv, w.act)
 		}
 		if c.Authorization != "Bearer bf-token-1" {
-			t.Errorf("call %d: Authorization %q", i, c.Authorization)
+			t.Errorf("call %d: Authorization %q, want %q", i, c.Authorization, "Bearer bf-token-1")
 		}
 	}
 	if got := f.cloud.TokenRequests(); got != 1 {
@@ -122,7 +122,7 @@ func TestOperationsReachTheirRoutes(t *testing.T) {
 	}
 	tc := f.cloud.TokenCalls()[0]
 	if tc.Tenant != f.cloud.TenantID() || !strings.Contains(tc.Scope, connector.Scope) || tc.GrantType != "client_credentials" {
-		t.Fatalf("token request: %+v", tc)
+		t.Fatalf("token request = %+v, want tenant %s, a scope with %s, grant client_credentials", tc, f.cloud.TenantID(), connector.Scope)
 	}
 	// The body of a reply is a clean activity: no zero-time fields Teams would read as expired.
 	var body map[string]any
@@ -131,11 +131,11 @@ func TestOperationsReachTheirRoutes(t *testing.T) {
 	}
 	for _, k := range []string{"expiration", "timestamp", "localTimestamp", "relatesTo", "suggestedActions", "semanticAction"} {
 		if _, ok := body[k]; ok {
-			t.Errorf("reply body carries unset %q: %s", k, calls[1].Body)
+			t.Errorf("reply body = %s, want no unset %q", calls[1].Body, k)
 		}
 	}
 	if body["replyToId"] != "act-1" || body["text"] != "reply" {
-		t.Errorf("reply body: %s", calls[1].Body)
+		t.Errorf("reply body = %s, want replyToId act-1 and text reply", calls[1].Body)
 	}
 }
 
@@ -165,10 +165,10 @@ func TestPersistentUnavailabilityIsReported(t *testing.T) {
 		t.Fatalf("want exactly 3 attempts, server saw %d", f.cloud.RejectedCalls())
 	}
 	if len(f.waits) != 2 || f.waits[0] <= 0 || f.waits[1] < f.waits[0]/2 {
-		t.Fatalf("backoff waits %v", f.waits)
+		t.Fatalf("backoff waits %v, want two, positive, the second at least half the first", f.waits)
 	}
 	if strings.Contains(err.Error(), "bf-token") || strings.Contains(err.Error(), secret) {
-		t.Fatal("error leaks a credential")
+		t.Fatalf("error = %q, want it without a credential", err)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestNonIdempotentPostIsNotRetriedOnServerError(t *testing.T) {
 	f.cloud.FailNext(1, http.StatusInternalServerError, "")
 	_, err := f.client.SendToConversation(context.Background(), f.cloud.ServiceURL(), "a:1", msg("x"))
 	if err == nil || f.cloud.RejectedCalls() != 1 {
-		t.Fatalf("POST after a 500 retried (could duplicate a message): err=%v attempts=%d", err, f.cloud.RejectedCalls())
+		t.Fatalf("POST after a 500: err=%v attempts=%d, want an error after 1 attempt (a retry could duplicate a message)", err, f.cloud.RejectedCalls())
 	}
 	// An update may be repeated safely.
 	f.cloud.FailNext(1, http.StatusInternalServerError, "")
@@ -249,7 +249,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(leaked) != 0 {
-		t.Fatalf("the redirect target was reached: %v", leaked)
+		t.Fatalf("the redirect target was reached: %v, want never", leaked)
 	}
 }
 
@@ -285,7 +285,7 @@ func TestImplementsLibraryClient(t *testing.T) {
 	}
 	calls := f.cloud.Calls()
 	if len(calls) != 1 || calls[0].ConversationID != "a:lib" || !strings.Contains(string(calls[0].Body), `"replyToId":"act-9"`) {
-		t.Fatalf("library send: %+v", calls)
+		t.Fatalf("library send = %+v, want one call to a:lib replying to act-9", calls)
 	}
 }
 

@@ -136,7 +136,7 @@ func (e *env) say(t *testing.T, from, conversationType, text string) []schema.Ac
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/messages", bytes.NewReader(raw)))
 	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d", rec.Code)
+		t.Fatalf("status %d, want 200", rec.Code)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -153,7 +153,7 @@ func (e *env) say(t *testing.T, from, conversationType, text string) []schema.Ac
 func cardOf(t *testing.T, a schema.Activity) string {
 	t.Helper()
 	if len(a.Attachments) != 1 {
-		t.Fatalf("no card: %+v", a)
+		t.Fatalf("activity = %+v, want one card attachment", a)
 	}
 	raw, err := json.Marshal(a.Attachments[0].Content)
 	if err != nil {
@@ -171,17 +171,17 @@ func TestDoctorForAdmins(t *testing.T) {
 
 	out := e.say(t, ines, "personal", "/doctor")
 	if len(out) != 1 {
-		t.Fatalf("sent %+v", out)
+		t.Fatalf("sent %+v, want one activity", out)
 	}
 	card := cardOf(t, out[0])
 	for _, want := range []string{"Tenant check", "1 problem", "✗", "Temporary Access Pass", "disabled", "Fix: Enable it", "tapbot doctor --fix", "on the server", "never changes it from Teams"} {
 		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q: %s", want, card)
+			t.Errorf("card = %s, want it to contain %q", card, want)
 		}
 	}
 	// Never an action that would change the tenant from Teams.
 	if strings.Contains(card, `"actions"`) || strings.Contains(card, "Action.") {
-		t.Errorf("card has actions: %s", card)
+		t.Errorf("card = %s, want no actions", card)
 	}
 	// The group's name from Graph is only ever in RichText runs, never in markdown.
 	var c struct {
@@ -199,17 +199,17 @@ func TestDoctorForAdmins(t *testing.T) {
 	inRuns := false
 	for _, el := range c.Body {
 		if strings.Contains(el.Text, "evil.example") {
-			t.Errorf("Graph text in a %s: %q", el.Type, el.Text)
+			t.Errorf("%s text = %q, want Graph text only in RichText runs", el.Type, el.Text)
 		}
 		for _, r := range el.Inlines {
 			inRuns = inRuns || strings.Contains(r.Text, "*New* [hires](https://evil.example)")
 		}
 	}
 	if !inRuns {
-		t.Errorf("group name not shown literally: %s", card)
+		t.Errorf("card = %s, want a run with the group name literally: %q", card, "*New* [hires](https://evil.example)")
 	}
 	if e.dir.tap.Enabled {
-		t.Error("/doctor changed the tenant")
+		t.Error("/doctor enabled the TAP policy, want the tenant unchanged")
 	}
 }
 
@@ -217,35 +217,35 @@ func TestDoctorRefusals(t *testing.T) {
 	cfg := Config{AdminGroups: []string{admins}}
 	e := newEnv(t, cfg)
 	if out := e.say(t, hana, "personal", "doctor"); len(out) != 1 || out[0].Text != msgNotAdmin {
-		t.Errorf("non-admin: %+v", out)
+		t.Errorf("non-admin: sent %+v, want one message %q", out, msgNotAdmin)
 	}
 	if slices.Contains(e.dir.calls, "TAPPolicy") {
-		t.Errorf("a non-admin's /doctor read the tenant: %v", e.dir.calls)
+		t.Errorf("a non-admin's /doctor made Graph calls %v, want no TAPPolicy read", e.dir.calls)
 	}
 	if out := e.say(t, ines, "channel", "/doctor"); len(out) != 1 || !strings.Contains(out[0].Text, "can't be used in this channel") {
-		t.Errorf("channel: %+v", out)
+		t.Errorf("channel: sent %+v, want one message with %q", out, "can't be used in this channel")
 	}
 	if out := e.say(t, ines, "groupChat", "/doctor"); len(out) != 1 || !strings.Contains(out[0].Text, "can't be used in this group chat") {
-		t.Errorf("group chat: %+v", out)
+		t.Errorf("group chat: sent %+v, want one message with %q", out, "can't be used in this group chat")
 	}
 	if out := e.say(t, ines, "personal", "/doctor --fix"); len(out) != 1 || out[0].Text != msgUsage {
-		t.Errorf("arguments: %+v", out)
+		t.Errorf("arguments: sent %+v, want one message %q", out, msgUsage)
 	}
 	if out := e.say(t, "", "personal", "/doctor"); len(out) != 1 || out[0].Text != msgNotAdmin {
-		t.Errorf("no object id: %+v", out)
+		t.Errorf("no object id: sent %+v, want one message %q", out, msgNotAdmin)
 	}
 
 	e.dir.failErr = &graph.Error{Status: 503}
 	if out := e.say(t, ines, "personal", "/doctor"); len(out) != 1 || !strings.Contains(out[0].Text, "busy or unavailable") {
-		t.Errorf("Graph down: %+v", out)
+		t.Errorf("Graph down: sent %+v, want one message with %q", out, "busy or unavailable")
 	}
 
 	off := newEnv(t, Config{})
 	if out := off.say(t, ines, "personal", "/doctor"); len(out) != 1 || out[0].Text != msgOff {
-		t.Errorf("no admin group: %+v", out)
+		t.Errorf("no admin group: sent %+v, want one message %q", out, msgOff)
 	}
 	if len(off.dir.calls) != 0 {
-		t.Errorf("Graph called with /doctor off: %v", off.dir.calls)
+		t.Errorf("/doctor off made Graph calls %v, want none", off.dir.calls)
 	}
 }
 
@@ -264,13 +264,13 @@ func TestCard(t *testing.T) {
 	for _, want := range []string{"2 problems, 1 warning, 1 check passed.", `"text":"✓ "`, `"color":"Good"`, `"text":"! "`, `"color":"Warning"`,
 		`"text":"✗ "`, `"color":"Attention"`, "Fix: do b", "Fix: do c", `"version":"1.5"`} {
 		if !strings.Contains(s, want) {
-			t.Errorf("card lacks %q: %s", want, s)
+			t.Errorf("card = %s, want it to contain %q", s, want)
 		}
 	}
 	if strings.Contains(s, "Fix: \"") || strings.Count(s, "Fix:") != 3 {
-		t.Errorf("fix lines: %s", s)
+		t.Errorf("card = %s, want 3 fix lines, none empty", s)
 	}
 	if (checks.Report{}).Summary() != "Nothing was checked." || checks.Fail.Mark() != "✗" || checks.Warn.Mark() != "!" || checks.OK.Mark() != "✓" {
-		t.Error("summary or marks")
+		t.Errorf("Summary() = %q, marks %q %q %q; want %q, ✗ ! ✓", (checks.Report{}).Summary(), checks.Fail.Mark(), checks.Warn.Mark(), checks.OK.Mark(), "Nothing was checked.")
 	}
 }

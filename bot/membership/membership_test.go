@@ -35,11 +35,11 @@ func TestIsMemberCachesBriefly(t *testing.T) {
 	ctx := context.Background()
 	for range 3 {
 		if ok, err := c.IsMember(ctx, "hana", []string{"helpdesk"}); !ok || err != nil {
-			t.Fatalf("hana: %v %v", ok, err)
+			t.Fatalf("IsMember(hana, helpdesk) = %v, %v; want true, nil", ok, err)
 		}
 	}
 	if dir.calls != 1 {
-		t.Fatalf("%d Graph calls for three checks", dir.calls)
+		t.Fatalf("%d Graph calls for three checks, want 1", dir.calls)
 	}
 	if ok, _ := c.IsMember(ctx, "hana", []string{"auditors"}); ok {
 		t.Fatal("membership of another group set leaked from the cache")

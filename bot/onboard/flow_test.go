@@ -53,10 +53,10 @@ func TestFailureTextIsPlainAndActionable(t *testing.T) {
 	} {
 		got := failureText(tc.step, tc.err, rec, "req1")
 		if !strings.Contains(got, tc.want) || !strings.HasPrefix(got, "Couldn't "+stepLabels[tc.step]) {
-			t.Errorf("%s %v: %q, want %q", tc.step, tc.err, got, tc.want)
+			t.Errorf("failureText(%s, %v) = %q, want it to start %q and contain %q", tc.step, tc.err, got, "Couldn't "+stepLabels[tc.step], tc.want)
 		}
 		if strings.Contains(got, "secret details") {
-			t.Errorf("failure text carries Graph's message: %q", got)
+			t.Errorf("failure text = %q, want it without Graph's message", got)
 		}
 	}
 }
@@ -87,7 +87,7 @@ func TestSummaryButtonsByState(t *testing.T) {
 		}
 		// The requester's view never has buttons.
 		if c := f.summary(store.OnboardRequest{ID: "r1", State: state}, rec, false); len(c.Actions) != 0 {
-			t.Errorf("%s: requester's card has actions", state)
+			t.Errorf("%s: requester's card has actions %+v, want none", state, c.Actions)
 		}
 	}
 }
@@ -101,27 +101,27 @@ func TestRecordNeverHoldsAPassword(t *testing.T) {
 	}
 	for k := range m {
 		if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "secret") {
-			t.Errorf("record key %q", k)
+			t.Errorf("record has key %q, want none naming a password or secret", k)
 		}
 	}
 }
 
 func TestNewRequiresApproversAndValidConfig(t *testing.T) {
 	if f, err := New(Config{}, nil, nil, nil, nil); err != nil || !f.off {
-		t.Errorf("unconfigured flow: %v, off %v", err, f != nil && f.off)
+		t.Errorf("unconfigured flow: err %v, off %v; want nil, true", err, f != nil && f.off)
 	}
 	if _, err := New(Config{ApproversConversation: "c"}, nil, nil, nil, nil); err == nil {
-		t.Error("no approver group accepted")
+		t.Error("no approver group accepted, want an error")
 	}
 	if _, err := New(Config{ApproverGroups: []string{"g"}}, nil, nil, nil, nil); err == nil {
-		t.Error("no approvers' conversation accepted")
+		t.Error("no approvers' conversation accepted, want an error")
 	}
 	if _, err := New(Config{ApproverGroups: []string{"g"}, ApproversConversation: "c", DefaultUsageLocation: "XX"}, nil, nil, nil, nil); err == nil {
-		t.Error("bad usage location accepted")
+		t.Error("bad usage location accepted, want an error")
 	}
 	f, err := New(Config{ApproverGroups: []string{"g"}, ApproversConversation: "c", DefaultUsageLocation: "de"}, nil, nil, nil, nil)
 	if err != nil || f.cfg.DefaultUsageLocation != "DE" {
-		t.Errorf("New: %v %+v", err, f)
+		t.Errorf("New = %+v, %v; want usage location DE, nil", f, err)
 	}
 }
 

@@ -181,11 +181,11 @@ func TestParseSubmissionRefuses(t *testing.T) {
 				t.Errorf("error key %q, want %q (%v)", se.Key, tt.key, err)
 			}
 			if !reflect.DeepEqual(r, Request{}) {
-				t.Errorf("a refused submission returned %+v", r)
+				t.Errorf("a refused submission returned %+v, want the zero Request", r)
 			}
 			// The message names the key, never the value: it is logged.
 			if strings.Contains(err.Error(), "aaaa") || strings.Contains(err.Error(), "admin") {
-				t.Errorf("error echoes the value: %v", err)
+				t.Errorf("error = %v, want it to name the key, not echo the value", err)
 			}
 		})
 	}
@@ -194,10 +194,10 @@ func TestParseSubmissionRefuses(t *testing.T) {
 func TestRequestHelpers(t *testing.T) {
 	r := parsedSubmission()
 	if got := r.UPN(); got != "jose.muller@contoso.com" {
-		t.Errorf("UPN = %q", got)
+		t.Errorf("UPN = %q, want %q", got, "jose.muller@contoso.com")
 	}
 	if got := r.StartDateString(); got != "2026-03-02" {
-		t.Errorf("StartDateString = %q", got)
+		t.Errorf("StartDateString = %q, want %q", got, "2026-03-02")
 	}
 	if r.NeedsSecurityKey() {
 		t.Error("a new hire with a smartphone needs no security key")
@@ -246,39 +246,39 @@ func FuzzParseSubmission(f *testing.F) {
 		if err != nil {
 			var se *SubmissionError
 			if !errors.As(err, &se) {
-				t.Fatalf("error of type %T: %v", err, err)
+				t.Fatalf("error of type %T: %v; want a *SubmissionError", err, err)
 			}
 			return
 		}
 		if !requestIDRE.MatchString(r.RequestID) {
-			t.Fatalf("request id %q accepted", r.RequestID)
+			t.Fatalf("request id %q accepted, want it to match %s", r.RequestID, requestIDRE)
 		}
 		for _, s := range []string{r.GivenName, r.Surname, r.DisplayName, r.JobTitle, r.Department, r.OfficeLocation} {
 			if s != line(s) || strings.ContainsAny(s, "\r\n") {
-				t.Fatalf("single-line field not normalised: %q", s)
+				t.Fatalf("single-line field = %q, want it normalised to %q", s, line(s))
 			}
 		}
 		for _, s := range []string{r.MailNickname, r.Domain, r.Manager, r.Licence} {
 			if s != strings.ToLower(s) || s != strings.TrimSpace(s) {
-				t.Fatalf("not lower-case and trimmed: %q", s)
+				t.Fatalf("field = %q, want it lower-case and trimmed", s)
 			}
 		}
 		if r.UsageLocation != strings.ToUpper(r.UsageLocation) || strings.HasPrefix(r.Domain, "@") || strings.Contains(r.Notes, "\r") {
-			t.Fatalf("not normalised: %+v", r)
+			t.Fatalf("request = %+v, want upper-case usage location, domain without @, notes without CR", r)
 		}
 		seen := map[string]bool{}
 		for _, g := range r.Groups {
 			if g == "" || seen[g] || strings.Contains(g, ",") || g != strings.TrimSpace(g) {
-				t.Fatalf("groups %q", r.Groups)
+				t.Fatalf("groups = %q, want distinct trimmed non-empty ids without commas", r.Groups)
 			}
 			seen[g] = true
 		}
 		if !r.StartDate.IsZero() && (r.StartDate.Location() != time.UTC || r.StartDate.Hour() != 0 || r.StartDate.Minute() != 0) {
-			t.Fatalf("start date %v is not a date", r.StartDate)
+			t.Fatalf("start date = %v, want midnight UTC", r.StartDate)
 		}
 		for _, s := range []string{r.GivenName, r.Surname, r.DisplayName, r.Notes, r.MailNickname} {
 			if !utf8.ValidString(s) {
-				t.Fatalf("invalid UTF-8 accepted: %q", s)
+				t.Fatalf("field = %q, want valid UTF-8", s)
 			}
 		}
 		// Normalising is idempotent: what we parsed parses to itself.
@@ -287,13 +287,13 @@ func FuzzParseSubmission(f *testing.F) {
 			t.Fatalf("re-parse of %+v: %v", r, err)
 		}
 		if !reflect.DeepEqual(again, r) {
-			t.Fatalf("re-parse changed the request:\n%+v\n%+v", r, again)
+			t.Fatalf("re-parse = %+v\nwant the request unchanged: %+v", again, r)
 		}
 		// Validation and suggestions take any parsed request.
 		taken := func(upn string) bool { return len(upn)%2 == 0 }
 		_ = Validate(r, Facts{VerifiedDomains: []string{r.Domain}, UPNTaken: taken}, time.Now())
 		if nick := SuggestNickname(r.GivenName, r.Surname); nick != "" && checkNickname(nick) != "" {
-			t.Fatalf("suggested nickname %q is invalid: %s", nick, checkNickname(nick))
+			t.Fatalf("SuggestNickname = %q, invalid (%s); want a valid nickname or none", nick, checkNickname(nick))
 		}
 	})
 }

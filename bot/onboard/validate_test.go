@@ -161,7 +161,7 @@ func TestValidate(t *testing.T) {
 			}
 			for field := range got {
 				if !isField(field) {
-					t.Errorf("error under %q, which is no input id", field)
+					t.Errorf("error under %q, want it under an input id (one of %q)", field, Fields)
 				}
 			}
 		})
@@ -171,7 +171,7 @@ func TestValidate(t *testing.T) {
 // Validate checks the UPN's parts; their limits add up to Entra's limit on the whole.
 func TestUPNLimitsAddUp(t *testing.T) {
 	if MaxMailNickname+1+MaxUPNDomain != MaxUPN {
-		t.Fatalf("%d + 1 + %d != %d: Validate must check the whole UPN's length too", MaxMailNickname, MaxUPNDomain, MaxUPN)
+		t.Fatalf("MaxMailNickname + 1 + MaxUPNDomain = %d, want MaxUPN %d (else Validate must check the whole UPN's length too)", MaxMailNickname+1+MaxUPNDomain, MaxUPN)
 	}
 }
 
@@ -241,7 +241,7 @@ func TestSuggestNickname(t *testing.T) {
 			t.Errorf("SuggestNickname(%q, %q) = %q, want %q", tt.given, tt.surname, got, tt.want)
 		}
 		if got != "" && checkNickname(got) != "" {
-			t.Errorf("suggestion %q is not a valid user name: %s", got, checkNickname(got))
+			t.Errorf("suggestion %q is invalid (%s), want a valid user name", got, checkNickname(got))
 		}
 	}
 }
@@ -334,7 +334,7 @@ func TestNextFreeUPN(t *testing.T) {
 				t.Errorf("NextFreeUPN = %q, want %q", got, tt.want)
 			}
 			if got != "" && (len(got) > MaxUPN || !IsUPN(got)) {
-				t.Errorf("%q breaks Entra's UPN rules", got)
+				t.Errorf("NextFreeUPN = %q, want a UPN by Entra's rules, at most %d bytes", got, MaxUPN)
 			}
 		})
 	}
@@ -356,19 +356,19 @@ func TestIsCountryCode(t *testing.T) {
 		want[c] = true
 	}
 	if len(want) != 249 {
-		t.Fatalf("test list has %d codes", len(want))
+		t.Fatalf("test list has %d codes, want 249", len(want))
 	}
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {
 			cc := string([]rune{a, b})
 			if IsCountryCode(cc) != want[cc] {
-				t.Errorf("IsCountryCode(%q) = %v", cc, !want[cc])
+				t.Errorf("IsCountryCode(%q) = %v, want %v", cc, !want[cc], want[cc])
 			}
 		}
 	}
 	for _, cc := range []string{"", "D", "de", "DEU", "UK", "EU", "XK", "D1", "ÄB"} {
 		if IsCountryCode(cc) {
-			t.Errorf("IsCountryCode(%q) = true", cc)
+			t.Errorf("IsCountryCode(%q) = true, want false", cc)
 		}
 	}
 }
@@ -399,10 +399,10 @@ func TestIsUPNAndObjectID(t *testing.T) {
 		{"1111111-1111-4111-8111-111111111111", false, false},
 	} {
 		if got := IsUPN(tt.s); got != tt.upn {
-			t.Errorf("IsUPN(%q) = %v", tt.s, got)
+			t.Errorf("IsUPN(%q) = %v, want %v", tt.s, got, tt.upn)
 		}
 		if got := IsObjectID(tt.s); got != tt.oid {
-			t.Errorf("IsObjectID(%q) = %v", tt.s, got)
+			t.Errorf("IsObjectID(%q) = %v, want %v", tt.s, got, tt.oid)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func TestParseRequestInZone(t *testing.T) {
 	}
 	got, err := ParseRequestIn(strings.Fields("alice@contoso.com 8h from 2026-12-01 08:00"), berlin)
 	if err != nil || !got.Start.Equal(time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)) || cards.StartText(got.Start) != "2026-12-01 08:00 Europe/Berlin" {
-		t.Fatalf("got %+v %v", got, err)
+		t.Fatalf("ParseRequestIn = %+v, %v; want start 2026-12-01 07:00 UTC shown as %q", got, err, "2026-12-01 08:00 Europe/Berlin")
 	}
 }
 
@@ -101,20 +101,20 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			var u *UsageError
 			if !errors.As(err, &u) {
-				t.Fatalf("non-usage error %T %v", err, err)
+				t.Fatalf("ParseRequest error = %T %v, want a *UsageError", err, err)
 			}
 			return
 		}
 		// Whatever is accepted is safe to put in a Graph path or OData literal.
 		if strings.ContainsAny(r.User, "/?&\\ \"\x00") || r.User != strings.ToLower(r.User) {
-			t.Fatalf("unsafe user %q", r.User)
+			t.Fatalf("User = %q, want lower case without / ? & \\ space quote or NUL", r.User)
 		}
 		if r.Lifetime != 0 && (r.Lifetime < MinLifetime || r.Lifetime > MaxLifetime) {
-			t.Fatalf("lifetime %v out of range", r.Lifetime)
+			t.Fatalf("Lifetime = %v, want 0 or %v..%v", r.Lifetime, MinLifetime, MaxLifetime)
 		}
 		// A start is whole minutes, as typed: never seconds or a zone other than the one given.
 		if !r.Start.IsZero() && (r.Start.Second() != 0 || r.Start.Location() != time.UTC) {
-			t.Fatalf("start %v", r.Start)
+			t.Fatalf("Start = %v, want whole minutes in UTC", r.Start)
 		}
 	})
 }

@@ -111,7 +111,7 @@ func TestCheck(t *testing.T) {
 			grant, refusal := Check(helpdeskID, tg, p, tt.req, r)
 			if tt.want == "" {
 				if refusal != nil {
-					t.Fatalf("refused %s: %s", refusal.Code, refusal.Message)
+					t.Fatalf("refused %s: %s; want a grant", refusal.Code, refusal.Message)
 				}
 				if grant != tt.grant {
 					t.Fatalf("grant %+v, want %+v", grant, tt.grant)
@@ -133,11 +133,11 @@ func TestGroupsToCheckDeduplicates(t *testing.T) {
 		graph.TAPPolicy{IncludeTargets: []string{graph.AllUsers, "b", "c"}, ExcludeTargets: []string{"d"}})
 	want := []string{"a", "b", "c", "d"}
 	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
+		t.Fatalf("groupsToCheck = %v, want %v", got, want)
 	}
 	for i := range want {
 		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
+			t.Fatalf("groupsToCheck = %v, want %v", got, want)
 		}
 	}
 }

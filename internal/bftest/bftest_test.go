@@ -69,7 +69,7 @@ func fetchKeys(t *testing.T, c *bftest.Cloud) (map[string]*rsa.PublicKey, map[st
 	t.Helper()
 	status, body := get(t, c, c.MetadataURL())
 	if status != http.StatusOK {
-		t.Fatalf("metadata: status %d", status)
+		t.Fatalf("metadata: status %d, want 200", status)
 	}
 	var meta struct {
 		Issuer  string   `json:"issuer"`
@@ -80,14 +80,14 @@ func fetchKeys(t *testing.T, c *bftest.Cloud) (map[string]*rsa.PublicKey, map[st
 		t.Fatal(err)
 	}
 	if meta.Issuer != "https://api.botframework.com" || !slices.Equal(meta.Algs, []string{"RS256"}) {
-		t.Fatalf("metadata = %s", body)
+		t.Fatalf("metadata = %s, want issuer https://api.botframework.com and algs [RS256]", body)
 	}
 	if meta.JWKSURI != c.URL()+"/v1/.well-known/keys" {
-		t.Fatalf("jwks_uri = %q", meta.JWKSURI)
+		t.Fatalf("jwks_uri = %q, want %q", meta.JWKSURI, c.URL()+"/v1/.well-known/keys")
 	}
 	status, body = get(t, c, meta.JWKSURI)
 	if status != http.StatusOK {
-		t.Fatalf("jwks: status %d", status)
+		t.Fatalf("jwks: status %d, want 200", status)
 	}
 	var doc struct{ Keys []servedKey }
 	if err := json.Unmarshal(body, &doc); err != nil {
@@ -96,7 +96,7 @@ func fetchKeys(t *testing.T, c *bftest.Cloud) (map[string]*rsa.PublicKey, map[st
 	pubs, raw := map[string]*rsa.PublicKey{}, map[string]servedKey{}
 	for _, k := range doc.Keys {
 		if k.Kty != "RSA" || k.Use != "sig" || k.E != "AQAB" || k.X5t != k.Kid {
-			t.Fatalf("unexpected key shape: %+v", k)
+			t.Fatalf("key = %+v, want kty RSA, use sig, e AQAB and x5t = kid", k)
 		}
 		n, err := base64.RawURLEncoding.DecodeString(k.N)
 		if err != nil {
@@ -104,7 +104,7 @@ func fetchKeys(t *testing.T, c *bftest.Cloud) (map[string]*rsa.PublicKey, map[st
 		}
 		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
 		if pub.N.BitLen() != 2048 {
-			t.Fatalf("key %s has %d bits", k.Kid, pub.N.BitLen())
+			t.Fatalf("key %s has %d bits, want 2048", k.Kid, pub.N.BitLen())
 		}
 		der, err := base64.StdEncoding.DecodeString(k.X5c[0])
 		if err != nil {
@@ -115,7 +115,7 @@ func fetchKeys(t *testing.T, c *bftest.Cloud) (map[string]*rsa.PublicKey, map[st
 			t.Fatal(err)
 		}
 		if !cert.PublicKey.(*rsa.PublicKey).Equal(pub) {
-			t.Fatalf("x5c of %s does not hold n/e", k.Kid)
+			t.Fatalf("x5c of %s holds another key, want the one of n/e", k.Kid)
 		}
 		pubs[k.Kid], raw[k.Kid] = pub, k
 	}
@@ -151,7 +151,7 @@ func TestMintVerifiesAgainstServedJWKS(t *testing.T) {
 		t.Fatalf("endorsements = %v, want msteams among them", raw[c.CurrentKID()].Endorsements)
 	}
 	if !c.PrivateKey().PublicKey.Equal(pubs[c.CurrentKID()]) {
-		t.Fatal("PrivateKey is not the published current key")
+		t.Fatal("PrivateKey is not the published current key, want it to be")
 	}
 
 	tok, err := strictParser(c).Parse(c.Mint(bftest.TokenOptions{}), keyfunc(pubs))
@@ -159,7 +159,7 @@ func TestMintVerifiesAgainstServedJWKS(t *testing.T) {
 		t.Fatalf("default token does not verify: %v", err)
 	}
 	if tok.Header["kid"] != c.CurrentKID() || tok.Header["alg"] != "RS256" {
-		t.Fatalf("header = %v", tok.Header)
+		t.Fatalf("header = %v, want kid %s and alg RS256", tok.Header, c.CurrentKID())
 	}
 	claims := tok.Claims.(jwt.MapClaims)
 	if claims["serviceurl"] != c.ServiceURL() {
@@ -168,13 +168,13 @@ func TestMintVerifiesAgainstServedJWKS(t *testing.T) {
 	nbf, _ := claims.GetNotBefore()
 	exp, _ := claims.GetExpirationTime()
 	if d := time.Until(nbf.Time); d > -30*time.Second || d < -2*time.Minute {
-		t.Fatalf("nbf %v is not about a minute ago", nbf)
+		t.Fatalf("nbf = %v, want 30s to 2m ago", nbf)
 	}
 	if d := time.Until(exp.Time); d < 59*time.Minute || d > 61*time.Minute {
-		t.Fatalf("exp %v is not about an hour ahead", exp)
+		t.Fatalf("exp = %v, want 59m to 61m ahead", exp)
 	}
 	if !strings.HasSuffix(c.ServiceURL(), "/connector/") || !strings.HasSuffix(c.AuthorityHost(), "/") {
-		t.Fatalf("ServiceURL %q / AuthorityHost %q lack the trailing slash", c.ServiceURL(), c.AuthorityHost())
+		t.Fatalf("ServiceURL %q, AuthorityHost %q; want them ending in /connector/ and /", c.ServiceURL(), c.AuthorityHost())
 	}
 }
 
@@ -217,7 +217,7 @@ func TestMintOverrides(t *testing.T) {
 		t.Fatalf("claims = %v: want serviceurl removed and appid added", claims)
 	}
 	if _, ok := tok.Header["kid"]; !ok {
-		t.Fatal("kid missing from a default header")
+		t.Fatalf("header = %v, want a kid by default", tok.Header)
 	}
 }
 
@@ -228,32 +228,32 @@ func TestMintAttackVariants(t *testing.T) {
 	t.Run("none", func(t *testing.T) {
 		s := c.Mint(bftest.TokenOptions{Alg: "none"})
 		if !strings.HasSuffix(s, ".") || strings.Count(s, ".") != 2 {
-			t.Fatalf("alg none token %q should end with an empty signature", s)
+			t.Fatalf("alg none token = %q, want three parts, the signature empty", s)
 		}
 		if _, err := strictParser(c).Parse(s, keyfunc(pubs)); !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
-			t.Fatalf("strict parser: err = %v", err)
+			t.Fatalf("strict parser: err = %v, want %v", err, jwt.ErrTokenSignatureInvalid)
 		}
 		// A validator that lets the token choose accepts it: that is the point.
 		tok, err := jwt.Parse(s, func(*jwt.Token) (any, error) { return jwt.UnsafeAllowNoneSignatureType, nil })
 		if err != nil || tok.Header["alg"] != "none" {
-			t.Fatalf("unsafe parser: %v, header %v", err, tok.Header)
+			t.Fatalf("unsafe parser: err %v, header %v; want it accepted with alg none", err, tok.Header)
 		}
 	})
 
 	t.Run("HS256 keyed with the public key", func(t *testing.T) {
 		s := c.Mint(bftest.TokenOptions{Alg: "HS256"})
 		if _, err := strictParser(c).Parse(s, keyfunc(pubs)); !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
-			t.Fatalf("strict parser: err = %v", err)
+			t.Fatalf("strict parser: err = %v, want %v", err, jwt.ErrTokenSignatureInvalid)
 		}
 		parts := strings.Split(s, ".")
 		m := hmac.New(sha256.New, c.PublicKeyPEM())
 		m.Write([]byte(parts[0] + "." + parts[1]))
 		if got := base64.RawURLEncoding.EncodeToString(m.Sum(nil)); got != parts[2] {
-			t.Fatal("HS256 signature is not HMAC-SHA256 keyed with PublicKeyPEM")
+			t.Fatalf("HS256 signature = %s, want %s (HMAC-SHA256 keyed with PublicKeyPEM)", parts[2], got)
 		}
 		tok, err := jwt.Parse(s, func(*jwt.Token) (any, error) { return c.PublicKeyPEM(), nil })
 		if err != nil || tok.Header["alg"] != "HS256" || tok.Header["kid"] != c.CurrentKID() {
-			t.Fatalf("confused parser: %v, header %v", err, tok.Header)
+			t.Fatalf("confused parser: err %v, header %v; want it accepted with alg HS256 and kid %s", err, tok.Header, c.CurrentKID())
 		}
 	})
 
@@ -278,11 +278,11 @@ func TestKeyManagement(t *testing.T) {
 
 	hidden := c.NewKey(false)
 	if c.CurrentKID() != hidden {
-		t.Fatal("NewKey did not become current")
+		t.Fatalf("CurrentKID() = %s, want the new key %s", c.CurrentKID(), hidden)
 	}
 	pubs, _ := fetchKeys(t, c)
 	if _, ok := pubs[hidden]; ok || len(pubs) != 1 {
-		t.Fatalf("unpublished key served: %v", slices.Collect(maps.Keys(pubs)))
+		t.Fatalf("JWKS kids = %v, want only the published one, not %s", slices.Collect(maps.Keys(pubs)), hidden)
 	}
 	s := c.Mint(bftest.TokenOptions{})
 	if _, err := strictParser(c).Parse(s, keyfunc(pubs)); !errors.Is(err, jwt.ErrTokenUnverifiable) {
@@ -293,7 +293,7 @@ func TestKeyManagement(t *testing.T) {
 	}
 	pubs, _ = fetchKeys(t, c)
 	if len(pubs) != 2 {
-		t.Fatalf("after publish, %d keys", len(pubs))
+		t.Fatalf("after publish, %d keys, want 2", len(pubs))
 	}
 	if _, err := strictParser(c).Parse(s, keyfunc(pubs)); err != nil {
 		t.Fatalf("after publish, token does not verify: %v", err)
@@ -308,7 +308,7 @@ func TestKeyManagement(t *testing.T) {
 	_, raw := fetchKeys(t, c)
 	if !slices.Equal(raw[first].Endorsements, []string{"webchat"}) ||
 		!slices.Equal(raw[hidden].Endorsements, []string{"msteams", "emulator"}) {
-		t.Fatalf("endorsements: %v / %v", raw[first].Endorsements, raw[hidden].Endorsements)
+		t.Fatalf("endorsements = %v / %v, want [webchat] / [msteams emulator]", raw[first].Endorsements, raw[hidden].Endorsements)
 	}
 
 	rotated := c.RotateKey()
@@ -317,19 +317,19 @@ func TestKeyManagement(t *testing.T) {
 	}
 	pubs, _ = fetchKeys(t, c)
 	if _, ok := pubs[first]; ok || len(pubs) != 2 || pubs[rotated] == nil {
-		t.Fatalf("after rotate+remove: %v", slices.Collect(maps.Keys(pubs)))
+		t.Fatalf("after rotate+remove, JWKS kids = %v, want 2 with %s and without %s", slices.Collect(maps.Keys(pubs)), rotated, first)
 	}
 	if err := c.RemoveKey(rotated); err != nil {
 		t.Fatal(err)
 	}
 	if c.CurrentKID() != hidden {
-		t.Fatal("removing the current key did not fall back to the newest remaining")
+		t.Fatalf("after removing the current key, CurrentKID() = %s, want the newest remaining %s", c.CurrentKID(), hidden)
 	}
 	if err := c.RemoveKey(hidden); err == nil {
-		t.Fatal("removed the last key")
+		t.Fatal("RemoveKey of the last key succeeded, want an error")
 	}
 	if err := c.PublishKey("nope", true); err == nil {
-		t.Fatal("PublishKey accepted an unknown kid")
+		t.Fatal(`PublishKey("nope") succeeded, want an error for an unknown kid`)
 	}
 }
 
@@ -342,7 +342,7 @@ func TestSetDownAndCounters(t *testing.T) {
 	c.SetDown(true)
 	for _, u := range []string{c.MetadataURL(), c.JWKSURL()} {
 		if status, _ := get(t, c, u); status != http.StatusServiceUnavailable {
-			t.Fatalf("%s while down: %d", u, status)
+			t.Fatalf("%s while down: status %d, want 503", u, status)
 		}
 	}
 	if c.MetadataHits() != 2 || c.JWKSHits() != 2 {
@@ -384,7 +384,7 @@ func post(t *testing.T, c *bftest.Cloud, method, rel, auth string, body []byte, 
 	b, _ := io.ReadAll(resp.Body)
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: non-JSON answer %q", method, rel, b)
+			t.Fatalf("%s %s: answer %q, want JSON", method, rel, b)
 		}
 	}
 	return resp.StatusCode, resp.Header.Get("Retry-After"), out
@@ -398,32 +398,32 @@ func TestConnectorRecords(t *testing.T) {
 
 	status, _, out := post(t, c, "POST", "v3/conversations/"+esc+"/activities", "Bearer t1", msg, false)
 	if status != http.StatusCreated || out["id"] == "" {
-		t.Fatalf("send: %d %v", status, out)
+		t.Fatalf("send = %d %v, want 201 with an id", status, out)
 	}
 	sentID := out["id"].(string)
 	status, _, out = post(t, c, "POST", "v3/conversations/"+esc+"/activities/"+sentID, "Bearer t1", msg, true)
 	if status != http.StatusCreated || out["id"] == sentID {
-		t.Fatalf("reply: %d %v", status, out)
+		t.Fatalf("reply = %d %v, want 201 with an id other than %s", status, out, sentID)
 	}
 	status, _, out = post(t, c, "PUT", "v3/conversations/"+esc+"/activities/"+sentID, "Bearer t1", msg, false)
 	if status != http.StatusOK || out["id"] != sentID {
-		t.Fatalf("update: %d %v", status, out)
+		t.Fatalf("update = %d %v, want 200 with id %s", status, out, sentID)
 	}
 	if status, _, _ = post(t, c, "DELETE", "v3/conversations/"+esc+"/activities/"+sentID, "Bearer t1", nil, false); status != http.StatusOK {
-		t.Fatalf("delete: %d", status)
+		t.Fatalf("delete: status %d, want 200", status)
 	}
 	status, _, out = post(t, c, "POST", "v3/conversations", "Bearer t1", []byte(`{"isGroup":false}`), false)
 	if status != http.StatusCreated || !strings.HasPrefix(out["id"].(string), "a:new-") ||
 		out["activityId"] == "" || out["serviceUrl"] != c.ServiceURL() {
-		t.Fatalf("create conversation: %d %v", status, out)
+		t.Fatalf("create conversation = %d %v, want 201 with an id starting a:new-, an activityId and serviceUrl %s", status, out, c.ServiceURL())
 	}
 	if status, _, _ = post(t, c, "GET", "v3/conversations/x/activities", "", nil, false); status != http.StatusNotFound {
-		t.Fatalf("unknown route: %d", status)
+		t.Fatalf("unknown route: status %d, want 404", status)
 	}
 
 	calls := c.Calls()
 	if len(calls) != 5 || c.CallCount() != 5 || c.RejectedCalls() != 1 {
-		t.Fatalf("%d calls recorded, CallCount %d, RejectedCalls %d", len(calls), c.CallCount(), c.RejectedCalls())
+		t.Fatalf("%d calls recorded, CallCount %d, RejectedCalls %d; want 5, 5, 1", len(calls), c.CallCount(), c.RejectedCalls())
 	}
 	want := []struct{ method, conv, activity string }{
 		{"POST", conv, ""}, {"POST", conv, sentID}, {"PUT", conv, sentID}, {"DELETE", conv, sentID}, {"POST", "", ""},
@@ -435,18 +435,18 @@ func TestConnectorRecords(t *testing.T) {
 		}
 	}
 	if calls[0].Path != "v3/conversations/"+conv+"/activities" || calls[0].ResponseID != sentID {
-		t.Errorf("call 0 path %q response id %q", calls[0].Path, calls[0].ResponseID)
+		t.Errorf("call 0 path %q response id %q, want %q %q", calls[0].Path, calls[0].ResponseID, "v3/conversations/"+conv+"/activities", sentID)
 	}
 	if !bytes.Equal(calls[1].Body, msg) {
-		t.Errorf("gzip body not decoded: %q", calls[1].Body)
+		t.Errorf("gzipped call body = %q, want it decoded: %q", calls[1].Body, msg)
 	}
 	if !bytes.Equal(calls[0].Body, msg) {
-		t.Errorf("plain body: %q", calls[0].Body)
+		t.Errorf("plain call body = %q, want %q", calls[0].Body, msg)
 	}
 
 	c.Reset()
 	if len(c.Calls()) != 0 || c.CallCount() != 0 || c.RejectedCalls() != 0 {
-		t.Fatal("Reset left state behind")
+		t.Fatalf("after Reset: %d calls, CallCount %d, RejectedCalls %d; want all 0", len(c.Calls()), c.CallCount(), c.RejectedCalls())
 	}
 }
 
@@ -456,15 +456,15 @@ func TestConnectorFailNext(t *testing.T) {
 	for i := range 2 {
 		status, ra, _ := post(t, c, "POST", "v3/conversations/a:1/activities", "", []byte(`{}`), false)
 		if status != http.StatusTooManyRequests || ra != "1" {
-			t.Fatalf("attempt %d: %d Retry-After %q", i, status, ra)
+			t.Fatalf("attempt %d: status %d Retry-After %q, want 429 and 1", i, status, ra)
 		}
 	}
 	if status, ra, _ := post(t, c, "POST", "v3/conversations/a:1/activities", "", []byte(`{}`), false); status != http.StatusCreated || ra != "" {
-		t.Fatalf("after failures: %d %q", status, ra)
+		t.Fatalf("after failures: status %d Retry-After %q, want 201 and none", status, ra)
 	}
 	c.FailNext(1, http.StatusServiceUnavailable, "")
 	if status, ra, _ := post(t, c, "POST", "v3/conversations/a:1/activities", "", []byte(`{}`), false); status != http.StatusServiceUnavailable || ra != "" {
-		t.Fatalf("503: %d %q", status, ra)
+		t.Fatalf("status %d Retry-After %q, want 503 and none", status, ra)
 	}
 	if len(c.Calls()) != 1 || c.RejectedCalls() != 3 {
 		t.Fatalf("calls %d rejected %d, want 1 and 3", len(c.Calls()), c.RejectedCalls())
@@ -477,7 +477,7 @@ func TestWaitCalls(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if calls, err := c.WaitCalls(ctx, 1); !errors.Is(err, context.DeadlineExceeded) || len(calls) != 0 {
-		t.Fatalf("WaitCalls with no calls: %v, %d", err, len(calls))
+		t.Fatalf("WaitCalls with no calls = %d calls, %v; want 0, %v", len(calls), err, context.DeadlineExceeded)
 	}
 
 	done := make(chan []bftest.ConnectorCall)
@@ -502,7 +502,7 @@ func TestWaitCalls(t *testing.T) {
 	}
 	wg.Wait()
 	if calls := <-done; len(calls) != 3 {
-		t.Fatalf("WaitCalls returned %d calls", len(calls))
+		t.Fatalf("WaitCalls returned %d calls, want 3", len(calls))
 	}
 }
 
@@ -510,19 +510,19 @@ func TestDiscardAndRequireToken(t *testing.T) {
 	c := newCloud(t, bftest.Options{DiscardConnector: true, RequireToken: true})
 	rel := "v3/conversations/a:1/activities/act-9"
 	if status, _, _ := post(t, c, "POST", rel, "", []byte(`{}`), false); status != http.StatusUnauthorized {
-		t.Fatalf("no token: %d", status)
+		t.Fatalf("no token: status %d, want 401", status)
 	}
 	if status, _, _ := post(t, c, "POST", rel, "Bearer bf-token-1", []byte(`{}`), false); status != http.StatusUnauthorized {
-		t.Fatalf("token never issued: %d", status)
+		t.Fatalf("token never issued: status %d, want 401", status)
 	}
 	tok := clientSecretToken(t, c)
 	status, _, out := post(t, c, "POST", rel, "Bearer "+tok, []byte(`{}`), true)
 	if status != http.StatusCreated || out["id"] == "" {
-		t.Fatalf("with token: %d %v", status, out)
+		t.Fatalf("with token = %d %v, want 201 with an id", status, out)
 	}
 	calls, err := c.WaitCalls(context.Background(), 1)
 	if err != nil || len(calls) != 0 || c.CallCount() != 1 || c.RejectedCalls() != 2 {
-		t.Fatalf("discard: err %v, %d recorded, count %d, rejected %d", err, len(calls), c.CallCount(), c.RejectedCalls())
+		t.Fatalf("discard: err %v, %d recorded, count %d, rejected %d; want nil, 0, 1, 2", err, len(calls), c.CallCount(), c.RejectedCalls())
 	}
 }
 
@@ -563,7 +563,7 @@ func TestAzidentityClientSecret(t *testing.T) {
 			t.Fatalf("GetToken %d: %v", i, err)
 		}
 		if tok.Token != "bf-token-1" || time.Until(tok.ExpiresOn) < 59*time.Minute {
-			t.Fatalf("GetToken %d: %q expires %v", i, tok.Token, tok.ExpiresOn)
+			t.Fatalf("GetToken %d = %q expiring %v, want bf-token-1 expiring in 59m or more", i, tok.Token, tok.ExpiresOn)
 		}
 	}
 	if n := c.TokenRequests(); n != 1 {
@@ -583,7 +583,7 @@ func TestAzidentityClientSecret(t *testing.T) {
 	c.FailTokens(1, http.StatusBadRequest)
 	other := policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}}
 	if _, err := cred.GetToken(context.Background(), other); err == nil || !strings.Contains(err.Error(), "AADSTS") {
-		t.Fatalf("FailTokens: err = %v", err)
+		t.Fatalf("FailTokens: err = %v, want an AADSTS error", err)
 	}
 	if _, err := cred.GetToken(context.Background(), other); err != nil {
 		t.Fatalf("after FailTokens: %v", err)
@@ -593,7 +593,7 @@ func TestAzidentityClientSecret(t *testing.T) {
 	bad, _ := azidentity.NewClientSecretCredential(c.TenantID(), c.AppID(), "wrong",
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: credOptions(c), DisableInstanceDiscovery: true})
 	if _, err := bad.GetToken(context.Background(), bfScope); err == nil || !strings.Contains(err.Error(), "AADSTS7000215") {
-		t.Fatalf("wrong secret: err = %v", err)
+		t.Fatalf("wrong secret: err = %v, want AADSTS7000215", err)
 	}
 }
 
@@ -609,13 +609,13 @@ func TestAzidentityTenants(t *testing.T) {
 		t.Fatal(err)
 	}
 	if calls := c.TokenCalls(); len(calls) != 1 || calls[0].Tenant != "botframework.com" {
-		t.Fatalf("token calls = %+v", calls)
+		t.Fatalf("token calls = %+v, want one to tenant botframework.com", calls)
 	}
 
 	wrong, _ := azidentity.NewClientSecretCredential("11111111-1111-1111-1111-111111111111", c.AppID(), "x",
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: credOptions(c), DisableInstanceDiscovery: true})
 	if _, err := wrong.GetToken(context.Background(), bfScope); err == nil || !strings.Contains(err.Error(), "AADSTS90002") {
-		t.Fatalf("unknown tenant: err = %v", err)
+		t.Fatalf("unknown tenant: err = %v, want AADSTS90002", err)
 	}
 
 	// With instance discovery on, MSAL asks login.microsoftonline.com about the
@@ -624,7 +624,7 @@ func TestAzidentityTenants(t *testing.T) {
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: credOptions(c)})
 	_, err = leaky.GetToken(context.Background(), bfScope)
 	if err == nil || !strings.Contains(err.Error(), "refuses to dial login.microsoftonline.com:443") {
-		t.Fatalf("instance discovery: err = %v", err)
+		t.Fatalf("instance discovery: err = %v, want %q", err, "refuses to dial login.microsoftonline.com:443")
 	}
 }
 
@@ -651,7 +651,7 @@ func TestAzidentityClientCertificate(t *testing.T) {
 	}
 	got := c.TokenCalls()[0]
 	if !got.HasAssertion || got.HasSecret || got.Status != 200 {
-		t.Fatalf("token call = %+v", got)
+		t.Fatalf("token call = %+v, want an assertion, no secret, status 200", got)
 	}
 	// The assertion is signed by the app's certificate key.
 	if _, err := jwt.Parse(got.ClientAssertion, func(*jwt.Token) (any, error) { return &key.PublicKey, nil }); err != nil {
@@ -671,6 +671,6 @@ func TestWriteCertPEM(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) || !pool.Equal(c.CertPool()) {
-		t.Fatal("written PEM does not hold the server certificate")
+		t.Fatalf("written PEM:\n%s\nwant exactly the certificates of CertPool()", b)
 	}
 }

@@ -64,39 +64,39 @@ func TestCheckPlanApplyAgainstTheSimulatedTenant(t *testing.T) {
 		}
 	}
 	if !slices.Equal(failed, []string{"permissions.least-privilege", "tap.enabled", "tap.targets", "authenticator.targets"}) {
-		t.Fatalf("findings %v\n%+v", failed, r.Items)
+		t.Fatalf("items not OK = %v, want [permissions.least-privilege tap.enabled tap.targets authenticator.targets]\nall items: %+v", failed, r.Items)
 	}
 	if it, _ := r.Item("tap.targets"); !strings.Contains(it.Detail, "New hires is not among") {
-		t.Errorf("targets name the group from Graph: %+v", it)
+		t.Errorf("tap.targets = %+v, want its detail to name the group from Graph: %q", it, "New hires is not among")
 	}
 
 	plan := doctor.Plan(r)
 	if len(plan) != 3 {
-		t.Fatalf("plan %+v", plan)
+		t.Fatalf("plan = %+v, want 3 changes", plan)
 	}
 	before := srv.RequestCount()
 	for _, res := range doctor.Apply(ctx, c, plan) {
 		if !res.Done || res.Err != nil {
-			t.Errorf("%s: %+v", res.ID, res)
+			t.Errorf("%s: %+v, want done without an error", res.ID, res)
 		}
 	}
 	// One read and one update per policy, each update preceded by the client's own
 	// read of the targets it keeps.
 	if n := srv.RequestCount() - before; n != 6 {
-		t.Errorf("%d requests for three changes", n)
+		t.Errorf("%d requests for three changes, want 6", n)
 	}
 	got := tenant.TAPPolicy()
 	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{simtenant.GroupStaff, simtenant.GroupNewHires}) || got.DefaultLength != 8 {
-		t.Errorf("TAP policy %+v", got)
+		t.Errorf("TAP policy = %+v, want enabled, targets [%s %s], default length 8", got, simtenant.GroupStaff, simtenant.GroupNewHires)
 	}
 	wantAuthr := []simtenant.AuthenticatorTarget{{ID: graph.AllUsers, Mode: "push"}, {ID: simtenant.GroupNewHires, Mode: "any"}}
 	if a := tenant.AuthenticatorPolicy(); !a.Enabled || !slices.Equal(a.IncludeTargets, wantAuthr) {
-		t.Errorf("Authenticator policy %+v", a)
+		t.Errorf("Authenticator policy = %+v, want enabled with targets %+v", a, wantAuthr)
 	}
 
 	// Only the reminder to take the fix permission away again is left.
 	after := doctor.Check(ctx, c, cfg)
 	if it, _ := after.Item("permissions.least-privilege"); after.Count(doctor.OK) != len(after.Items)-1 || it.Status != doctor.Warn {
-		t.Errorf("after the fixes: %+v", after.Items)
+		t.Errorf("items after the fixes = %+v, want all OK but permissions.least-privilege, a warning", after.Items)
 	}
 }

@@ -53,7 +53,7 @@ func TestHealthyTenantIsAllOK(t *testing.T) {
 	r := Evaluate(f, cfg)
 	for _, it := range r.Items {
 		if it.Status != OK || it.Fix != "" || it.Fixable || it.Detail == "" || it.Title == "" {
-			t.Errorf("%+v", it)
+			t.Errorf("item = %+v, want OK with a title and a detail, no fix", it)
 		}
 	}
 	wantIDs := []string{"registration", "permissions", "permissions.least-privilege", "tap.enabled", "tap.targets", "tap.lifetime",
@@ -64,14 +64,14 @@ func TestHealthyTenantIsAllOK(t *testing.T) {
 		ids = append(ids, it.ID)
 	}
 	if !slices.Equal(ids, wantIDs) {
-		t.Errorf("items %v", ids)
+		t.Errorf("items = %v, want %v", ids, wantIDs)
 	}
 	if r.Failed() || r.Count(OK) != len(wantIDs) || len(Plan(r)) != 0 {
-		t.Errorf("failed %v, ok %d, plan %v", r.Failed(), r.Count(OK), Plan(r))
+		t.Errorf("failed %v, %d OK, plan %v; want not failed, %d OK, no plan", r.Failed(), r.Count(OK), Plan(r), len(wantIDs))
 	}
 	reg, _ := r.Item("registration")
 	if !strings.Contains(reg.Detail, appID) || !strings.Contains(reg.Detail, tenantID) {
-		t.Errorf("registration %q", reg.Detail)
+		t.Errorf("registration detail = %q, want it to name app %s and tenant %s", reg.Detail, appID, tenantID)
 	}
 }
 
@@ -250,29 +250,29 @@ func TestEvaluate(t *testing.T) {
 			r := Evaluate(f, cfg)
 			it, ok := r.Item(tt.item)
 			if !ok {
-				t.Fatalf("no item %s in %+v", tt.item, r.Items)
+				t.Fatalf("items = %+v, want one %s", r.Items, tt.item)
 			}
 			w := tt.want
 			if it.Status != w.status || it.Fixable != w.fixable {
-				t.Errorf("status %s fixable %v: %+v", it.Status, it.Fixable, it)
+				t.Errorf("status %s fixable %v, want %s fixable %v: %+v", it.Status, it.Fixable, w.status, w.fixable, it)
 			}
 			for _, s := range w.detail {
 				if !strings.Contains(it.Detail, s) {
-					t.Errorf("detail lacks %q: %s", s, it.Detail)
+					t.Errorf("detail = %q, want it to contain %q", it.Detail, s)
 				}
 			}
 			for _, s := range w.fix {
 				if !strings.Contains(it.Fix, s) {
-					t.Errorf("fix lacks %q: %s", s, it.Fix)
+					t.Errorf("fix = %q, want it to contain %q", it.Fix, s)
 				}
 			}
 			for _, s := range w.notInFix {
 				if strings.Contains(it.Fix, s) {
-					t.Errorf("fix has %q: %s", s, it.Fix)
+					t.Errorf("fix = %q, want it not to contain %q", it.Fix, s)
 				}
 			}
 			if it.Status != OK && it.Fix == "" {
-				t.Errorf("a %s without a fix: %+v", it.Status, it)
+				t.Errorf("a %s without a fix, want one: %+v", it.Status, it)
 			}
 			var plan []Change
 			for _, c := range Plan(r) {
@@ -282,12 +282,12 @@ func TestEvaluate(t *testing.T) {
 			}
 			switch {
 			case w.change == "" && it.change != nil:
-				t.Errorf("unexpected change %+v", it.change)
+				t.Errorf("change = %+v, want none", it.change)
 			case w.change != "" && (len(plan) != 1 || !slices.Equal(plan[0].Groups, w.groups) || plan[0].Description == ""):
 				t.Errorf("plan %+v, want %s %v", Plan(r), w.change, w.groups)
 			}
 			if r.Failed() != (r.Count(Fail) > 0) {
-				t.Error("Failed disagrees with Count")
+				t.Errorf("Failed() = %v with %d failures, want true exactly when there is at least one", r.Failed(), r.Count(Fail))
 			}
 		})
 	}
@@ -305,18 +305,18 @@ func TestPlanOrderAndCopies(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	if !slices.Equal(ids, []string{ChangeTAPEnable, ChangeTAPTargets, ChangeAuthenticatorEnable, ChangeAuthenticatorTargets}) {
-		t.Fatalf("plan %v", ids)
+		t.Fatalf("plan = %v, want %v", ids, []string{ChangeTAPEnable, ChangeTAPTargets, ChangeAuthenticatorEnable, ChangeAuthenticatorTargets})
 	}
 	plan[1].Groups[0] = "changed"
 	if again := Plan(r); again[1].Groups[0] != newHires {
-		t.Error("Plan hands out the report's own slices")
+		t.Error("Plan hands out the report's own slices, want copies")
 	}
 	if !strings.Contains(plan[3].Description, "New hires") || !strings.Contains(plan[3].Description, "any") {
-		t.Errorf("description %q", plan[3].Description)
+		t.Errorf("description = %q, want it to contain %q and %q", plan[3].Description, "New hires", "any")
 	}
 	// Items that are not fixable by tapbot contribute nothing.
 	if Plan(Report{Items: []Item{{ID: "x", Status: Fail, Fixable: false, change: &Change{ID: ChangeTAPEnable}}}}) != nil {
-		t.Error("unfixable item planned")
+		t.Error("unfixable item planned, want no plan")
 	}
 }
 
@@ -344,23 +344,23 @@ func TestMutate(t *testing.T) {
 		p := tt.before
 		p.Targets = slices.Clone(p.Targets)
 		if got := mutateAuthenticator(&p, tt.change); got != tt.changed || !slices.Equal(p.Targets, tt.after) {
-			t.Errorf("%s: changed %v, targets %+v", tt.name, got, p.Targets)
+			t.Errorf("%s: changed %v, targets %+v; want %v, %+v", tt.name, got, p.Targets, tt.changed, tt.after)
 		}
 		if tt.change.ID == ChangeAuthenticatorEnable && !p.Enabled {
-			t.Errorf("%s: not enabled", tt.name)
+			t.Errorf("%s: not enabled, want enabled", tt.name)
 		}
 	}
 
 	p := graph.TAPPolicy{IncludeTargets: []string{staff}}
 	if !mutateTAP(&p, Change{ID: ChangeTAPTargets, Groups: []string{newHires, strings.ToUpper(staff)}}) || !slices.Equal(p.IncludeTargets, []string{staff, newHires}) {
-		t.Errorf("TAP targets %v", p.IncludeTargets)
+		t.Errorf("TAP targets = %v, want [%s %s] and a change", p.IncludeTargets, staff, newHires)
 	}
 	p = graph.TAPPolicy{IncludeTargets: []string{graph.AllUsers}}
 	if mutateTAP(&p, Change{ID: ChangeTAPTargets, Groups: []string{newHires}}) || len(p.IncludeTargets) != 1 {
-		t.Errorf("all users already: %v", p.IncludeTargets)
+		t.Errorf("TAP targets = %v, want all users alone and no change", p.IncludeTargets)
 	}
 	if !mutateTAP(&p, Change{ID: ChangeTAPEnable}) || !p.Enabled || mutateTAP(&p, Change{ID: ChangeTAPEnable}) {
-		t.Error("TAP enable")
+		t.Errorf("TAP enable: enabled %v, want a change the first time and none the second", p.Enabled)
 	}
 }
 
@@ -425,15 +425,15 @@ func TestApplyOneUpdatePerPolicy(t *testing.T) {
 	}
 	res := Apply(context.Background(), ft, changes)
 	if !slices.Equal(ft.updates, []string{"tap", "authenticator"}) {
-		t.Errorf("updates %v", ft.updates)
+		t.Errorf("updates = %v, want [tap authenticator]", ft.updates)
 	}
 	if !ft.tap.Enabled || !slices.Equal(ft.tap.IncludeTargets, []string{staff, newHires}) || len(ft.authr.Targets) != 2 {
-		t.Errorf("tenant %+v %+v", ft.tap, ft.authr)
+		t.Errorf("tenant = %+v %+v, want TAP enabled with targets [%s %s] and 2 Authenticator targets", ft.tap, ft.authr, staff, newHires)
 	}
 	want := []struct{ done, already, failed bool }{{true, false, false}, {true, false, false}, {false, true, false}, {true, false, false}, {false, false, true}}
 	for i, r := range res {
 		if r.ID != changes[i].ID || r.Done != want[i].done || r.AlreadyDone != want[i].already || (r.Err != nil) != want[i].failed {
-			t.Errorf("result %d %+v", i, r)
+			t.Errorf("result %d = %+v, want ID %s, done %v, already done %v, failed %v", i, r, changes[i].ID, want[i].done, want[i].already, want[i].failed)
 		}
 	}
 
@@ -441,22 +441,22 @@ func TestApplyOneUpdatePerPolicy(t *testing.T) {
 	ft.updates = nil
 	for _, r := range Apply(context.Background(), ft, changes[:4]) {
 		if !r.AlreadyDone || r.Done || r.Err != nil {
-			t.Errorf("second apply %+v", r)
+			t.Errorf("second apply = %+v, want already done, no error", r)
 		}
 	}
 	if len(ft.updates) != 0 {
-		t.Errorf("updates %v", ft.updates)
+		t.Errorf("updates = %v, want none", ft.updates)
 	}
 
 	// A failed update fails the changes it carried, and the tenant stays as it was.
 	ft = &fakeTenant{writeErr: &graph.Error{Status: 403}, tap: graph.TAPPolicy{IncludeTargets: []string{staff}}}
 	res = Apply(context.Background(), ft, changes[:2])
 	if !errors.Is(res[0].Err, graph.ErrForbidden) || !errors.Is(res[1].Err, graph.ErrForbidden) || res[0].Done || ft.tap.Enabled {
-		t.Errorf("failed apply %+v %+v", res, ft.tap)
+		t.Errorf("failed apply = %+v, TAP %+v; want both changes forbidden, not done, TAP unchanged", res, ft.tap)
 	}
 	ft = &fakeTenant{readErr: graph.ErrUnavailable}
 	if res := Apply(context.Background(), ft, changes[2:4]); !errors.Is(res[0].Err, graph.ErrUnavailable) || len(ft.updates) != 0 {
-		t.Errorf("read failure %+v", res)
+		t.Errorf("apply with a failing read = %+v, updates %v; want unavailable and no update", res, ft.updates)
 	}
 }
 
@@ -467,10 +467,10 @@ func TestGatherReadsEachGroupOnce(t *testing.T) {
 	cfg.AuditorGroups = []string{strings.ToUpper(helpdesk)}
 	facts := Gather(context.Background(), r, cfg)
 	if len(r.groups) != 4 || len(facts.Groups) != 4 {
-		t.Errorf("read %v, facts %v", r.groups, facts.Groups)
+		t.Errorf("read %v, facts %v; want 4 groups each", r.groups, facts.Groups)
 	}
 	if _, ok := facts.Groups[helpdesk]; !ok {
-		t.Error("facts not keyed by lower-case id")
+		t.Errorf("facts %v, want them keyed by lower-case id %s", facts.Groups, helpdesk)
 	}
 }
 
@@ -489,21 +489,21 @@ func TestLongErrorsAreShortened(t *testing.T) {
 	f.RolesErr = errors.New("azidentity: ClientSecretCredential: authentication failed\n" + strings.Repeat("----- RESPONSE 401 ", 100))
 	it, _ := Evaluate(f, cfg).Item("permissions")
 	if len(it.Detail) > 500 || strings.Contains(it.Detail, "\n") || !strings.Contains(it.Detail, "authentication failed") || !strings.Contains(it.Detail, "…") {
-		t.Errorf("detail %q", it.Detail)
+		t.Errorf("detail = %q, want one line of at most 500 bytes, with %q and %q", it.Detail, "authentication failed", "…")
 	}
 }
 
 func TestDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{0: "unset", time.Hour: "1 h", 90 * time.Minute: "90 min", 24 * time.Hour: "1 day", 30 * 24 * time.Hour: "30 days", 10 * time.Minute: "10 min"} {
 		if got := duration(d); got != want {
-			t.Errorf("%v: %q", d, got)
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
 
 func TestVerifyOffWarns(t *testing.T) {
 	if _, ok := Evaluate(Facts{}, Config{}).Item("tap.verify"); ok {
-		t.Error("verification on: no tap.verify item expected")
+		t.Error("verification on has a tap.verify item, want none")
 	}
 	it, ok := Evaluate(Facts{}, Config{VerifyOff: true}).Item("tap.verify")
 	if !ok || it.Status != Warn || !strings.Contains(it.Fix, "TAPBOT_TAP_VERIFY") {
@@ -551,19 +551,19 @@ func TestDevices(t *testing.T) {
 			for id, w := range tt.want {
 				it, ok := r.Item(id)
 				if !ok {
-					t.Fatalf("no item %s in %+v", id, r.Items)
+					t.Fatalf("items = %+v, want one %s", r.Items, id)
 				}
 				if it.Status != w.status {
 					t.Errorf("%s: status %s, want %s: %s", id, it.Status, w.status, it.Detail)
 				}
 				for _, s := range w.detail {
 					if !strings.Contains(it.Detail, s) {
-						t.Errorf("%s: detail %q lacks %q", id, it.Detail, s)
+						t.Errorf("%s: detail = %q, want it to contain %q", id, it.Detail, s)
 					}
 				}
 				for _, s := range w.fix {
 					if !strings.Contains(it.Fix, s) {
-						t.Errorf("%s: fix %q lacks %q", id, it.Fix, s)
+						t.Errorf("%s: fix = %q, want it to contain %q", id, it.Fix, s)
 					}
 				}
 			}
@@ -575,10 +575,10 @@ func TestDevices(t *testing.T) {
 func TestGatherDevicesOnlyWithIntunePermission(t *testing.T) {
 	d := gatherDevices(context.Background(), &fakeTenant{}, allRoles, nil)
 	if !strings.Contains(d.Skipped, intunePermission) || d.WHfBErr != nil || d.AutopilotErr != nil {
-		t.Fatalf("without the permission: %+v", d)
+		t.Fatalf("devices without the permission = %+v, want skipped naming %s and Intune not read", d, intunePermission)
 	}
 	d = gatherDevices(context.Background(), &fakeTenant{}, append(slices.Clone(allRoles), intunePermission), nil)
 	if d.Skipped != "" || d.WHfBErr == nil || d.AutopilotErr == nil {
-		t.Fatalf("with the permission Intune was not read: %+v", d)
+		t.Fatalf("devices with the permission = %+v, want not skipped and both Intune reads tried (the fake fails them)", d)
 	}
 }

@@ -58,12 +58,12 @@ func TestExplainProbe(t *testing.T) {
 			}
 			for _, w := range tt.detail {
 				if !strings.Contains(it.Detail, w) {
-					t.Errorf("detail lacks %q: %s", w, it.Detail)
+					t.Errorf("detail = %q, want it to contain %q", it.Detail, w)
 				}
 			}
 			for _, w := range tt.fix {
 				if !strings.Contains(it.Fix, w) {
-					t.Errorf("fix lacks %q: %s", w, it.Fix)
+					t.Errorf("fix = %q, want it to contain %q", it.Fix, w)
 				}
 			}
 		})
@@ -79,7 +79,7 @@ func TestProbeKeysAreReadCalls(t *testing.T) {
 		"/authentication/methods", "/registeredDevices", "GET /domains", "GET /subscribedSkus", "GET /users/{id}/teamwork/installedApps?"} {
 		c, ok := graph.FindCall(key)
 		if !ok || !c.Read {
-			t.Errorf("%q: %+v %v", key, c, ok)
+			t.Errorf("FindCall(%q) = %+v, %v; want a read call", key, c, ok)
 		}
 	}
 }
