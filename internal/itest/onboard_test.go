@@ -825,7 +825,7 @@ func TestOnboardLostCreateAnswerAdoptsOwnUser(t *testing.T) {
 	r := o.request(id)
 	u, _ := o.tenant.User(joseUPN)
 	if r.State != store.OnboardDone || r.UserID != u.ID {
-		t.Fatalf("request %+v, want done with the user found, %s", r, u.ID)
+		t.Fatalf("request %+v, want done with user id %s (the account it adopted)", r, u.ID)
 	}
 }
 
