@@ -35,31 +35,31 @@ func TestAuditExport(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	if code := run([]string{"audit", "--since", "24h"}, env, &out, &errOut); code != 0 {
-		t.Fatalf("code %d: %s", code, errOut.String())
+		t.Fatalf("audit --since 24h: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	recs, err := csv.NewReader(&out).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(recs) != 3 || recs[0][0] != "id" || recs[1][6] != "gwen@contoso.com" || recs[2][6] != "nina@contoso.com" {
-		t.Fatalf("csv rows (newest first, last 24h): %v", recs)
+		t.Fatalf("csv rows = %v, want a header, then gwen's and nina's rows (newest first, last 24h only)", recs)
 	}
 	if ticket := recs[2][10]; !strings.HasPrefix(ticket, "'=") {
-		t.Fatalf("formula not defused: %q", ticket)
+		t.Fatalf("ticket cell = %q, want the formula defused by a leading '", ticket)
 	}
 
 	out.Reset()
 	if code := run([]string{"audit", "--since", "7d", "--format", "json", "--user", "NINA@contoso.com"}, env, &out, &errOut); code != 0 {
-		t.Fatalf("code %d: %s", code, errOut.String())
+		t.Fatalf("audit --format json --user: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	var row map[string]string
 	if err := json.Unmarshal(out.Bytes(), &row); err != nil || row["method_id"] != "m1" || row["outcome"] != "allowed" {
-		t.Fatalf("json: %s (%v)", out.String(), err)
+		t.Fatalf("json output %s (decode error %v), want nina's row with method_id m1, outcome allowed", out.String(), err)
 	}
 
 	for _, bad := range [][]string{{"audit", "--since", "yesterday"}, {"audit", "--format", "xml"}, {"audit", "--nope"}} {
 		if code := run(bad, env, &out, &errOut); code != 2 {
-			t.Errorf("%v: code %d", bad, code)
+			t.Errorf("run(%q): exit code %d, want 2", bad, code)
 		}
 	}
 }

@@ -72,7 +72,7 @@ func TestServeConfig(t *testing.T) {
 					t.Fatal(err)
 				}
 				if c.AppID != appID || c.TenantID != tenant || c.Credential != tt.wantCred || c.ListenAddr != ":3978" || c.LogFormat != "json" {
-					t.Fatalf("config %+v", c)
+					t.Fatalf("loadConfig = %+v, want app %s, tenant %s, credential %v, listen :3978, json logs", c, appID, tenant, tt.wantCred)
 				}
 				return
 			}
@@ -81,7 +81,7 @@ func TestServeConfig(t *testing.T) {
 			}
 			for _, w := range tt.wantErr {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not mention %q:\n%v", w, err)
+					t.Errorf("loadConfig error:\n%v\nwant it to mention %q", err, w)
 				}
 			}
 		})
@@ -95,14 +95,14 @@ func TestSecretsStayOutOfErrorsAndPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	if printed := sprint(c); strings.Contains(printed, pw) || !strings.Contains(printed, "[redacted]") {
-		t.Fatalf("config prints the client secret: %s", printed)
+		t.Fatalf("config prints as %s, want the client secret shown as [redacted]", printed)
 	}
 	if c.AppPassword.Reveal() != pw {
 		t.Fatal("secret lost")
 	}
 	_, err = loadConfig(false, envOf("MicrosoftAppId", "nope", "MicrosoftAppPassword", pw))
 	if err == nil || strings.Contains(err.Error(), pw) {
-		t.Fatalf("error leaks the secret: %v", err)
+		t.Fatalf("loadConfig error %v, want an error that does not contain the secret", err)
 	}
 }
 
@@ -128,7 +128,7 @@ func TestDevConfig(t *testing.T) {
 					t.Fatal(err)
 				}
 				if c.TenantID != simtenant.ContosoTenantID || len(c.HelpdeskGroups) != 1 || c.AppID != devAppID || c.LogFormat != "console" {
-					t.Fatalf("dev config %+v", c)
+					t.Fatalf("dev config %+v, want the Contoso tenant, one helpdesk group, the dev app id, console logs", c)
 				}
 				return
 			}
@@ -160,7 +160,7 @@ func TestMultiTenantTokensComeFromBotFrameworkTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.tokenTenant() != "botframework.com" || c.TenantID != tenant {
-		t.Fatalf("multi-tenant: token tenant %q, activity tenant %q", c.tokenTenant(), c.TenantID)
+		t.Fatalf("multi-tenant: token tenant %q, activity tenant %q, want %q and %q", c.tokenTenant(), c.TenantID, "botframework.com", tenant)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestReadmeDocumentsEverySetting(t *testing.T) {
 			row += " (`" + s.names[1] + "`)"
 		}
 		if !strings.Contains(string(readme), "| "+row+" |") {
-			t.Errorf("README configuration table lacks the row %s", row)
+			t.Errorf("README configuration table has no row %s, want one for every setting", row)
 		}
 	}
 }
@@ -192,10 +192,10 @@ func TestVerifySettings(t *testing.T) {
 	}
 	c, err = load(map[string]string{"TAPBOT_TAP_VERIFY": "manager,helpdesk", "TAPBOT_VERIFY_AFTER": "72h", "TAPBOT_VERIFY_TIMEOUT": "5m"})
 	if err != nil || fmt.Sprint(c.Verify) != "[manager helpdesk]" || c.VerifyAfter != 72*time.Hour || c.VerifyTimeout != 5*time.Minute {
-		t.Errorf("set: %v %v %v %v", c.Verify, c.VerifyAfter, c.VerifyTimeout, err)
+		t.Errorf("set: Verify %v, VerifyAfter %v, VerifyTimeout %v, err %v; want [manager helpdesk], 72h, 5m, nil", c.Verify, c.VerifyAfter, c.VerifyTimeout, err)
 	}
 	if c, err = load(map[string]string{"TAPBOT_TAP_VERIFY": "off"}); err != nil || !c.VerifyOff {
-		t.Errorf("off: %v %v", c.VerifyOff, err)
+		t.Errorf("off: VerifyOff %v, err %v; want true, nil", c.VerifyOff, err)
 	}
 	for k, v := range map[string]string{"TAPBOT_TAP_VERIFY": "friend", "TAPBOT_VERIFY_AFTER": "5m", "TAPBOT_VERIFY_TIMEOUT": "30s"} {
 		if _, err := load(map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), k) {

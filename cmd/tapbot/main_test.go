@@ -36,7 +36,8 @@ func TestRunCommands(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run(tt.args, tt.env, &out, &errOut)
 			if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errOut.String(), tt.wantErrOut) {
-				t.Fatalf("code %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
+				t.Fatalf("run(%q): exit code %d, want %d\nstdout (want it to contain %q):\n%s\nstderr (want it to contain %q):\n%s",
+					tt.args, code, tt.wantCode, tt.wantOut, out.String(), tt.wantErrOut, errOut.String())
 			}
 		})
 	}
@@ -52,10 +53,10 @@ func TestHealthcheck(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 	var errOut bytes.Buffer
 	if code := run([]string{"healthcheck"}, envOf("TAPBOT_LISTEN_ADDR", ":"+port), io.Discard, &errOut); code != 0 {
-		t.Fatalf("healthy server: code %d %s", code, errOut.String())
+		t.Fatalf("healthcheck, healthy server: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	srv.Close()
 	if code := run([]string{"healthcheck"}, envOf("TAPBOT_LISTEN_ADDR", ":"+port), io.Discard, &errOut); code != 1 {
-		t.Fatalf("server down: code %d", code)
+		t.Fatalf("healthcheck, server down: exit code %d, want 1", code)
 	}
 }

@@ -54,19 +54,19 @@ func TestManifestCmd(t *testing.T) {
 		{name: "app id from TAPBOT_APP_ID", env: envOf("TAPBOT_APP_ID", manifestTestAppID),
 			check: func(t *testing.T, m map[string]any) {
 				if m["id"] != manifestTestAppID || m["version"] != "1.0.0" || m["name"].(map[string]any)["short"] != "tapbot" {
-					t.Errorf("manifest %v", m)
+					t.Errorf("manifest %v, want id %s, version 1.0.0, short name tapbot", m, manifestTestAppID)
 				}
 			}},
 		{name: "app id from MicrosoftAppId", env: envOf("MicrosoftAppId", manifestTestAppID),
 			check: func(t *testing.T, m map[string]any) {
 				if m["id"] != manifestTestAppID {
-					t.Errorf("id %v", m["id"])
+					t.Errorf("id %v, want %s", m["id"], manifestTestAppID)
 				}
 			}},
 		{name: "flag beats environment", args: []string{"-app-id", manifestTestAppID}, env: envOf("TAPBOT_APP_ID", "00000000-0000-0000-0000-000000000001"),
 			check: func(t *testing.T, m map[string]any) {
 				if m["id"] != manifestTestAppID || m["bots"].([]any)[0].(map[string]any)["botId"] != manifestTestAppID {
-					t.Errorf("id %v", m["id"])
+					t.Errorf("id %v, bots %v; want id and botId %s", m["id"], m["bots"], manifestTestAppID)
 				}
 			}},
 		{name: "every flag", env: envOf(), args: []string{"-app-id", manifestTestAppID, "-version", "1.2.3", "-name", "Contoso Passes",
@@ -102,7 +102,7 @@ func TestManifestCmd(t *testing.T) {
 			}
 			for _, w := range tt.wantErrOut {
 				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+					t.Errorf("stderr:\n%s\nwant it to contain %q", stderr.String(), w)
 				}
 			}
 			if code != 0 {
@@ -112,11 +112,11 @@ func TestManifestCmd(t *testing.T) {
 				return
 			}
 			if !strings.Contains(stdout.String(), out) {
-				t.Errorf("stdout %q does not name the file", stdout.String())
+				t.Errorf("stdout %q, want it to name %s", stdout.String(), out)
 			}
 			m, names := readPackage(t, out)
 			if !slices.Equal(names, []string{"manifest.json", "color.png", "outline.png"}) {
-				t.Errorf("zip entries %v", names)
+				t.Errorf("zip entries %v, want [manifest.json color.png outline.png]", names)
 			}
 			tt.check(t, m)
 		})
@@ -127,7 +127,7 @@ func TestManifestCmdDefaultOutputAndHelp(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var stdout, stderr bytes.Buffer
 	if code := manifestCmd(nil, envOf("TAPBOT_APP_ID", manifestTestAppID), &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+		t.Fatalf("exit %d, want 0; stderr: %s", code, stderr.String())
 	}
 	first, err := os.ReadFile("tapbot-teams-app.zip")
 	if err != nil {
@@ -135,7 +135,7 @@ func TestManifestCmdDefaultOutputAndHelp(t *testing.T) {
 	}
 	// Running it again gives the same bytes and leaves no temporary files behind.
 	if code := manifestCmd(nil, envOf("TAPBOT_APP_ID", manifestTestAppID), &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+		t.Fatalf("second run: exit %d, want 0; stderr: %s", code, stderr.String())
 	}
 	second, _ := os.ReadFile("tapbot-teams-app.zip")
 	if !bytes.Equal(first, second) {
@@ -148,6 +148,6 @@ func TestManifestCmdDefaultOutputAndHelp(t *testing.T) {
 
 	stderr.Reset()
 	if code := manifestCmd([]string{"-h"}, envOf(), &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-domain") {
-		t.Fatalf("-h: exit %d\n%s", code, stderr.String())
+		t.Fatalf("-h: exit %d, want 0 and a usage naming -domain:\n%s", code, stderr.String())
 	}
 }

@@ -25,7 +25,7 @@ func TestGeneratedPermissionDocsAreCurrent(t *testing.T) {
 			t.Fatalf("%s: %v", d.path, err)
 		}
 		if want != string(doc) {
-			t.Errorf("%s is stale: run `go generate ./graph` and commit the result", d.path)
+			t.Errorf("%s differs from what graph.Calls generates, want them equal: run `go generate ./graph` and commit the result", d.path)
 		}
 	}
 }
@@ -44,16 +44,16 @@ func TestPermissionsWrite(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	if code := permissionsCmd([]string{"-write", root}, &out, &errOut); code != 0 {
-		t.Fatalf("code %d: %s", code, errOut.String())
+		t.Fatalf("permissions -write: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	for _, d := range generatedDocs {
 		b, _ := os.ReadFile(filepath.Join(root, d.path))
 		if s := string(b); strings.Contains(s, "\nold\n") || !strings.Contains(s, d.block()) || !strings.HasSuffix(s, graph.GeneratedEnd+"\ntail\n") {
-			t.Errorf("%s not rewritten:\n%s", d.path, s)
+			t.Errorf("%s after -write:\n%s\nwant the old block replaced by the generated one and the tail kept", d.path, s)
 		}
 	}
 	out.Reset()
 	if code := permissionsCmd(nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "TeamsAppInstallation.ReadWriteSelfForUser.All") {
-		t.Errorf("print: %d %s", code, out.String())
+		t.Errorf("permissions: exit code %d, output:\n%s\nwant code 0 and an output naming TeamsAppInstallation.ReadWriteSelfForUser.All", code, out.String())
 	}
 }

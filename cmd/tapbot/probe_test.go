@@ -36,18 +36,18 @@ func TestDoctorProbeHealthyTenant(t *testing.T) {
 	tenant := simtenant.Contoso()
 	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
 	if code != 0 || errOut != "" {
-		t.Fatalf("code %d\n%s\n%s", code, out, errOut)
+		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"probing " + simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
 		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
 		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
 		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
 		}
 	}
 	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " allowed"}) {
-		t.Errorf("audit %v", rows)
+		t.Errorf("probe audit rows %q, want [%s allowed]", rows, simtenant.NinaUPN)
 	}
 }
 
@@ -64,7 +64,7 @@ func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 	before := tenant.TAPsOf(simtenant.NinaID)
 	code, out, _ := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
 	if code != 1 {
-		t.Fatalf("code %d\n%s", code, out)
+		t.Fatalf("doctor --probe: exit code %d, want 1:\n%s", code, out)
 	}
 	for _, want := range []string{
 		"✗ The user's sign-in methods", "403 Authorization_RequestDenied", "fix: Grant UserAuthenticationMethod.Read.All",
@@ -72,24 +72,24 @@ func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All",
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
 		}
 	}
 	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
 		t.Error("the probe changed the tenant")
 	}
 	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " failed"}) {
-		t.Errorf("audit %v", rows)
+		t.Errorf("probe audit rows %q, want [%s failed]", rows, simtenant.NinaUPN)
 	}
 }
 
 func TestDoctorProbeUsage(t *testing.T) {
 	code, _, errOut := doctorRun(t, simtenant.Contoso(), envOf(), "", "--dev", "--fix", "--probe", simtenant.NinaUPN)
 	if code != 2 || !strings.Contains(errOut, "does not go with --fix") {
-		t.Errorf("code %d: %s", code, errOut)
+		t.Errorf("--fix --probe: exit code %d, stderr %s; want 2 and a stderr saying it does not go with --fix", code, errOut)
 	}
 	code, _, errOut = doctorRun(t, simtenant.Contoso(), envOf("TAPBOT_DB_PATH", t.TempDir()+"/tapbot.db"), "", "--dev", "--probe", "not a user")
 	if code != 2 || !strings.Contains(errOut, "--probe") {
-		t.Errorf("bad user: code %d: %s", code, errOut)
+		t.Errorf("bad user: exit code %d, stderr %s; want 2 and a stderr naming --probe", code, errOut)
 	}
 }

@@ -60,17 +60,17 @@ func TestDatabaseConfig(t *testing.T) {
 			}
 			for _, w := range tt.wantErr {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
+					t.Errorf("error %q, want it to contain %q", err, w)
 				}
 			}
 			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error shows the database password: %v", err)
+				t.Errorf("error %v, want it without the database password", err)
 			}
 		})
 	}
 	if _, err := loadConfig(true, envOf("TAPBOT_DB_PATH", "", "TAPBOT_DATABASE_URL", pg, "TAPBOT_DATABASE_AUTH", "entra")); err == nil ||
 		!strings.Contains(err.Error(), "dev mode has no Entra credential") {
-		t.Errorf("dev with Entra database login: err = %v", err)
+		t.Errorf("dev with Entra database login: err = %v, want one saying dev mode has no Entra credential", err)
 	}
 }
 
@@ -118,10 +118,10 @@ func TestAuditExportFromPostgres(t *testing.T) {
 	st.Close()
 	var out, errOut bytes.Buffer
 	if code := run([]string{"audit", "--format", "json"}, envOf("TAPBOT_DB_PATH", "", "TAPBOT_DATABASE_URL", url), &out, &errOut); code != 0 {
-		t.Fatalf("code %d: %s", code, errOut.String())
+		t.Fatalf("audit --format json: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), `"target_upn":"nina@contoso.com"`) {
-		t.Errorf("audit export from PostgreSQL: %s", out.String())
+		t.Errorf("audit export from PostgreSQL: %s\nwant a row with target_upn nina@contoso.com", out.String())
 	}
 }
 
@@ -146,11 +146,11 @@ func TestStoreCopyCommand(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	if code := run(args, env, &out, &errOut); code != 0 {
-		t.Fatalf("store copy: code %d: %s", code, errOut.String())
+		t.Fatalf("store copy: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
 	for _, want := range []string{"audit                           3 rows", "claims                          1 rows", "audit ids 1-3, chain sha256:", "verified"} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, out.String())
+			t.Errorf("summary:\n%s\nwant it to contain %q", out.String(), want)
 		}
 	}
 	out.Reset()

@@ -50,7 +50,7 @@ func benchmarkTAP(b *testing.B, st store.Store) {
 		}
 		calls := e.command("personal", simtenant.HanaID, fmt.Sprintf("/tap hire%d@contoso.com", i))
 		if len(calls) != 1 || tapValue(decode(b, calls[0]).card()) == "" {
-			b.Fatalf("iteration %d: no TAP card", i)
+			b.Fatalf("iteration %d: %d calls, want one TAP card", i, len(calls))
 		}
 		i++
 	}

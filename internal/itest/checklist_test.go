@@ -48,10 +48,10 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 
 	reply := decode(t, e.command("personal", simtenant.HanaID, "/checklist nina@contoso.com")[0])
 	if !strings.Contains(reply.Text, "as soon as they open Teams") {
-		t.Fatalf("start: %q", reply.Text)
+		t.Fatalf("/checklist: reply %q, want it to say the checklist goes out as soon as they open Teams", reply.Text)
 	}
 	if r := decode(t, e.command("personal", simtenant.MaxID, "/checklist nina@contoso.com")[0]); !strings.Contains(r.Text, "Only members of the helpdesk") {
-		t.Fatalf("non-helpdesk start: %q", r.Text)
+		t.Fatalf("/checklist from outside the helpdesk: reply %q, want it to say only members of the helpdesk may", r.Text)
 	}
 
 	// Nina opens Teams: her first message stores the reference; the next run sends the card.
@@ -68,7 +68,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		}
 	}
 	if card == "" || !strings.Contains(card, `"refresh"`) {
-		t.Fatalf("checklist card not delivered to Nina (or without refresh): %s", card)
+		t.Fatalf("checklist card to Nina: %q, want one delivered, with refresh", card)
 	}
 
 	// Graph shows Authenticator: the next run ticks the steps and updates her card.
@@ -84,11 +84,11 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		}
 	}
 	if !updated {
-		t.Fatal("card not updated when Graph showed Authenticator")
+		t.Fatal("card not updated when Graph showed Authenticator, want it updated (PUT) with the install step")
 	}
 	saved, err := e.store.Checklist(ctx, simtenant.NinaID)
 	if err != nil || !strings.Contains(string(saved.Progress), `"id":"install","status":"done"`) {
-		t.Fatalf("progress %s %v", saved.Progress, err)
+		t.Fatalf("progress %s (err %v), want the install step done", saved.Progress, err)
 	}
 
 	// A claim without evidence stays "waiting for confirmation".
@@ -97,10 +97,10 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	claim["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "checklist.claim",
 		"data": map[string]any{"requestId": saved.RequestID, "step": "hello"}}}
 	if status, body := e.post(claim); status != http.StatusOK || !strings.Contains(mustJSON(body), "Waiting for confirmation") {
-		t.Fatalf("claim: %d %s", status, mustJSON(body))
+		t.Fatalf("claim: status %d, answer %s; want 200 and Waiting for confirmation", status, mustJSON(body))
 	}
 	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); !strings.Contains(string(c.Progress), `"id":"hello","status":"claimed"`) {
-		t.Fatalf("claimed step: %s", c.Progress)
+		t.Fatalf("progress after the claim: %s, want the hello step claimed", c.Progress)
 	}
 
 	// Nina is stuck at the laptop: the helpdesk channel gets a card whose button issues a pass.
@@ -110,7 +110,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		"data": map[string]any{"requestId": saved.RequestID, "step": "laptop"}}}
 	before = len(e.cloud.Calls())
 	if status, body := e.post(stuck); status != http.StatusOK || !strings.Contains(mustJSON(body), "helpdesk knows") {
-		t.Fatalf("stuck: %d %s", status, mustJSON(body))
+		t.Fatalf("stuck: status %d, answer %s; want 200 and that the helpdesk knows", status, mustJSON(body))
 	}
 	var stuckCard string
 	for _, c := range e.cloud.Calls()[before:] {
@@ -119,7 +119,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		}
 	}
 	if !strings.Contains(stuckCard, "nina@contoso.com") || !strings.Contains(stuckCard, "tap.issue") {
-		t.Fatalf("stuck card %s", stuckCard)
+		t.Fatalf("stuck card %s\nwant one in the helpdesk channel naming nina@contoso.com, with tap.issue", stuckCard)
 	}
 	var sc struct {
 		Actions []struct {
@@ -138,7 +138,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 		status, body := e.post(a)
 		e.drain()
 		if status != http.StatusOK {
-			t.Fatalf("issue: %d", status)
+			t.Fatalf("issue: status %d, want 200", status)
 		}
 		return mustJSON(body)
 	}
@@ -146,18 +146,18 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	for _, answer := range answers {
 		for _, want := range []string{"nina@contoso.com", "Message them", "Hana Helpdesk", " is issuing a new pass.", "tap.issue", "What Microsoft Entra shows"} {
 			if !strings.Contains(answer, want) {
-				t.Fatalf("the Issue button's answer lacks %q: %s", want, answer)
+				t.Fatalf("the Issue button's answer: %s\nwant it to contain %q", answer, want)
 			}
 		}
 	}
 	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 {
-		t.Fatalf("Issue new TAP from the stuck card: %d TAPs", len(taps))
+		t.Fatalf("Issue new TAP from the stuck card, clicked twice: %d TAPs, want 1", len(taps))
 	}
 	// The pass issued from the helpdesk channel's card went only to the clicker's 1:1.
 	for place, text := range e.everythingOutsideTheOneToOne(answers...) {
 		if strings.Contains(text, taps[0].Value.Reveal()) {
-			t.Fatalf("TAP value found in %s", place)
+			t.Fatalf("TAP value found in %s, want it in the clicker's 1:1 chat only", place)
 		}
 	}
 
@@ -166,7 +166,7 @@ func TestChecklistDeliveredTickedAndStuck(t *testing.T) {
 	other["name"] = "adaptiveCard/action"
 	other["value"] = claim["value"]
 	if _, body := e.post(other); !strings.Contains(mustJSON(body), "No checklist") {
-		t.Fatalf("another user's claim: %s", mustJSON(body))
+		t.Fatalf("another user's claim: answer %s, want No checklist", mustJSON(body))
 	}
 }
 
@@ -192,7 +192,7 @@ func TestChecklistDeliveredAtFirstInstall(t *testing.T) {
 		a["membersAdded"] = []any{map[string]any{"id": botAccount}}
 		before := len(e.cloud.Calls())
 		if status, _ := e.post(a); status != http.StatusOK {
-			t.Fatalf("install: status %d", status)
+			t.Fatalf("install: status %d, want 200", status)
 		}
 		e.drain()
 		return e.cloud.Calls()[before:]
@@ -236,17 +236,17 @@ func TestChecklistBeginSendsManagerCopy(t *testing.T) {
 		}
 	}
 	if !strings.Contains(hire, "checklist.claim") || !strings.Contains(hire, "security key") {
-		t.Fatalf("hire's card (key path) %s", hire)
+		t.Fatalf("hire's card %s\nwant the checklist, on the security key path", hire)
 	}
 	if manager == "" || strings.Contains(manager, "checklist.claim") || !strings.Contains(manager, "nina@contoso.com") {
-		t.Fatalf("manager's copy %s", manager)
+		t.Fatalf("manager's copy %q, want a read-only copy naming nina@contoso.com", manager)
 	}
 	// Starting again keeps the existing checklist.
 	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, simtenant.MaxID, "req-onboard-2", false); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); c.RequestID != "req-onboard-1" {
-		t.Fatalf("checklist replaced: %+v", c)
+		t.Fatalf("checklist after a second Begin: %+v, want request req-onboard-1 kept", c)
 	}
 }
 
@@ -280,7 +280,7 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 	}
 	run()
 	if h, m := reminders(); h+m != 0 {
-		t.Fatalf("reminded too early: %d %d", h, m)
+		t.Fatalf("at once: hire %d manager %d reminders, want 0 0", h, m)
 	}
 	e.clock.advance(49 * time.Hour)
 	run()
@@ -311,10 +311,10 @@ func TestChecklistRemindersOnceEach(t *testing.T) {
 	}
 	run()
 	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); c.DoneAt.IsZero() {
-		t.Fatalf("checklist not done with every step in Graph: %s", c.Progress)
+		t.Fatalf("checklist with every step in Graph: %s, want it done", c.Progress)
 	}
 	if open, _ := e.store.OpenChecklists(ctx, 10); len(open) != 0 {
-		t.Fatalf("done checklist still open: %+v", open)
+		t.Fatalf("open checklists %+v, want none", open)
 	}
 }
 
@@ -326,7 +326,7 @@ func TestStatusShowsChecklistProgress(t *testing.T) {
 	}
 	card := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(card, "Set-up checklist") || !strings.Contains(card, "0 of 7 steps done") || !strings.Contains(card, "not yet delivered") {
-		t.Fatalf("status card %s", card)
+		t.Fatalf("status card %s\nwant the set-up checklist, 0 of 7 steps done, not yet delivered", card)
 	}
 }
 
@@ -362,7 +362,7 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 			"data": map[string]any{"requestId": saved.RequestID, "step": step}}}
 		status, body := e.post(a)
 		if status != http.StatusOK {
-			t.Fatalf("stuck: %d", status)
+			t.Fatalf("stuck: status %d, want 200", status)
 		}
 		return mustJSON(body)
 	}
@@ -380,12 +380,12 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 		return posts, updates
 	}
 	if answer := press("laptop"); !strings.Contains(answer, "helpdesk knows") {
-		t.Fatalf("first press: %s", answer)
+		t.Fatalf("first press: answer %s, want that the helpdesk knows", answer)
 	}
 	for range 4 {
 		e.clock.advance(time.Minute)
 		if answer := press("laptop"); !strings.Contains(answer, "already knows") {
-			t.Fatalf("later press: %s", answer)
+			t.Fatalf("later press: answer %s, want that the helpdesk already knows", answer)
 		}
 	}
 	if posts, updates := helpdesk(); posts != 1 || updates != 4 {
@@ -398,11 +398,11 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 		}
 	}
 	if !strings.Contains(last, "Asked again 4 times") || !strings.Contains(last, "tap.issue") {
-		t.Fatalf("updated card %s", last)
+		t.Fatalf("updated card %s\nwant Asked again 4 times, with tap.issue", last)
 	}
 	// The throttle is in the store, not in memory: it holds across restarts.
 	if c, _ := e.store.Checklist(ctx, simtenant.NinaID); !strings.Contains(string(c.Progress), `"stuckActivity"`) {
-		t.Fatalf("stuck card not recorded: %s", c.Progress)
+		t.Fatalf("progress %s, want the stuck card recorded (stuckActivity)", c.Progress)
 	}
 	// Another step is another card; after the interval, a new card.
 	press("hello")
@@ -440,7 +440,7 @@ func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 			t.Fatal(err)
 		}
 		if s, _ := p.Step(checklist.StepLaptop); s.Status != checklist.StatusDone {
-			t.Fatalf("checks did not run: laptop %s", s.Status)
+			t.Fatalf("laptop step %s, want %s (checks ran)", s.Status, checklist.StatusDone)
 		}
 		s, _ := p.Step(checklist.StepPhoneSignIn)
 		return string(s.Status)
@@ -450,7 +450,7 @@ func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 	}
 	status := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(status, "MFA approvals only: phone sign-in is off") {
-		t.Errorf("status card: %s", status)
+		t.Errorf("status card: %s\nwant MFA approvals only: phone sign-in is off", status)
 	}
 
 	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", Created: e.clock.now()})
@@ -459,6 +459,6 @@ func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 	}
 	status = decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(status, "registered for phone sign-in") {
-		t.Errorf("status card: %s", status)
+		t.Errorf("status card: %s\nwant it to say registered for phone sign-in", status)
 	}
 }

@@ -68,17 +68,17 @@ func TestDoctorCardForAdmins(t *testing.T) {
 	e := newDoctorEnv(t)
 	calls := e.command("personal", simtenant.InesID, "/doctor")
 	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
-		t.Fatalf("want one card in the personal chat, got %+v", calls)
+		t.Fatalf("calls %+v, want one card posted to the personal chat", calls)
 	}
 	card := decode(t, calls[0]).card()
 	for _, want := range []string{"Tenant check", "17 checks passed.", "Graph permissions", "All 7 permissions", "New hires",
 		"Authentication admins", "never changes it from Teams"} {
 		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q: %s", want, card)
+			t.Errorf("card: %s\nwant it to contain %q", card, want)
 		}
 	}
 	if strings.Contains(card, "✗") || strings.Contains(card, "Action.") {
-		t.Errorf("problems or actions on a healthy tenant: %s", card)
+		t.Errorf("card on a healthy tenant: %s\nwant no problems (✗) and no actions", card)
 	}
 	if strings.Contains(e.logs.String(), strings.Split(rolesToken{}.token(), ".")[1]) {
 		t.Error("the Graph token is in the log")
@@ -96,17 +96,17 @@ func TestDoctorShowsProblemsAndChangesNothing(t *testing.T) {
 
 	calls := e.command("personal", simtenant.InesID, "doctor")
 	if len(calls) != 1 {
-		t.Fatalf("calls %+v", calls)
+		t.Fatalf("calls %+v, want one card", calls)
 	}
 	card := decode(t, calls[0]).card()
 	for _, want := range []string{"2 problems", "✗", "disabled", "push only", "phone sign-in is off", "run `tapbot doctor --fix` on the server"} {
 		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q: %s", want, card)
+			t.Errorf("card: %s\nwant it to contain %q", card, want)
 		}
 	}
 	for _, r := range e.graph.Requests() {
 		if r.Method != http.MethodGet && !(r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/checkMemberGroups")) {
-			t.Errorf("/doctor sent %s %s", r.Method, r.Path)
+			t.Errorf("/doctor sent %s %s, want only reads (GET, or POST checkMemberGroups)", r.Method, r.Path)
 		}
 	}
 	if e.tenant.TAPPolicy().Enabled || e.tenant.AuthenticatorPolicy().IncludeTargets[0].Mode != "push" {
@@ -119,16 +119,16 @@ func TestDoctorOnlyForAdminsInPersonalChat(t *testing.T) {
 	e.graph.Reset()
 	calls := e.command("personal", simtenant.HanaID, "/doctor")
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "Only members of the admin group") {
-		t.Fatalf("helpdesk, not admin: %+v", calls)
+		t.Fatalf("/doctor from helpdesk, not admin: calls %+v, want one reply saying only members of the admin group may", calls)
 	}
 	for _, r := range e.graph.Requests() {
 		if strings.Contains(r.Path, "/policies/") || strings.Contains(r.Path, "/groups/") {
-			t.Errorf("a refused /doctor read %s", r.Path)
+			t.Errorf("a refused /doctor read %s, want no policy or group reads", r.Path)
 		}
 	}
 	calls = e.command("channel", simtenant.InesID, "/doctor")
 	if len(calls) != 1 || calls[0].ConversationID != channelConv || !strings.Contains(decode(t, calls[0]).Text, "can't be used in this channel") {
-		t.Fatalf("channel: %+v", calls)
+		t.Fatalf("/doctor in a channel: calls %+v, want one reply in the channel saying it can't be used there", calls)
 	}
 }
 
@@ -140,12 +140,12 @@ func TestDoctorCardWithoutIntunePermission(t *testing.T) {
 	card := decode(t, e.command("personal", simtenant.InesID, "/doctor")[0]).card()
 	for _, want := range []string{"Device checks (Intune)", "Skipped", "DeviceManagementServiceConfig.Read.All", "EnableWebSignIn"} {
 		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q: %s", want, card)
+			t.Errorf("card: %s\nwant it to contain %q", card, want)
 		}
 	}
 	for _, r := range e.graph.Requests() {
 		if strings.Contains(r.Path, "deviceManagement") {
-			t.Errorf("Intune asked without the permission: %s", r.Path)
+			t.Errorf("Intune asked without the permission: %s, want no deviceManagement requests", r.Path)
 		}
 	}
 }
@@ -160,7 +160,7 @@ func TestDoctorCardDeviceProblems(t *testing.T) {
 	card := decode(t, e.command("personal", simtenant.InesID, "/doctor")[0]).card()
 	for _, want := range []string{"Windows Hello for Business is disabled", "No deployment profile is assigned", "beta"} {
 		if !strings.Contains(card, want) {
-			t.Errorf("card lacks %q: %s", want, card)
+			t.Errorf("card: %s\nwant it to contain %q", card, want)
 		}
 	}
 }

@@ -82,10 +82,10 @@ func TestCreateAnswerLostLeavesNoPass(t *testing.T) {
 	e.faults.arm("reset")
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com ticket 7")
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
-		t.Fatalf("a pass whose creation answer was lost is still live: %+v", taps)
+		t.Fatalf("a pass whose creation answer was lost is still live: %+v, want it deleted", taps)
 	}
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "couldn't tell whether") {
-		t.Fatalf("want one reply saying the outcome was unknown, got %+v", calls)
+		t.Fatalf("calls %+v, want one reply saying the outcome was unknown", calls)
 	}
 	if tapValue(decode(t, calls[0]).card()) != "" {
 		t.Fatal("a card with a pass was sent")
@@ -93,7 +93,7 @@ func TestCreateAnswerLostLeavesNoPass(t *testing.T) {
 	create := e.lastAudit("tap.create")
 	rec := e.lastAudit("tap.reconcile")
 	if create.Outcome != "failed" || create.Reason != "create_unknown_outcome" || rec.Reason != "unknown_outcome_deleted" || rec.MethodID == "" || rec.TargetID != simtenant.NinaID {
-		t.Fatalf("audit: create %+v, reconcile %+v", create, rec)
+		t.Fatalf("audit: create %+v, reconcile %+v; want create failed (create_unknown_outcome) and Nina's pass deleted (unknown_outcome_deleted)", create, rec)
 	}
 	// The target is free again: the next /tap works.
 	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card()); v == "" {
@@ -109,7 +109,7 @@ func TestShutdownDuringCreateLeavesNoPass(t *testing.T) {
 	e := newEnv(t)
 	reached := e.faults.arm("hang")
 	if status, _ := e.post(e.activity("message", "personal", simtenant.HanaID, "/tap nina@contoso.com")); status != http.StatusOK {
-		t.Fatalf("status %d", status)
+		t.Fatalf("/tap: status %d, want 200", status)
 	}
 	select {
 	case <-reached:
@@ -125,13 +125,13 @@ func TestShutdownDuringCreateLeavesNoPass(t *testing.T) {
 		t.Fatalf("Shutdown = %v, want it cut short", err)
 	}
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
-		t.Fatalf("shutdown left a live pass: %+v", taps)
+		t.Fatalf("shutdown left a live pass: %+v, want none", taps)
 	}
 	if rows := e.audits("tap.create"); len(rows) != 1 || rows[0].Reason != "create_unknown_outcome" {
 		t.Fatalf("tap.create audit rows %+v, want the unknown outcome", rows)
 	}
 	if rec := e.lastAudit("tap.reconcile"); rec.Reason != "unknown_outcome_deleted" {
-		t.Fatalf("reconcile audit %+v", rec)
+		t.Fatalf("reconcile audit %+v, want reason unknown_outcome_deleted", rec)
 	}
 }
 
@@ -171,10 +171,10 @@ func TestAbandonedIntentReconciledAtStart(t *testing.T) {
 				t.Fatalf("ReconcileAbandoned = %d, %v; want 1", n, err)
 			}
 			if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
-				t.Fatalf("the abandoned pass is still live: %+v", taps)
+				t.Fatalf("the abandoned pass is still live: %+v, want it deleted", taps)
 			}
 			if rec := e.lastAudit("tap.reconcile"); rec.Reason != "abandoned_deleted" || rec.MethodID != created.ID || rec.RequestID != in.ID {
-				t.Fatalf("reconcile audit %+v", rec)
+				t.Fatalf("reconcile audit %+v, want abandoned_deleted for method %s, request %s", rec, created.ID, in.ID)
 			}
 			if got, _ := e.store.TAPIntent(ctx, in.ID); got.State != store.IntentUndone {
 				t.Fatalf("intent state %s, want undone", got.State)
@@ -203,10 +203,10 @@ func TestReconcileSparesDeliveredPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 {
-		t.Fatalf("reconciliation deleted a delivered pass: %+v", taps)
+		t.Fatalf("Nina's passes after reconciliation %+v, want the delivered one kept", taps)
 	}
 	if rec := e.lastAudit("tap.reconcile"); rec.Reason != "abandoned_nothing_created" {
-		t.Fatalf("reconcile audit %+v", rec)
+		t.Fatalf("reconcile audit %+v, want reason abandoned_nothing_created", rec)
 	}
 }
 
@@ -232,7 +232,7 @@ func TestConcurrentTapOneTarget(t *testing.T) {
 		}
 		wg.Go(func() {
 			if status, _ := e.post(e.activity("message", "personal", from, "/tap nina@contoso.com")); status != http.StatusOK {
-				t.Errorf("status %d", status)
+				t.Errorf("/tap: status %d, want 200", status)
 			}
 		})
 	}
@@ -255,7 +255,7 @@ func TestConcurrentTapOneTarget(t *testing.T) {
 		if r.Outcome == "allowed" {
 			allowed++
 		} else if r.Reason != "in_progress" && r.Reason != "needs_confirmation" && r.Reason != "issued_meanwhile" {
-			t.Errorf("unexpected refusal %+v", r)
+			t.Errorf("refusal %+v, want only in_progress, needs_confirmation or issued_meanwhile", r)
 		}
 	}
 	if allowed != 1 {
@@ -308,10 +308,10 @@ func TestIssueButtonRightsBeforeNonce(t *testing.T) {
 	data := cards.IssueTAPData{User: "nina@contoso.com", Reason: "start day", Nonce: cards.NewNonce()}
 	body := e.invoke(simtenant.NinaID, cards.VerbIssueTAP, data)
 	if !strings.Contains(fmt.Sprint(body), "Helpdesk only") || len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
-		t.Fatalf("non-helpdesk click: %v", body)
+		t.Fatalf("non-helpdesk click: answer %v, want Helpdesk only and no pass", body)
 	}
 	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "not_helpdesk" || row.RequesterID != simtenant.NinaID {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want refused (not_helpdesk) with Nina as requester", row)
 	}
 	e.invoke(simtenant.HanaID, cards.VerbIssueTAP, data)
 	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
@@ -332,14 +332,14 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 	for range 5 {
 		wg.Go(func() {
 			if status, _ := e.post(a); status != http.StatusOK {
-				t.Errorf("status %d", status)
+				t.Errorf("/tap: status %d, want 200", status)
 			}
 		})
 	}
 	wg.Wait()
 	e.drain()
 	if calls := e.cloud.Calls(); len(calls) != 1 || tapValue(decode(t, calls[0]).card()) == "" {
-		t.Fatalf("want exactly one pass card for five deliveries, got %d calls", len(calls))
+		t.Fatalf("%d calls for five deliveries, want exactly one, with the pass card", len(calls))
 	}
 	if rows := e.audits("tap.create"); len(rows) != 1 {
 		t.Fatalf("%d tap.create audit rows, want 1", len(rows))
@@ -353,7 +353,7 @@ func TestRedeliveredActivityActsOnce(t *testing.T) {
 	_, again := e.post(inv)
 	e.drain()
 	if fmt.Sprint(again["value"]) != "Already handled." || len(e.tenant.TAPsOf(simtenant.MaxID)) != 1 {
-		t.Fatalf("redelivered invoke answered %v; Max has %d passes", again, len(e.tenant.TAPsOf(simtenant.MaxID)))
+		t.Fatalf("redelivered invoke answered %v, Max has %d passes; want Already handled. and 1 pass", again, len(e.tenant.TAPsOf(simtenant.MaxID)))
 	}
 }
 

@@ -214,7 +214,7 @@ func (e *env) command(scope, from, text string) []bftest.ConnectorCall {
 	e.t.Helper()
 	before := len(e.cloud.Calls())
 	if status, _ := e.post(e.activity("message", scope, from, text)); status != http.StatusOK {
-		e.t.Fatalf("%q: status %d", text, status)
+		e.t.Fatalf("POST %q: status %d, want 200", text, status)
 	}
 	e.drain()
 	return e.cloud.Calls()[before:]
@@ -228,7 +228,7 @@ func (e *env) invoke(from, verb string, data any) map[string]any {
 	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
 	status, body := e.post(a)
 	if status != http.StatusOK {
-		e.t.Fatalf("invoke %s: status %d", verb, status)
+		e.t.Fatalf("invoke %s: status %d, want 200", verb, status)
 	}
 	e.drain()
 	return body

@@ -63,10 +63,10 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	restart().RunOnce(ctx)
 	restart().RunOnce(ctx) // a restart, or another replica
 	if n := o.auditCount("joiner.found"); n != 1 {
-		t.Fatalf("joiner taken on %d times", n)
+		t.Fatalf("joiner taken on %d times, want once", n)
 	}
 	if row := o.lastAudit("joiner.found"); row.TargetID != simtenant.NinaID || row.RequesterID != store.RequesterTapbot {
-		t.Fatalf("joiner audit %+v", row)
+		t.Fatalf("joiner.found audit %+v, want Nina as target and tapbot as requester", row)
 	}
 	// The start day, 08:30: the job is due at 08:00, the pass valid from 09:00.
 	o.clock.advance(hire.Add(8*time.Hour + 30*time.Minute).Sub(o.clock.now()))
@@ -76,7 +76,7 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	calls := o.cloud.Calls()[before:]
 	taps := o.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || !taps[0].Start.Equal(hire.Add(9*time.Hour)) || taps[0].Lifetime != 8*time.Hour {
-		t.Fatalf("tenant passes %+v", taps)
+		t.Fatalf("Nina's passes in the tenant %+v, want one valid from 09:00 on the start day for 8h", taps)
 	}
 	var toManager, toHelpdesk []string
 	for _, c := range calls {
@@ -86,21 +86,21 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 		case helpdeskConv:
 			toHelpdesk = append(toHelpdesk, string(c.Body))
 		default:
-			t.Fatalf("message to %s", c.ConversationID)
+			t.Fatalf("message to %s, want messages to the manager's 1:1 chat and the helpdesk channel only", c.ConversationID)
 		}
 	}
 	if len(toManager) != 1 || tapValue(toManager[0]) != taps[0].Value.Reveal() || !strings.Contains(toManager[0], "Not valid before") {
-		t.Fatalf("manager got %v", toManager)
+		t.Fatalf("manager got %v, want one card with the pass, saying when it becomes valid", toManager)
 	}
 	if len(toHelpdesk) != 1 || !strings.Contains(toHelpdesk[0], "sent their Temporary Access Pass to") || strings.Contains(toHelpdesk[0], taps[0].Value.Reveal()) {
-		t.Fatalf("helpdesk got %v", toHelpdesk)
+		t.Fatalf("helpdesk got %v, want one note that the pass went to the manager, without the pass", toHelpdesk)
 	}
 	if row := o.lastAudit("tap.create"); row.RequesterID != store.RequesterTapbot || row.Outcome != "allowed" || row.MethodID != taps[0].ID {
-		t.Fatalf("tap audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want allowed, requested by tapbot, method %s", row, taps[0].ID)
 	}
 	o.clock.advance(9 * time.Hour)
 	if n, err := o.flow.RedactExpired(ctx); err != nil || n != 1 {
-		t.Fatalf("redacted %d (%v)", n, err)
+		t.Fatalf("RedactExpired = %d, %v; want 1, nil", n, err)
 	}
 	// The pass is in the manager's 1:1 chat and nowhere else: not in logs, the
 	// database, metrics, nor any other conversation (the requester's included).
@@ -114,7 +114,7 @@ func TestJoinerOnceAndStartDayPassToManager(t *testing.T) {
 	places["non-1:1 messages"] = others.String()
 	for place, text := range places {
 		if strings.Contains(text, taps[0].Value.Reveal()) {
-			t.Fatalf("pass found in %s", place)
+			t.Fatalf("pass found in %s, want it in the manager's 1:1 chat only", place)
 		}
 	}
 }
@@ -133,10 +133,10 @@ func TestStartDayPassFallsBackToHelpdesk(t *testing.T) {
 	restart().RunOnce(ctx)
 	calls := o.cloud.Calls()[before:]
 	if len(calls) != 1 || calls[0].ConversationID != helpdeskConv {
-		t.Fatalf("calls %+v", calls)
+		t.Fatalf("calls %+v, want one, to the helpdesk channel", calls)
 	}
 	if c := decode(t, calls[0]).card(); !strings.Contains(c, "Issue TAP") || !strings.Contains(c, "no 1:1 chat with tapbot") {
-		t.Fatalf("card %s", c)
+		t.Fatalf("helpdesk card %s\nwant an Issue TAP card saying the manager has no 1:1 chat with tapbot", c)
 	}
 	if len(o.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 		t.Fatal("a pass was created")
@@ -154,13 +154,13 @@ func TestJoinersListedForTheHelpdesk(t *testing.T) {
 	o.tenant.SetHireDate(simtenant.MaxID, day.AddDate(0, 0, 30)) // beyond the look-ahead
 	calls := o.command("personal", simtenant.HanaID, "/joiners")
 	if len(calls) != 1 {
-		t.Fatalf("%d messages for /joiners", len(calls))
+		t.Fatalf("%d messages for /joiners, want 1", len(calls))
 	}
 	card := decode(t, calls[0]).card()
 	if !strings.Contains(card, "nina@contoso.com") || strings.Contains(card, "max@contoso.com") || !strings.Contains(card, `"Table"`) {
-		t.Fatalf("/joiners card %s", card)
+		t.Fatalf("/joiners card %s\nwant a table with nina and without max (beyond the look-ahead)", card)
 	}
 	if reply := decode(t, o.command("personal", simtenant.NinaID, "/joiners")[0]); !strings.Contains(reply.Text, "Only members of the helpdesk") {
-		t.Fatalf("/joiners for someone outside the helpdesk: %q", reply.Text)
+		t.Fatalf("/joiners for someone outside the helpdesk: reply %q, want it to say only members of the helpdesk may", reply.Text)
 	}
 }

@@ -129,7 +129,7 @@ func parseCard(t testing.TB, raw []byte) card {
 func invokeCard(t testing.TB, body map[string]any) (card, string) {
 	t.Helper()
 	if body["type"] != "application/vnd.microsoft.card.adaptive" {
-		t.Fatalf("invoke answered %v", body)
+		t.Fatalf("invoke answered %v, want an Adaptive Card", body)
 	}
 	raw, _ := json.Marshal(body["value"])
 	return parseCard(t, raw), string(raw)
@@ -140,13 +140,13 @@ func (o *onboardEnv) openForm(from string) (card, string) {
 	o.t.Helper()
 	calls := o.command("personal", from, "/onboard")
 	if len(calls) != 1 {
-		o.t.Fatalf("/onboard: %d calls", len(calls))
+		o.t.Fatalf("/onboard: %d calls, want 1", len(calls))
 	}
 	c := parseCard(o.t, []byte(decode(o.t, calls[0]).card()))
 	data, _ := c.Actions[0]["data"].(map[string]any)
 	id, _ := data["requestId"].(string)
 	if id == "" {
-		o.t.Fatalf("form without request id: %+v", c.Actions)
+		o.t.Fatalf("form actions %+v, want a request id in the first", c.Actions)
 	}
 	return c, id
 }
@@ -220,7 +220,7 @@ func (o *onboardEnv) submitted() string {
 	_, id := o.openForm(simtenant.MaxID)
 	_, raw := o.submit(simtenant.MaxID, goodForm(o, id))
 	if !strings.Contains(raw, "Waiting for approval") {
-		o.t.Fatalf("valid submit answered %s", raw)
+		o.t.Fatalf("valid submit answered %s, want Waiting for approval", raw)
 	}
 	return id
 }
@@ -240,7 +240,7 @@ func TestOnboardHappyPath(t *testing.T) {
 	formRaw, _ := json.Marshal(form)
 	for _, want := range []string{`"@contoso.com"`, "Microsoft Entra ID P1 (15 free)", "Staff", `"value":"US"`, simtenant.MaxID} {
 		if !strings.Contains(string(formRaw), want) {
-			t.Errorf("form lacks %s: %s", want, formRaw)
+			t.Errorf("form %s\nwant it to contain %s", formRaw, want)
 		}
 	}
 	if strings.Contains(string(formRaw), simtenant.SKUM365E3) {
@@ -253,7 +253,7 @@ func TestOnboardHappyPath(t *testing.T) {
 	data["mailNickname"], data["displayName"] = "", ""
 	_, raw := o.submit(simtenant.MaxID, data)
 	if !strings.Contains(raw, `"value":"jose.muller"`) || !strings.Contains(raw, `"value":"José Müller"`) || !strings.Contains(raw, "suggested") {
-		t.Fatalf("suggestions not shown: %s", raw)
+		t.Fatalf("submit with empty names answered %s\nwant the form again with jose.muller and José Müller suggested", raw)
 	}
 	if _, err := o.store.Onboard(context.Background(), id); err == nil {
 		t.Fatal("a request was stored before the requester saw the suggestion")
@@ -261,43 +261,43 @@ func TestOnboardHappyPath(t *testing.T) {
 
 	_, raw = o.submit(simtenant.MaxID, goodForm(o, id))
 	if !strings.Contains(raw, "Waiting for approval") || strings.Contains(raw, "Action.Execute") {
-		t.Fatalf("requester's summary: %s", raw)
+		t.Fatalf("requester's summary %s\nwant Waiting for approval and no actions", raw)
 	}
 	if r := o.request(id); r.State != store.OnboardSubmitted || r.RequesterID != simtenant.MaxID {
-		t.Fatalf("stored %+v", r)
+		t.Fatalf("stored request %+v, want submitted by Max", r)
 	}
 	if row := o.lastAudit("onboard.request"); row.Outcome != "allowed" || row.TargetUPN != joseUPN {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("onboard.request audit %+v, want allowed for %s", row, joseUPN)
 	}
 	posted := o.callsTo(approversConv)
 	if len(posted) != 1 || !strings.Contains(posted[0], onboard.VerbApprove) || !strings.Contains(posted[0], onboard.VerbReject) {
-		t.Fatalf("approval card: %v", posted)
+		t.Fatalf("approvers' channel got %v, want one card with Approve and Reject", posted)
 	}
 
 	c, raw := o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "Approved by Alex Approver") || len(c.Actions) != 0 {
-		t.Fatalf("decided card: %s", raw)
+		t.Fatalf("decided card %s\nwant Approved by Alex Approver and no actions", raw)
 	}
 	r := o.request(id)
 	if r.State != store.OnboardDone || r.Step != onboard.StepLicence || r.UserID == "" || r.DeciderID != simtenant.AlexID {
-		t.Fatalf("request after approval: %+v", r)
+		t.Fatalf("request after approval %+v, want done at step %s, with a user id, decided by Alex", r, onboard.StepLicence)
 	}
 	u, ok := o.tenant.User(joseUPN)
 	if !ok || u.ID != r.UserID || !u.AccountEnabled || u.ForceChangePasswordNextSignIn || u.UsageLocation != "DE" ||
 		u.DisplayName != "José Müller" || u.JobTitle != "Engineer" || u.MailNickname != "jose.muller" {
-		t.Fatalf("created user %+v", u)
+		t.Fatalf("created user %+v (found %v), want id %s, enabled, no forced password change, DE, José Müller, Engineer, jose.muller", u, ok, r.UserID)
 	}
 	if m, _ := o.tenant.ManagerOf(u.ID); m != simtenant.MaxID {
-		t.Errorf("manager %q", m)
+		t.Errorf("manager %q, want %q", m, simtenant.MaxID)
 	}
 	if lic := o.tenant.LicensesOf(u.ID); len(lic) != 1 || !strings.EqualFold(lic[0], simtenant.SKUEntraIDP1) {
-		t.Errorf("licences %v", lic)
+		t.Errorf("licences %v, want [%s]", lic, simtenant.SKUEntraIDP1)
 	}
 	if in := o.memberOf(u.ID, simtenant.GroupStaff, simtenant.GroupNewHires); len(in) != 2 {
-		t.Errorf("groups %v", in)
+		t.Errorf("groups %v, want Staff and New hires", in)
 	}
 	if o.usersCreated() != 1 {
-		t.Errorf("%d POST /users", o.usersCreated())
+		t.Errorf("%d POST /users, want 1", o.usersCreated())
 	}
 	for _, step := range onboard.Steps {
 		rows, _ := o.store.Audit(context.Background(), store.AuditFilter{Action: "onboard.provision", Outcome: "allowed"})
@@ -306,7 +306,7 @@ func TestOnboardHappyPath(t *testing.T) {
 			found = found || row.Reason == step
 		}
 		if !found {
-			t.Errorf("no audit row for step %s", step)
+			t.Errorf("no allowed onboard.provision row for step %s, want one per step", step)
 		}
 	}
 	o.lastAudit("onboard.done")
@@ -322,7 +322,7 @@ func TestOnboardHappyPath(t *testing.T) {
 		}
 	}
 	if !updatedDone || !told {
-		t.Errorf("approval card updated %v, requester told %v", updatedDone, told)
+		t.Errorf("approval card updated %v, requester told %v; want both", updatedDone, told)
 	}
 	o.assertPasswordNeverLeaks(joseUPN)
 }
@@ -337,7 +337,7 @@ func (o *onboardEnv) assertPasswordNeverLeaks(upn string) {
 	}
 	value := pw.Reveal()
 	if len(value) < 16 {
-		o.t.Fatalf("password of %d characters", len(value))
+		o.t.Fatalf("password of %d characters, want at least 16", len(value))
 	}
 	var all bytes.Buffer
 	for _, c := range o.cloud.Calls() {
@@ -356,7 +356,7 @@ func (o *onboardEnv) assertPasswordNeverLeaks(upn string) {
 	for place, text := range o.everythingOutsideTheOneToOne(all.String()) {
 		for _, form := range forms {
 			if strings.Contains(text, form) {
-				o.t.Errorf("the password appears in %s", place)
+				o.t.Errorf("the password appears in %s, want it nowhere tapbot writes", place)
 				break
 			}
 		}
@@ -427,11 +427,11 @@ func TestOnboardValidationErrorsBesideFields(t *testing.T) {
 					continue
 				}
 				if i := findInput(c, keep); i < 0 || c.Body[i]["value"] != data[keep] {
-					t.Errorf("%s not kept: %v", keep, c.Body[i])
+					t.Errorf("%s input %v, want the value %v kept", keep, c.Body[i], data[keep])
 				}
 			}
 			if len(c.Actions) != 1 || c.Actions[0]["verb"] != onboard.SubmitVerb {
-				t.Errorf("form without its submit action: %v", c.Actions)
+				t.Errorf("form actions %v, want the submit action only", c.Actions)
 			}
 		})
 	}
@@ -450,7 +450,7 @@ func TestOnboardUPNCollisionSuggestsNext(t *testing.T) {
 	data["mailNickname"] = "nina"
 	c, raw := o.submit(simtenant.MaxID, data)
 	if msg := errorAfter(c, "mailNickname"); !strings.Contains(msg, "nina@contoso.com is already taken") || !strings.Contains(msg, "nina2 is free") {
-		t.Fatalf("collision message %q in %s", msg, raw)
+		t.Fatalf("collision message %q, want nina@contoso.com is already taken and nina2 is free; card %s", msg, raw)
 	}
 }
 
@@ -486,10 +486,10 @@ func TestOnboardFormEmptyDisplayNameAcceptedAtOnce(t *testing.T) {
 	data["displayName"] = ""
 	_, raw := o.submit(simtenant.MaxID, data)
 	if !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "José Müller") {
-		t.Fatalf("submit with an empty display name answered %s", raw)
+		t.Fatalf("submit with an empty display name answered %s, want Waiting for approval for José Müller", raw)
 	}
 	if form := string(o.request(id).Form); !strings.Contains(form, `"DisplayName":"José Müller"`) {
-		t.Fatalf("stored %s", form)
+		t.Fatalf("stored form %s, want display name José Müller", form)
 	}
 }
 
@@ -502,16 +502,16 @@ func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
 	data["surname"], data["displayName"], data["mailNickname"], data["usageLocation"] = "Muler", "", "", "XX"
 	c, raw := o.submit(simtenant.MaxID, data)
 	if inputValue(c, "displayName") != "José Muler" || inputValue(c, "mailNickname") != "jose.muler" || errorAfter(c, "usageLocation") == "" {
-		t.Fatalf("first answer %s", raw)
+		t.Fatalf("first answer %s\nwant José Muler and jose.muler suggested, and an error beside usageLocation", raw)
 	}
 
 	// The surname corrected: both suggestions follow; the new user name is shown first.
 	c, raw = o.submit(simtenant.MaxID, resubmission(t, c, map[string]any{"surname": "Müller", "usageLocation": "DE"}))
 	if inputValue(c, "displayName") != "José Müller" || inputValue(c, "mailNickname") != "jose.muller" || !strings.Contains(raw, "suggested the user name") {
-		t.Fatalf("after correcting the surname %s", raw)
+		t.Fatalf("after correcting the surname %s\nwant José Müller and jose.muller, the user name suggestion named", raw)
 	}
 	if strings.Contains(raw, "suggested the display name") {
-		t.Errorf("the display name bounced: %s", raw)
+		t.Errorf("answer %s\nwant no second display name suggestion", raw)
 	}
 
 	if _, err := o.store.Onboard(context.Background(), id); err == nil {
@@ -522,11 +522,11 @@ func TestOnboardFormSuggestionsFollowCorrectedNames(t *testing.T) {
 	// name the requester has seen is still the names' suggestion, so it is accepted.
 	_, raw = o.submit(simtenant.MaxID, resubmission(t, c, map[string]any{"givenName": "Jose", "displayName": "Pepe Müller"}))
 	if !strings.Contains(raw, "Waiting for approval") {
-		t.Fatalf("final submit %s", raw)
+		t.Fatalf("final submit answered %s, want Waiting for approval", raw)
 	}
 	form := string(o.request(id).Form)
 	if !strings.Contains(form, `"DisplayName":"Pepe Müller"`) || !strings.Contains(form, `"MailNickname":"jose.muller"`) || strings.Contains(form, "Suggested") {
-		t.Fatalf("stored %s", form)
+		t.Fatalf("stored form %s, want display name Pepe Müller, user name jose.muller, no suggestion flags", form)
 	}
 }
 
@@ -538,14 +538,14 @@ func TestOnboardFormPickerShowsManagerByName(t *testing.T) {
 	i := findInput(form, "manager")
 	want := []any{map[string]any{"title": "Max Manager", "value": simtenant.MaxID}}
 	if i < 0 || form.Body[i]["value"] != simtenant.MaxID || !reflect.DeepEqual(form.Body[i]["choices"], want) {
-		t.Fatalf("manager input %v", form.Body)
+		t.Fatalf("form body %v, want the manager input with Max pre-selected and named: %v", form.Body, want)
 	}
 	data := goodForm(o, id)
 	data["manager"] = simtenant.GregID
 	c, raw := o.submit(simtenant.MaxID, data)
 	want = []any{map[string]any{"title": "Greg Guest", "value": simtenant.GregID}}
 	if i := findInput(c, "manager"); c.Body[i]["value"] != simtenant.GregID || !reflect.DeepEqual(c.Body[i]["choices"], want) {
-		t.Fatalf("refused manager not shown by name: %s", raw)
+		t.Fatalf("answer %s\nwant the refused manager pre-selected and named: %v", raw, want)
 	}
 }
 
@@ -555,12 +555,12 @@ func TestOnboardFormManagerByUPN(t *testing.T) {
 	o := newOnboardEnv(t, func(c *onboard.Config) { c.PeoplePicker = false })
 	form, id := o.openForm(simtenant.MaxID)
 	if i := findInput(form, "manager"); i < 0 || form.Body[i]["type"] != "Input.Text" || form.Body[i]["value"] != simtenant.MaxUPN {
-		t.Fatalf("manager input %v", form.Body)
+		t.Fatalf("form body %v, want the manager as an Input.Text pre-filled with %s", form.Body, simtenant.MaxUPN)
 	}
 	data := goodForm(o, id)
 	data["manager"] = strings.ToUpper(simtenant.MaxUPN)
 	if _, raw := o.submit(simtenant.MaxID, data); !strings.Contains(raw, "Waiting for approval") || !strings.Contains(raw, "Max Manager") {
-		t.Fatalf("submit with a UPN manager answered %s", raw)
+		t.Fatalf("submit with a UPN manager answered %s, want Waiting for approval with Max Manager", raw)
 	}
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	u, ok := o.tenant.User(joseUPN)
@@ -577,21 +577,21 @@ func TestOnboardReject(t *testing.T) {
 	id := o.submitted()
 	c, raw := o.decide(simtenant.AlexID, onboard.VerbReject, id, map[string]any{"reason": "Hire postponed"})
 	if !strings.Contains(raw, "Rejected by Alex Approver: Hire postponed") || len(c.Actions) != 0 {
-		t.Fatalf("rejected card %s", raw)
+		t.Fatalf("rejected card %s\nwant Rejected by Alex Approver: Hire postponed and no actions", raw)
 	}
 	if r := o.request(id); r.State != store.OnboardRejected || r.Decision != "Hire postponed" {
-		t.Fatalf("request %+v", r)
+		t.Fatalf("request %+v, want rejected, decision Hire postponed", r)
 	}
 	if _, ok := o.tenant.User(joseUPN); ok || o.usersCreated() != 0 {
 		t.Fatal("a rejected request created a user")
 	}
 	if row := o.lastAudit("onboard.reject"); row.Outcome != "allowed" || row.RequesterID != simtenant.AlexID {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("onboard.reject audit %+v, want allowed, by Alex", row)
 	}
 	// A later approval changes nothing.
 	_, raw = o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "already decided") || o.request(id).State != store.OnboardRejected {
-		t.Fatalf("approve after reject: %s", raw)
+		t.Fatalf("approve after reject answered %s, want already decided and the request still rejected", raw)
 	}
 	told := false
 	for _, s := range o.callsTo(personalConv) {
@@ -607,17 +607,17 @@ func TestOnboardSelfApprovalRefused(t *testing.T) {
 	_, id := o.openForm(simtenant.AlexID) // Alex is an approver and asks himself
 	data := goodForm(o, id)
 	if _, raw := o.submit(simtenant.AlexID, data); !strings.Contains(raw, "Waiting for approval") {
-		t.Fatalf("submit %s", raw)
+		t.Fatalf("submit answered %s, want Waiting for approval", raw)
 	}
 	c, raw := o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "another approver must decide") || len(c.Actions) != 2 {
-		t.Fatalf("self-approval answer %s", raw)
+		t.Fatalf("self-approval answered %s\nwant another approver must decide, both buttons kept", raw)
 	}
 	if r := o.request(id); r.State != store.OnboardSubmitted {
-		t.Fatalf("state %s", r.State)
+		t.Fatalf("state %s, want %s", r.State, store.OnboardSubmitted)
 	}
 	if row := o.lastAudit("onboard.approve"); row.Outcome != "refused" || row.Reason != "self_approval" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("onboard.approve audit %+v, want refused self_approval", row)
 	}
 }
 
@@ -627,12 +627,12 @@ func TestOnboardNonApproverRefused(t *testing.T) {
 	for _, verb := range []string{onboard.VerbApprove, onboard.VerbReject, onboard.VerbRetry} {
 		c, raw := o.decide(simtenant.HanaID, verb, id, nil)
 		if !strings.Contains(raw, "Only members of the onboarding approvers group") || len(c.Actions) != 0 {
-			t.Fatalf("%s by a non-approver: %s", verb, raw)
+			t.Fatalf("%s by a non-approver answered %s\nwant Only members of the onboarding approvers group and no actions", verb, raw)
 		}
 		// A plain refusal: nothing of the request (the card's data may be forged or forwarded).
 		for _, detail := range []string{"José", "Müller", "jose.muller", "Engineer", "Laptop ships", "Berlin", "R&D", id} {
 			if strings.Contains(raw, detail) {
-				t.Fatalf("%s by a non-approver shows %q: %s", verb, detail, raw)
+				t.Fatalf("%s by a non-approver shows %q, want no details of the request: %s", verb, detail, raw)
 			}
 		}
 	}
@@ -640,13 +640,13 @@ func TestOnboardNonApproverRefused(t *testing.T) {
 	_, known := o.decide(simtenant.HanaID, onboard.VerbApprove, id, nil)
 	_, unknown := o.decide(simtenant.HanaID, onboard.VerbApprove, strings.Replace(id, id[len(id)-4:], "0000", 1), nil)
 	if known != unknown {
-		t.Fatalf("refusals differ for a known and an unknown request:\n%s\n%s", known, unknown)
+		t.Fatalf("refusals for a known and an unknown request:\n%s\n%s\nwant them the same", known, unknown)
 	}
 	if r := o.request(id); r.State != store.OnboardSubmitted {
-		t.Fatalf("state %s", r.State)
+		t.Fatalf("state %s, want %s", r.State, store.OnboardSubmitted)
 	}
 	if row := o.lastAudit("onboard.reject"); row.Outcome != "refused" || row.Reason != "not_approver" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("onboard.reject audit %+v, want refused not_approver", row)
 	}
 }
 
@@ -656,14 +656,14 @@ func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
 	o.submit(simtenant.MaxID, goodForm(o, id))
 	_, raw := o.submit(simtenant.MaxID, goodForm(o, id)) // Teams redelivers
 	if !strings.Contains(raw, "already sent") {
-		t.Fatalf("second submit %s", raw)
+		t.Fatalf("second submit answered %s, want already sent", raw)
 	}
 	// Someone else replaying the request id gets nothing.
 	if _, raw := o.submit(simtenant.HanaID, goodForm(o, id)); !strings.Contains(raw, "not valid") {
-		t.Fatalf("foreign submit %s", raw)
+		t.Fatalf("foreign submit answered %s, want not valid", raw)
 	}
 	if n := len(o.callsTo(approversConv)); n != 1 {
-		t.Fatalf("%d approval cards", n)
+		t.Fatalf("%d approval cards, want 1", n)
 	}
 
 	// Two approvals at once and a late double click: one decision, one user.
@@ -686,23 +686,23 @@ func TestOnboardDuplicateSubmitAndApproveMakeOneUser(t *testing.T) {
 	o.drain()
 	_, raw = o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if !strings.Contains(raw, "already decided") {
-		t.Fatalf("late click %s", raw)
+		t.Fatalf("late click answered %s, want already decided", raw)
 	}
 	if already := strings.Count(strings.Join(answers, ""), "already decided"); already > 1 {
-		t.Fatalf("both concurrent approvals lost: %v", answers)
+		t.Fatalf("concurrent approvals answered %v, want at most one already decided", answers)
 	}
 	if r := o.request(id); r.State != store.OnboardDone {
-		t.Fatalf("state %s (%s)", r.State, r.Error)
+		t.Fatalf("state %s (%s), want %s", r.State, r.Error, store.OnboardDone)
 	}
 	if o.usersCreated() != 1 {
-		t.Fatalf("%d POST /users", o.usersCreated())
+		t.Fatalf("%d POST /users, want 1", o.usersCreated())
 	}
 	if _, ok := o.tenant.User("jose.muller2@contoso.com"); ok {
 		t.Fatal("a second user was created")
 	}
 	rows, _ := o.store.Audit(context.Background(), store.AuditFilter{Action: "onboard.approve", Outcome: "allowed"})
 	if len(rows) != 1 {
-		t.Fatalf("%d allowed approvals", len(rows))
+		t.Fatalf("%d allowed approvals, want 1", len(rows))
 	}
 }
 
@@ -725,7 +725,7 @@ func (o *onboardEnv) assignLicence(userID, sku string, remove bool) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		o.t.Fatalf("assignLicense: %d", resp.StatusCode)
+		o.t.Fatalf("assignLicense: status %d, want 2xx", resp.StatusCode)
 	}
 }
 
@@ -737,17 +737,17 @@ func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
 	data := goodForm(o, id)
 	data["licence"] = sku
 	if _, raw := o.submit(simtenant.MaxID, data); !strings.Contains(raw, "Waiting for approval") {
-		t.Fatalf("submit %s", raw)
+		t.Fatalf("submit answered %s, want Waiting for approval", raw)
 	}
 	o.assignLicence(simtenant.NinaID, sku, false) // the last unit goes elsewhere meanwhile
 
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.Step != onboard.StepGroups || !strings.Contains(r.Error, "No unit of Microsoft 365 Business Premium is free") {
-		t.Fatalf("request %+v", r)
+		t.Fatalf("request %+v, want failed, step %s, error No unit of Microsoft 365 Business Premium is free", r, onboard.StepGroups)
 	}
 	if row := o.lastAudit("onboard.provision"); row.Outcome != "failed" || row.Reason != onboard.StepLicence {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("onboard.provision audit %+v, want failed at %s", row, onboard.StepLicence)
 	}
 	var retryCard bool
 	for _, s := range o.callsTo(approversConv) {
@@ -759,23 +759,23 @@ func TestOnboardLicenceExhaustedThenRetry(t *testing.T) {
 
 	// Retry by a non-approver is refused; after a unit is freed, an approver's works.
 	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "Only members") {
-		t.Fatalf("retry by requester %s", raw)
+		t.Fatalf("retry by the requester answered %s, want Only members", raw)
 	}
 	o.assignLicence(simtenant.NinaID, sku, true)
 	o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil)
 	r = o.request(id)
 	if r.State != store.OnboardDone {
-		t.Fatalf("after retry %+v", r)
+		t.Fatalf("request after retry %+v, want done", r)
 	}
 	if lic := o.tenant.LicensesOf(r.UserID); len(lic) != 1 || !strings.EqualFold(lic[0], sku) {
-		t.Fatalf("licences %v", lic)
+		t.Fatalf("licences %v, want [%s]", lic, sku)
 	}
 	if o.usersCreated() != 1 {
-		t.Fatalf("%d POST /users", o.usersCreated())
+		t.Fatalf("%d POST /users, want 1", o.usersCreated())
 	}
 	// A second retry click finds nothing to do.
 	if _, raw := o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil); !strings.Contains(raw, "not waiting for a retry") {
-		t.Fatalf("second retry %s", raw)
+		t.Fatalf("second retry answered %s, want not waiting for a retry", raw)
 	}
 }
 
@@ -787,19 +787,19 @@ func TestOnboardGraphOutageMidProvisioningThenRetry(t *testing.T) {
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.Step != onboard.StepUsageLocation || r.UserID == "" ||
 		!strings.Contains(r.Error, "busy or unavailable") {
-		t.Fatalf("request %+v", r)
+		t.Fatalf("request %+v, want failed at step %s with a user id: busy or unavailable", r, onboard.StepUsageLocation)
 	}
 	o.graph.Reset() // Graph is back
 	o.decide(simtenant.AlexID, onboard.VerbRetry, id, nil)
 	r = o.request(id)
 	if r.State != store.OnboardDone {
-		t.Fatalf("after retry %+v", r)
+		t.Fatalf("request after retry %+v, want done", r)
 	}
 	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID {
-		t.Errorf("manager %q", m)
+		t.Errorf("manager %q, want %q", m, simtenant.MaxID)
 	}
 	if o.usersCreated() != 0 { // Reset forgot the first attempt's requests: none since
-		t.Fatalf("the retry created a user again")
+		t.Fatalf("%d POST /users on the retry, want 0 (the user exists)", o.usersCreated())
 	}
 	if u, ok := o.tenant.User(joseUPN); !ok || u.ID != r.UserID {
 		t.Fatal("user missing")
@@ -825,7 +825,7 @@ func TestOnboardLostCreateAnswerAdoptsOwnUser(t *testing.T) {
 	r := o.request(id)
 	u, _ := o.tenant.User(joseUPN)
 	if r.State != store.OnboardDone || r.UserID != u.ID {
-		t.Fatalf("request %+v, user %s", r, u.ID)
+		t.Fatalf("request %+v, want done with user id %s (the account it adopted)", r, u.ID)
 	}
 }
 
@@ -843,7 +843,7 @@ func TestOnboardUPNTakenMeanwhileFails(t *testing.T) {
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardFailed || r.UserID != "" || !strings.Contains(r.Error, "was taken by another account") {
-		t.Fatalf("request %+v", r)
+		t.Fatalf("request %+v, want failed with no user id: was taken by another account", r)
 	}
 }
 
@@ -857,7 +857,7 @@ func TestOnboardRestartBetweenStepsResumes(t *testing.T) {
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	r := o.request(id)
 	if r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation || r.UserID == "" {
-		t.Fatalf("after the crash %+v", r)
+		t.Fatalf("request after the crash %+v, want provisioning at step %s with a user id", r, onboard.StepUsageLocation)
 	}
 	restarted, err := onboard.New(o.cfg, o.gc, o.conn, o.store, o.log)
 	if err != nil {
@@ -868,13 +868,13 @@ func TestOnboardRestartBetweenStepsResumes(t *testing.T) {
 	}
 	r = o.request(id)
 	if r.State != store.OnboardDone {
-		t.Fatalf("after resume %+v", r)
+		t.Fatalf("request after Resume %+v, want done", r)
 	}
 	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID {
-		t.Errorf("manager %q", m)
+		t.Errorf("manager %q, want %q", m, simtenant.MaxID)
 	}
 	if o.usersCreated() != 1 {
-		t.Fatalf("%d POST /users", o.usersCreated())
+		t.Fatalf("%d POST /users, want 1", o.usersCreated())
 	}
 }
 
@@ -888,15 +888,15 @@ func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
 	id := o.submitted()
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if r := o.request(id); r.State != store.OnboardDone {
-		t.Fatalf("request %+v", r)
+		t.Fatalf("request %+v, want done", r)
 	}
 	ctx := context.Background()
 	if n, err := o.ob.RunDueJobs(ctx); err != nil || n != 0 {
-		t.Fatalf("before the start date: %d jobs, %v", n, err)
+		t.Fatalf("before the start date: RunDueJobs = %d, %v; want 0, nil", n, err)
 	}
 	o.clock.advance(8 * 24 * time.Hour) // the start date is a week ahead
 	if n, err := o.ob.RunDueJobs(ctx); err != nil || n != 1 {
-		t.Fatalf("on the start date: %d jobs, %v", n, err)
+		t.Fatalf("on the start date: RunDueJobs = %d, %v; want 1, nil", n, err)
 	}
 	if n, _ := o.ob.RunDueJobs(ctx); n != 0 {
 		t.Fatal("the start-day card ran twice")
@@ -908,28 +908,28 @@ func TestOnboardStartDayCardIssuesTAP(t *testing.T) {
 		}
 	}
 	if !strings.Contains(posted, "New hire José Müller starts today") || !strings.Contains(posted, "Issue TAP") {
-		t.Fatalf("start-day card %s", posted)
+		t.Fatalf("start-day card %s\nwant New hire José Müller starts today, with Issue TAP", posted)
 	}
 	c := parseCard(t, []byte(posted))
 	data := c.Actions[0]["data"]
 	verb, _ := c.Actions[0]["verb"].(string)
 	body := o.invoke(simtenant.HanaID, verb, data)
 	if raw, _ := json.Marshal(body); verb != "tap.issue" || !strings.Contains(string(raw), "Creating the pass") {
-		t.Fatalf("Issue TAP answered %s", raw)
+		t.Fatalf("Issue TAP (verb %s) answered %s, want tap.issue and Creating the pass", verb, raw)
 	}
 	r := o.request(id)
 	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
-		t.Fatalf("%d TAPs for the new hire", len(taps))
+		t.Fatalf("%d TAPs for the new hire, want 1", len(taps))
 	}
 	if row := o.lastAudit("tap.create"); row.Outcome != "allowed" || row.TargetID != r.UserID || row.RequesterID != simtenant.HanaID {
-		t.Fatalf("tap audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want allowed, by Hana, for user %s", row, r.UserID)
 	}
 	// A second click issues nothing more.
 	if raw, _ := json.Marshal(o.invoke(simtenant.HanaID, verb, data)); !strings.Contains(string(raw), "Already issued") {
-		t.Fatalf("second click answered %s", raw)
+		t.Fatalf("second click answered %s, want Already issued", raw)
 	}
 	if taps := o.tenant.TAPsOf(r.UserID); len(taps) != 1 {
-		t.Fatalf("%d TAPs after a second click", len(taps))
+		t.Fatalf("%d TAPs after a second click, want 1", len(taps))
 	}
 }
 
@@ -944,7 +944,7 @@ func TestRequestsCommand(t *testing.T) {
 		all.WriteString(s.Text + s.card())
 	}
 	if !strings.Contains(all.String(), "Your 1 open request") || !strings.Contains(all.String(), id) || strings.Contains(all.String(), onboard.VerbApprove) {
-		t.Fatalf("requester's /requests: %s", all.String())
+		t.Fatalf("requester's /requests: %s\nwant Your 1 open request, with %s and no buttons", all.String(), id)
 	}
 	// An approver sees it with Approve and Reject, and they work from there.
 	calls = o.command("personal", simtenant.AlexID, "/requests")
@@ -954,12 +954,12 @@ func TestRequestsCommand(t *testing.T) {
 		all.WriteString(s.Text + s.card())
 	}
 	if !strings.Contains(all.String(), "waiting for an approver") || !strings.Contains(all.String(), onboard.VerbApprove) {
-		t.Fatalf("approver's /requests: %s", all.String())
+		t.Fatalf("approver's /requests: %s\nwant it waiting for an approver, with Approve", all.String())
 	}
 	// Someone with nothing open is told so.
 	calls = o.command("personal", simtenant.NinaID, "/requests")
 	if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "no open onboarding requests") {
-		t.Fatalf("empty /requests: %+v", calls)
+		t.Fatalf("/requests with nothing open: calls %+v, want one reply saying no open onboarding requests", calls)
 	}
 }
 
@@ -973,13 +973,13 @@ func TestOnboardJobRunnerResumesStaleProvisioning(t *testing.T) {
 	run := func() { o.ob.RunOnce(context.Background()) }
 	run()
 	if r := o.request(id); r.State != store.OnboardProvisioning {
-		t.Fatalf("resumed too early: %+v", r)
+		t.Fatalf("request before it went stale %+v, want still provisioning (not resumed)", r)
 	}
 	o.clock.advance(11 * time.Minute)
 	run()
 	r := o.request(id)
 	if r.State != store.OnboardDone || o.usersCreated() != 1 {
-		t.Fatalf("after the runner %+v, %d users", r, o.usersCreated())
+		t.Fatalf("request after the runner %+v, %d users; want done and 1", r, o.usersCreated())
 	}
 }
 
@@ -993,7 +993,7 @@ func TestOnboardRequesterCardFollowsState(t *testing.T) {
 	a["replyToId"] = "form-card-1"
 	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": onboard.SubmitVerb, "data": goodForm(o, id)}}
 	if status, body := o.post(a); status != http.StatusOK || !strings.Contains(func() string { b, _ := json.Marshal(body); return string(b) }(), "Waiting for approval") {
-		t.Fatalf("submit: %d %v", status, body)
+		t.Fatalf("submit: status %d, body %v; want 200 and Waiting for approval", status, body)
 	}
 	o.drain()
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
@@ -1013,7 +1013,7 @@ func TestOnboardRequesterCardFollowsState(t *testing.T) {
 		}
 	}
 	if strings.Join(states, ",") != "approved,done" {
-		t.Fatalf("requester's card updates: %v", states)
+		t.Fatalf("requester's card updates %v, want [approved done]", states)
 	}
 }
 
@@ -1024,11 +1024,11 @@ func TestOnboardOffWithoutApprovers(t *testing.T) {
 	for _, cmd := range []string{"/onboard", "/requests"} {
 		calls := o.command("personal", simtenant.MaxID, cmd)
 		if len(calls) != 1 || !strings.Contains(decode(t, calls[0]).Text, "TAPBOT_APPROVER_GROUPS") {
-			t.Fatalf("%s when off: %+v", cmd, calls)
+			t.Fatalf("%s when off: calls %+v, want one reply naming TAPBOT_APPROVER_GROUPS", cmd, calls)
 		}
 	}
 	if _, raw := o.submit(simtenant.MaxID, goodForm(o, "abc123")); !strings.Contains(raw, "not set up") {
-		t.Fatalf("submit when off: %s", raw)
+		t.Fatalf("submit when off answered %s, want not set up", raw)
 	}
 	if _, err := o.store.Onboard(context.Background(), "abc123"); err == nil {
 		t.Fatal("a request was stored while onboarding is off")
@@ -1044,7 +1044,7 @@ func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
 	o.dir.on("manager", func() { panic("simulated kill") })
 	o.decide(simtenant.AlexID, onboard.VerbApprove, id, nil)
 	if r := o.request(id); r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation {
-		t.Fatalf("after the kill %+v", r)
+		t.Fatalf("request after the kill %+v, want provisioning at step %s", r, onboard.StepUsageLocation)
 	}
 	other, err := onboard.New(o.cfg, o.gc, o.conn, o.store, o.log)
 	if err != nil {
@@ -1052,13 +1052,13 @@ func TestOnboardAnotherReplicaFinishesStaleProvisioning(t *testing.T) {
 	}
 	other.RunOnce(context.Background())
 	if r := o.request(id); r.State != store.OnboardProvisioning || r.Step != onboard.StepUsageLocation {
-		t.Fatalf("a replica resumed provisioning that was not stale: %+v", r)
+		t.Fatalf("request after another replica's early run %+v, want still provisioning at step %s (not stale yet)", r, onboard.StepUsageLocation)
 	}
 	o.clock.advance(11 * time.Minute)
 	other.RunOnce(context.Background())
 	r := o.request(id)
 	if r.State != store.OnboardDone {
-		t.Fatalf("after the other replica's run %+v", r)
+		t.Fatalf("request after the other replica's run %+v, want done", r)
 	}
 	if m, _ := o.tenant.ManagerOf(r.UserID); m != simtenant.MaxID || o.usersCreated() != 1 {
 		t.Fatalf("manager %q, %d POST /users; want Max and 1", m, o.usersCreated())
@@ -1075,13 +1075,13 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 	o.drain()
 	told := strings.Join(o.callsTo(personalConv), "\n")
 	if !strings.Contains(told, "/requests") || !strings.Contains(told, "approvers") || strings.Contains(told, "Tell the helpdesk") {
-		t.Fatalf("requester told: %s", told)
+		t.Fatalf("requester told: %s\nwant /requests and the approvers named, not the helpdesk", told)
 	}
 	_, second := o.openForm(simtenant.MaxID)
 	form := goodForm(o, second)
 	form["mailNickname"], form["displayName"] = "jose.muller2", "José Müller 2"
 	if _, raw := o.submit(simtenant.MaxID, form); !strings.Contains(raw, "Waiting for approval") {
-		t.Fatalf("second submit: %s", raw)
+		t.Fatalf("second submit answered %s, want Waiting for approval", raw)
 	}
 	o.drain()
 	listed := o.command("personal", simtenant.MaxID, "/requests")
@@ -1097,7 +1097,7 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 	}
 	// Only the requester may act on it.
 	if _, raw := o.decide(simtenant.AlexID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not valid") {
-		t.Fatalf("someone else's repost: %s", raw)
+		t.Fatalf("someone else's repost answered %s, want not valid", raw)
 	}
 
 	// tapbot is added to the approvers' channel; Send again posts the card, once.
@@ -1106,25 +1106,25 @@ func TestOnboardUnpostedApprovalRetryOrCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "again") {
-		t.Fatalf("repost: %s", raw)
+		t.Fatalf("repost answered %s, want it sent again", raw)
 	}
 	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, first, nil); !strings.Contains(raw, "not waiting") {
-		t.Fatalf("second repost: %s", raw)
+		t.Fatalf("second repost answered %s, want not waiting", raw)
 	}
 	o.drain()
 	if posted := o.callsTo(missing); len(posted) != 1 || !strings.Contains(posted[0], onboard.VerbApprove) {
-		t.Fatalf("approval cards posted: %d", len(posted))
+		t.Fatalf("%d approval cards posted, want 1 with Approve", len(posted))
 	}
 
 	// Cancel withdraws the other request, once; it cannot be posted afterwards.
 	if _, raw := o.decide(simtenant.MaxID, onboard.VerbCancel, second, nil); !strings.Contains(raw, "cancelled") {
-		t.Fatalf("cancel: %s", raw)
+		t.Fatalf("cancel answered %s, want cancelled", raw)
 	}
 	if r := o.request(second); r.State != store.OnboardRejected || r.DeciderID != simtenant.MaxID {
-		t.Fatalf("cancelled request: %+v", r)
+		t.Fatalf("cancelled request %+v, want rejected, decided by Max", r)
 	}
 	if _, raw := o.decide(simtenant.MaxID, onboard.VerbRepost, second, nil); !strings.Contains(raw, "not waiting") {
-		t.Fatalf("repost after cancel: %s", raw)
+		t.Fatalf("repost after cancel answered %s, want not waiting", raw)
 	}
 	for _, a := range []store.Action{store.ActionOnboardRepost, store.ActionOnboardCancel} {
 		if n := len(o.audits(a)); n != 1 {

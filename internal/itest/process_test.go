@@ -231,9 +231,9 @@ func (e *procEnv) startWith(store string, settings ...string) *tapbotProc {
 	select {
 	case p.addr = <-listening:
 	case <-p.done:
-		e.t.Fatalf("tapbot serve exited at start: %v\n%s", p.err, p.stderr.String())
+		e.t.Fatalf("tapbot serve exited at start (%v), want it listening\n%s", p.err, p.stderr.String())
 	case <-time.After(60 * time.Second):
-		e.t.Fatalf("tapbot serve did not start listening\n%s", p.stderr.String())
+		e.t.Fatalf("tapbot serve not listening after 60 s, want it listening\n%s", p.stderr.String())
 	}
 	e.proc = p
 	return p
@@ -299,7 +299,7 @@ func (e *procEnv) waitFor(ch <-chan struct{}, what string) {
 	select {
 	case <-ch:
 	case <-time.After(30 * time.Second):
-		e.t.Fatalf("%s never happened\n%s", what, e.proc.stderr.String())
+		e.t.Fatalf("%s: not within 30 s, want it to happen\n%s", what, e.proc.stderr.String())
 	}
 }
 
@@ -309,7 +309,7 @@ func (p *tapbotProc) exited(t *testing.T, within time.Duration) int {
 	select {
 	case <-p.done:
 	case <-time.After(within):
-		t.Fatalf("tapbot did not exit within %v\n%s", within, p.stderr.String())
+		t.Fatalf("tapbot still running after %v, want it exited\n%s", within, p.stderr.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
@@ -373,7 +373,7 @@ func TestKilledProcessLeavesNoPass(t *testing.T) {
 			p := e.start()
 			reached := step.arm(e)
 			if status := e.send("/tap nina@contoso.com 8h ticket 42"); status != http.StatusOK {
-				t.Fatalf("status %d", status)
+				t.Fatalf("/tap: status %d, want 200", status)
 			}
 			e.waitFor(reached, "the held request")
 			if n := len(e.tenant.TAPsOf(simtenant.NinaID)); n != 1 {
@@ -388,7 +388,7 @@ func TestKilledProcessLeavesNoPass(t *testing.T) {
 			deadline := time.Now().Add(30 * time.Second)
 			for len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 				if time.Now().After(deadline) {
-					t.Fatalf("the pass the killed process created is still live after restart\n%s", q.stderr.String())
+					t.Fatalf("the pass the killed process created is still live 30 s after restart, want it deleted\n%s", q.stderr.String())
 				}
 				time.Sleep(20 * time.Millisecond) // a separate process: no event to wait on
 			}
@@ -417,7 +417,7 @@ func TestSIGTERMDuringCreateLeavesNoPass(t *testing.T) {
 	p := e.start()
 	reached := e.graph.hold(createsTAPReq)
 	if status := e.send("/tap nina@contoso.com"); status != http.StatusOK {
-		t.Fatalf("status %d", status)
+		t.Fatalf("/tap: status %d, want 200", status)
 	}
 	e.waitFor(reached, "the create call")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -427,7 +427,7 @@ func TestSIGTERMDuringCreateLeavesNoPass(t *testing.T) {
 		t.Fatalf("exit code %d, want 0\n%s", code, p.stderr.String())
 	}
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
-		t.Fatalf("SIGTERM left a live pass\n%s", p.stderr.String())
+		t.Fatalf("%d live passes after SIGTERM, want 0\n%s", len(taps), p.stderr.String())
 	}
 	rows := strings.Join(e.auditRows(), " ")
 	for _, want := range []string{"tap.create/failed/create_unknown_outcome", "tap.reconcile/allowed/unknown_outcome_deleted"} {

@@ -72,7 +72,7 @@ func TestReplicasIssueOnePass(t *testing.T) {
 	for range 12 {
 		wg.Go(func() {
 			if status := e.sendTo(lb.URL, fmt.Sprintf("rr-%d", activitySeq.Add(1)), "/tap nina@contoso.com"); status != http.StatusOK {
-				t.Errorf("status %d", status)
+				t.Errorf("/tap nina through the balancer: status %d, want 200", status)
 			}
 		})
 	}
@@ -81,7 +81,7 @@ func TestReplicasIssueOnePass(t *testing.T) {
 	for _, b := range backends {
 		wg.Go(func() {
 			if status := e.sendTo(b, dup, "/tap max@contoso.com"); status != http.StatusOK {
-				t.Errorf("status %d", status)
+				t.Errorf("/tap max to %s: status %d, want 200", b, status)
 			}
 		})
 	}
@@ -104,7 +104,7 @@ func TestReplicasIssueOnePass(t *testing.T) {
 			if r.Outcome == "allowed" {
 				allowed[r.TargetID]++
 			} else if r.Reason != "in_progress" && r.Reason != "needs_confirmation" && r.Reason != "issued_meanwhile" {
-				t.Errorf("unexpected refusal %+v", r)
+				t.Errorf("refusal %+v, want only in_progress, needs_confirmation or issued_meanwhile", r)
 			}
 		}
 		return allowed, len(rows)
@@ -113,7 +113,7 @@ func TestReplicasIssueOnePass(t *testing.T) {
 	allowed, total := decided()
 	for total < 13 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of 13 /tap decided after 60 s", total)
+			t.Fatalf("%d of 13 /tap decided after 60 s, want all 13", total)
 		}
 		time.Sleep(50 * time.Millisecond) // separate processes: no event to wait on
 		allowed, total = decided()
@@ -129,7 +129,7 @@ func TestReplicasIssueOnePass(t *testing.T) {
 			t.Fatal(err)
 		}
 		if code := p.exited(t, 15*time.Second); code != 0 {
-			t.Errorf("replica %d exited %d\n%s", i, code, p.stderr.String())
+			t.Errorf("replica %d exited %d, want 0\n%s", i, code, p.stderr.String())
 		}
 	}
 }
@@ -156,11 +156,11 @@ func TestReplicasDecideOnce(t *testing.T) {
 	install := e.activityFrom(simtenant.AlexID, "channel", "conversationUpdate", next(), "")
 	install["membersAdded"] = []any{map[string]any{"id": botAccount}}
 	if status, _ := e.postTo(lb.URL, install); status != http.StatusOK {
-		t.Fatalf("install in the approvers' channel: %d", status)
+		t.Fatalf("install in the approvers' channel: status %d, want 200", status)
 	}
 	// Max asks for the form and sends it.
 	if status, _ := e.postTo(lb.URL, e.activityFrom(simtenant.MaxID, "personal", "message", next(), "/onboard")); status != http.StatusOK {
-		t.Fatalf("/onboard: %d", status)
+		t.Fatalf("/onboard: status %d, want 200", status)
 	}
 	// The form arrives from the background work, after the HTTP answer.
 	formID := func() string {
@@ -201,14 +201,14 @@ func TestReplicasDecideOnce(t *testing.T) {
 		"domain": "contoso.com", "usageLocation": "DE", "startDate": time.Now().AddDate(0, 0, 7).Format("2006-01-02"),
 		"manager": simtenant.MaxID, "licence": simtenant.SKUEntraIDP1, "groups": simtenant.GroupStaff, "hasSmartphone": "true"}
 	if status, body := invoke(simtenant.MaxID, onboard.SubmitVerb, form); status != http.StatusOK || fmt.Sprint(body["statusCode"]) != "200" {
-		t.Fatalf("submit: %d %v", status, body)
+		t.Fatalf("submit: status %d, body %v; want 200 and statusCode 200", status, body)
 	}
 
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
 			if status, _ := invoke(simtenant.AlexID, onboard.VerbApprove, map[string]any{"verb": onboard.VerbApprove, "requestId": id}); status != http.StatusOK {
-				t.Errorf("approve: %d", status)
+				t.Errorf("approve: status %d, want 200", status)
 			}
 		})
 	}
@@ -226,7 +226,7 @@ func TestReplicasDecideOnce(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("request %s not done after 60 s: %+v %v", id, r, err)
+			t.Fatalf("request %s after 60 s: %+v (err %v), want state %v", id, r, err, store.OnboardDone)
 		}
 		time.Sleep(50 * time.Millisecond) // separate processes: no event to wait on
 	}

@@ -23,7 +23,7 @@ func (e *env) lastAudit(action store.Action) store.AuditEntry {
 	e.t.Helper()
 	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: action, Limit: 1})
 	if err != nil || len(rows) == 0 {
-		e.t.Fatalf("no %s audit row: %v", action, err)
+		e.t.Fatalf("no %s audit row (%v), want one", action, err)
 	}
 	return rows[0]
 }
@@ -32,25 +32,25 @@ func TestTAPIssuedPrivatelyInPersonalChat(t *testing.T) {
 	e := newEnv(t)
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 2h ticket 4711")
 	if len(calls) != 1 || calls[0].ConversationID != personalConv || calls[0].Method != http.MethodPost {
-		t.Fatalf("want one message to the personal chat, got %+v", calls)
+		t.Fatalf("calls %+v, want one message posted to the personal chat", calls)
 	}
 	card := decode(t, calls[0]).card()
 	value := tapValue(card)
 	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || value == "" || taps[0].Value.Reveal() != value {
-		t.Fatalf("card value %q, tenant has %+v", value, taps)
+		t.Fatalf("card value %q, tenant has %+v; want one pass, the card's", value, taps)
 	}
 	if taps[0].Lifetime != 2*time.Hour || !strings.Contains(card, "tap.revoke") || !strings.Contains(card, "ticket 4711") {
-		t.Fatalf("lifetime %v; card %s", taps[0].Lifetime, card)
+		t.Fatalf("lifetime %v, card %s; want 2h and a card with tap.revoke and ticket 4711", taps[0].Lifetime, card)
 	}
 	row := e.lastAudit("tap.create")
 	if row.Outcome != "allowed" || row.RequesterID != simtenant.HanaID || row.TargetID != simtenant.NinaID ||
 		row.MethodID != taps[0].ID || row.Ticket != "ticket 4711" || row.Expires.IsZero() {
-		t.Fatalf("audit row %+v", row)
+		t.Fatalf("tap.create audit %+v, want allowed, Hana for Nina, method %s, ticket 4711, an expiry", row, taps[0].ID)
 	}
 	open, err := e.store.OpenDeliveries(context.Background(), simtenant.NinaID)
 	if err != nil || len(open) != 1 || open[0].ActivityID == "" || open[0].ConversationID != personalConv {
-		t.Fatalf("delivery %+v %v", open, err)
+		t.Fatalf("open deliveries %+v (err %v), want one, to the personal chat, with an activity id", open, err)
 	}
 }
 
@@ -64,7 +64,7 @@ func TestTAPFromChannelGoesToOneToOne(t *testing.T) {
 		case c.Method == http.MethodPost && c.ConversationID == "":
 			created++
 			if !strings.Contains(string(c.Body), "29:"+simtenant.HanaID) || strings.Contains(string(c.Body), `"isGroup":true`) {
-				t.Fatalf("1:1 conversation not with the requester: %s", c.Body)
+				t.Fatalf("new conversation %s, want a 1:1 with the requester", c.Body)
 			}
 		case strings.HasPrefix(c.ConversationID, "a:new-"):
 			card++
@@ -72,16 +72,16 @@ func TestTAPFromChannelGoesToOneToOne(t *testing.T) {
 		case c.ConversationID == channelConv:
 			public++
 			if !strings.Contains(decode(t, c).Text, "private chat") {
-				t.Fatalf("public note: %s", c.Body)
+				t.Fatalf("channel note %s, want it to point to the private chat", c.Body)
 			}
 		}
 	}
 	if created != 1 || card != 1 || public != 1 || value == "" {
-		t.Fatalf("create=%d card=%d public=%d value=%q; calls %+v", created, card, public, value, calls)
+		t.Fatalf("create=%d card=%d public=%d value=%q, want 1 1 1 and a value; calls %+v", created, card, public, value, calls)
 	}
 	for place, text := range e.everythingOutsideTheOneToOne() {
 		if strings.Contains(text, value) {
-			t.Fatalf("TAP value found in %s", place)
+			t.Fatalf("TAP value found in %s, want it in the requester's 1:1 chat only", place)
 		}
 	}
 }
@@ -126,11 +126,11 @@ func TestRefusals(t *testing.T) {
 			}
 			calls := e.command("personal", tt.from, tt.text)
 			if len(calls) != 1 {
-				t.Fatalf("want one reply, got %d", len(calls))
+				t.Fatalf("%d replies, want 1", len(calls))
 			}
 			reply := decode(t, calls[0])
 			if !strings.Contains(reply.Text, tt.message) || reply.card() != "" {
-				t.Fatalf("reply %q does not explain %q", reply.Text, tt.message)
+				t.Fatalf("reply %q, want text explaining %q and no card", reply.Text, tt.message)
 			}
 			row := e.lastAudit("tap.create")
 			if row.Outcome != "refused" || row.Reason != tt.code || row.RequesterID != tt.from {
@@ -138,7 +138,7 @@ func TestRefusals(t *testing.T) {
 			}
 			for _, u := range []string{simtenant.NinaID, simtenant.GwenID, simtenant.MaxID, simtenant.PaulID, simtenant.ErinID} {
 				if n := len(e.tenant.TAPsOf(u)); n != 0 {
-					t.Fatalf("a TAP was created for %s", u)
+					t.Fatalf("%d TAPs created for %s, want 0", n, u)
 				}
 			}
 		})
@@ -149,15 +149,15 @@ func TestRateLimit(t *testing.T) {
 	e := newEnv(t, func(c *tap.Config) { c.MaxPerHour = 2 })
 	for _, u := range []string{"nina@contoso.com", "max@contoso.com"} {
 		if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap "+u)[0]).card()); v == "" {
-			t.Fatalf("TAP for %s not issued", u)
+			t.Fatalf("no TAP card for %s, want one issued", u)
 		}
 	}
 	reply := decode(t, e.command("personal", simtenant.HanaID, "/tap alex@contoso.com")[0])
 	if !strings.Contains(reply.Text, "in the last hour") || len(e.tenant.TAPsOf(simtenant.AlexID)) != 0 {
-		t.Fatalf("third TAP in an hour not refused: %q", reply.Text)
+		t.Fatalf("third TAP in an hour: reply %q, want it refused (in the last hour) and no pass", reply.Text)
 	}
 	if row := e.lastAudit("tap.create"); row.Reason != "rate_limited" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want reason rate_limited", row)
 	}
 	e.clock.advance(61 * time.Minute)
 	if v := tapValue(decode(t, e.command("personal", simtenant.HanaID, "/tap alex@contoso.com")[0]).card()); v == "" {
@@ -171,7 +171,7 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 3h")
 	confirm := decode(t, calls[0]).card()
 	if len(calls) != 1 || tapValue(confirm) != "" || !strings.Contains(confirm, "tap.replace") || strings.Contains(confirm, first) {
-		t.Fatalf("want a confirmation card without any value, got %s", confirm)
+		t.Fatalf("%d calls, card %s; want one confirmation card (tap.replace) without any value", len(calls), confirm)
 	}
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
 		t.Fatal("existing TAP replaced without confirmation")
@@ -184,21 +184,21 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 		} `json:"actions"`
 	}
 	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 2 || c.Actions[0].Verb != "tap.replace" {
-		t.Fatalf("confirmation actions: %v", err)
+		t.Fatalf("confirmation actions %+v (err %v), want Replace (tap.replace) and Cancel", c.Actions, err)
 	}
 	before := len(e.cloud.Calls())
 	resp := e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)
 	if resp["statusCode"] != float64(200) {
-		t.Fatalf("replace invoke: %v", resp)
+		t.Fatalf("replace invoke answered %v, want statusCode 200", resp)
 	}
 	// A double click or a Teams redelivery replaces nothing more.
 	again := e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)
 	if raw, _ := json.Marshal(again); !strings.Contains(string(raw), "already") {
-		t.Fatalf("second replace: %s", raw)
+		t.Fatalf("second replace answered %s, want already", raw)
 	}
 	taps := e.tenant.TAPsOf(simtenant.NinaID)
 	if len(taps) != 1 || taps[0].Value.Reveal() == first || taps[0].Lifetime != 3*time.Hour {
-		t.Fatalf("after replace: %+v", taps)
+		t.Fatalf("passes after replace %+v, want one new one for 3h", taps)
 	}
 	var updatedOld, newCard bool
 	for _, call := range e.cloud.Calls()[before:] {
@@ -211,7 +211,7 @@ func TestExistingTAPNeedsConfirmation(t *testing.T) {
 		}
 	}
 	if !updatedOld || !newCard {
-		t.Fatalf("old card redacted=%v, new card delivered=%v", updatedOld, newCard)
+		t.Fatalf("old card redacted=%v, new card delivered=%v; want both", updatedOld, newCard)
 	}
 }
 
@@ -228,19 +228,19 @@ func TestReplaceCanBeCancelled(t *testing.T) {
 		} `json:"actions"`
 	}
 	if err := json.Unmarshal([]byte(confirm), &c); err != nil || len(c.Actions) != 2 || c.Actions[1].Verb != "tap.cancel" {
-		t.Fatalf("want Replace and Cancel, got %s", confirm)
+		t.Fatalf("confirmation card %s, want Replace and Cancel (tap.cancel)", confirm)
 	}
 	if raw, _ := json.Marshal(e.invoke(simtenant.HanaID, "tap.cancel", c.Actions[1].Data)); !strings.Contains(string(raw), "Cancelled") {
-		t.Fatalf("cancel answered %s", raw)
+		t.Fatalf("cancel answered %s, want Cancelled", raw)
 	}
 	if raw, _ := json.Marshal(e.invoke(simtenant.HanaID, "tap.replace", c.Actions[0].Data)); !strings.Contains(string(raw), "already") {
-		t.Fatalf("replace after cancel answered %s", raw)
+		t.Fatalf("replace after cancel answered %s, want already", raw)
 	}
 	if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 1 || taps[0].Value.Reveal() != first {
-		t.Fatalf("the existing pass did not stay: %+v", taps)
+		t.Fatalf("passes after cancel %+v, want the existing one only", taps)
 	}
 	if row := e.lastAudit("tap.create"); row.Reason != "cancelled" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want reason cancelled", row)
 	}
 }
 
@@ -256,23 +256,23 @@ func TestRevokeButtonRedactsAtOnce(t *testing.T) {
 	_ = json.Unmarshal([]byte(card), &c)
 	// Someone outside the helpdesk cannot revoke, even with the card's data.
 	if resp := e.invoke(simtenant.MaxID, "tap.revoke", c.Actions[0].Data); !strings.Contains(mustJSON(resp), "Not allowed") {
-		t.Fatalf("non-helpdesk revoke: %v", resp)
+		t.Fatalf("non-helpdesk revoke answered %v, want Not allowed", resp)
 	}
 	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("non-helpdesk revoke deleted the TAP")
 	}
 	resp := e.invoke(simtenant.HanaID, "tap.revoke", c.Actions[0].Data)
 	if raw := mustJSON(resp); strings.Contains(raw, value) || !strings.Contains(raw, "revoked") {
-		t.Fatalf("revoke answer %s", raw)
+		t.Fatalf("revoke answered %s, want revoked, without the pass", raw)
 	}
 	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
 		t.Fatal("TAP still exists after Revoke")
 	}
 	if open, _ := e.store.OpenDeliveries(context.Background(), simtenant.NinaID); len(open) != 0 {
-		t.Fatalf("delivery still open: %+v", open)
+		t.Fatalf("open deliveries %+v, want none", open)
 	}
 	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.RequesterID != simtenant.HanaID {
-		t.Fatalf("revoke audit %+v", row)
+		t.Fatalf("tap.revoke audit %+v, want allowed, by Hana", row)
 	}
 }
 
@@ -289,7 +289,7 @@ func TestRevokeCommandAndStatus(t *testing.T) {
 	status := decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	for _, want := range []string{"Microsoft Authenticator", "registered", "present, valid until", "Windows Hello for Business"} {
 		if !strings.Contains(status, want) {
-			t.Errorf("status card lacks %q: %s", want, status)
+			t.Errorf("status card: %s\nwant it to contain %q", status, want)
 		}
 	}
 	if strings.Contains(status, value) {
@@ -304,10 +304,10 @@ func TestRevokeCommandAndStatus(t *testing.T) {
 		replied = replied || strings.Contains(s.Text, "Revoked")
 	}
 	if !redacted || !replied || len(e.tenant.TAPsOf(simtenant.NinaID)) != 0 {
-		t.Fatalf("revoke: redacted=%v replied=%v taps=%d", redacted, replied, len(e.tenant.TAPsOf(simtenant.NinaID)))
+		t.Fatalf("revoke: redacted=%v replied=%v taps=%d, want true true 0", redacted, replied, len(e.tenant.TAPsOf(simtenant.NinaID)))
 	}
 	if reply := decode(t, e.command("personal", simtenant.MaxID, "/status nina@contoso.com")[0]); !strings.Contains(reply.Text, "Only members") {
-		t.Fatalf("non-helpdesk status: %q", reply.Text)
+		t.Fatalf("non-helpdesk /status: reply %q, want Only members…", reply.Text)
 	}
 }
 
@@ -316,21 +316,21 @@ func TestExpiredPassIsRedactedDurably(t *testing.T) {
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 30m")
 	value := tapValue(decode(t, calls[0]).card())
 	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 0 {
-		t.Fatalf("redacted %d before expiry (%v)", n, err)
+		t.Fatalf("RedactExpired before expiry = %d, %v; want 0, nil", n, err)
 	}
 	e.clock.advance(31 * time.Minute)
 	before := len(e.cloud.Calls())
 	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 1 {
-		t.Fatalf("redacted %d after expiry (%v)", n, err)
+		t.Fatalf("RedactExpired after expiry = %d, %v; want 1, nil", n, err)
 	}
 	upd := e.cloud.Calls()[before:]
 	if len(upd) != 1 || upd[0].Method != http.MethodPut || upd[0].ActivityID != calls[0].ResponseID ||
 		strings.Contains(string(upd[0].Body), value) || !strings.Contains(string(upd[0].Body), "expired") {
-		t.Fatalf("expiry update %+v", upd)
+		t.Fatalf("calls at expiry %+v, want one update (PUT) of the pass card saying expired, without the pass", upd)
 	}
 	// Once only.
 	if n, _ := e.flow.RedactExpired(context.Background()); n != 0 {
-		t.Fatalf("redacted again: %d", n)
+		t.Fatalf("RedactExpired again = %d, want 0", n)
 	}
 }
 
@@ -350,10 +350,10 @@ func TestGraphOutageIsExplainedAndAudited(t *testing.T) {
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	reply := decode(t, calls[0])
 	if !strings.Contains(reply.Text, "unavailable") || !strings.Contains(reply.Text, "Nothing was changed") {
-		t.Fatalf("outage reply %q", reply.Text)
+		t.Fatalf("outage reply %q, want it to say Graph is unavailable and Nothing was changed", reply.Text)
 	}
 	if row := e.lastAudit("tap.create"); row.Outcome != "failed" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("tap.create audit %+v, want outcome failed", row)
 	}
 }
 
@@ -398,12 +398,12 @@ func TestTAPValueNeverLeaks(t *testing.T) {
 		}
 	}
 	if len(values) != 3 {
-		t.Fatalf("want 3 TAPs issued, saw %d", len(values))
+		t.Fatalf("%d TAP values seen, want 3 issued", len(values))
 	}
 	for place, text := range e.everythingOutsideTheOneToOne(mustJSON(replaced), mustJSON(forgedRevoke)) {
 		for _, v := range values {
 			if strings.Contains(text, v) {
-				t.Fatalf("TAP value found in %s", place)
+				t.Fatalf("TAP value found in %s, want it in the requester's 1:1 chat only", place)
 			}
 		}
 	}
@@ -423,7 +423,7 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	once := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com once")[0]
 	multi := e.command("personal", simtenant.HanaID, "/tap max@contoso.com")[0]
 	if n, err := e.flow.RedactSpent(context.Background()); err != nil || n != 0 {
-		t.Fatalf("redacted %d live passes (%v)", n, err)
+		t.Fatalf("RedactSpent with every pass live = %d, %v; want 0, nil", n, err)
 	}
 	if err := e.tenant.UseTAP(simtenant.NinaID); err != nil {
 		t.Fatal(err)
@@ -434,14 +434,14 @@ func TestUsedOrRemovedPassIsRedacted(t *testing.T) {
 	}
 	before := len(e.cloud.Calls())
 	if n, err := e.flow.RedactSpent(context.Background()); err != nil || n != 2 {
-		t.Fatalf("redacted %d, want 2 (%v)", n, err)
+		t.Fatalf("RedactSpent = %d, %v; want 2, nil", n, err)
 	}
 	got := map[string]string{}
 	for _, c := range e.cloud.Calls()[before:] {
 		got[c.ActivityID] = string(c.Body)
 	}
 	if !strings.Contains(got[once.ResponseID], "it was used") || !strings.Contains(got[multi.ResponseID], "replaced by a new pass") {
-		t.Fatalf("updates %v", got)
+		t.Fatalf("card updates by activity %v, want Nina's saying it was used and Max's saying replaced by a new pass", got)
 	}
 }
 
@@ -465,7 +465,7 @@ func TestTAPRefusedForRolesOnlyRoleManagementShows(t *testing.T) {
 				t.Errorf("audit %+v, want refused %s", row, tc.code)
 			}
 			if taps := e.tenant.TAPsOf(tc.id); len(taps) != 0 {
-				t.Errorf("a pass exists: %+v", taps)
+				t.Errorf("passes %+v, want none", taps)
 			}
 		})
 	}
@@ -480,13 +480,13 @@ func TestTAPRefusedWhenARoleQueryFails(t *testing.T) {
 			e.graph.FailPath(path, http.StatusServiceUnavailable)
 			calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 			if reply := decode(t, calls[len(calls)-1]); !strings.Contains(reply.Text, "couldn't find out which directory roles") || !strings.Contains(reply.Text, "unavailable") {
-				t.Errorf("reply %q", reply.Text)
+				t.Errorf("reply %q, want it to say tapbot couldn't find out which directory roles, Graph being unavailable", reply.Text)
 			}
 			if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "roles_unknown" {
-				t.Errorf("audit %+v", row)
+				t.Errorf("tap.create audit %+v, want refused roles_unknown", row)
 			}
 			if taps := e.tenant.TAPsOf(simtenant.NinaID); len(taps) != 0 {
-				t.Errorf("a pass exists: %+v", taps)
+				t.Errorf("passes %+v, want none", taps)
 			}
 		})
 	}
@@ -502,7 +502,7 @@ func TestTAPWithoutPIMLicence(t *testing.T) {
 	}
 	e.command("personal", simtenant.HanaID, "/tap gwen@contoso.com")
 	if row := e.lastAudit("tap.create"); row.Outcome != "refused" || row.Reason != "privileged_role" {
-		t.Errorf("active Global Administrator without P2: %+v", row)
+		t.Errorf("active Global Administrator without P2: audit %+v, want refused privileged_role", row)
 	}
 }
 
@@ -516,7 +516,7 @@ func revokeButtonData(t *testing.T, card string) map[string]any {
 		} `json:"actions"`
 	}
 	if err := json.Unmarshal([]byte(card), &c); err != nil || len(c.Actions) != 1 || c.Actions[0].Verb != "tap.revoke" {
-		t.Fatalf("TAP card actions: %v %s", err, card)
+		t.Fatalf("TAP card %s (err %v), want one action, tap.revoke", card, err)
 	}
 	return c.Actions[0].Data
 }
@@ -535,24 +535,24 @@ func TestRevokeCardIdentityComesFromTheStore(t *testing.T) {
 	// A pass tapbot never delivered (an administrator's, made in the admin center).
 	forged := map[string]any{"userId": simtenant.GwenID, "methodId": gwenTAP.ID, "upn": "nina@contoso.com"}
 	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", forged)); !strings.Contains(resp, "matches no pass") {
-		t.Fatalf("forged revoke answered %s", resp)
+		t.Fatalf("forged revoke answered %s, want matches no pass", resp)
 	}
 	if len(e.tenant.TAPsOf(simtenant.GwenID)) != 1 {
 		t.Fatal("a forged card deleted a pass tapbot never delivered")
 	}
 	if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != "no_open_delivery" || row.TargetUPN == "nina@contoso.com" {
-		t.Fatalf("forged revoke audit %+v", row)
+		t.Fatalf("forged revoke audit %+v, want refused no_open_delivery, not naming nina", row)
 	}
 	// The right ids with a forged name: the name is not believed.
 	data["upn"] = "gwen@contoso.com"
 	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", data)); !strings.Contains(resp, "nina@contoso.com") || strings.Contains(resp, "gwen") {
-		t.Fatalf("revoke answered %s", resp)
+		t.Fatalf("revoke answered %s, want it to name nina@contoso.com, not gwen", resp)
 	}
 	if row := e.lastAudit("tap.revoke"); row.Outcome != "allowed" || row.TargetUPN != "nina@contoso.com" || row.TargetID != simtenant.NinaID {
-		t.Fatalf("revoke audit %+v", row)
+		t.Fatalf("revoke audit %+v, want allowed for nina@contoso.com (%s)", row, simtenant.NinaID)
 	}
 	if card := decode(t, e.command("personal", simtenant.AlexID, "/audit nina@contoso.com")[0]).card(); !strings.Contains(card, `"revoked"`) {
-		t.Fatalf("/audit nina misses the revoke: %s", card)
+		t.Fatalf("/audit nina card: %s\nwant the revoke in it", card)
 	}
 }
 
@@ -580,7 +580,7 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 			}
 			reply := decode(t, e.command("personal", simtenant.HanaID, "/revoke "+tt.user)[0])
 			if !strings.Contains(reply.Text, "doesn't revoke") || len(e.tenant.TAPsOf(tt.id)) != 1 {
-				t.Fatalf("revoke of %s: %q, %d passes left", tt.user, reply.Text, len(e.tenant.TAPsOf(tt.id)))
+				t.Fatalf("revoke of %s: reply %q, %d passes left; want doesn't revoke and 1 left", tt.user, reply.Text, len(e.tenant.TAPsOf(tt.id)))
 			}
 			if row := e.lastAudit("tap.revoke"); row.Outcome != "refused" || row.Reason != tt.code || row.TargetID != tt.id {
 				t.Fatalf("audit %+v, want refused/%s", row, tt.code)
@@ -593,13 +593,13 @@ func TestRevokeRefusesProtectedTargets(t *testing.T) {
 	data := revokeButtonData(t, decode(t, e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")[0]).card())
 	e.tenant.AssignRole(simtenant.NinaID, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator")
 	if resp := mustJSON(e.invoke(simtenant.HanaID, "tap.revoke", data)); !strings.Contains(resp, "doesn't revoke") {
-		t.Fatalf("revoke button answered %s", resp)
+		t.Fatalf("revoke button answered %s, want doesn't revoke", resp)
 	}
 	if len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
 		t.Fatal("the Revoke button deleted an administrator's pass")
 	}
 	if row := e.lastAudit("tap.revoke"); row.Reason != "privileged_role" {
-		t.Fatalf("audit %+v", row)
+		t.Fatalf("tap.revoke audit %+v, want reason privileged_role", row)
 	}
 }
 
@@ -669,14 +669,14 @@ func TestExpiryRedactionBacksOffAndGivesUp(t *testing.T) {
 		}
 	}
 	if due, _ := e.store.DueDeliveries(context.Background(), e.clock.now().Add(24*time.Hour), 100); len(due) != 0 {
-		t.Fatalf("%d stuck deliveries still queued after 30 runs", len(due))
+		t.Fatalf("%d stuck deliveries still queued after 30 runs, want 0", len(due))
 	}
 	if perRow() > 8 {
 		t.Fatalf("each stuck card was tried %d times; want at most 8", perRow())
 	}
 	rows, err := e.store.Audit(context.Background(), store.AuditFilter{Action: "tap.redact", Outcome: "failed", Limit: 100})
 	if err != nil || len(rows) != 50 || !strings.HasPrefix(rows[0].Reason, "gave_up after 8 attempts (expired)") {
-		t.Fatalf("want 50 gave_up audit rows, got %d (%v): %+v", len(rows), err, rows[:min(1, len(rows))])
+		t.Fatalf("%d failed tap.redact audit rows (err %v), first %+v; want 50, gave_up after 8 attempts", len(rows), err, rows[:min(1, len(rows))])
 	}
 	if !strings.Contains(e.logs.String(), "gave up removing a pass from its card") {
 		t.Fatal("giving up was not logged")
@@ -724,7 +724,7 @@ func TestFutureStartPass(t *testing.T) {
 	when := start.Format("2006-01-02 15:04")
 	calls := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 8h from "+when+" ticket 12")
 	if len(calls) != 1 {
-		t.Fatalf("calls %+v", calls)
+		t.Fatalf("calls %+v, want one", calls)
 	}
 	card := decode(t, calls[0]).card()
 	taps := e.tenant.TAPsOf(simtenant.NinaID)
@@ -732,21 +732,21 @@ func TestFutureStartPass(t *testing.T) {
 		t.Fatalf("tenant has %+v, want start %v", taps, start)
 	}
 	if !strings.Contains(card, "Not valid before "+when+" Europe/Berlin") || tapValue(card) != taps[0].Value.Reveal() {
-		t.Fatalf("card %s", card)
+		t.Fatalf("card %s\nwant the pass, Not valid before %s Europe/Berlin", card, when)
 	}
 	e.clock.advance(9 * time.Hour)
 	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 0 {
-		t.Fatalf("redacted %d before start + lifetime (%v)", n, err)
+		t.Fatalf("RedactExpired before start + lifetime = %d, %v; want 0, nil", n, err)
 	}
 	e.clock.advance(start.Add(8*time.Hour+time.Minute).Sub(e.clock.now()) + 9*time.Hour)
 	if n, err := e.flow.RedactExpired(context.Background()); err != nil || n != 1 {
-		t.Fatalf("redacted %d after start + lifetime (%v)", n, err)
+		t.Fatalf("RedactExpired after start + lifetime = %d, %v; want 1, nil", n, err)
 	}
 	// A start in the past, or too far ahead, is a typo answered at once.
 	for _, bad := range []string{"2020-01-01 08:00", e.clock.now().AddDate(0, 2, 0).Format("2006-01-02") + " 08:00"} {
 		out := e.command("personal", simtenant.HanaID, "/tap nina@contoso.com 8h from "+bad)
 		if len(out) != 1 || tapValue(decode(t, out[0]).card()) != "" || decode(t, out[0]).Text == "" {
-			t.Fatalf("%s: %+v", bad, out)
+			t.Fatalf("start %s: calls %+v, want one text reply and no pass", bad, out)
 		}
 	}
 }
@@ -767,10 +767,10 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 	}
 	for _, u := range []struct{ id, upn string }{{simtenant.NinaID, "nina@contoso.com"}, {simtenant.MaxID, "max@contoso.com"}, {simtenant.AlexID, "alex@contoso.com"}} {
 		if err := scheduled(u.id, u.upn); err != nil {
-			t.Fatalf("scheduled pass for %s beyond the hourly limit: %v", u.upn, err)
+			t.Fatalf("scheduled pass for %s beyond the hourly limit: %v, want it issued", u.upn, err)
 		}
 		if len(e.tenant.TAPsOf(u.id)) != 1 {
-			t.Fatalf("no pass for %s in the tenant", u.upn)
+			t.Fatalf("%d passes for %s in the tenant, want 1", len(e.tenant.TAPsOf(u.id)), u.upn)
 		}
 	}
 	// People stay limited (TestRateLimit); the claim on the target holds for tapbot too.
@@ -781,6 +781,6 @@ func TestScheduledPassesAreNotRateLimitedButClaimTheTarget(t *testing.T) {
 	}
 	err := scheduled(simtenant.HanaID, "hana@contoso.com")
 	if !errors.Is(err, bot.ErrPassNotIssued) || !strings.Contains(err.Error(), "being issued right now") || len(e.tenant.TAPsOf(simtenant.HanaID)) != 0 {
-		t.Fatalf("scheduled pass while another is being issued: %v", err)
+		t.Fatalf("scheduled pass while another is being issued: err %v, want ErrPassNotIssued (being issued right now) and no pass", err)
 	}
 }

@@ -56,7 +56,7 @@ func (e *env) invokeIn(conv, from, verb string, data any) string {
 	a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}}
 	status, body := e.post(a)
 	if status != http.StatusOK {
-		e.t.Fatalf("invoke %s: status %d", verb, status)
+		e.t.Fatalf("invoke %s: status %d, want 200", verb, status)
 	}
 	e.drain()
 	return mustJSON(body)
@@ -77,7 +77,7 @@ func (e *env) question(conv string) map[string]any {
 			return c.Actions[0].Data
 		}
 	}
-	e.t.Fatalf("no confirmation question in %s", conv)
+	e.t.Fatalf("no confirmation question (tap.confirm) in %s, want one", conv)
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (e *env) noLeak(extra ...string) {
 	for place, text := range e.everythingOutsideTheOneToOne(extra...) {
 		for _, v := range values {
 			if strings.Contains(text, v) {
-				e.t.Fatalf("TAP value found in %s", place)
+				e.t.Fatalf("TAP value found in %s, want it in Hana's 1:1 chat only", place)
 			}
 		}
 	}
@@ -137,10 +137,10 @@ func TestVerifyNewHireBypass(t *testing.T) {
 	e := verifyEnv(t, store.PathTarget, store.PathManager, store.PathHelpdesk)
 	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("Nina is a new hire: want her pass at once, got %d", len(got))
+		t.Fatalf("Nina is a new hire: %d passes delivered, want 1 at once", len(got))
 	}
 	if rows := e.auditRows(store.ActionTAPConfirmAsk); len(rows) != 0 {
-		t.Errorf("nobody should be asked: %+v", rows)
+		t.Errorf("tap.confirm.ask rows %+v, want none (nobody asked)", rows)
 	}
 }
 
@@ -148,7 +148,7 @@ func TestVerifyOffIssuesAtOnce(t *testing.T) {
 	e := newEnv(t) // Verify empty: TAPBOT_TAP_VERIFY=off
 	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("verification off: want the pass at once, got %d", len(got))
+		t.Fatalf("verification off: %d passes delivered, want 1 at once", len(got))
 	}
 }
 
@@ -159,13 +159,13 @@ func TestVerifyTargetConfirms(t *testing.T) {
 		t.Fatal("Max is established: no pass before confirmation")
 	}
 	if !strings.Contains(e.textsIn(personalConv), "Waiting for confirmation by Max Manager (the account holder)") {
-		t.Errorf("Hana should see whom tapbot waits for:\n%s", e.textsIn(personalConv))
+		t.Errorf("Hana's chat:\n%s\nwant it to say tapbot waits for Max Manager (the account holder)", e.textsIn(personalConv))
 	}
 	q := e.question(maxConv)
 	e.clock.advance(2 * time.Minute)
 	answered := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("after Max confirmed: want 1 pass in Hana's chat, got %d", len(got))
+		t.Fatalf("after Max confirmed: %d passes in Hana's chat, want 1", len(got))
 	}
 	if got := e.passesIn(maxConv); len(got) != 0 {
 		t.Fatal("the pass went to the confirmer")
@@ -180,7 +180,7 @@ func TestVerifyTargetConfirms(t *testing.T) {
 	card := decode(t, e.command("personal", simtenant.AlexID, "/audit max@contoso.com")[0]).card()
 	if !strings.Contains(card, "Max Manager") || !strings.Contains(card, `"tap.confirm"`) || !strings.Contains(card, "target 2m0s") ||
 		!strings.Contains(card, `"tap.confirm.ask"`) {
-		t.Errorf("/audit should show who confirmed, how and how long: %s", card)
+		t.Errorf("/audit card: %s\nwant who confirmed (Max Manager), how and how long (target 2m0s), and the tap.confirm.ask row", card)
 	}
 	e.noLeak(answered)
 }
@@ -191,7 +191,7 @@ func TestVerifyManagerConfirms(t *testing.T) {
 	e.command("personal", simtenant.HanaID, "/tap nina@contoso.com")
 	// Nina has no 1:1 chat tapbot knows: her manager Max is asked.
 	if !strings.Contains(e.textsIn(personalConv), "Max Manager (the manager)") {
-		t.Fatalf("want Max asked as manager:\n%s", e.textsIn(personalConv))
+		t.Fatalf("Hana's chat:\n%s\nwant Max Manager asked as the manager", e.textsIn(personalConv))
 	}
 	answered := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
 	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(simtenant.NinaID)) != 1 {
@@ -209,14 +209,14 @@ func TestVerifyHelpdeskColleagueConfirms(t *testing.T) {
 	self := e.invokeIn(helpdeskConv, simtenant.HanaID, "tap.confirm", q)
 	stranger := e.invokeIn(helpdeskConv, simtenant.MaxID, "tap.confirm", q)
 	if !strings.Contains(self, "can't confirm it") || !strings.Contains(stranger, "Only another member of the helpdesk") {
-		t.Errorf("self: %s\nstranger: %s", self, stranger)
+		t.Errorf("self: %s\nstranger: %s\nwant both refused (can't confirm it; Only another member of the helpdesk)", self, stranger)
 	}
 	if got := e.passesIn(personalConv); len(got) != 0 {
 		t.Fatal("a refused confirmation issued a pass")
 	}
 	answered := e.invokeIn(helpdeskConv, simtenant.AlexID, "tap.confirm", q)
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("after Alex confirmed: want 1 pass, got %d", len(got))
+		t.Fatalf("after Alex confirmed: %d passes, want 1", len(got))
 	}
 	refused := 0
 	for _, r := range e.auditRows(store.ActionTAPConfirm) {
@@ -225,7 +225,7 @@ func TestVerifyHelpdeskColleagueConfirms(t *testing.T) {
 		}
 	}
 	if refused != 2 {
-		t.Errorf("want the two refused clicks audited, got %d", refused)
+		t.Errorf("%d refused tap.confirm rows, want 2 (the two refused clicks)", refused)
 	}
 	e.noLeak(self, stranger, answered)
 }
@@ -236,10 +236,10 @@ func TestVerifyNotConfirmerRefused(t *testing.T) {
 	q := e.question(maxConv)
 	for _, who := range []string{simtenant.HanaID, simtenant.AlexID} {
 		if got := e.invokeIn(maxConv, who, "tap.confirm", q); !strings.Contains(got, "can't") && !strings.Contains(got, "someone else") {
-			t.Errorf("%s may not confirm: %s", who, got)
+			t.Errorf("%s confirming: %s, want a refusal (can't, or someone else)", who, got)
 		}
 		if got := e.invokeIn(maxConv, who, "tap.deny", q); !strings.Contains(got, "can't") && !strings.Contains(got, "someone else") {
-			t.Errorf("%s may not deny: %s", who, got)
+			t.Errorf("%s denying: %s, want a refusal (can't, or someone else)", who, got)
 		}
 	}
 	if got := e.passesIn(personalConv); len(got) != 0 || len(e.auditRows(store.ActionTAPDeny)) != 0 {
@@ -247,7 +247,7 @@ func TestVerifyNotConfirmerRefused(t *testing.T) {
 	}
 	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q) // still answerable by Max
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("want 1 pass, got %d", len(got))
+		t.Fatalf("%d passes after Max confirmed, want 1", len(got))
 	}
 }
 
@@ -259,7 +259,7 @@ func TestVerifyDoubleClickOnePass(t *testing.T) {
 	second := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
 	deny := e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", q)
 	if !strings.Contains(second, "Already answered") || !strings.Contains(deny, "Already answered") {
-		t.Errorf("second click: %s\ndeny after confirm: %s", second, deny)
+		t.Errorf("second click: %s\ndeny after confirm: %s\nwant both Already answered", second, deny)
 	}
 	if got := e.passesIn(personalConv); len(got) != 1 || len(e.tenant.TAPsOf(simtenant.MaxID)) != 1 {
 		t.Fatalf("%d passes delivered, %d in Graph; want 1 and 1", len(got), len(e.tenant.TAPsOf(simtenant.MaxID)))
@@ -290,20 +290,20 @@ func TestVerifyDenyAlertsSecurity(t *testing.T) {
 			alert := e.textsIn(securityConv)
 			for _, want := range []string{"Suspected social engineering", tc.target, simtenant.HanaID, "ticket 99"} {
 				if !strings.Contains(alert, want) {
-					t.Errorf("security alert lacks %q:\n%s", want, alert)
+					t.Errorf("security alert:\n%s\nwant it to contain %q", alert, want)
 				}
 			}
 			if rows := e.auditRows(store.ActionTAPDeny); len(rows) != 1 || rows[0].Outcome != store.OutcomeRefused || !strings.HasPrefix(rows[0].Reason, "suspected_social_engineering") {
-				t.Errorf("tap.deny rows %+v", rows)
+				t.Errorf("tap.deny rows %+v, want one refused, reason suspected_social_engineering…", rows)
 			}
 			if !strings.Contains(e.textsIn(personalConv), "said no") {
-				t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
+				t.Errorf("Hana's chat:\n%s\nwant her told the confirmer said no", e.textsIn(personalConv))
 			}
 			// A second attempt the same day is called out.
 			e.command("personal", simtenant.HanaID, "/tap "+tc.target+" ticket 100")
 			again := e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
 			if !strings.Contains(e.textsIn(securityConv), "Repeated attempts: 2 requests") {
-				t.Errorf("want repeated attempts called out:\n%s", e.textsIn(securityConv))
+				t.Errorf("security channel:\n%s\nwant the repeated attempts called out (Repeated attempts: 2 requests)", e.textsIn(securityConv))
 			}
 			e.noLeak(answered, again)
 		})
@@ -319,17 +319,17 @@ func TestVerifyTimeout(t *testing.T) {
 		t.Fatalf("ExpireConfirmations = %d, %v; want 1", n, err)
 	}
 	if !strings.Contains(e.textsIn(personalConv), "Nobody confirmed the pass for max@contoso.com in time") {
-		t.Errorf("Hana should be told:\n%s", e.textsIn(personalConv))
+		t.Errorf("Hana's chat:\n%s\nwant her told nobody confirmed the pass for max@contoso.com in time", e.textsIn(personalConv))
 	}
 	late := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q)
 	if !strings.Contains(late, "Already answered") || len(e.passesIn(personalConv)) != 0 {
-		t.Fatalf("a late confirmation acted: %s", late)
+		t.Fatalf("late confirmation answered %s, want Already answered and no pass", late)
 	}
 	// The account is free for a new request.
 	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
 	if got := e.passesIn(personalConv); len(got) != 1 {
-		t.Fatalf("want 1 pass after a new, confirmed request; got %d", len(got))
+		t.Fatalf("%d passes after a new, confirmed request, want 1", len(got))
 	}
 }
 
@@ -338,13 +338,13 @@ func TestVerifyRequesterCancels(t *testing.T) {
 	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 	q := e.question(maxConv)
 	if got := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm.cancel", q); !strings.Contains(got, "Only the person who asked") {
-		t.Errorf("Max may not cancel Hana's request: %s", got)
+		t.Errorf("Max cancelling Hana's request: %s, want Only the person who asked", got)
 	}
 	if got := e.invokeIn(personalConv, simtenant.HanaID, "tap.confirm.cancel", q); !strings.Contains(got, "Cancelled") {
-		t.Errorf("cancel: %s", got)
+		t.Errorf("Hana cancelling: %s, want Cancelled", got)
 	}
 	if got := e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", q); !strings.Contains(got, "Already answered") || len(e.passesIn(personalConv)) != 0 {
-		t.Fatalf("a cancelled request acted: %s", got)
+		t.Fatalf("confirming a cancelled request: %s, want Already answered and no pass", got)
 	}
 }
 
