@@ -1,6 +1,12 @@
 // Package cards builds Adaptive Cards (schema 1.5, the newest Teams renders) from typed
 // Go values. No I/O and no string templates: text from users is data in a field, never
 // spliced into JSON.
+//
+// A button's data is a typed payload too: declared here when a builder here or another
+// flow fills it in (ChecklistData, IssueTAPData, OnboardRequestData), else passed in as
+// Data by the flow that reads it. That flow reads it back into the same type with
+// bot.Decode. A form's submit data is the exception: the client merges the inputs'
+// values into it, and bot/onboard.ParseSubmission checks them one by one.
 package cards
 
 import (

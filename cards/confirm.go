@@ -23,51 +23,48 @@ type ConfirmView struct {
 // ConfirmTarget asks the account holder whether they asked for the pass: the
 // lost-phone case, from a Teams session that still works.
 func ConfirmTarget(v ConfirmView) Card {
-	return Card{
-		Body: append([]Element{
-			TextBlock{Text: "Did you just ask the helpdesk for a Temporary Access Pass?", Size: "Medium", Weight: "Bolder", Wrap: true},
-			RichText{Runs: []TextRun{{Text: v.RequesterName + " from the helpdesk is issuing a pass that lets someone sign in as you."}}},
-		}, confirmFooter(v, "If you didn't ask for it, someone may be posing as you: answer \"No\" and the helpdesk and security team are told.")...),
-		Actions: []Action{
-			Execute{Title: "Yes, it was me", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"},
-			Execute{Title: "No, this wasn't me", Verb: VerbDenyTAP, Data: v.Data, Style: "destructive"},
-		},
-	}
+	return confirmCard(v, "Did you just ask the helpdesk for a Temporary Access Pass?",
+		v.RequesterName+" from the helpdesk is issuing a pass that lets someone sign in as you.",
+		"If you didn't ask for it, someone may be posing as you: answer \"No\" and the helpdesk and security team are told.",
+		"Yes, it was me", "No, this wasn't me")
 }
 
 // ConfirmManager asks the account holder's manager.
 func ConfirmManager(v ConfirmView) Card {
-	return Card{
-		Body: append([]Element{
-			TextBlock{Text: "Confirm a Temporary Access Pass", Size: "Medium", Weight: "Bolder", Wrap: true},
-			RichText{Runs: []TextRun{{Text: v.RequesterName + " from the helpdesk is issuing a pass for " + v.TargetName + " (" + v.TargetUPN + ")."}}},
-		}, confirmFooter(v, "Confirm only if you have just spoken with "+v.TargetName+" yourself. A pass lets whoever holds it sign in as them.")...),
-		Actions: []Action{
-			Execute{Title: "Confirm", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"},
-			Execute{Title: "Deny", Verb: VerbDenyTAP, Data: v.Data, Style: "destructive"},
-		},
-	}
+	return confirmCard(v, "Confirm a Temporary Access Pass",
+		v.RequesterName+" from the helpdesk is issuing a pass for "+v.TargetName+" ("+v.TargetUPN+").",
+		"Confirm only if you have just spoken with "+v.TargetName+" yourself. A pass lets whoever holds it sign in as them.",
+		"Confirm", "Deny")
 }
 
-// ConfirmHelpdesk asks a second helpdesk member, in the helpdesk channel.
+// ConfirmHelpdesk asks a second helpdesk member, in the helpdesk channel. They can
+// only confirm; a request nobody confirms expires.
 func ConfirmHelpdesk(v ConfirmView) Card {
-	return Card{
-		Body: append([]Element{
-			TextBlock{Text: "A second helpdesk member must confirm this pass", Size: "Medium", Weight: "Bolder", Wrap: true},
-			RichText{Runs: []TextRun{{Text: v.RequesterName + " is issuing a pass for " + v.TargetName + " (" + v.TargetUPN + "), an established account."}}},
-		}, confirmFooter(v, "Confirm only if you have verified the caller yourself, for example by calling them back on a number from the directory. You can't confirm your own request.")...),
-		Actions: []Action{Execute{Title: "Confirm", Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"}},
-	}
+	return confirmCard(v, "A second helpdesk member must confirm this pass",
+		v.RequesterName+" is issuing a pass for "+v.TargetName+" ("+v.TargetUPN+"), an established account.",
+		"Confirm only if you have verified the caller yourself, for example by calling them back on a number from the directory. You can't confirm your own request.",
+		"Confirm", "")
 }
 
-func confirmFooter(v ConfirmView, advice string) []Element {
-	var out []Element
-	if v.Reason != "" {
-		out = append(out, RichText{Runs: []TextRun{{Text: "Reason given: " + v.Reason, Subtle: true}}})
+// confirmCard is the question to a second person: its title, what is happening, the
+// reason given, advice on answering, when it expires, and the buttons (no Deny when
+// deny is "").
+func confirmCard(v ConfirmView, title, happening, advice, confirm, deny string) Card {
+	body := []Element{
+		TextBlock{Text: title, Size: "Medium", Weight: "Bolder", Wrap: true},
+		RichText{Runs: []TextRun{{Text: happening}}},
 	}
-	return append(out,
+	if v.Reason != "" {
+		body = append(body, RichText{Runs: []TextRun{{Text: "Reason given: " + v.Reason, Subtle: true}}})
+	}
+	body = append(body,
 		TextBlock{Text: advice, Wrap: true},
 		TextBlock{Text: "The question expires at " + ViewerTimes().At(v.Expires) + ".", Subtle: true, Wrap: true, Size: "Small"})
+	actions := []Action{Execute{Title: confirm, Verb: VerbConfirmTAP, Data: v.Data, Style: "positive"}}
+	if deny != "" {
+		actions = append(actions, Execute{Title: deny, Verb: VerbDenyTAP, Data: v.Data, Style: "destructive"})
+	}
+	return Card{Body: body, Actions: actions}
 }
 
 // WaitingForConfirmation tells the requester who was asked, with a Cancel button.

@@ -225,6 +225,50 @@ func licenceTitle(l LicenceOption) string {
 	return l.Name + " (" + strconv.Itoa(l.Free) + " free)"
 }
 
+// The verbs of the buttons on an onboarding request's card (bot/onboard registers them).
+const (
+	OnboardApproveVerb = "onboard.approve"
+	OnboardRejectVerb  = "onboard.reject"
+	OnboardRetryVerb   = "onboard.retry"
+	OnboardRepostVerb  = "onboard.repost"
+	OnboardCancelVerb  = "onboard.cancel"
+)
+
+// OnboardMaxReason is the longest reason, in characters, an approver may give.
+const OnboardMaxReason = 500
+
+// onboardReasonInput is the id of the approval card's reason input, and so the key its
+// value has in OnboardRequestData.
+const onboardReasonInput = "reason"
+
+// OnboardRequestData is the data of the buttons on an onboarding request's card: the
+// request they act on. It comes back from the client, so bot/onboard reads it with
+// bot.Decode and checks the id (and the reason) before it acts.
+type OnboardRequestData struct {
+	Verb      string `json:"verb"` // repeated so an Action.Submit fallback routes too
+	RequestID string `json:"requestId"`
+	// Reason is what the approver typed in the approval card's reason input: the
+	// client merges the input's value into Approve's and Reject's data under its id
+	// (onboardReasonInput). Never set by tapbot.
+	Reason string `json:"reason,omitempty"`
+}
+
+// OnboardButtons says which buttons an onboarding request's card has.
+type OnboardButtons int8
+
+// The button sets of a request's card.
+const (
+	OnboardNoButtons OnboardButtons = iota
+	// OnboardDecide: Approve and Reject, with a reason input; approvers, while the
+	// request waits for them.
+	OnboardDecide
+	// OnboardRetry: Retry; approvers, once creating the account has failed.
+	OnboardRetry
+	// OnboardUnposted: "Send to approvers again" and "Cancel request"; the requester,
+	// when no approver could be shown the request.
+	OnboardUnposted
+)
+
 // OnboardSummaryView is what the read-only card of a submitted request shows.
 type OnboardSummaryView struct {
 	RequestID   string
@@ -235,12 +279,13 @@ type OnboardSummaryView struct {
 	ManagerName string   // the manager's name; "" shows Values.Manager
 	LicenceName string   // the SKU's name; "" shows Values.Licence
 	GroupNames  []string // the groups' names; nil shows Values.Groups
-	Actions     []Action // e.g. approve and reject, for approvers
-	Times       Times    // ViewerTimes: the card is updated on tapbot's initiative, for several readers
+	Buttons     OnboardButtons
+	Times       Times // ViewerTimes: the card is updated on tapbot's initiative, for several readers
 }
 
-// OnboardSummary shows a submitted onboarding request, read-only. Everything the
-// requester typed (and names from the directory) is shown literally, in RichText runs.
+// OnboardSummary shows a submitted onboarding request, read-only but for its Buttons,
+// whose data (OnboardRequestData) names the request. Everything the requester typed
+// (and names from the directory) is shown literally, in RichText runs.
 func OnboardSummary(v OnboardSummaryView) Card {
 	val := v.Values
 	body := []Element{
@@ -304,5 +349,18 @@ func OnboardSummary(v OnboardSummaryView) Card {
 	if v.RequestID != "" {
 		body = append(body, RichText{Runs: []TextRun{{Text: "Request " + v.RequestID, Subtle: true, Size: "Small"}}, Spacing: "Medium"})
 	}
-	return Card{Body: body, Actions: v.Actions}
+	button := func(title, verb, style string) Action {
+		return Execute{Title: title, Verb: verb, Data: OnboardRequestData{Verb: verb, RequestID: v.RequestID}, Style: style}
+	}
+	var actions []Action
+	switch v.Buttons {
+	case OnboardDecide:
+		body = append(body, InputText{ID: onboardReasonInput, Label: "Reason (shown to the requester if you reject)", MaxLength: OnboardMaxReason})
+		actions = []Action{button("Approve", OnboardApproveVerb, "positive"), button("Reject", OnboardRejectVerb, "destructive")}
+	case OnboardRetry:
+		actions = []Action{button("Retry", OnboardRetryVerb, "positive")}
+	case OnboardUnposted:
+		actions = []Action{button("Send to approvers again", OnboardRepostVerb, "positive"), button("Cancel request", OnboardCancelVerb, "destructive")}
+	}
+	return Card{Body: body, Actions: actions}
 }

@@ -417,10 +417,9 @@ func TestOnboardCardsShowUserTextLiterally(t *testing.T) {
 }
 
 func TestOnboardSummary(t *testing.T) {
-	approve := cards.Execute{Title: "Approve", Verb: "onboard.approve", Data: map[string]string{"requestId": testRequestID}, Style: "positive"}
 	v := cards.OnboardSummaryView{Times: cards.ViewerTimes(), RequestID: testRequestID, Status: "Waiting for approval", RequestedBy: "Megan Bowen",
 		Submitted: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Values: formView().Values, ManagerName: "Lee Gu",
-		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Actions: []cards.Action{approve}}
+		LicenceName: "Microsoft 365 E3", GroupNames: []string{"New hires", "Sales"}, Buttons: cards.OnboardRetry}
 	rows := func(c cards.Card) map[string]string {
 		out := map[string]string{}
 		walk(cardJSON(t, c)["body"], func(o map[string]any) {
@@ -446,8 +445,8 @@ func TestOnboardSummary(t *testing.T) {
 		t.Errorf("summary rows:\n got  %q\n want %q", got, want)
 	}
 	card := cardJSON(t, cards.OnboardSummary(v))
-	if acts := card["actions"].([]any); len(acts) != 1 || str(acts[0].(map[string]any), "verb") != "onboard.approve" {
-		t.Errorf("actions = %v, want one with verb onboard.approve", card["actions"])
+	if acts := card["actions"].([]any); len(acts) != 1 || str(acts[0].(map[string]any), "verb") != "onboard.retry" {
+		t.Errorf("actions = %v, want one with verb onboard.retry", card["actions"])
 	}
 	if !strings.Contains(mustJSON(t, card), "{{DATE(2026-03-01T09:00:00Z, SHORT)}}") || !strings.Contains(mustJSON(t, card), "Request "+testRequestID) {
 		t.Errorf("summary = %s, want it to contain %q and %q", mustJSON(t, card), "{{DATE(2026-03-01T09:00:00Z, SHORT)}}", "Request "+testRequestID)

@@ -11,6 +11,6 @@
 //	                       the checklist once their 1:1 chat is known
 //	refresh, "I did this"  flow.go (Universal Actions refresh, onClaim)
 //	"I'm stuck"            flow.go (onStuck): one helpdesk card per hire and step per
-//	                       interval, with Issue new TAP; StuckCards rebuilds it
+//	                       interval, with Issue new TAP; StuckCard rebuilds it
 //	background             flow.go (Run, RunChecks): checks, reminders (claimed once)
 package checklist

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tapbot/tapbot/bot"
 	"github.com/tapbot/tapbot/cards"
@@ -13,57 +12,47 @@ import (
 	"go.uber.org/zap"
 )
 
-const maxReason = 500
+// maxReason is the longest reason an approver may give, in characters: the reason
+// input's limit.
+const maxReason = cards.OnboardMaxReason
 
 // errNotSubmitted gives up a decision on a request that is no longer waiting.
 var errNotSubmitted = errors.New("onboard: request already decided")
 
-// parseAction reads the request id (and reason) of an approval card's button.
-func parseAction(data map[string]any) (id, reason string, ok bool) {
-	id, _ = data[KeyRequestID].(string)
-	if !requestIDRE.MatchString(id) {
-		return "", "", false
+// readButton reads the data of a button on a request's card: the request id, and the
+// reason an approver typed, made one line. The data is the client's: a malformed id,
+// a value of the wrong type, or a reason too long or with control or
+// direction-changing characters makes ok false.
+func readButton(data map[string]any) (d cards.OnboardRequestData, ok bool) {
+	d, err := bot.Decode[cards.OnboardRequestData](data)
+	if err != nil || !requestIDRE.MatchString(d.RequestID) || len(d.Reason) > 4*maxReason {
+		return cards.OnboardRequestData{}, false
 	}
-	if v, present := data[reasonInput]; present {
-		s, isStr := v.(string)
-		if !isStr || len(s) > 4*maxReason || !utf8.ValidString(s) {
-			return "", "", false
-		}
-		reason = line(s)
-		if len([]rune(reason)) > maxReason || hasUnsafeRunes(reason) {
-			return "", "", false
-		}
+	d.Reason = line(d.Reason)
+	if len([]rune(d.Reason)) > maxReason || hasUnsafeRunes(d.Reason) {
+		return cards.OnboardRequestData{}, false
 	}
-	return id, reason, true
+	return d, true
 }
 
 // onDecide handles Approve and Reject. Only approvers may decide, never the
 // requester; the compare-and-set from submitted makes double clicks and concurrent
 // approvers have one effect. The answer card replaces the clicked one.
 func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, approve bool) (*cards.Card, error) {
-	id, reason, ok := parseAction(data)
+	d, ok := readButton(data)
 	if !ok {
 		return notice("That card is not valid", "The request id or reason is malformed."), nil
 	}
+	id, reason := d.RequestID, d.Reason
 	action := store.ActionOnboardReject
 	if approve {
 		action = store.ActionOnboardApprove
 	}
 	from := t.Activity().From.AadObjectID
-	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: action, Ticket: reason},
-		"Only members of the onboarding approvers group can approve or reject requests."); c != nil || err != nil {
-		return c, err
-	}
-	req, err := f.store.Onboard(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notice("Unknown request", "I have no onboarding request "+id+"."), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read request: %w", err)
-	}
-	rec, err := decodeRecord(req)
-	if err != nil {
-		return nil, err
+	req, rec, answer, err := f.approverRequest(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: action, Ticket: reason},
+		"Only members of the onboarding approvers group can approve or reject requests.")
+	if answer != nil || err != nil {
+		return answer, err
 	}
 	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetUPN: rec.Request.UPN(), Action: action, Ticket: reason}
 	if strings.EqualFold(from, req.RequesterID) {
@@ -134,25 +123,16 @@ func (f *Flow) onDecide(ctx context.Context, t *bot.Turn, data map[string]any, a
 
 // onRetry continues a failed provisioning from the step that failed (approvers only).
 func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
-	id, _, ok := parseAction(data)
+	d, ok := readButton(data)
 	if !ok {
 		return notice("That card is not valid", "The request id is malformed."), nil
 	}
+	id := d.RequestID
 	from := t.Activity().From.AadObjectID
-	if c, err := f.refuseNonApprover(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: store.ActionOnboardRetry},
-		"Only members of the onboarding approvers group can retry."); c != nil || err != nil {
-		return c, err
-	}
-	req, err := f.store.Onboard(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notice("Unknown request", "I have no onboarding request "+id+"."), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read request: %w", err)
-	}
-	rec, err := decodeRecord(req)
-	if err != nil {
-		return nil, err
+	req, rec, answer, err := f.approverRequest(ctx, t, store.AuditEntry{RequestID: id, RequesterID: from, Action: store.ActionOnboardRetry},
+		"Only members of the onboarding approvers group can retry.")
+	if answer != nil || err != nil {
+		return answer, err
 	}
 	entry := store.AuditEntry{RequestID: id, RequesterID: from, TargetID: req.UserID, TargetUPN: rec.Request.UPN(), Action: store.ActionOnboardRetry}
 	// Claim the retry: failed → provisioning once, however often it is clicked.
@@ -178,21 +158,30 @@ func (f *Flow) onRetry(ctx context.Context, t *bot.Turn, data map[string]any) (*
 	return &card, nil
 }
 
-// refuseNonApprover answers a card action from someone outside the approvers group
-// with msg alone, or returns nil when from is an approver. It runs before the request
-// is read: the clicked card's data names a request, and a non-approver must learn
-// nothing about it, not even whether it exists (the card may have been forwarded, or
-// the data forged).
-func (f *Flow) refuseNonApprover(ctx context.Context, t *bot.Turn, entry store.AuditEntry, msg string) (*cards.Card, error) {
+// approverRequest reads the request an approvers' button names (entry.RequestID) for
+// an approver, or answers with a card instead: msg alone to someone outside the
+// approvers group, or that the request is unknown. The membership check comes before
+// the request is read: the clicked card's data names a request, and a non-approver
+// must learn nothing about it, not even whether it exists (the card may have been
+// forwarded, or the data forged).
+func (f *Flow) approverRequest(ctx context.Context, t *bot.Turn, entry store.AuditEntry, msg string) (store.OnboardRequest, record, *cards.Card, error) {
 	approver, err := f.isApprover(ctx, entry.RequesterID)
 	if err != nil {
-		return nil, err
+		return store.OnboardRequest{}, record{}, nil, err
 	}
-	if approver {
-		return nil, nil
+	if !approver {
+		entry.Outcome, entry.Reason = store.OutcomeRefused, "not_approver"
+		f.audit(ctx, entry)
+		t.Log().Info("onboarding action refused", zap.String("request", entry.RequestID), zap.String("action", string(entry.Action)), zap.String("reason", "not_approver"))
+		return store.OnboardRequest{}, record{}, notice("Not allowed", msg), nil
 	}
-	entry.Outcome, entry.Reason = store.OutcomeRefused, "not_approver"
-	f.audit(ctx, entry)
-	t.Log().Info("onboarding action refused", zap.String("request", entry.RequestID), zap.String("action", string(entry.Action)), zap.String("reason", "not_approver"))
-	return notice("Not allowed", msg), nil
+	req, err := f.store.Onboard(ctx, entry.RequestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return req, record{}, notice("Unknown request", "I have no onboarding request "+entry.RequestID+"."), nil
+	}
+	if err != nil {
+		return req, record{}, nil, fmt.Errorf("read request: %w", err)
+	}
+	rec, err := decodeRecord(req)
+	return req, rec, nil, err
 }

@@ -196,13 +196,13 @@ func New(cfg Config, dir Directory, msg Messenger, st Store, log *zap.Logger) (*
 		members: membership.New(dir, cfg.CacheTTL, cfg.Now), groups: ttlcache.New[string, string](cfg.CacheTTL, maxCached, cfg.Now)}, nil
 }
 
-// Card action verbs.
+// The verbs of the request card's buttons, which cards.OnboardSummary puts on it.
 const (
-	VerbApprove = "onboard.approve"
-	VerbReject  = "onboard.reject"
-	VerbRetry   = "onboard.retry"
-	VerbRepost  = "onboard.repost"
-	VerbCancel  = "onboard.cancel"
+	VerbApprove = cards.OnboardApproveVerb
+	VerbReject  = cards.OnboardRejectVerb
+	VerbRetry   = cards.OnboardRetryVerb
+	VerbRepost  = cards.OnboardRepostVerb
+	VerbCancel  = cards.OnboardCancelVerb
 )
 
 // Register adds /onboard and the card actions to the bot.
@@ -534,15 +534,6 @@ func (f *Flow) refreshCards(ctx context.Context, req store.OnboardRequest, rec r
 	}
 }
 
-// actionData is the data of the approval card's buttons.
-type actionData struct {
-	Verb      string `json:"verb"`
-	RequestID string `json:"requestId"`
-}
-
-// reasonInput is the id of the approval card's reason input.
-const reasonInput = "reason"
-
 // status words the request's state for its cards.
 func status(req store.OnboardRequest, rec record) string {
 	by := rec.DeciderName
@@ -568,8 +559,9 @@ func status(req store.OnboardRequest, rec record) string {
 	return req.State
 }
 
-// summary is the read-only card of a request. forApprovers adds the buttons that
-// apply in its state: Approve and Reject while submitted, Retry when failed.
+// summary is the read-only card of a request with the buttons that apply in its
+// state: for approvers, Approve and Reject while submitted and Retry when failed; for
+// the requester, Send again and Cancel while no approver could be shown it.
 func (f *Flow) summary(req store.OnboardRequest, rec record, forApprovers bool) cards.Card {
 	v := cards.OnboardSummaryView{
 		RequestID: req.ID, Status: status(req, rec), RequestedBy: rec.RequesterName, Submitted: req.CreatedAt,
@@ -579,26 +571,13 @@ func (f *Flow) summary(req store.OnboardRequest, rec record, forApprovers bool) 
 	if len(rec.GroupNames) > 0 {
 		v.GroupNames = rec.GroupNames
 	}
-	if !forApprovers {
-		if req.State == store.OnboardSubmitted && rec.ApprovalUnposted {
-			v.Actions = []cards.Action{
-				cards.Execute{Title: "Send to approvers again", Verb: VerbRepost, Data: actionData{VerbRepost, req.ID}, Style: "positive"},
-				cards.Execute{Title: "Cancel request", Verb: VerbCancel, Data: actionData{VerbCancel, req.ID}, Style: "destructive"},
-			}
-		}
-		return cards.OnboardSummary(v)
-	}
-	switch req.State {
-	case store.OnboardSubmitted:
-		v.Actions = []cards.Action{
-			cards.Execute{Title: "Approve", Verb: VerbApprove, Data: actionData{VerbApprove, req.ID}, Style: "positive"},
-			cards.Execute{Title: "Reject", Verb: VerbReject, Data: actionData{VerbReject, req.ID}, Style: "destructive"},
-		}
-		c := cards.OnboardSummary(v)
-		c.Body = append(c.Body, cards.InputText{ID: reasonInput, Label: "Reason (shown to the requester if you reject)", MaxLength: 500})
-		return c
-	case store.OnboardFailed:
-		v.Actions = []cards.Action{cards.Execute{Title: "Retry", Verb: VerbRetry, Data: actionData{VerbRetry, req.ID}, Style: "positive"}}
+	switch {
+	case !forApprovers && req.State == store.OnboardSubmitted && rec.ApprovalUnposted:
+		v.Buttons = cards.OnboardUnposted
+	case forApprovers && req.State == store.OnboardSubmitted:
+		v.Buttons = cards.OnboardDecide
+	case forApprovers && req.State == store.OnboardFailed:
+		v.Buttons = cards.OnboardRetry
 	}
 	return cards.OnboardSummary(v)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/tapbot/tapbot/internal/store"
 )
 
-func TestParseAction(t *testing.T) {
+func TestReadButton(t *testing.T) {
 	for _, tc := range []struct {
 		data   map[string]any
 		id     string
@@ -29,9 +29,9 @@ func TestParseAction(t *testing.T) {
 		{map[string]any{"requestId": "abc", "reason": "evil\u202e"}, "", "", false},
 		{nil, "", "", false},
 	} {
-		id, reason, ok := parseAction(tc.data)
-		if id != tc.id || reason != tc.reason || ok != tc.ok {
-			t.Errorf("parseAction(%v) = %q, %q, %v; want %q, %q, %v", tc.data, id, reason, ok, tc.id, tc.reason, tc.ok)
+		d, ok := readButton(tc.data)
+		if d.RequestID != tc.id || d.Reason != tc.reason || ok != tc.ok {
+			t.Errorf("readButton(%v) = %q, %q, %v; want %q, %q, %v", tc.data, d.RequestID, d.Reason, ok, tc.id, tc.reason, tc.ok)
 		}
 	}
 }

@@ -36,10 +36,11 @@ func (f *Flow) markUnposted(ctx context.Context, id string) {
 // request" on a request whose approval card could not be posted. Each acts once: the
 // compare-and-set clears the mark, and a second click finds it gone.
 func (f *Flow) onUnposted(ctx context.Context, t *bot.Turn, data map[string]any, repost bool) (*cards.Card, error) {
-	id, _, ok := parseAction(data)
+	d, ok := readButton(data)
 	if !ok {
 		return notice("That card is not valid", "The request id is malformed."), nil
 	}
+	id := d.RequestID
 	from := t.Activity().From.AadObjectID
 	req, err := f.store.Onboard(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && req.RequesterID != from) {

@@ -21,6 +21,16 @@ func usage(msg string) error { return &UsageError{Msg: msg} }
 
 func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
 
+// parseUserArg reads the one argument of /revoke and /status, a user. The error's text
+// is the answer: how (in howTo) when there is not exactly one argument, else why it
+// is no user.
+func parseUserArg(args []string, howTo string) (string, error) {
+	if len(args) != 1 {
+		return "", usage(howTo)
+	}
+	return command.ParseUser(args[0])
+}
+
 // Request is a parsed `/tap <user> [lifetime] [from YYYY-MM-DD HH:MM] [once] [reason…]`.
 type Request struct {
 	User     string        // UPN or mail, lower-cased

@@ -319,18 +319,24 @@ type cancelData struct {
 	Nonce string `json:"nonce"`
 }
 
+// questionUser checks what both buttons of the replace question carry: the nonce that
+// lets one of them act, once, and the user. ok is false when the card is not valid.
+func questionUser(user, nonce string) (string, bool) {
+	if nonce == "" {
+		return "", false
+	}
+	u, err := command.ParseUser(user)
+	return u, err == nil
+}
+
 // onCancel answers the Cancel button: the existing pass stays, and the Replace
 // button of the same card no longer acts.
 func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
 	d, err := bot.Decode[cancelData](data)
-	if err != nil || d.Nonce == "" {
-		c := cards.Notice("That card is not valid", "Start again with /tap.")
-		return &c, nil
-	}
-	user, err := command.ParseUser(d.User)
-	if err != nil {
-		c := cards.Notice("That card is not valid", "Start again with /tap.")
-		return &c, nil
+	user, ok := questionUser(d.User, d.Nonce)
+	if err != nil || !ok {
+		invalid := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &invalid, nil
 	}
 	first, err := f.store.Claim(ctx, verbReplace+":"+d.Nonce, f.cfg.Now())
 	if err != nil {
@@ -349,19 +355,11 @@ func (f *Flow) onCancel(ctx context.Context, t *bot.Turn, data map[string]any) (
 
 func (f *Flow) onReplace(ctx context.Context, t *bot.Turn, data map[string]any) (*cards.Card, error) {
 	d, err := bot.Decode[replaceData](data)
-	if err != nil || d.Nonce == "" {
-		c := cards.Notice("That card is not valid", "Start again with /tap.")
-		return &c, nil
-	}
-	user, err := command.ParseUser(d.User)
-	if err != nil {
-		c := cards.Notice("That card is not valid", "Start again with /tap.")
-		return &c, nil
-	}
+	user, ok := questionUser(d.User, d.Nonce)
 	lifetime := time.Duration(d.LifetimeMinutes) * time.Minute
-	if lifetime < MinLifetime || lifetime > MaxLifetime || len([]rune(d.Reason)) > maxReason {
-		c := cards.Notice("That card is not valid", "Start again with /tap.")
-		return &c, nil
+	if err != nil || !ok || lifetime < MinLifetime || lifetime > MaxLifetime || len([]rune(d.Reason)) > maxReason {
+		invalid := cards.Notice("That card is not valid", "Start again with /tap.")
+		return &invalid, nil
 	}
 	// Teams redelivers invokes on timeouts and people double-click: one replacement.
 	first, err := f.store.Claim(ctx, verbReplace+":"+d.Nonce, f.cfg.Now())

@@ -115,10 +115,7 @@ func (f *Flow) protectedTarget(ctx context.Context, ref string) (graph.Target, *
 
 // onRevokeCommand deletes every TAP of a user.
 func (f *Flow) onRevokeCommand(ctx context.Context, t *bot.Turn, c command.Command) error {
-	if len(c.Args) != 1 {
-		return t.ReplyText(ctx, "Tell me whose pass to revoke: /revoke user@contoso.com")
-	}
-	ref, err := command.ParseUser(c.Args[0])
+	ref, err := parseUserArg(c.Args, "Tell me whose pass to revoke: /revoke user@contoso.com")
 	if err != nil {
 		return t.ReplyText(ctx, err.Error())
 	}

@@ -17,10 +17,7 @@ import (
 
 // onStatus shows a user's account, pass (never its value) and registered methods.
 func (f *Flow) onStatus(ctx context.Context, t *bot.Turn, c command.Command) error {
-	if len(c.Args) != 1 {
-		return t.ReplyText(ctx, "Tell me whose status to show: /status user@contoso.com")
-	}
-	ref, err := command.ParseUser(c.Args[0])
+	ref, err := parseUserArg(c.Args, "Tell me whose status to show: /status user@contoso.com")
 	if err != nil {
 		return t.ReplyText(ctx, err.Error())
 	}

@@ -105,24 +105,33 @@ func union(lists ...[]string) []string {
 }
 
 func checkTAP(f Facts, cfg Config) []Item {
-	enabled := Item{ID: "tap.enabled", Title: "Temporary Access Pass"}
+	enabled := checkMethodEnabled("tap.enabled", "Temporary Access Pass", f.TAPErr, f.TAP.Enabled,
+		"The Temporary Access Pass method is disabled in the tenant's authentication-methods policy: nobody can be given a pass, by tapbot or anyone.",
+		Change{ID: ChangeTAPEnable, Description: "Enable the Temporary Access Pass method."})
 	if f.TAPErr != nil {
-		enabled.Status, enabled.Detail = explain(f.TAPErr, "the Temporary Access Pass policy", "Policy.Read.AuthenticationMethod")
-		enabled.Fix = "Grant Policy.Read.AuthenticationMethod to tapbot's app if it is missing, then run the check again."
 		return []Item{enabled}
 	}
-	p := f.TAP
-	if p.Enabled {
-		enabled.Status = OK
-		enabled.Detail = "The method is enabled."
-	} else {
-		enabled.Status = Fail
-		enabled.Detail = "The Temporary Access Pass method is disabled in the tenant's authentication-methods policy: nobody can be given a pass, by tapbot or anyone."
-		enabled.Fix = "Enable it (" + policiesPortal + " → Temporary Access Pass), or run `tapbot doctor --fix` on the server."
-		enabled.Fixable = true
-		enabled.change = &Change{ID: ChangeTAPEnable, Description: "Enable the Temporary Access Pass method."}
+	return []Item{enabled, checkTAPTargets(f, cfg), checkTAPLifetimes(f.TAP)}
+}
+
+// checkMethodEnabled is the item on whether an authentication method is enabled in
+// the tenant's policy. title is the method's name in the admin centre; readErr is
+// why its policy could not be read; disabled says what is lost when it is off, and
+// enable is the change that fixes that.
+func checkMethodEnabled(id, title string, readErr error, enabled bool, disabled string, enable Change) Item {
+	it := Item{ID: id, Title: title}
+	switch {
+	case readErr != nil:
+		it.Status, it.Detail = explain(readErr, "the "+title+" policy", "Policy.Read.AuthenticationMethod")
+		it.Fix = "Grant Policy.Read.AuthenticationMethod to tapbot's app if it is missing, then run the check again."
+	case enabled:
+		it.Status, it.Detail = OK, "The method is enabled."
+	default:
+		it.Status, it.Detail = Fail, disabled
+		it.Fix = "Enable it (" + policiesPortal + " → " + title + "), or run `tapbot doctor --fix` on the server."
+		it.Fixable, it.change = true, &enable
 	}
-	return []Item{enabled, checkTAPTargets(f, cfg), checkTAPLifetimes(p)}
+	return it
 }
 
 func checkTAPTargets(f Facts, cfg Config) Item {
@@ -211,21 +220,11 @@ func checkTAPLifetimes(p graph.TAPPolicy) Item {
 }
 
 func checkAuthenticator(f Facts, cfg Config) []Item {
-	enabled := Item{ID: "authenticator.enabled", Title: "Microsoft Authenticator"}
+	enabled := checkMethodEnabled("authenticator.enabled", "Microsoft Authenticator", f.AuthenticatorErr, f.Authenticator.Enabled,
+		"Microsoft Authenticator is disabled: new hires cannot register the app, so there is no phone sign-in and no passwordless start.",
+		Change{ID: ChangeAuthenticatorEnable, Description: "Enable Microsoft Authenticator."})
 	if f.AuthenticatorErr != nil {
-		enabled.Status, enabled.Detail = explain(f.AuthenticatorErr, "the Microsoft Authenticator policy", "Policy.Read.AuthenticationMethod")
-		enabled.Fix = "Grant Policy.Read.AuthenticationMethod to tapbot's app if it is missing, then run the check again."
 		return []Item{enabled}
-	}
-	p := f.Authenticator
-	if p.Enabled {
-		enabled.Status, enabled.Detail = OK, "The method is enabled."
-	} else {
-		enabled.Status = Fail
-		enabled.Detail = "Microsoft Authenticator is disabled: new hires cannot register the app, so there is no phone sign-in and no passwordless start."
-		enabled.Fix = "Enable it (" + policiesPortal + " → Microsoft Authenticator), or run `tapbot doctor --fix` on the server."
-		enabled.Fixable = true
-		enabled.change = &Change{ID: ChangeAuthenticatorEnable, Description: "Enable Microsoft Authenticator."}
 	}
 	return []Item{enabled, checkAuthenticatorTargets(f, cfg)}
 }

@@ -1,8 +1,10 @@
 // Package doctor checks that a tenant is set up for tapbot (docs/flow.md, "Tenant set-up"):
-// the Temporary Access Pass and Microsoft Authenticator policies, the Graph
-// permissions tapbot's token carries, the groups its configuration names and the
-// bot's registration. It explains each finding in plain words with what to do about
-// it, and can make the policy changes tapbot knows how to make.
+// the bot's registration, the Graph permissions tapbot's token carries, the Temporary
+// Access Pass and Microsoft Authenticator policies, the groups its configuration
+// names, the approvers' conversation, and, when tapbot may read Intune, how new
+// hires' devices are enrolled (devices.go). It explains each finding in plain words
+// with what to do about it, and can make the policy changes tapbot knows how to make.
+// ExplainProbe (probe.go) does the same for the calls `tapbot doctor --probe` tried.
 //
 // Reading the tenant (Gather) is kept apart from deciding (Evaluate, Plan), which are
 // pure functions; Check is the two together. The package has no SDK imports: it
@@ -154,8 +156,9 @@ func Check(ctx context.Context, r Reader, cfg Config) Report {
 	return Evaluate(Gather(ctx, r, cfg), cfg)
 }
 
-// Gather reads what the checks need: both policies, the granted permissions and
-// every group the configuration names. Failures are recorded, not returned: each
+// Gather reads what the checks need: both policies, the granted permissions, the
+// approvers' conversation reference, Intune's device settings and every group the
+// configuration names. Failures are recorded, not returned: each
 // becomes a finding.
 func Gather(ctx context.Context, r Reader, cfg Config) Facts {
 	var f Facts
