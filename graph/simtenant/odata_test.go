@@ -37,7 +37,7 @@ func TestParseFilter(t *testing.T) {
 			continue
 		}
 		if got := f.match(get(tt.mail, true)); got != tt.match {
-			t.Errorf("%q on %q: %v", tt.filter, tt.mail, got)
+			t.Errorf("parseFilter(%q) on mail %q matches = %v, want %v", tt.filter, tt.mail, got, tt.match)
 		}
 	}
 	for _, bad := range []string{"mail eq 'O'Brien'", "mail eq 'x", "mail eq", "eq 'x'", "mail eq 'x' and", "(mail eq 'x'", "'x' eq mail", "mail eq x", "mail eq 'a' xor mail eq 'b'", "mail ~ 'x'", ")"} {
@@ -64,7 +64,7 @@ func FuzzParseFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := parseFilter(s, props)
 		if (e == nil) == (err == nil) {
-			t.Fatalf("%q: expression %v and error %v", s, e, err)
+			t.Fatalf("parseFilter(%q) = %v, %v; want an expression or an error, not both or neither", s, e, err)
 		}
 		if e != nil {
 			e.match(func(string) any { return "x" })
@@ -74,16 +74,16 @@ func FuzzParseFilter(f *testing.F) {
 
 func TestSkipTokenAndQueryEncoding(t *testing.T) {
 	if n, ok := decodeSkipToken(encodeSkipToken(42)); !ok || n != 42 {
-		t.Errorf("round trip: %d %v", n, ok)
+		t.Errorf("decodeSkipToken(encodeSkipToken(42)) = %d, %v; want 42, true", n, ok)
 	}
 	for _, bad := range []string{"", "!!", encodeSkipToken(-1), "Z3JhcGh0ZXN0Ong"} {
 		if _, ok := decodeSkipToken(bad); ok {
-			t.Errorf("%q accepted", bad)
+			t.Errorf("decodeSkipToken(%q) accepted, want it refused", bad)
 		}
 	}
 	got := encodeQuery(map[string][]string{"$filter": {"mail eq 'a+b@c.d'"}, "$select": {"id"}})
-	if got != "$filter=mail%20eq%20%27a%2Bb%40c.d%27&$select=id" {
-		t.Errorf("encodeQuery: %s", got)
+	if want := "$filter=mail%20eq%20%27a%2Bb%40c.d%27&$select=id"; got != want {
+		t.Errorf("encodeQuery = %s, want %s", got, want)
 	}
 }
 
