@@ -35,12 +35,12 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 	for _, base := range []string{"http://graph.example/v1.0", "graph.microsoft.com/v1.0", "https://graph.example/v1.0?x=1", "://"} {
 		if _, err := New(Config{Credential: staticToken{}, BaseURL: base}, nil); err == nil {
-			t.Errorf("base URL %q accepted", base)
+			t.Errorf("New with base URL %q accepted, want an error", base)
 		}
 	}
 	c, err := New(Config{Credential: staticToken{}}, nil)
 	if err != nil || c.base != DefaultBaseURL {
-		t.Fatalf("defaults: %v %v", c, err)
+		t.Fatalf("New with defaults = %v, %v; want base %s, nil", c, err, DefaultBaseURL)
 	}
 }
 
@@ -54,21 +54,21 @@ func TestUserSelectsMapsAndSendsToken(t *testing.T) {
 	want := graph.User{ID: aliceID, UserPrincipalName: aliceUPN, Mail: aliceUPN, DisplayName: "Alice", UserType: "Member",
 		AccountEnabled: true, CreatedDateTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if !u.CreatedDateTime.Equal(want.CreatedDateTime) {
-		t.Errorf("created %v", u.CreatedDateTime)
+		t.Errorf("created %v, want %v", u.CreatedDateTime, want.CreatedDateTime)
 	}
 	u.CreatedDateTime = want.CreatedDateTime
 	if u != want {
-		t.Errorf("got %+v", u)
+		t.Errorf("User = %+v, want %+v", u, want)
 	}
 	r := f.requests()[0]
 	if r.Method != "GET" || r.Path != "/v1.0/users/"+aliceUPN {
-		t.Errorf("request %s %s", r.Method, r.Path)
+		t.Errorf("request %s %s, want GET /v1.0/users/%s", r.Method, r.Path, aliceUPN)
 	}
 	if got := r.Query.Get("$select"); got != strings.Join(userSelect, ",") {
-		t.Errorf("$select %q", got)
+		t.Errorf("$select %q, want %q", got, strings.Join(userSelect, ","))
 	}
 	if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {
-		t.Errorf("Authorization %q", got)
+		t.Errorf("Authorization %q, want %q", got, "Bearer "+testToken)
 	}
 }
 
@@ -79,14 +79,14 @@ func TestNotFoundIsTyped(t *testing.T) {
 	c, _ := f.client()
 	_, err := c.User(context.Background(), "bob@contoso.com")
 	if !errors.Is(err, graph.ErrNotFound) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrNotFound", err)
 	}
 	var ge *graph.Error
 	if !errors.As(err, &ge) || ge.Code != "Request_ResourceNotFound" || ge.RequestID != "req-Request_ResourceNotFound" || ge.Status != 404 {
-		t.Fatalf("graph.Error %+v", ge)
+		t.Fatalf("graph.Error %+v, want status 404, code Request_ResourceNotFound, request id req-Request_ResourceNotFound", ge)
 	}
 	if !strings.HasPrefix(err.Error(), "graph: get user: ") {
-		t.Errorf("no context in %q", err)
+		t.Errorf("error %q, want it to start \"graph: get user: \"", err)
 	}
 }
 
@@ -99,12 +99,12 @@ func TestErrorWithoutMessageDoesNotPanic(t *testing.T) {
 	c, _ := f.client()
 	_, err := c.User(context.Background(), aliceID)
 	if !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrForbidden", err)
 	}
 }
 
 func TestRefsAreCheckedBeforeAnyRequest(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r seen) { t.Errorf("request made: %s %s", r.Method, r.Path) })
+	f := newFake(t, func(w http.ResponseWriter, r seen) { t.Errorf("request made: %s %s, want none", r.Method, r.Path) })
 	c, _ := f.client()
 	ctx := context.Background()
 	bad := []string{"", "../../me", "alice@contoso.com/../admin", "a?b@contoso.com", "alice", "alice@contoso",
@@ -113,40 +113,40 @@ func TestRefsAreCheckedBeforeAnyRequest(t *testing.T) {
 	for _, ref := range bad {
 		_, err := c.User(ctx, ref)
 		if !errors.Is(err, graph.ErrBadRequest) && !errors.Is(err, graph.ErrNotFound) {
-			t.Errorf("%q: %v", ref, err)
+			t.Errorf("User(%q) = %v, want ErrBadRequest or ErrNotFound", ref, err)
 		}
 		if _, err := c.Target(ctx, ref, nil); err == nil {
-			t.Errorf("Target(%q) accepted", ref)
+			t.Errorf("Target(%q) accepted, want an error", ref)
 		}
 		if _, err := c.TAPs(ctx, ref); err == nil {
-			t.Errorf("TAPs(%q) accepted", ref)
+			t.Errorf("TAPs(%q) accepted, want an error", ref)
 		}
 		if _, err := c.CreateTAP(ctx, ref, graph.TAPRequest{}); err == nil {
-			t.Errorf("CreateTAP(%q) accepted", ref)
+			t.Errorf("CreateTAP(%q) accepted, want an error", ref)
 		}
 		if err := c.DeleteTAP(ctx, ref, methodID); err == nil {
-			t.Errorf("DeleteTAP(%q) accepted", ref)
+			t.Errorf("DeleteTAP(%q) accepted, want an error", ref)
 		}
 	}
 	// A mail address that cannot be a UPN is "not found" (callers then try mail);
 	// path-breaking input is a bad request.
 	if _, err := c.User(ctx, "a+b@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("plus address: %v", err)
+		t.Errorf("User(plus address) = %v, want ErrNotFound", err)
 	}
 	if _, err := c.User(ctx, "a?b"); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("query char: %v", err)
+		t.Errorf("User(%q) = %v, want ErrBadRequest", "a?b", err)
 	}
 	if err := c.DeleteTAP(ctx, aliceID, "../x"); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("method id: %v", err)
+		t.Errorf("DeleteTAP with method id ../x = %v, want ErrBadRequest", err)
 	}
 	if _, err := c.CheckMemberGroups(ctx, aliceID, []string{"not-a-guid"}); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("group id: %v", err)
+		t.Errorf("CheckMemberGroups with group id not-a-guid = %v, want ErrBadRequest", err)
 	}
 	if _, err := c.UserByMail(ctx, "no-at-sign"); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("mail: %v", err)
+		t.Errorf("UserByMail(no-at-sign) = %v, want ErrBadRequest", err)
 	}
 	if n := len(f.requests()); n != 0 {
-		t.Errorf("%d requests", n)
+		t.Errorf("%d requests, want 0", n)
 	}
 }
 
@@ -161,26 +161,26 @@ func TestUserByMailEscapesTheFilter(t *testing.T) {
 	mail := "o'brien+x&y')or('1'eq'1@contoso.com"
 	u, err := c.UserByMail(ctx, mail)
 	if err != nil || u.ID != aliceID {
-		t.Fatalf("%+v %v", u, err)
+		t.Fatalf("UserByMail = %+v, %v; want Alice, nil", u, err)
 	}
 	r := f.requests()[0]
 	if r.Path != "/v1.0/users" {
-		t.Errorf("path %s", r.Path)
+		t.Errorf("path %s, want /v1.0/users", r.Path)
 	}
 	if got, want := r.Query.Get("$filter"), "mail eq 'o''brien+x&y'')or(''1''eq''1@contoso.com'"; got != want {
 		t.Errorf("$filter on the wire\n got %s\nwant %s", got, want)
 	}
 	if r.Query.Get("$top") != "2" {
-		t.Errorf("$top %q", r.Query.Get("$top"))
+		t.Errorf("$top %q, want 2", r.Query.Get("$top"))
 	}
 
 	answer = nil
 	if _, err := c.UserByMail(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("none: %v", err)
+		t.Errorf("UserByMail with no match = %v, want ErrNotFound", err)
 	}
 	answer = []any{aliceJSON(), aliceJSON()}
 	if _, err := c.UserByMail(ctx, "shared@contoso.com"); !errors.Is(err, graph.ErrConflict) {
-		t.Errorf("several: %v", err)
+		t.Errorf("UserByMail with two matches = %v, want ErrConflict", err)
 	}
 }
 
@@ -195,17 +195,17 @@ func TestFindUserFallsBackToMail(t *testing.T) {
 	c, _ := f.client()
 	u, err := c.FindUser(context.Background(), "alice.smith@contoso.com")
 	if err != nil || u.ID != aliceID {
-		t.Fatalf("%+v %v", u, err)
+		t.Fatalf("FindUser = %+v, %v; want Alice, nil", u, err)
 	}
 	if n := len(f.requests()); n != 2 {
-		t.Errorf("%d requests", n)
+		t.Errorf("%d requests, want 2 (UPN, then mail)", n)
 	}
 	// An object id is never looked up as a mail.
 	if _, err := c.FindUser(context.Background(), methodID); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("id: %v", err)
+		t.Errorf("FindUser(an object id) = %v, want ErrNotFound", err)
 	}
 	if n := len(f.requests()); n != 3 {
-		t.Errorf("%d requests", n)
+		t.Errorf("%d requests, want 3 (no mail lookup for an id)", n)
 	}
 }
 
@@ -237,7 +237,7 @@ func TestCheckMemberGroupsChunksAndGzips(t *testing.T) {
 	}
 	want := []string{groups[0], groups[10], groups[20], groups[30], groups[40]}
 	if !slices.Equal(got, want) {
-		t.Errorf("got %v", got)
+		t.Errorf("CheckMemberGroups = %v, want %v", got, want)
 	}
 	reqs := f.requests()
 	if len(reqs) != 3 {
@@ -245,11 +245,11 @@ func TestCheckMemberGroupsChunksAndGzips(t *testing.T) {
 	}
 	for _, r := range reqs {
 		if r.Method != "POST" || r.Path != "/v1.0/users/"+aliceID+"/checkMemberGroups" || r.Header.Get("Content-Encoding") != "gzip" {
-			t.Errorf("request %s %s %v", r.Method, r.Path, r.Header)
+			t.Errorf("request %s %s %v, want gzipped POST /v1.0/users/%s/checkMemberGroups", r.Method, r.Path, r.Header, aliceID)
 		}
 	}
 	if none, err := c.CheckMemberGroups(context.Background(), aliceID, nil); err != nil || none != nil || len(f.requests()) != 3 {
-		t.Errorf("empty list: %v %v", none, err)
+		t.Errorf("CheckMemberGroups(nil) = %v, %v with %d requests in all; want nil, nil and still 3", none, err, len(f.requests()))
 	}
 }
 
@@ -282,15 +282,15 @@ func TestTAPPolicy(t *testing.T) {
 	if !p.Enabled || p.DefaultLifetime != time.Hour || p.MinLifetime != 10*time.Minute || p.MaxLifetime != 8*time.Hour ||
 		!p.UsableOnce || p.DefaultLength != 8 || !slices.Equal(p.IncludeTargets, []string{graph.AllUsers}) ||
 		!slices.Equal(p.ExcludeTargets, []string{"33333333-3333-4333-8333-333333333333"}) {
-		t.Errorf("policy %+v", p)
+		t.Errorf("TAPPolicy = %+v, want enabled, 1h default, 10m to 8h, usable once, length 8, all users but 33333333-…", p)
 	}
 	if got := f.requests()[0].Path; got != "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass" {
-		t.Errorf("path %s", got)
+		t.Errorf("path %s, want /v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", got)
 	}
 
 	delete(answer, "state") // the enum's zero value is "enabled": absent must not read so
 	if p, err := c.TAPPolicy(context.Background()); err != nil || p.Enabled {
-		t.Errorf("no state: %+v %v", p, err)
+		t.Errorf("TAPPolicy without state = %+v, %v; want disabled, nil", p, err)
 	}
 	answer["@odata.type"] = "#microsoft.graph.emailAuthenticationMethodConfiguration"
 	if _, err := c.TAPPolicy(context.Background()); err == nil {
@@ -298,7 +298,7 @@ func TestTAPPolicy(t *testing.T) {
 	}
 	status = 403
 	if _, err := c.TAPPolicy(context.Background()); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("403: %v", err)
+		t.Errorf("TAPPolicy on a 403 = %v, want ErrForbidden", err)
 	}
 }
 
@@ -329,29 +329,29 @@ func TestCreateTAPRetriesThrottlingAndKeepsTheSecret(t *testing.T) {
 	}
 	if tp.Value.Reveal() != tapValue || tp.ID != methodID || tp.Lifetime != time.Hour || !tp.UsableOnce || !tp.Usable ||
 		tp.UsabilityReason != "EnabledByPolicy" || !tp.Expires().Equal(time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)) {
-		t.Errorf("TAP %+v", tp)
+		t.Errorf("CreateTAP = %+v, want the created pass: its value and id, 1h, usable once, usable, EnabledByPolicy, expiring 11:00 UTC", tp)
 	}
 	reqs := f.requests()
 	if len(reqs) != 2 {
-		t.Fatalf("%d requests, want 429 then 201", len(reqs))
+		t.Fatalf("%d requests, want 2: 429 then 201", len(reqs))
 	}
 	r := reqs[1]
 	if r.Method != "POST" || r.Path != "/v1.0/users/"+aliceID+"/authentication/temporaryAccessPassMethods" || r.Header.Get("Content-Encoding") != "gzip" {
-		t.Errorf("request %s %s %v", r.Method, r.Path, r.Header)
+		t.Errorf("request %s %s %v, want gzipped POST /v1.0/users/%s/authentication/temporaryAccessPassMethods", r.Method, r.Path, r.Header, aliceID)
 	}
 	var body map[string]any
 	decodeJSON(t, r.Body, &body)
 	if body["lifetimeInMinutes"] != float64(60) || body["isUsableOnce"] != true || body["startDateTime"] != "2026-03-01T10:00:00Z" {
-		t.Errorf("body %v", body)
+		t.Errorf("body %v, want lifetimeInMinutes 60, isUsableOnce true, startDateTime 2026-03-01T10:00:00Z", body)
 	}
 	if _, ok := body["temporaryAccessPass"]; ok {
-		t.Errorf("request carries a pass: %v", body)
+		t.Errorf("body %v, want no temporaryAccessPass in a request", body)
 	}
 	if s := fmt.Sprintf("%v %+v %#v", tp, tp, tp); strings.Contains(s, tapValue) {
-		t.Errorf("TAP prints its value: %s", s)
+		t.Errorf("TAP prints as %s, want the value hidden", s)
 	}
 	if s := logText(logs); strings.Contains(s, tapValue) || !strings.Contains(s, "TAP created") {
-		t.Errorf("log:\n%s", s)
+		t.Errorf("log:\n%s\nwant \"TAP created\" and never the value", s)
 	}
 }
 
@@ -362,7 +362,7 @@ func TestRetriedPOSTKeepsItsBody(t *testing.T) {
 	var calls atomic.Int32
 	f := newFake(t, func(w http.ResponseWriter, r seen) {
 		if len(r.Body) == 0 || r.Body[0] != '{' {
-			t.Errorf("attempt %d: body %q, Content-Encoding %q", calls.Load(), r.Body, r.Header.Get("Content-Encoding"))
+			t.Errorf("attempt %d: body %q, Content-Encoding %q; want the JSON body intact", calls.Load(), r.Body, r.Header.Get("Content-Encoding"))
 		}
 		if calls.Add(1)%2 == 1 {
 			w.Header().Set("Retry-After", "0")
@@ -381,7 +381,7 @@ func TestRetriedPOSTKeepsItsBody(t *testing.T) {
 		var body map[string]any
 		decodeJSON(t, r.Body, &body)
 		if body["lifetimeInMinutes"] != float64(60) {
-			t.Errorf("request %d lost the lifetime: %v", i, body)
+			t.Errorf("request %d body %v, want lifetimeInMinutes 60", i, body)
 		}
 	}
 }
@@ -390,11 +390,11 @@ func TestMiddlewareOrderIsFixed(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		ms := middlewares()
 		if len(ms) != len(middlewareOrder) {
-			t.Fatalf("%d middlewares: the SDK's defaults changed, review middlewareOrder", len(ms))
+			t.Fatalf("%d middlewares, want %d: the SDK's defaults changed, review middlewareOrder", len(ms), len(middlewareOrder))
 		}
 		for j, m := range ms {
 			if reflect.TypeOf(m) != middlewareOrder[j] {
-				t.Fatalf("position %d: %T", j, m)
+				t.Fatalf("middleware %d is %T, want %v", j, m, middlewareOrder[j])
 			}
 		}
 	}
@@ -417,16 +417,16 @@ func TestCreateTAPRequestShape(t *testing.T) {
 	decodeJSON(t, f.requests()[0].Body, &body)
 	for _, k := range []string{"lifetimeInMinutes", "isUsableOnce", "startDateTime"} {
 		if _, ok := body[k]; ok {
-			t.Errorf("zero request sent %s: %v", k, body)
+			t.Errorf("zero request sent %s: %v, want it left out", k, body)
 		}
 	}
 	for _, d := range []time.Duration{5 * time.Minute, 31 * 24 * time.Hour, 90 * time.Second} {
 		if _, err := c.CreateTAP(ctx, aliceID, graph.TAPRequest{Lifetime: d}); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("lifetime %s: %v", d, err)
+			t.Errorf("CreateTAP with lifetime %s = %v, want ErrBadRequest", d, err)
 		}
 	}
 	if n := len(f.requests()); n != 1 {
-		t.Errorf("%d requests", n)
+		t.Errorf("%d requests, want 1 (bad lifetimes are refused before sending)", n)
 	}
 }
 
@@ -437,10 +437,10 @@ func TestCreateTAPErrorsAreTyped(t *testing.T) {
 	c, logs := f.client()
 	_, err := c.CreateTAP(context.Background(), aliceID, graph.TAPRequest{})
 	if !errors.Is(err, graph.ErrBadRequest) || !strings.HasPrefix(err.Error(), "graph: create TAP: ") {
-		t.Fatalf("err %v", err)
+		t.Fatalf("CreateTAP = %v, want ErrBadRequest starting \"graph: create TAP: \"", err)
 	}
 	if !strings.Contains(logText(logs), "request_id:req-badRequest") {
-		t.Errorf("failure not logged with its request id:\n%s", logText(logs))
+		t.Errorf("log:\n%s\nwant the failure with request_id:req-badRequest", logText(logs))
 	}
 }
 
@@ -452,13 +452,13 @@ func TestTAPsNeverCarryAValue(t *testing.T) {
 	c, _ := f.client()
 	taps, err := c.TAPs(context.Background(), aliceUPN)
 	if err != nil || len(taps) != 1 {
-		t.Fatalf("%v %v", taps, err)
+		t.Fatalf("TAPs = %v, %v; want 1 pass, nil", taps, err)
 	}
 	if !taps[0].Value.IsZero() || taps[0].ID != methodID {
-		t.Errorf("TAP %+v", taps[0])
+		t.Errorf("TAP %+v, want id %s and no value", taps[0], methodID)
 	}
 	if p := f.requests()[0].Path; p != "/v1.0/users/"+aliceUPN+"/authentication/temporaryAccessPassMethods" {
-		t.Errorf("path %s", p)
+		t.Errorf("path %s, want /v1.0/users/%s/authentication/temporaryAccessPassMethods", p, aliceUPN)
 	}
 }
 
@@ -477,11 +477,11 @@ func TestDeleteTAP(t *testing.T) {
 	}
 	r := f.requests()[0]
 	if r.Method != "DELETE" || r.Path != "/v1.0/users/"+aliceID+"/authentication/temporaryAccessPassMethods/"+methodID {
-		t.Errorf("request %s %s", r.Method, r.Path)
+		t.Errorf("request %s %s, want DELETE /v1.0/users/%s/authentication/temporaryAccessPassMethods/%s", r.Method, r.Path, aliceID, methodID)
 	}
 	status = 404
 	if err := c.DeleteTAP(context.Background(), aliceID, methodID); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("404: %v", err)
+		t.Errorf("DeleteTAP on a 404 = %v, want ErrNotFound", err)
 	}
 }
 
@@ -506,13 +506,13 @@ func TestMethodsMapSubtypes(t *testing.T) {
 		types = append(types, m.Type)
 	}
 	if want := []string{"password", "microsoftAuthenticator", "phone", "fido2", "softwareOath", "someFuture"}; !slices.Equal(types, want) {
-		t.Errorf("types %v", types)
+		t.Errorf("types %v, want %v", types, want)
 	}
 	if ms[1].DisplayName != "Pixel 9" || ms[1].Created.IsZero() || ms[2].DisplayName != "mobile" || ms[3].DisplayName != "YubiKey 5" {
-		t.Errorf("methods %+v", ms)
+		t.Errorf("methods %+v, want Pixel 9 with its creation time, the phone as mobile, YubiKey 5", ms)
 	}
 	if s := fmt.Sprintf("%+v", ms); strings.Contains(s, "555") || strings.Contains(s, "JBSWY3DP") {
-		t.Errorf("phone number or OATH secret mapped: %s", s)
+		t.Errorf("methods %s, want neither the phone number nor the OATH secret", s)
 	}
 }
 
@@ -524,7 +524,7 @@ func TestPersistentUnavailability(t *testing.T) {
 	c, _ := f.client()
 	_, err := c.User(context.Background(), aliceID)
 	if !errors.Is(err, graph.ErrUnavailable) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrUnavailable", err)
 	}
 	if n := len(f.requests()); n != 4 {
 		t.Errorf("%d requests, want 1 + 3 retries", n)
@@ -541,7 +541,7 @@ func TestNonJSONErrorKeepsItsStatus(t *testing.T) {
 	_, err := c.User(context.Background(), aliceID)
 	var ge *graph.Error
 	if !errors.Is(err, graph.ErrUnavailable) || !errors.As(err, &ge) || ge.Status != 502 {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrUnavailable as a *graph.Error with status 502", err)
 	}
 }
 
@@ -551,7 +551,7 @@ func TestTransportFailureIsUnavailable(t *testing.T) {
 	f.srv.Close()
 	_, err := c.User(context.Background(), aliceID)
 	if !errors.Is(err, graph.ErrUnavailable) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrUnavailable", err)
 	}
 }
 
@@ -564,6 +564,6 @@ func TestCallerCancellationStaysAContextError(t *testing.T) {
 	defer cancel()
 	_, err := c.User(ctx, aliceID)
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, graph.ErrUnavailable) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want context.DeadlineExceeded, not ErrUnavailable", err)
 	}
 }

@@ -41,41 +41,41 @@ func TestContractUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if nina.ID != simtenant.NinaID || nina.DisplayName != "Nina Newhire" || nina.UserType != "Member" || !nina.AccountEnabled || nina.CreatedDateTime.IsZero() {
-		t.Errorf("Nina %+v", nina)
+		t.Errorf("User(Nina) = %+v, want Nina Newhire, Member, enabled, with a creation time", nina)
 	}
 	if byID, err := c.User(ctx, simtenant.NinaID); err != nil || byID != nina {
-		t.Errorf("by id %+v %v", byID, err)
+		t.Errorf("User(Nina's id) = %+v, %v; want %+v, nil", byID, err, nina)
 	}
 	if dan, err := c.User(ctx, simtenant.DanID); err != nil || dan.AccountEnabled {
-		t.Errorf("Dan %+v %v", dan, err)
+		t.Errorf("User(Dan) = %+v, %v; want a disabled account, nil", dan, err)
 	}
 	_, err = c.User(ctx, "nobody@contoso.com")
 	var ge *graph.Error
 	if !errors.Is(err, graph.ErrNotFound) || !errors.As(err, &ge) || ge.Code != "Request_ResourceNotFound" || ge.RequestID == "" {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("User(nobody) = %v, want ErrNotFound as a *graph.Error with code Request_ResourceNotFound and a request id", err)
 	}
 
 	greg, err := c.UserByMail(ctx, "greg@fabrikam.com")
 	if err != nil || greg.ID != simtenant.GregID || !greg.IsGuest() {
-		t.Errorf("Greg by mail %+v %v", greg, err)
+		t.Errorf("UserByMail(greg@fabrikam.com) = %+v, %v; want the guest Greg, nil", greg, err)
 	}
 	if _, err := c.UserByMail(ctx, "o'brien@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("quoted mail: %v", err)
+		t.Errorf("UserByMail(o'brien@contoso.com) = %v, want ErrNotFound", err)
 	}
 	last := srv.Requests()[len(srv.Requests())-1]
 	if got := last.Query.Get("$filter"); got != "mail eq 'o''brien@contoso.com'" {
-		t.Errorf("$filter on the wire %q", got)
+		t.Errorf("$filter on the wire %q, want %q", got, "mail eq 'o''brien@contoso.com'")
 	}
 
 	// A guest's generated UPN (…#EXT#@…) is a path segment too: the SDK encodes '#'.
 	if u, err := c.FindUser(ctx, simtenant.GregUPN); err != nil || u.ID != simtenant.GregID || !u.IsGuest() {
-		t.Errorf("guest UPN: %+v %v", u, err)
+		t.Errorf("FindUser(Greg's #EXT# UPN) = %+v, %v; want the guest Greg, nil", u, err)
 	}
 	if u, err := c.FindUser(ctx, "greg@fabrikam.com"); err != nil || u.ID != simtenant.GregID {
-		t.Errorf("FindUser by mail %+v %v", u, err)
+		t.Errorf("FindUser(greg@fabrikam.com) = %+v, %v; want Greg, nil", u, err)
 	}
 	if u, err := c.FindUser(ctx, simtenant.HanaUPN); err != nil || u.ID != simtenant.HanaID {
-		t.Errorf("FindUser by UPN %+v %v", u, err)
+		t.Errorf("FindUser(Hana's UPN) = %+v, %v; want Hana, nil", u, err)
 	}
 }
 
@@ -89,7 +89,7 @@ func TestContractGroupsAndRoles(t *testing.T) {
 	}
 	slices.Sort(member)
 	if want := []string{simtenant.GroupHelpdesk, simtenant.GroupStaff}; !slices.Equal(member, want) {
-		t.Errorf("Hana is in %v (Staff nests Helpdesk)", member)
+		t.Errorf("Hana is in %v, want %v (Staff nests Helpdesk)", member, want)
 	}
 
 }
@@ -120,13 +120,13 @@ func TestContractRoles(t *testing.T) {
 		srv.Reset()
 		tg, err := c.Target(ctx, tc.user, nil)
 		if err != nil || tg.RolesUnknown != "" {
-			t.Fatalf("%s: %v (%s)", tc.user, err, tg.RolesUnknown)
+			t.Fatalf("Target(%s) = %v, roles unknown %q; want nil and the roles known", tc.user, err, tg.RolesUnknown)
 		}
 		var got []want
 		for _, r := range tg.Roles {
 			got = append(got, want{r.RoleTemplateID, r.Scope, r.Via, r.Eligible, r.BuiltIn, r.ViaPIM})
 			if r.DisplayName == "" {
-				t.Errorf("%s: role without a name %+v", tc.user, r)
+				t.Errorf("%s: role %+v, want a display name", tc.user, r)
 			}
 		}
 		if !slices.Equal(got, tc.want) {
@@ -154,7 +154,7 @@ func TestContractRolesWithoutPIM(t *testing.T) {
 	for user, n := range map[string]int{simtenant.PaulID: 0, simtenant.PiaID: 0, simtenant.GaryID: 0, simtenant.GwenID: 1} {
 		tg, err := c.Target(context.Background(), user, nil)
 		if err != nil || tg.RolesUnknown != "" || len(tg.Roles) != n {
-			t.Errorf("%s: %+v %q %v", user, tg.Roles, tg.RolesUnknown, err)
+			t.Errorf("Target(%s) roles %+v, unknown %q, err %v; want %d roles known, nil", user, tg.Roles, tg.RolesUnknown, err, n)
 		}
 	}
 }
@@ -168,12 +168,12 @@ func TestContractRoleQueryFailures(t *testing.T) {
 		srv.FailPath(path, 503)
 		tg, err := c.Target(context.Background(), simtenant.NinaID, nil)
 		if err != nil || !strings.Contains(tg.RolesUnknown, "unavailable") {
-			t.Errorf("%s failing: %v, unknown %q", path, err, tg.RolesUnknown)
+			t.Errorf("%s failing: %v, roles unknown %q; want nil and a reason saying unavailable", path, err, tg.RolesUnknown)
 		}
 		srv.Reset()
 		srv.Forbid(path)
 		if tg, err = c.Target(context.Background(), simtenant.NinaID, nil); err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
-			t.Errorf("%s forbidden: %v, unknown %q", path, err, tg.RolesUnknown)
+			t.Errorf("%s forbidden: %v, roles unknown %q; want nil and a reason naming the permission", path, err, tg.RolesUnknown)
 		}
 	}
 }
@@ -192,10 +192,10 @@ func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 		t.Fatalf("%d round trips, want 2", n)
 	}
 	if n := len(srv.BatchedRequests()); n != 8 {
-		t.Errorf("%d batched requests, want user, memberships, TAPs, methods, groups; assignments, eligibility, PIM for Groups", n)
+		t.Errorf("%d batched requests, want 8: user, memberships, TAPs, methods, groups; assignments, eligibility, PIM for Groups", n)
 	}
 	if nina.User.ID != simtenant.NinaID || len(nina.Roles) != 0 || !slices.Equal(nina.MemberOf, []string{simtenant.GroupNewHires}) || len(nina.TAPs) != 0 {
-		t.Errorf("Nina %+v", nina)
+		t.Errorf("Target(Nina) = %+v, want no roles, member of New hires only, no TAPs", nina)
 	}
 
 	ines, err := c.Target(ctx, simtenant.InesID, groups)
@@ -205,20 +205,20 @@ func TestContractTargetIsTwoRoundTrips(t *testing.T) {
 	slices.Sort(ines.MemberOf)
 	if len(ines.Roles) != 1 || ines.Roles[0].RoleTemplateID != simtenant.RoleAuthenticationAdministrator ||
 		!slices.Equal(ines.MemberOf, []string{simtenant.GroupStaff, simtenant.GroupAuthAdmin}) {
-		t.Errorf("Ines %+v", ines)
+		t.Errorf("Target(Ines) = %+v, want Authentication Administrator, member of Staff and Authentication admins", ines)
 	}
 
 	srv.Reset()
 	if _, err := c.Target(ctx, "nobody@contoso.com", groups); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("Target(nobody) = %v, want ErrNotFound", err)
 	}
 	if n := srv.RequestCount(); n != 1 {
-		t.Errorf("%d round trips for an unknown user", n)
+		t.Errorf("%d round trips for an unknown user, want 1", n)
 	}
 
 	srv.Forbid("/users/*/authentication")
 	if _, err := c.Target(ctx, simtenant.GwenUPN, groups); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("TAPs step forbidden: %v", err)
+		t.Errorf("Target with the TAPs step forbidden = %v, want ErrForbidden", err)
 	}
 }
 
@@ -235,12 +235,12 @@ func TestContractPaging(t *testing.T) {
 	srv.Reset()
 	tg, err := c.Target(ctx, simtenant.MaxUPN, nil)
 	if err != nil || len(tg.Roles) != 4 || tg.RolesUnknown != "" {
-		t.Errorf("Target roles %+v %v %q", tg.Roles, err, tg.RolesUnknown)
+		t.Errorf("Target(Max) roles %+v, err %v, unknown %q; want 4 roles over pages, nil, known", tg.Roles, err, tg.RolesUnknown)
 	}
 	// The batch (Max's one group, Staff, fits a page), the role batch, then the
 	// second page of assignments and of eligibility.
 	if n := srv.RequestCount(); n != 4 {
-		t.Errorf("%d round trips: two batches, then two second pages", n)
+		t.Errorf("%d round trips, want 4: two batches, then two second pages", n)
 	}
 }
 
@@ -254,7 +254,7 @@ func TestContractTAPLifecycle(t *testing.T) {
 	}
 	if !p.Enabled || p.DefaultLifetime != time.Hour || p.MinLifetime != 10*time.Minute || p.MaxLifetime != 8*time.Hour ||
 		p.UsableOnce || p.DefaultLength != 8 || !slices.Equal(p.IncludeTargets, []string{simtenant.GroupNewHires, simtenant.GroupStaff}) {
-		t.Errorf("policy %+v", p)
+		t.Errorf("TAPPolicy = %+v, want Contoso's: enabled, 1h default, 10m to 8h, reusable, length 8, New hires and Staff", p)
 	}
 
 	created, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: 2 * time.Hour, UsableOnce: true})
@@ -263,36 +263,36 @@ func TestContractTAPLifecycle(t *testing.T) {
 	}
 	stored := srv.Tenant().TAPsOf(simtenant.NinaID)
 	if created.Value.IsZero() || len(stored) != 1 || created.Value.Reveal() != stored[0].Value.Reveal() {
-		t.Fatalf("created %+v, tenant has %+v", created, stored)
+		t.Fatalf("created %+v, tenant has %+v; want one pass with the same value", created, stored)
 	}
 	if created.ID != stored[0].ID || created.Lifetime != 2*time.Hour || !created.UsableOnce || !created.Usable || created.UsabilityReason != "EnabledByPolicy" {
-		t.Errorf("created %+v", created)
+		t.Errorf("created %+v, want the stored id, 2h, usable once, usable, EnabledByPolicy", created)
 	}
 
 	taps, err := c.TAPs(ctx, simtenant.NinaUPN)
 	if err != nil || len(taps) != 1 || taps[0].ID != created.ID || !taps[0].Value.IsZero() {
-		t.Errorf("TAPs %+v %v", taps, err)
+		t.Errorf("TAPs = %+v, %v; want the created pass without its value, nil", taps, err)
 	}
 	tg, err := c.Target(ctx, simtenant.NinaUPN, nil)
 	if err != nil || len(tg.TAPs) != 1 || !tg.TAPs[0].Value.IsZero() || !tg.TAPs[0].Expires().Equal(created.Expires()) {
-		t.Errorf("Target TAPs %+v %v", tg.TAPs, err)
+		t.Errorf("Target TAPs %+v, %v; want the created pass without its value, same expiry, nil", tg.TAPs, err)
 	}
 	methods, err := c.Methods(ctx, simtenant.NinaID)
 	if err != nil || len(methods) != 1 || methods[0].Type != "temporaryAccessPass" {
-		t.Errorf("Nina's methods %+v %v", methods, err)
+		t.Errorf("Nina's methods %+v, %v; want the TAP alone, nil", methods, err)
 	}
 
 	if err := c.DeleteTAP(ctx, simtenant.NinaID, created.ID); err != nil {
 		t.Fatal(err)
 	}
 	if taps, err := c.TAPs(ctx, simtenant.NinaID); err != nil || len(taps) != 0 {
-		t.Errorf("after delete %+v %v", taps, err)
+		t.Errorf("TAPs after delete = %+v, %v; want none, nil", taps, err)
 	}
 	if err := c.DeleteTAP(ctx, simtenant.NinaID, created.ID); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("second delete: %v", err)
+		t.Errorf("second DeleteTAP = %v, want ErrNotFound", err)
 	}
 	if s := logText(logs); strings.Contains(s, created.Value.Reveal()) {
-		t.Errorf("TAP value logged:\n%s", s)
+		t.Errorf("log:\n%s\nwant no TAP value in it", s)
 	}
 }
 
@@ -304,14 +304,14 @@ func TestContractPolicyRefusalsAreTyped(t *testing.T) {
 	// Colin is outside the policy's targets: Graph refuses creation.
 	_, err := c.CreateTAP(ctx, simtenant.ColinID, graph.TAPRequest{})
 	if !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "badRequest" || !strings.Contains(ge.Message, "UserCredentialPolicy") {
-		t.Errorf("out of scope: %v", err)
+		t.Errorf("CreateTAP(Colin, out of scope) = %v, want ErrBadRequest, code badRequest, a message naming UserCredentialPolicy", err)
 	}
 	// 9 h is a valid TAP lifetime for Graph but over this tenant's 8 h maximum.
 	if _, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{Lifetime: 9 * time.Hour}); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("over the policy's maximum: %v", err)
+		t.Errorf("CreateTAP over the policy's maximum = %v, want ErrBadRequest", err)
 	}
 	if _, err := c.CreateTAP(ctx, simtenant.GregID, graph.TAPRequest{}); !errors.Is(err, graph.ErrBadRequest) {
-		t.Errorf("external guest: %v", err)
+		t.Errorf("CreateTAP(external guest) = %v, want ErrBadRequest", err)
 	}
 	if len(srv.Tenant().TAPsOf(simtenant.NinaID)) != 0 || len(srv.Tenant().TAPsOf(simtenant.ColinID)) != 0 {
 		t.Error("a refused request created a pass")
@@ -319,11 +319,11 @@ func TestContractPolicyRefusalsAreTyped(t *testing.T) {
 
 	srv.Forbid("/policies")
 	if _, err := c.TAPPolicy(ctx); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("policy read without permission: %v", err)
+		t.Errorf("TAPPolicy without permission = %v, want ErrForbidden", err)
 	}
 	srv.Forbid("/users/*/authentication")
 	if _, err := c.CreateTAP(ctx, simtenant.NinaID, graph.TAPRequest{}); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("create without permission: %v", err)
+		t.Errorf("CreateTAP without permission = %v, want ErrForbidden", err)
 	}
 }
 
@@ -337,12 +337,12 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCount(); n != 2 {
-		t.Errorf("%d round trips, want 429 then 201", n)
+		t.Errorf("%d round trips, want 2: 429 then 201", n)
 	}
 	// The retried POST carried its body: the pass has the lifetime asked for, not
 	// the policy's default.
 	if created.Lifetime != 3*time.Hour || srv.Tenant().TAPsOf(simtenant.NinaID)[0].Lifetime != 3*time.Hour {
-		t.Errorf("created %+v", created)
+		t.Errorf("created %+v, want a 3h lifetime, here and in the tenant", created)
 	}
 
 	srv.Reset()
@@ -351,7 +351,7 @@ func TestContractThrottlingIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCount(); n != 3 {
-		t.Errorf("%d round trips, want 503 then the batch, then the role batch", n)
+		t.Errorf("%d round trips, want 3: 503, then the batch, then the role batch", n)
 	}
 }
 
@@ -360,7 +360,7 @@ func TestContractPersistentUnavailability(t *testing.T) {
 	srv.FailNext(10, 503, "0")
 	_, err := c.User(context.Background(), simtenant.NinaID)
 	if !errors.Is(err, graph.ErrUnavailable) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("User = %v, want ErrUnavailable", err)
 	}
 	if n := srv.RequestCount(); n != 4 {
 		t.Errorf("%d round trips, want 1 + 3 retries", n)
@@ -368,7 +368,7 @@ func TestContractPersistentUnavailability(t *testing.T) {
 	srv.Reset()
 	srv.FailNext(10, 429, "0")
 	if _, err := c.TAPPolicy(context.Background()); !errors.Is(err, graph.ErrThrottled) {
-		t.Errorf("persistent 429: %v", err)
+		t.Errorf("TAPPolicy under persistent 429 = %v, want ErrThrottled", err)
 	}
 }
 
@@ -385,7 +385,7 @@ func TestContractMethods(t *testing.T) {
 	}
 	if len(hana) != 3 || byType["microsoftAuthenticator"].DisplayName != "Pixel 8" || byType["windowsHelloForBusiness"].DisplayName != "HANA-LAPTOP" ||
 		byType["password"].ID == "" || byType["microsoftAuthenticator"].Created.IsZero() {
-		t.Errorf("Hana's methods %+v", hana)
+		t.Errorf("Hana's methods %+v, want 3: a password with an id, Authenticator Pixel 8 with a creation time, WHfB HANA-LAPTOP", hana)
 	}
 	max, err := c.Methods(ctx, simtenant.MaxID)
 	if err != nil {
@@ -393,11 +393,11 @@ func TestContractMethods(t *testing.T) {
 	}
 	for _, m := range max {
 		if m.Type == "phone" && m.DisplayName != "mobile" {
-			t.Errorf("phone method shows %q", m.DisplayName)
+			t.Errorf("phone method shows %q, want mobile", m.DisplayName)
 		}
 	}
 	if _, err := c.Methods(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("Methods(nobody) = %v, want ErrNotFound", err)
 	}
 }
 
@@ -439,7 +439,7 @@ func TestContractNoTAPValueAnywhere(t *testing.T) {
 	for _, v := range values {
 		for _, s := range texts {
 			if strings.Contains(s, v) {
-				t.Fatalf("TAP value %q found in:\n%s", v, s)
+				t.Fatalf("TAP value %q found in:\n%s\nwant it nowhere", v, s)
 			}
 		}
 	}

@@ -26,7 +26,7 @@ func TestContractDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(whfb) != 1 || whfb[0].State != graph.EnablementDisabled {
-		t.Fatalf("WHfB enrollments %+v", whfb)
+		t.Fatalf("WHfB enrollments %+v, want one, disabled", whfb)
 	}
 	profiles, err := c.AutopilotProfiles(ctx)
 	if err != nil {
@@ -34,7 +34,7 @@ func TestContractDevices(t *testing.T) {
 	}
 	if len(profiles) != 3 || !profiles[0].Assigned() || profiles[1].Assigned() ||
 		profiles[2].Targets[0] != (graph.AssignmentTarget{Kind: "groupAssignmentTarget", GroupID: simtenant.GroupNewHires}) {
-		t.Fatalf("Autopilot profiles %+v", profiles)
+		t.Fatalf("Autopilot profiles %+v, want 3 over pages: the seeded one assigned, p2 not, p3 to New hires", profiles)
 	}
 	var beta bool
 	for _, r := range srv.Requests() {
@@ -43,7 +43,7 @@ func TestContractDevices(t *testing.T) {
 		}
 	}
 	if !beta {
-		t.Fatalf("no beta request with $expand=assignments in %+v", srv.Requests())
+		t.Fatalf("requests %+v, want a GET of beta windowsAutopilotDeploymentProfiles with $expand=assignments answered 200", srv.Requests())
 	}
 }
 
@@ -53,10 +53,10 @@ func TestDevicesNeedIntunePermission(t *testing.T) {
 	srv.Tenant().SetAppRoles("User.Read.All")
 	ctx := context.Background()
 	if _, err := c.WHfBEnrollments(ctx); !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("enrollment configurations without permission: %v", err)
+		t.Fatalf("WHfBEnrollments without permission = %v, want ErrForbidden", err)
 	}
 	if _, err := c.AutopilotProfiles(ctx); !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("Autopilot profiles without permission: %v", err)
+		t.Fatalf("AutopilotProfiles without permission = %v, want ErrForbidden", err)
 	}
 	// DeviceManagementConfiguration.Read.All reads the enrollment configurations, not
 	// the Autopilot list (whose page names only the DeviceManagementServiceConfig pair).
@@ -65,6 +65,6 @@ func TestDevicesNeedIntunePermission(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.AutopilotProfiles(ctx); !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("Autopilot profiles with DeviceManagementConfiguration.Read.All: %v", err)
+		t.Fatalf("AutopilotProfiles with DeviceManagementConfiguration.Read.All = %v, want ErrForbidden", err)
 	}
 }

@@ -1,12 +1,15 @@
 // Package msgraph is tapbot's Microsoft Graph client, built on msgraph-sdk-go with the
 // SDK's own middleware (retry honouring Retry-After, gzip request bodies, redirects).
-// It speaks only in graph's domain types and typed errors: no SDK type leaves it.
+// It speaks only in graph's domain types and typed errors: no SDK type leaves it (the
+// one it takes is the azcore credential in Config).
 //
-// Every input that reaches a URL is validated before a request is made: references
-// used as path segments must be an object id (GUID) or a userPrincipalName; values in
-// a $filter are validated and quoted as OData string literals. A Temporary Access
-// Pass is a secret.String from the moment it is read; no log line, error or panic of
-// this package carries it, and no request or response body is ever logged.
+// Every input that reaches a URL is validated before a request is made: a reference
+// used as a path segment must be an object id (GUID) or a userPrincipalName, an app
+// installation id base64 of bounded length; a string in a $filter is validated and
+// quoted as an OData string literal (the dates Joiners filters on are written from
+// time.Time). A Temporary Access Pass is a secret.String from the moment it is read;
+// no log line, error or panic of this package carries it, and no request or response
+// body is ever logged.
 //
 // # Permissions
 //

@@ -52,10 +52,10 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 	}
 	inst, err := c.InstallAppForUser(ctx, simtenant.NinaUPN, catalogID)
 	if err != nil || inst.ID == "" {
-		t.Fatalf("install: %+v %v", inst, err)
+		t.Fatalf("InstallAppForUser = %+v, %v; want an installation id, nil", inst, err)
 	}
 	if chat, err := c.InstallationChat(ctx, simtenant.NinaUPN, inst.ID); err != nil || chat == "" {
-		t.Fatalf("chat: %q %v", chat, err)
+		t.Fatalf("InstallationChat = %q, %v; want a chat id, nil", chat, err)
 	}
 
 	// The package as tapbot wrote it before: no webApplicationInfo.
@@ -64,7 +64,7 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.InstallAppForUser(ctx, simtenant.MaxID, old); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("install without webApplicationInfo: %v, want 403", err)
+		t.Errorf("InstallAppForUser without webApplicationInfo = %v, want ErrForbidden (403)", err)
 	}
 }
 
@@ -76,12 +76,12 @@ func TestContractAuthenticatorMFAOnly(t *testing.T) {
 	tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
 	ms, err := c.Methods(context.Background(), simtenant.NinaID)
 	if err != nil || len(ms) != 1 || !ms[0].MFAOnly || !ms[0].Created.IsZero() || ms[0].DisplayName != "iPhone" {
-		t.Fatalf("MFA only: %+v %v", ms, err)
+		t.Fatalf("Methods = %+v, %v; want iPhone alone, MFAOnly with no creation time, nil", ms, err)
 	}
 	tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "Pixel"})
 	ms, err = c.Methods(context.Background(), simtenant.NinaID)
 	if err != nil || len(ms) != 2 || ms[1].MFAOnly || ms[1].Created.IsZero() {
-		t.Fatalf("phone sign-in: %+v %v", ms, err)
+		t.Fatalf("Methods = %+v, %v; want Pixel second, not MFAOnly, with a creation time, nil", ms, err)
 	}
 }
 
@@ -112,10 +112,10 @@ func TestContractProvisioningRetriesReplicationLag(t *testing.T) {
 			}
 			err = c.SetUsageLocation(ctx, u.ID, "FR")
 			if (err != nil) != tt.wantErr || tt.wantErr && !errors.Is(err, graph.ErrNotFound) {
-				t.Fatalf("SetUsageLocation: %v", err)
+				t.Fatalf("SetUsageLocation = %v, want an error %v (ErrNotFound)", err, tt.wantErr)
 			}
 			if len(waits) != tt.waits || tt.waits > 0 && waits[0] != replicationBackoff[0] {
-				t.Errorf("waits %v, want %d", waits, tt.waits)
+				t.Errorf("waits %v, want %d starting at %v", waits, tt.waits, replicationBackoff[0])
 			}
 			if tt.wantErr {
 				return
@@ -140,6 +140,6 @@ func TestNotFoundOfAnOldUserIsNotRetried(t *testing.T) {
 	slept := false
 	c.repl.sleep = func(context.Context, time.Duration) error { slept = true; return nil }
 	if err := c.SetUsageLocation(context.Background(), "nobody@contoso.com", "FR"); !errors.Is(err, graph.ErrNotFound) || slept {
-		t.Fatalf("err %v, slept %v", err, slept)
+		t.Fatalf("SetUsageLocation(nobody) = %v, slept %v; want ErrNotFound without a wait", err, slept)
 	}
 }

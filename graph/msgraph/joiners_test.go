@@ -24,7 +24,7 @@ func TestContractJoiners(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].ID != simtenant.NinaID || !got[0].HireDate.Equal(now.Add(3*24*time.Hour)) {
-		t.Fatalf("joiners %+v", got)
+		t.Fatalf("Joiners = %+v, want Nina alone, hired in 3 days", got)
 	}
 	var asked bool
 	for _, r := range srv.Requests() {
@@ -33,7 +33,7 @@ func TestContractJoiners(t *testing.T) {
 		}
 	}
 	if !asked {
-		t.Fatalf("no advanced query in %+v", srv.Requests())
+		t.Fatalf("requests %+v, want the employeeHireDate filter sent as an advanced query ($count=true) and answered 200", srv.Requests())
 	}
 }
 

@@ -29,7 +29,7 @@ func TestContractAuthenticatorPolicy(t *testing.T) {
 	}
 	want := []graph.AuthenticatorTarget{{ID: graph.AllUsers, Mode: graph.AuthenticatorAny}}
 	if !p.Enabled || !slices.Equal(p.Targets, want) || len(p.Exclude) != 0 {
-		t.Errorf("policy %+v", p)
+		t.Errorf("AuthenticatorPolicy = %+v, want enabled, targets %v, no exclusions", p, want)
 	}
 
 	srv.Tenant().SetAuthenticatorPolicy(simtenant.AuthenticatorPolicy{
@@ -45,7 +45,7 @@ func TestContractAuthenticatorPolicy(t *testing.T) {
 		{ID: simtenant.GroupNewHires, Mode: graph.AuthenticatorDeviceBasedPush, RegistrationRequired: true},
 	}
 	if err != nil || p.Enabled || !slices.Equal(p.Targets, want) || !slices.Equal(p.Exclude, []string{simtenant.GroupProtected}) {
-		t.Errorf("changed policy %+v %v", p, err)
+		t.Errorf("AuthenticatorPolicy = %+v, %v; want disabled, targets %v, %s excluded, nil", p, err, want, simtenant.GroupProtected)
 	}
 	if p.Targets[0].Passwordless() || !p.Targets[1].Passwordless() {
 		t.Error("Passwordless")
@@ -53,7 +53,7 @@ func TestContractAuthenticatorPolicy(t *testing.T) {
 
 	srv.Forbid("/policies")
 	if _, err := c.AuthenticatorPolicy(ctx); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("read without permission: %v", err)
+		t.Errorf("AuthenticatorPolicy without permission = %v, want ErrForbidden", err)
 	}
 }
 
@@ -81,28 +81,28 @@ func TestContractUpdateTAPPolicy(t *testing.T) {
 	got := tenant.TAPPolicy()
 	if !got.Enabled || !slices.Equal(got.IncludeTargets, []string{simtenant.GroupNewHires, simtenant.GroupStaff, simtenant.GroupApprovers}) ||
 		got.DefaultLifetime != 2*time.Hour || got.MaxLifetime != 4*time.Hour || got.MinLifetime != 10*time.Minute || !got.UsableOnce {
-		t.Errorf("after update %+v", got)
+		t.Errorf("after update %+v, want enabled, New hires, Staff and Approvers, 2h default, 10m to 4h, usable once", got)
 	}
 	// What tapbot does not manage is left alone.
 	if got.DefaultLength != 12 || !slices.Equal(got.ExcludeTargets, []string{simtenant.GroupProtected}) {
-		t.Errorf("unmanaged fields changed: %+v", got)
+		t.Errorf("after update %+v, want the unmanaged fields kept: length 12, %s excluded", got, simtenant.GroupProtected)
 	}
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	if last.Method != http.MethodPatch || last.Path != "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass" || last.Status != 204 {
-		t.Errorf("request %+v", last)
+		t.Errorf("last request %+v, want PATCH of .../authenticationMethodConfigurations/TemporaryAccessPass answered 204", last)
 	}
 
 	// Graph's own refusal (a target that is no group of the tenant) comes back typed.
 	p.IncludeTargets = []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff"}
 	var ge *graph.Error
 	if err := c.UpdateTAPPolicy(ctx, p); !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "badRequest" {
-		t.Errorf("unknown target: %v", err)
+		t.Errorf("UpdateTAPPolicy with an unknown target = %v, want ErrBadRequest as a *graph.Error with code badRequest", err)
 	}
 	srv.Forbid("/policies")
 	p.IncludeTargets = []string{graph.AllUsers}
 	if err := c.UpdateTAPPolicy(ctx, p); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("update without permission: %v", err)
+		t.Errorf("UpdateTAPPolicy without permission = %v, want ErrForbidden", err)
 	}
 }
 
@@ -131,7 +131,7 @@ func TestContractUpdateAuthenticatorPolicy(t *testing.T) {
 	}
 	if !got.Enabled || !slices.Equal(got.IncludeTargets, want) || !got.SoftwareOathEnabled ||
 		!slices.Equal(got.ExcludeTargets, []string{simtenant.GroupProtected}) {
-		t.Errorf("after update %+v", got)
+		t.Errorf("after update %+v, want enabled, targets %v, software OATH and the exclusion kept", got, want)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestUpdatePolicyBodies(t *testing.T) {
 		},
 	}
 	if !jsonEqual(tapBody, wantTAP) {
-		t.Errorf("TAP PATCH body %s", f.requests()[1].Body)
+		t.Errorf("TAP PATCH body %s, want %v", f.requests()[1].Body, wantTAP)
 	}
 
 	err := c.UpdateAuthenticatorPolicy(ctx, graph.AuthenticatorPolicy{Enabled: true, Targets: []graph.AuthenticatorTarget{
@@ -198,7 +198,7 @@ func TestUpdatePolicyBodies(t *testing.T) {
 		},
 	}
 	if !jsonEqual(authBody, wantAuth) {
-		t.Errorf("Authenticator PATCH body %s", f.requests()[3].Body)
+		t.Errorf("Authenticator PATCH body %s, want %v", f.requests()[3].Body, wantAuth)
 	}
 }
 
@@ -209,7 +209,7 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestUpdatePolicyRefusedBeforeAnyRequest(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r seen) { t.Errorf("request made: %s %s", r.Method, r.Path) })
+	f := newFake(t, func(w http.ResponseWriter, r seen) { t.Errorf("request made: %s %s, want none", r.Method, r.Path) })
 	c, _ := f.client()
 	ctx := context.Background()
 	group := "44444444-4444-4444-8444-444444444444"
@@ -224,7 +224,7 @@ func TestUpdatePolicyRefusedBeforeAnyRequest(t *testing.T) {
 		"min over max alone": {IncludeTargets: []string{graph.AllUsers}, MinLifetime: 2 * time.Hour, MaxLifetime: time.Hour},
 	} {
 		if err := c.UpdateTAPPolicy(ctx, p); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("TAP %s: %v", name, err)
+			t.Errorf("UpdateTAPPolicy(%s) = %v, want ErrBadRequest", name, err)
 		}
 	}
 	for name, p := range map[string]graph.AuthenticatorPolicy{
@@ -234,7 +234,7 @@ func TestUpdatePolicyRefusedBeforeAnyRequest(t *testing.T) {
 		"no mode":      {Targets: []graph.AuthenticatorTarget{{ID: group}}},
 	} {
 		if err := c.UpdateAuthenticatorPolicy(ctx, p); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("Authenticator %s: %v", name, err)
+			t.Errorf("UpdateAuthenticatorPolicy(%s) = %v, want ErrBadRequest", name, err)
 		}
 	}
 }
@@ -244,21 +244,21 @@ func TestContractGroup(t *testing.T) {
 	ctx := context.Background()
 	g, err := c.Group(ctx, simtenant.GroupHelpdesk)
 	if err != nil || g != (graph.Group{ID: simtenant.GroupHelpdesk, DisplayName: "Helpdesk"}) {
-		t.Errorf("group %+v %v", g, err)
+		t.Errorf("Group(Helpdesk) = %+v, %v; want Helpdesk, nil", g, err)
 	}
 	last := srv.Requests()[len(srv.Requests())-1]
 	if last.Path != "/v1.0/groups/"+simtenant.GroupHelpdesk || last.Query.Get("$select") != "id,displayName" {
-		t.Errorf("request %+v", last)
+		t.Errorf("last request %+v, want /v1.0/groups/%s with $select=id,displayName", last, simtenant.GroupHelpdesk)
 	}
 	for _, id := range []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff", simtenant.NinaID} {
 		if _, err := c.Group(ctx, id); !errors.Is(err, graph.ErrNotFound) {
-			t.Errorf("%s: %v", id, err)
+			t.Errorf("Group(%s) = %v, want ErrNotFound", id, err)
 		}
 	}
 	n := srv.RequestCount()
 	for _, id := range []string{"", "helpdesk", "../users", simtenant.GroupHelpdesk + "/members"} {
 		if _, err := c.Group(ctx, id); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("%q: %v", id, err)
+			t.Errorf("Group(%q) = %v, want ErrBadRequest", id, err)
 		}
 	}
 	if srv.RequestCount() != n {
@@ -266,7 +266,7 @@ func TestContractGroup(t *testing.T) {
 	}
 	srv.Forbid("/groups")
 	if _, err := c.Group(ctx, simtenant.GroupHelpdesk); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("forbidden: %v", err)
+		t.Errorf("Group, forbidden = %v, want ErrForbidden", err)
 	}
 }
 
@@ -304,7 +304,7 @@ func TestGrantedRoles(t *testing.T) {
 	c, logs := client(token)
 	roles, err := c.GrantedRoles(ctx)
 	if err != nil || !slices.Equal(roles, []string{"GroupMember.Read.All", "User.Read.All"}) {
-		t.Errorf("roles %v %v", roles, err)
+		t.Errorf("GrantedRoles = %v, %v; want [GroupMember.Read.All User.Read.All], nil", roles, err)
 	}
 	if srv.RequestCount() != 0 {
 		t.Error("reading the token's roles sent a request to Graph")
@@ -316,17 +316,17 @@ func TestGrantedRoles(t *testing.T) {
 	// No roles claim: an app without application permissions.
 	c, _ = client(jwt(t, map[string]any{"aud": "https://graph.microsoft.com"}))
 	if roles, err := c.GrantedRoles(ctx); err != nil || roles == nil || len(roles) != 0 {
-		t.Errorf("no roles: %#v %v", roles, err)
+		t.Errorf("GrantedRoles without a roles claim = %#v, %v; want an empty non-nil list, nil", roles, err)
 	}
 	// Tokens whose payload cannot be read fail without quoting the token.
 	for _, bad := range []string{"opaque-token", "a.b", "a.!!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte("not json")) + ".c", "a.b.c.d.e"} {
 		c, logs := client(bad)
 		roles, err := c.GrantedRoles(ctx)
 		if !errors.Is(err, errUnreadableToken) || roles != nil {
-			t.Errorf("%q: %v %v", bad, roles, err)
+			t.Errorf("GrantedRoles with token %q = %v, %v; want nil, errUnreadableToken", bad, roles, err)
 		}
 		if strings.Contains(err.Error(), bad) || strings.Contains(logText(logs), bad) {
-			t.Errorf("%q quoted: %v", bad, err)
+			t.Errorf("error %v or the log quotes token %q, want it quoted nowhere", err, bad)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func TestContractProvisioning(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(domains, []graph.Domain{{ID: "contoso.com", IsVerified: true, IsDefault: true}, {ID: "contoso.onmicrosoft.com", IsVerified: true}}) {
-		t.Errorf("domains %+v", domains)
+		t.Errorf("Domains = %+v, want contoso.com (verified, default) and contoso.onmicrosoft.com (verified)", domains)
 	}
 	skus, err := c.SubscribedSKUs(ctx)
 	if err != nil {
@@ -51,7 +51,7 @@ func TestContractProvisioning(t *testing.T) {
 	}
 	if len(skus) != 2 || skus[0] != (graph.SKU{ID: simtenant.SKUEntraIDP1, PartNumber: "AAD_PREMIUM", Enabled: 25, Consumed: 10}) ||
 		skus[0].Free() != 15 || skus[1].PartNumber != "SPE_E3" || skus[1].Free() != 0 {
-		t.Errorf("SKUs %+v", skus)
+		t.Errorf("SubscribedSKUs = %+v, want AAD_PREMIUM 10 of 25 (15 free), then SPE_E3 with none free", skus)
 	}
 
 	for upn, want := range map[string]bool{
@@ -61,7 +61,7 @@ func TestContractProvisioning(t *testing.T) {
 		"greg@fabrikam.com":     false, // a user's mail address (Greg the guest)
 	} {
 		if got, err := c.UPNAvailable(ctx, upn); err != nil || got != want {
-			t.Errorf("UPNAvailable(%s) = %v, %v", upn, got, err)
+			t.Errorf("UPNAvailable(%s) = %v, %v; want %v, nil", upn, got, err, want)
 		}
 	}
 
@@ -72,49 +72,49 @@ func TestContractProvisioning(t *testing.T) {
 	}
 	stored, ok := tenant.User(u.ID)
 	if !ok || u.UserPrincipalName != nu.UserPrincipalName || u.DisplayName != "Ana Novak" || !u.AccountEnabled || u.UserType != "Member" {
-		t.Fatalf("created %+v, stored %+v", u, stored)
+		t.Fatalf("created %+v, stored %+v; want Ana Novak stored, enabled Member with the UPN asked for", u, stored)
 	}
 	if !stored.AccountEnabled || stored.ForceChangePasswordNextSignIn || stored.MailNickname != "ana.novak" || stored.GivenName != "Ana" ||
 		stored.Department != "R&D" || !stored.EmployeeHireDate.Equal(nu.EmployeeHireDate) || stored.UsageLocation != "" {
-		t.Errorf("stored %+v", stored)
+		t.Errorf("stored %+v, want enabled, no forced change, nickname ana.novak, Ana, R&D, the hire date, no usage location", stored)
 	}
 	if pw, _ := tenant.PasswordOf(u.ID); pw.Reveal() != nu.Password.Reveal() {
 		t.Error("Graph got another password than the one generated")
 	}
 	if free, err := c.UPNAvailable(ctx, nu.UserPrincipalName); err != nil || free {
-		t.Errorf("UPN of the new account still available: %v %v", free, err)
+		t.Errorf("UPNAvailable(the new account's UPN) = %v, %v; want false, nil", free, err)
 	}
 	if again, err := c.User(ctx, nu.UserPrincipalName); err != nil || again.ID != u.ID || again.CreatedDateTime.IsZero() {
-		t.Errorf("read back %+v %v", again, err)
+		t.Errorf("User(the new UPN) = %+v, %v; want id %s with a creation time, nil", again, err, u.ID)
 	}
 
 	if err := c.SetUsageLocation(ctx, u.ID, "no"); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := tenant.User(u.ID); s.UsageLocation != "NO" {
-		t.Errorf("usage location %q", s.UsageLocation)
+		t.Errorf("usage location %q, want NO", s.UsageLocation)
 	}
 	if err := c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.AssignLicense(ctx, nu.UserPrincipalName, strings.ToUpper(simtenant.SKUEntraIDP1)); err != nil {
-		t.Errorf("assigning again: %v", err)
+		t.Errorf("AssignLicense again = %v, want nil", err)
 	}
 	if l := tenant.LicensesOf(u.ID); !slices.Equal(l, []string{simtenant.SKUEntraIDP1}) || tenant.SKUs()[0].Consumed != 11 {
-		t.Errorf("licences %v, SKUs %+v", l, tenant.SKUs())
+		t.Errorf("licences %v, SKUs %+v; want [%s] and 11 P1 units consumed", l, tenant.SKUs(), simtenant.SKUEntraIDP1)
 	}
 
 	if err := c.SetManager(ctx, u.ID, simtenant.MaxID); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := tenant.ManagerOf(u.ID); m != simtenant.MaxID {
-		t.Errorf("manager %q", m)
+		t.Errorf("manager %q, want %s", m, simtenant.MaxID)
 	}
 	if err := c.SetManager(ctx, nu.UserPrincipalName, simtenant.AlexID); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := tenant.ManagerOf(u.ID); m != simtenant.AlexID {
-		t.Errorf("replaced manager %q", m)
+		t.Errorf("replaced manager %q, want %s", m, simtenant.AlexID)
 	}
 
 	for range 2 { // the second add finds the member there: success all the same
@@ -123,7 +123,7 @@ func TestContractProvisioning(t *testing.T) {
 		}
 	}
 	if in, err := c.CheckMemberGroups(ctx, u.ID, []string{simtenant.GroupNewHires, simtenant.GroupStaff}); err != nil || !slices.Equal(in, []string{simtenant.GroupNewHires}) {
-		t.Errorf("groups %v %v", in, err)
+		t.Errorf("CheckMemberGroups = %v, %v; want [%s], nil", in, err, simtenant.GroupNewHires)
 	}
 }
 
@@ -141,58 +141,58 @@ func TestContractProvisioningRefusals(t *testing.T) {
 	_, err = c.CreateUser(ctx, newHire(t, "Ana@contoso.com"))
 	if !errors.Is(err, graph.ErrConflict) || !errors.As(err, &ge) || ge.Status != 400 || ge.Code != "Request_BadRequest" ||
 		!strings.Contains(ge.Message, "userPrincipalName") || !strings.Contains(err.Error(), "userPrincipalName") {
-		t.Errorf("taken UPN: %v", err)
+		t.Errorf("CreateUser(taken UPN) = %v, want ErrConflict from a 400 Request_BadRequest naming userPrincipalName", err)
 	}
 	_, err = c.CreateUser(ctx, newHire(t, "greg@fabrikam.com"))
 	if !errors.Is(err, graph.ErrBadRequest) || errors.Is(err, graph.ErrConflict) {
-		t.Errorf("not a tenant domain: %v", err)
+		t.Errorf("CreateUser(not a tenant domain) = %v, want ErrBadRequest, not ErrConflict", err)
 	}
 	srv.Tenant().AddUser(graph.User{UserPrincipalName: "bo@contoso.onmicrosoft.com", Mail: "bo@contoso.com", DisplayName: "Bo"})
 	if _, err = c.CreateUser(ctx, newHire(t, "bo@contoso.com")); !errors.Is(err, graph.ErrConflict) || !strings.Contains(err.Error(), "proxyAddresses") {
-		t.Errorf("taken address: %v", err)
+		t.Errorf("CreateUser(taken address) = %v, want ErrConflict naming proxyAddresses", err)
 	}
 	weak := newHire(t, "weak@contoso.com")
 	weak.Password = "password"
 	if _, err = c.CreateUser(ctx, weak); !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || !strings.Contains(ge.Message, "complexity") {
-		t.Errorf("weak password: %v", err)
+		t.Errorf("CreateUser(weak password) = %v, want ErrBadRequest with a message about complexity", err)
 	}
 
 	// Licences: no usage location, then an exhausted SKU, then one not subscribed.
 	err = c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1)
 	if !errors.Is(err, graph.ErrUsageLocationRequired) || errors.Is(err, graph.ErrLicenceUnavailable) || !errors.As(err, &ge) || ge.Status != 400 || ge.RequestID == "" {
-		t.Errorf("no usage location: %v", err)
+		t.Errorf("AssignLicense without usage location = %v, want ErrUsageLocationRequired (not ErrLicenceUnavailable) from a 400 with a request id", err)
 	}
 	if err := c.SetUsageLocation(ctx, u.ID, "US"); err != nil {
 		t.Fatal(err)
 	}
 	err = c.AssignLicense(ctx, u.ID, simtenant.SKUM365E3)
 	if !errors.Is(err, graph.ErrLicenceUnavailable) || !errors.Is(err, graph.ErrBadRequest) || !errors.As(err, &ge) || ge.Code != "Request_BadRequest" {
-		t.Errorf("exhausted: %v", err)
+		t.Errorf("AssignLicense of an exhausted SKU = %v, want ErrLicenceUnavailable and ErrBadRequest, code Request_BadRequest", err)
 	}
 	err = c.AssignLicense(ctx, u.ID, "11111111-2222-4333-8444-555555555555")
 	if !errors.Is(err, graph.ErrBadRequest) || errors.Is(err, graph.ErrLicenceUnavailable) || errors.Is(err, graph.ErrUsageLocationRequired) {
-		t.Errorf("unknown SKU: %v", err)
+		t.Errorf("AssignLicense of an unknown SKU = %v, want ErrBadRequest alone", err)
 	}
 	if len(srv.Tenant().LicensesOf(u.ID)) != 0 {
 		t.Error("a refused assignment assigned")
 	}
 
 	if err := c.SetManager(ctx, u.ID, "12345678-1234-4234-8234-123456789012"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown manager: %v", err)
+		t.Errorf("SetManager(unknown manager) = %v, want ErrNotFound", err)
 	}
 	if err := c.AddGroupMember(ctx, "0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff", u.ID); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown group: %v", err)
+		t.Errorf("AddGroupMember(unknown group) = %v, want ErrNotFound", err)
 	}
 	if err := c.AddGroupMember(ctx, simtenant.GroupNewHires, "12345678-1234-4234-8234-123456789012"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown member: %v", err)
+		t.Errorf("AddGroupMember(unknown member) = %v, want ErrNotFound", err)
 	}
 	if err := c.SetUsageLocation(ctx, "nobody@contoso.com", "US"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("SetUsageLocation(unknown user) = %v, want ErrNotFound", err)
 	}
 
 	srv.Forbid("/users/*/assignLicense")
 	if err := c.AssignLicense(ctx, u.ID, simtenant.SKUEntraIDP1); !errors.Is(err, graph.ErrForbidden) || errors.Is(err, graph.ErrLicenceUnavailable) {
-		t.Errorf("without LicenseAssignment.ReadWrite.All: %v", err)
+		t.Errorf("AssignLicense without LicenseAssignment.ReadWrite.All = %v, want ErrForbidden, not ErrLicenceUnavailable", err)
 	}
 }
 
@@ -243,11 +243,11 @@ func TestContractProvisioningValidation(t *testing.T) {
 		"AddGroupMember UPN":    func() error { return c.AddGroupMember(ctx, simtenant.GroupNewHires, simtenant.NinaUPN) },
 	} {
 		if err := call(); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s = %v, want ErrBadRequest", name, err)
 		}
 	}
 	if n := srv.RequestCount(); n != 0 {
-		t.Errorf("%d requests for invalid input", n)
+		t.Errorf("%d requests for invalid input, want 0", n)
 	}
 }
 
@@ -264,10 +264,10 @@ func TestContractProvisioningUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCount(); n != 2 {
-		t.Errorf("%d round trips, want 503 then 201", n)
+		t.Errorf("%d round trips, want 2: 503 then 201", n)
 	}
 	if s, _ := srv.Tenant().User(u.ID); s.UsageLocation != "SE" || s.JobTitle != "Engineer" {
-		t.Errorf("stored after retry %+v", s)
+		t.Errorf("stored after retry %+v, want usage location SE and job title Engineer", s)
 	}
 	if pw, _ := srv.Tenant().PasswordOf(u.ID); pw.Reveal() != nu.Password.Reveal() {
 		t.Error("retried body lost the password")
@@ -286,7 +286,7 @@ func TestContractProvisioningUnavailable(t *testing.T) {
 		srv.Reset()
 		srv.FailNext(10, 503, "0")
 		if err := call(); !errors.Is(err, graph.ErrUnavailable) || errors.Is(err, graph.ErrLicenceUnavailable) {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s under persistent 503 = %v, want ErrUnavailable, not ErrLicenceUnavailable", name, err)
 		}
 	}
 	srv.Reset()
@@ -333,18 +333,18 @@ func TestContractPasswordNeverShows(t *testing.T) {
 	}
 	srv.FailNext(10, 503, "0")
 	if err := create(newHire(t, "dee@contoso.com")); !errors.Is(err, graph.ErrUnavailable) {
-		t.Fatalf("persistent 503: %v", err)
+		t.Fatalf("CreateUser under persistent 503 = %v, want ErrUnavailable", err)
 	}
 	texts = append(texts, logText(logs))
 	for _, pw := range passwords {
 		for _, s := range texts {
 			if strings.Contains(s, pw) {
-				t.Fatalf("password %q found in:\n%s", pw, s)
+				t.Fatalf("password %q found in:\n%s\nwant it nowhere", pw, s)
 			}
 		}
 	}
 	if !strings.Contains(logText(logs), "user created") || !strings.Contains(logText(logs), "graph call failed") {
-		t.Fatalf("the logs miss the calls: the check proves nothing\n%s", logText(logs))
+		t.Fatalf("log:\n%s\nwant \"user created\" and \"graph call failed\", else the check proves nothing", logText(logs))
 	}
 }
 
@@ -368,17 +368,17 @@ func TestProvisioningWire(t *testing.T) {
 	nu.UsageLocation = "no"
 	u, err := c.CreateUser(ctx, nu)
 	if err != nil || u.ID != userID || !u.AccountEnabled || u.UserType != "Member" {
-		t.Fatalf("%+v %v", u, err)
+		t.Fatalf("CreateUser = %+v, %v; want id %s, enabled Member, nil", u, err, userID)
 	}
 	var body map[string]any
 	decodeJSON(t, f.requests()[0].Body, &body)
 	pp, _ := body["passwordProfile"].(map[string]any)
 	if body["accountEnabled"] != true || body["mailNickname"] != "ana" || body["usageLocation"] != "NO" || body["employeeHireDate"] != "2025-07-01T00:00:00Z" ||
 		body["userPrincipalName"] != "ana@contoso.com" || pp["password"] != nu.Password.Reveal() || pp["forceChangePasswordNextSignIn"] != false {
-		t.Errorf("create body %v", body)
+		t.Errorf("create body %v, want enabled, nickname ana, usage location NO, hire date 2025-07-01T00:00:00Z, the UPN and password, no forced change", body)
 	}
 	if _, sent := body["surname"]; !sent {
-		t.Errorf("optional properties not sent: %v", body)
+		t.Errorf("create body %v, want the optional properties (surname) sent", body)
 	}
 
 	if err := c.AssignLicense(ctx, userID, simtenant.SKUEntraIDP1); err != nil {
@@ -387,10 +387,10 @@ func TestProvisioningWire(t *testing.T) {
 	decodeJSON(t, f.requests()[1].Body, &body)
 	add, _ := body["addLicenses"].([]any)
 	if rm, ok := body["removeLicenses"].([]any); !ok || len(rm) != 0 || len(add) != 1 {
-		t.Fatalf("assignLicense body %v", body)
+		t.Fatalf("assignLicense body %v, want one licence to add and an empty removeLicenses", body)
 	}
 	if l := add[0].(map[string]any); l["skuId"] != simtenant.SKUEntraIDP1 || l["disabledPlans"] == nil {
-		t.Errorf("licence %v", l)
+		t.Errorf("licence %v, want skuId %s with disabledPlans", l, simtenant.SKUEntraIDP1)
 	}
 
 	if err := c.SetManager(ctx, userID, simtenant.MaxID); err != nil {
@@ -429,7 +429,7 @@ func TestCreateUserConflictDetails(t *testing.T) {
 	_, err := c.CreateUser(context.Background(), newHire(t, "ana@contoso.com"))
 	var ge *graph.Error
 	if !errors.Is(err, graph.ErrConflict) || !strings.Contains(err.Error(), "proxyAddresses") || !errors.As(err, &ge) || ge.RequestID != "r1" {
-		t.Errorf("conflict from details: %v", err)
+		t.Errorf("CreateUser = %v, want ErrConflict naming proxyAddresses, request id r1", err)
 	}
 }
 

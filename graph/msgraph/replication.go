@@ -39,17 +39,6 @@ func newReplication() *replication {
 	return &replication{created: map[string]time.Time{}, now: time.Now, sleep: sleepCtx}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // remember records a user just created, by id and UPN.
 func (r *replication) remember(refs ...string) {
 	r.mu.Lock()

@@ -140,12 +140,8 @@ func (c *Client) sendBatch(ctx context.Context, steps []*abstractions.RequestInf
 			return resp, ids, nil // the throttled steps' errors say what happened
 		}
 		c.log.Debug("graph batch steps throttled, resending", zap.Int("attempt", attempt), zap.Duration("wait", wait))
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, nil, ctx.Err()
-		case <-timer.C:
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, nil, err
 		}
 	}
 }

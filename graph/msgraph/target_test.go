@@ -33,7 +33,7 @@ func batchFake(t *testing.T, answer func(s batchStep) stepAnswer) (*fake, *[][]b
 	var batches [][]batchStep
 	f := newFake(t, func(w http.ResponseWriter, r seen) {
 		if r.Method != "POST" || r.Path != "/v1.0/$batch" {
-			t.Errorf("unexpected %s %s", r.Method, r.Path)
+			t.Errorf("request %s %s, want POST /v1.0/$batch only", r.Method, r.Path)
 			http.NotFound(w, nil)
 			return
 		}
@@ -99,7 +99,7 @@ func tenantStep(t *testing.T) func(s batchStep) stepAnswer {
 			}
 			return stepAnswer{Status: 200, Body: map[string]any{"value": member}}
 		}
-		t.Errorf("unexpected step %s %s", s.Method, s.URL)
+		t.Errorf("step %s %s, want only the steps of a Target", s.Method, s.URL)
 		return stepAnswer{Status: 400, Body: errBody("BadRequest", "unexpected")}
 	}
 }
@@ -118,32 +118,32 @@ func TestTargetIsTwoBatches(t *testing.T) {
 		t.Fatalf("%d HTTP requests, want two $batch", n)
 	}
 	if r := f.requests()[0]; r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("Authorization") != "Bearer "+testToken {
-		t.Errorf("batch headers %v", r.Header)
+		t.Errorf("batch headers %v, want gzip and the bearer token", r.Header)
 	}
 	if tg.User.ID != aliceID || !tg.User.AccountEnabled {
-		t.Errorf("user %+v", tg.User)
+		t.Errorf("user %+v, want alice (%s), enabled", tg.User, aliceID)
 	}
 	want := graph.Role{ID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", RoleTemplateID: "729827e3-9c14-49f7-bb1b-9608f156bbb8", DisplayName: "Helpdesk Administrator",
 		BuiltIn: true, Scope: "/", Via: roleGroupID, ViaName: "Helpdesk admins"}
 	if len(tg.Roles) != 1 || tg.Roles[0] != want || tg.RolesUnknown != "" {
-		t.Errorf("roles %+v (%q)", tg.Roles, tg.RolesUnknown)
+		t.Errorf("roles %+v (unknown %q), want [%+v] known", tg.Roles, tg.RolesUnknown, want)
 	}
 	if want := []string{groups[0], groups[10], groups[20]}; !slices.Equal(tg.MemberOf, want) {
-		t.Errorf("member of %v", tg.MemberOf)
+		t.Errorf("member of %v, want %v", tg.MemberOf, want)
 	}
 	if len(tg.TAPs) != 1 || tg.TAPs[0].ID != methodID || !tg.TAPs[0].Value.IsZero() {
-		t.Errorf("TAPs %+v", tg.TAPs)
+		t.Errorf("TAPs %+v, want %s alone without its value", tg.TAPs, methodID)
 	}
 	if len(tg.Methods) != 2 || tg.Methods[0].Type != "password" || tg.Methods[1].Type != "fido2" {
-		t.Errorf("methods %+v", tg.Methods)
+		t.Errorf("methods %+v, want password then fido2", tg.Methods)
 	}
 
 	steps := (*batches)[0]
 	if len(steps) != 6 { // user, memberships, TAPs, methods, 20 + 5 groups
-		t.Fatalf("%d steps", len(steps))
+		t.Fatalf("%d steps, want 6", len(steps))
 	}
 	if m := steps[1]; m.URL != "/users/alice%40contoso.com/transitiveMemberOf?$select=id,displayName,isAssignableToRole&$top=999" || stepHeaderOf(m, "ConsistencyLevel") != "" {
-		t.Errorf("memberships step %+v: no cast, no advanced query", m)
+		t.Errorf("memberships step %+v, want transitiveMemberOf with $select and $top=999: no cast, no advanced query", m)
 	}
 	// The roles of alice and of her one role-assignable group: assignments for both in
 	// one step, eligibility per principal, PIM for Groups for alice.
@@ -171,7 +171,7 @@ func TestTargetIsTwoBatches(t *testing.T) {
 	}
 	for _, s := range steps[4:] {
 		if s.Method != "POST" || s.URL != "/users/alice%40contoso.com/checkMemberGroups" || !strings.HasPrefix(stepHeaderOf(s, "Content-Type"), "application/json") {
-			t.Errorf("group step %+v", s)
+			t.Errorf("group step %+v, want a JSON POST of /users/alice%%40contoso.com/checkMemberGroups", s)
 		}
 	}
 }
@@ -183,11 +183,11 @@ func TestTargetUserNotFound(t *testing.T) {
 	c, _ := f.client()
 	_, err := c.Target(context.Background(), "bob@contoso.com", nil)
 	if !errors.Is(err, graph.ErrNotFound) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("Target = %v, want ErrNotFound", err)
 	}
 	var ge *graph.Error
 	if !errors.As(err, &ge) || ge.Code != "Request_ResourceNotFound" || ge.RequestID != "req-Request_ResourceNotFound" {
-		t.Errorf("graph.Error %+v", ge)
+		t.Errorf("graph.Error %+v, want code Request_ResourceNotFound, request id req-Request_ResourceNotFound", ge)
 	}
 }
 
@@ -204,7 +204,7 @@ func TestTargetFailsClosedOnAnyStep(t *testing.T) {
 	f, _ := batchFake(t, failing("temporaryAccessPassMethods"))
 	c, _ := f.client()
 	if tg, err := c.Target(context.Background(), aliceUPN, guids(3)); !errors.Is(err, graph.ErrForbidden) {
-		t.Fatalf("TAPs step denied: err %v, target %+v", err, tg)
+		t.Fatalf("TAPs step denied: Target = %+v, %v; want ErrForbidden", tg, err)
 	}
 	// A role query that fails makes the roles unknown, which the gate refuses on.
 	for _, part := range []string{"transitiveMemberOf", "roleAssignments", "roleEligibilityScheduleInstances", "privilegedAccess"} {
@@ -212,7 +212,7 @@ func TestTargetFailsClosedOnAnyStep(t *testing.T) {
 		c, _ := f.client()
 		tg, err := c.Target(context.Background(), aliceUPN, guids(3))
 		if err != nil || !strings.Contains(tg.RolesUnknown, "permission") {
-			t.Errorf("%s denied: err %v, roles unknown %q", part, err, tg.RolesUnknown)
+			t.Errorf("%s denied: err %v, roles unknown %q; want nil and a reason naming the permission", part, err, tg.RolesUnknown)
 		}
 	}
 }
@@ -235,12 +235,12 @@ func TestTargetWithoutPIMLicence(t *testing.T) {
 	c, _ := f.client()
 	tg, err := c.Target(context.Background(), aliceUPN, nil)
 	if err != nil || tg.RolesUnknown != "" || len(tg.Roles) != 1 {
-		t.Fatalf("PIM unlicensed: err %v, roles %+v, unknown %q", err, tg.Roles, tg.RolesUnknown)
+		t.Fatalf("PIM unlicensed: err %v, roles %+v, unknown %q; want nil, the one active role, known", err, tg.Roles, tg.RolesUnknown)
 	}
 	f, _ = batchFake(t, noLicence(false))
 	c, _ = f.client()
 	if tg, err = c.Target(context.Background(), aliceUPN, nil); err != nil || tg.RolesUnknown == "" {
-		t.Fatalf("roleAssignments answering AadPremiumLicenseRequired: err %v, unknown %q", err, tg.RolesUnknown)
+		t.Fatalf("roleAssignments answering AadPremiumLicenseRequired: err %v, roles unknown %q; want nil and the roles unknown", err, tg.RolesUnknown)
 	}
 }
 
@@ -260,7 +260,7 @@ func TestTargetResendsThrottledSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(*batches) != 3 || len(tg.MemberOf) != 1 { // throttled, resent, roles
-		t.Errorf("%d batches, member of %v", len(*batches), tg.MemberOf)
+		t.Errorf("%d batches, member of %v; want 3 batches (throttled, resent, roles) and 1 group", len(*batches), tg.MemberOf)
 	}
 }
 
@@ -272,10 +272,10 @@ func TestTargetGivesUpOnPersistentThrottling(t *testing.T) {
 	c, _ := f.client()
 	_, err := c.Target(context.Background(), aliceID, nil)
 	if !errors.Is(err, graph.ErrThrottled) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("Target = %v, want ErrThrottled", err)
 	}
 	if len(*batches) != batchAttempts {
-		t.Errorf("%d batches", len(*batches))
+		t.Errorf("%d batches, want %d", len(*batches), batchAttempts)
 	}
 }
 
@@ -320,13 +320,13 @@ func TestTargetLimitsGroups(t *testing.T) {
 	f, _ := batchFake(t, tenantStep(t))
 	c, _ := f.client()
 	if _, err := c.Target(context.Background(), aliceUPN, guids(maxTargetGroups+1)); !errors.Is(err, graph.ErrBadRequest) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("Target with %d groups = %v, want ErrBadRequest", maxTargetGroups+1, err)
 	}
 	if _, err := c.Target(context.Background(), aliceUPN, guids(maxTargetGroups)); err != nil {
 		t.Fatalf("a full batch: %v", err)
 	}
 	if n := len(f.requests()); n != 2 { // the full target batch, the role batch
-		t.Errorf("%d requests", n)
+		t.Errorf("%d requests, want 2: the full target batch, the role batch", n)
 	}
 }
 

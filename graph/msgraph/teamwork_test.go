@@ -34,7 +34,7 @@ func TestContractRegisteredDevices(t *testing.T) {
 	// information: counted, not described.
 	devs, err := c.RegisteredDevices(ctx, simtenant.NinaUPN)
 	if err != nil || len(devs) != 3 || devs[0].ID != laptop.ID || devs[0].TrustType != "" || devs[0].DisplayName != "" {
-		t.Errorf("devices without Device.Read.All: %+v %v", devs, err)
+		t.Errorf("RegisteredDevices without Device.Read.All = %+v, %v; want 3 counted, not described (no trust type or name), nil", devs, err)
 	}
 	srv.Reset()
 	tenant.SetAppRoles(append(tenant.AppRoles(), "Device.Read.All")...)
@@ -44,11 +44,11 @@ func TestContractRegisteredDevices(t *testing.T) {
 	}
 	if len(devs) != 3 || devs[0] != laptop || !devs[0].EntraJoined() || devs[1].TrustType != graph.TrustRegistered ||
 		devs[2].TrustType != graph.TrustHybrid || !devs[2].Registered.Equal(reg.Add(2*time.Hour)) {
-		t.Errorf("devices %+v", devs)
+		t.Errorf("RegisteredDevices = %+v, want the laptop (Entra joined), the iPhone (registered), the desktop (hybrid, registered 2h later)", devs)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 1 || !strings.HasSuffix(reqs[0].Path, "/registeredDevices/graph.device") || reqs[0].Query.Get("$select") == "" {
-		t.Errorf("requests %+v", reqs)
+		t.Errorf("requests %+v, want one GET of .../registeredDevices/graph.device with $select", reqs)
 	}
 
 	// Paging: every page is read.
@@ -56,21 +56,21 @@ func TestContractRegisteredDevices(t *testing.T) {
 	tenant.PageSize = 1
 	devs, err = c.RegisteredDevices(ctx, simtenant.NinaID)
 	if err != nil || len(devs) != 3 || devs[2].DisplayName != "NINA-DESKTOP" {
-		t.Errorf("paged devices %+v %v", devs, err)
+		t.Errorf("RegisteredDevices over pages = %+v, %v; want 3 ending with NINA-DESKTOP, nil", devs, err)
 	}
 	if n := srv.RequestCount(); n != 3 {
-		t.Errorf("%d round trips for three pages", n)
+		t.Errorf("%d round trips for three pages, want 3", n)
 	}
 
 	if devs, err := c.RegisteredDevices(ctx, simtenant.MaxID); err != nil || len(devs) != 0 {
-		t.Errorf("no devices: %+v %v", devs, err)
+		t.Errorf("RegisteredDevices(Max) = %+v, %v; want none, nil", devs, err)
 	}
 	if _, err := c.RegisteredDevices(ctx, "nobody@contoso.com"); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("RegisteredDevices(nobody) = %v, want ErrNotFound", err)
 	}
 	srv.Reset()
 	if _, err := c.RegisteredDevices(ctx, "not a user/../x"); !errors.Is(err, graph.ErrBadRequest) || srv.RequestCount() != 0 {
-		t.Errorf("bad ref: %v after %d requests", err, srv.RequestCount())
+		t.Errorf("RegisteredDevices(bad ref) = %v after %d requests, want ErrBadRequest after none", err, srv.RequestCount())
 	}
 }
 
@@ -86,13 +86,13 @@ func TestContractInstallAppForUser(t *testing.T) {
 	}
 	apps := tenant.InstalledApps(simtenant.NinaID)
 	if len(apps) != 1 || inst.ID != apps[0].ID || apps[0].TeamsAppID != tapbotCatalogApp {
-		t.Fatalf("installation %+v, tenant has %+v", inst, apps)
+		t.Fatalf("installation %+v, tenant has %+v; want that one installation of %s", inst, apps, tapbotCatalogApp)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 2 || reqs[0].Method != http.MethodPost || reqs[0].Status != 201 ||
 		reqs[1].Method != http.MethodGet || reqs[1].Query.Get("$filter") != "teamsApp/id eq '"+tapbotCatalogApp+"'" ||
 		reqs[1].Query.Get("$expand") != "teamsApp" {
-		t.Errorf("requests %+v", reqs)
+		t.Errorf("requests %+v, want the POST answered 201, then a GET filtered on teamsApp/id eq '%s' with $expand=teamsApp", reqs, tapbotCatalogApp)
 	}
 
 	chat, err := c.InstallationChat(ctx, simtenant.NinaID, inst.ID)
@@ -107,10 +107,10 @@ func TestContractInstallAppForUser(t *testing.T) {
 		t.Errorf("second install %+v %v, want %+v", again, err, inst)
 	}
 	if reqs := srv.Requests(); len(reqs) != 2 || reqs[0].Status != 409 {
-		t.Errorf("second install requests %+v", reqs)
+		t.Errorf("second install requests %+v, want 2, the first answered 409", reqs)
 	}
 	if n := len(tenant.InstalledApps(simtenant.NinaID)); n != 1 {
-		t.Errorf("%d installations", n)
+		t.Errorf("%d installations, want 1", n)
 	}
 }
 
@@ -120,18 +120,18 @@ func TestContractInstallAppRefusals(t *testing.T) {
 	srv.Tenant().SetAppCatalog(tapbotInCatalog)
 
 	if _, err := c.InstallAppForUser(ctx, "nobody@contoso.com", tapbotCatalogApp); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown user: %v", err)
+		t.Errorf("InstallAppForUser(nobody) = %v, want ErrNotFound", err)
 	}
 	_, err := c.InstallAppForUser(ctx, simtenant.NinaID, "11111111-2222-4333-8444-555555555555")
 	var ge *graph.Error
 	if !errors.Is(err, graph.ErrNotFound) || !errors.As(err, &ge) || ge.Code != "NotFound" {
-		t.Errorf("unknown catalog app: %v", err)
+		t.Errorf("InstallAppForUser(unknown catalog app) = %v, want ErrNotFound with code NotFound", err)
 	}
 	if _, err := c.InstallationChat(ctx, simtenant.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("unknown installation: %v", err)
+		t.Errorf("InstallationChat(unknown installation) = %v, want ErrNotFound", err)
 	}
 	if _, err := c.InstallationChat(ctx, "nobody@contoso.com", "bm9uZQ=="); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("chat of unknown user: %v", err)
+		t.Errorf("InstallationChat(nobody) = %v, want ErrNotFound", err)
 	}
 
 	srv.Reset()
@@ -141,19 +141,19 @@ func TestContractInstallAppRefusals(t *testing.T) {
 		{"a/b", tapbotCatalogApp},
 	} {
 		if _, err := c.InstallAppForUser(ctx, bad.user, bad.app); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("InstallAppForUser(%q, %q): %v", bad.user, bad.app, err)
+			t.Errorf("InstallAppForUser(%q, %q) = %v, want ErrBadRequest", bad.user, bad.app, err)
 		}
 	}
 	for _, bad := range []string{"", "../x", "a b", "a?b", strings.Repeat("A", maxInstallID+1)} {
 		if _, err := c.InstallationChat(ctx, simtenant.NinaID, bad); !errors.Is(err, graph.ErrBadRequest) {
-			t.Errorf("InstallationChat(%q): %v", bad, err)
+			t.Errorf("InstallationChat(%q) = %v, want ErrBadRequest", bad, err)
 		}
 	}
 	if n := srv.RequestCount(); n != 0 {
-		t.Errorf("%d requests for refused input", n)
+		t.Errorf("%d requests for refused input, want 0", n)
 	}
 	if n := len(srv.Tenant().InstalledApps(simtenant.NinaID)); n != 0 {
-		t.Errorf("%d installations", n)
+		t.Errorf("%d installations, want 0", n)
 	}
 }
 
@@ -164,20 +164,20 @@ func TestContractTeamworkUnavailable(t *testing.T) {
 
 	srv.FailNext(10, 503, "0")
 	if _, err := c.InstallAppForUser(ctx, simtenant.NinaID, tapbotCatalogApp); !errors.Is(err, graph.ErrUnavailable) {
-		t.Errorf("install: %v", err)
+		t.Errorf("InstallAppForUser under 503s = %v, want ErrUnavailable", err)
 	}
 	if n := len(srv.Tenant().InstalledApps(simtenant.NinaID)); n != 0 {
-		t.Errorf("%d installations after 503s", n)
+		t.Errorf("%d installations after 503s, want 0", n)
 	}
 	srv.Reset()
 	srv.FailNext(10, 503, "0")
 	if _, err := c.RegisteredDevices(ctx, simtenant.NinaID); !errors.Is(err, graph.ErrUnavailable) {
-		t.Errorf("devices: %v", err)
+		t.Errorf("RegisteredDevices under 503s = %v, want ErrUnavailable", err)
 	}
 	srv.Reset()
 	srv.FailNext(10, 503, "0")
 	if _, err := c.InstallationChat(ctx, simtenant.NinaID, "bm9uZQ=="); !errors.Is(err, graph.ErrUnavailable) {
-		t.Errorf("chat: %v", err)
+		t.Errorf("InstallationChat under 503s = %v, want ErrUnavailable", err)
 	}
 
 	// One 503 is retried by the SDK; the install then succeeds.
@@ -185,12 +185,12 @@ func TestContractTeamworkUnavailable(t *testing.T) {
 	srv.FailNext(1, 503, "0")
 	inst, err := c.InstallAppForUser(ctx, simtenant.NinaID, tapbotCatalogApp)
 	if err != nil || inst.ID == "" {
-		t.Errorf("install after one 503: %+v %v", inst, err)
+		t.Errorf("InstallAppForUser after one 503 = %+v, %v; want an installation, nil", inst, err)
 	}
 
 	srv.Forbid("/users/*/teamwork")
 	if _, err := c.InstallationChat(ctx, simtenant.NinaID, inst.ID); !errors.Is(err, graph.ErrForbidden) {
-		t.Errorf("forbidden: %v", err)
+		t.Errorf("InstallationChat, forbidden = %v, want ErrForbidden", err)
 	}
 }
 
@@ -201,9 +201,9 @@ func TestContractInstallIDEscaping(t *testing.T) {
 	_, err := c.InstallationChat(context.Background(), simtenant.NinaID, "a/b+c==")
 	var ge *graph.Error
 	if !errors.As(err, &ge) || ge.Status != 404 || ge.Code != "NotFound" || !strings.Contains(ge.Message, "'a/b+c=='") {
-		t.Errorf("err %v", err)
+		t.Errorf("InstallationChat(a/b+c==) = %v, want a 404 NotFound naming 'a/b+c=='", err)
 	}
 	if reqs := srv.Requests(); len(reqs) != 1 || !strings.HasSuffix(reqs[0].Path, "/installedApps/a/b+c==/chat") {
-		t.Errorf("requests %+v", reqs)
+		t.Errorf("requests %+v, want one to .../installedApps/a/b+c==/chat", reqs)
 	}
 }

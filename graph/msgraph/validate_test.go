@@ -20,7 +20,7 @@ func TestIsGUID(t *testing.T) {
 		"":                                       false,
 	} {
 		if isGUID(s) != want {
-			t.Errorf("isGUID(%q) = %v", s, !want)
+			t.Errorf("isGUID(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }
@@ -52,7 +52,7 @@ func TestIsUPN(t *testing.T) {
 		"élodie@contoso.com":                     false,
 	} {
 		if isUPN(s) != want {
-			t.Errorf("isUPN(%q) = %v", s, !want)
+			t.Errorf("isUPN(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }
@@ -84,18 +84,18 @@ func TestOdataString(t *testing.T) {
 func TestShownCutsAndEscapes(t *testing.T) {
 	s := shown("a\nb")
 	if s != `"a\nb"` {
-		t.Errorf("%s", s)
+		t.Errorf("shown(%q) = %s, want %s", "a\nb", s, `"a\nb"`)
 	}
 	long := shown(strings.Repeat("é", 100))
 	if !strings.HasSuffix(long, "…") || len(long) > maxShownRef+8 || strings.ContainsRune(long, unicode.ReplacementChar) {
-		t.Errorf("%s", long)
+		t.Errorf("shown(100 × é) = %s, want it cut to at most %d bytes, ending in …, with no broken rune", long, maxShownRef+8)
 	}
 }
 
 func TestChunks(t *testing.T) {
 	got := chunks(guids(41), 20)
 	if len(got) != 3 || len(got[0]) != 20 || len(got[2]) != 1 {
-		t.Errorf("%v", got)
+		t.Errorf("chunks(41 ids, 20) = %v, want chunks of 20, 20 and 1", got)
 	}
 	if chunks(nil, 20) != nil {
 		t.Error("chunks of nothing")
@@ -110,7 +110,7 @@ func TestShortType(t *testing.T) {
 		"": "",
 	} {
 		if got := shortType(in); got != want {
-			t.Errorf("shortType(%q) = %q", in, got)
+			t.Errorf("shortType(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -119,10 +119,10 @@ func TestDecodeQuery(t *testing.T) {
 	in := "/users/a%40b.c?%24select=id,mail&%24filter=mail%20eq%20%27x%2Dy%27"
 	want := "/users/a%40b.c?$select=id,mail&$filter=mail%20eq%20%27x-y%27"
 	if got := decodeQuery(in); got != want {
-		t.Errorf("got %s", got)
+		t.Errorf("decodeQuery(%s) = %s, want %s", in, got, want)
 	}
 	if got := decodeQuery("/users/a%24b"); got != "/users/a%24b" {
-		t.Errorf("path changed: %s", got)
+		t.Errorf("decodeQuery(/users/a%%24b) = %s, want the path unchanged", got)
 	}
 }
 
@@ -137,7 +137,7 @@ func FuzzCheckRef(f *testing.F) {
 			return
 		}
 		if len(ref) > maxUPN || strings.ContainsAny(ref, "/\\?%&+ ") || slices.ContainsFunc([]rune(ref), func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-			t.Fatalf("accepted %q", ref)
+			t.Fatalf("checkRef accepted %q, want it refused: too long, or a character that leaves the segment", ref)
 		}
 	})
 }

@@ -37,34 +37,34 @@ func TestBatchAsTheSDKSendsIt(t *testing.T) {
 	r := h.do("POST", "/$batch", body).want(t, 200, "")
 	items := responsesByID(t, r)
 	if len(items) != 4 {
-		t.Fatalf("responses: %v", r.body)
+		t.Fatalf("%d responses, want 4\n%v", len(items), r.body)
 	}
 	user := items["0b6f1c3e-7d2a-4a55-9c61-1f1e0d2c3b4a"]
 	if user["status"] != 200.0 || itemBodyOf(user)["accountEnabled"] != true || itemBodyOf(user)["userType"] != "Guest" {
-		t.Errorf("user: %v", user)
+		t.Errorf("user item %v, want 200 with accountEnabled true and userType Guest", user)
 	}
 	if hdr := user["headers"].(map[string]any); !strings.HasPrefix(hdr["Content-Type"].(string), "application/json") {
-		t.Errorf("headers: %v (the SDK looks up \"Content-Type\")", hdr)
+		t.Errorf("headers %v, want Content-Type application/json (the SDK looks up \"Content-Type\")", hdr)
 	}
 	if memberOf := itemBodyOf(items["1c7f2d4f-8e3b-4b66-8d72-2a2f1e3d4c5b"])["value"].([]any); fmt.Sprint(memberOf) != "[map[@odata.type:#microsoft.graph.group displayName:New hires id:"+GroupNewHires+" isAssignableToRole:false]]" {
-		t.Errorf("memberOf: %v", memberOf)
+		t.Errorf("memberOf %v, want New hires alone with id, displayName and isAssignableToRole false", memberOf)
 	}
 	if groups := itemBodyOf(items["2d803e5a-9f4c-4c77-9e83-3b3a2f4e5d6c"])["value"].([]any); fmt.Sprint(groups) != "["+GroupNewHires+"]" {
-		t.Errorf("groups: %v", groups)
+		t.Errorf("checkMemberGroups %v, want [%s]", groups, GroupNewHires)
 	}
 	if taps := itemBodyOf(items["3e914f6b-a05d-4d88-af94-4c4b3a5f6e7d"])["value"].([]any); len(taps) != 0 {
-		t.Errorf("taps: %v", taps)
+		t.Errorf("passes %v, want none", taps)
 	}
 	if h.srv.RequestCount() != 1 {
-		t.Errorf("RequestCount %d: a batch is one round trip", h.srv.RequestCount())
+		t.Errorf("RequestCount = %d, want 1: a batch is one round trip", h.srv.RequestCount())
 	}
 	sub := h.srv.BatchedRequests()
 	if len(sub) != 4 || sub[0].Method != "GET" || sub[0].Path != "/v1.0/users/"+GregUPN || sub[0].Query.Get("$select") != "id,accountEnabled,userType" ||
 		sub[2].Method != "POST" || sub[2].Path != "/v1.0/users/"+NinaUPN+"/checkMemberGroups" || sub[2].Status != 200 {
-		t.Errorf("batched requests: %+v", sub)
+		t.Errorf("batched requests %+v, want 4: GET /v1.0/users/%s with $select=id,accountEnabled,userType first, POST .../checkMemberGroups answered 200 third", sub, GregUPN)
 	}
 	if top := h.srv.Requests(); top[0].Path != "/v1.0/$batch" || top[0].Status != 200 {
-		t.Errorf("top-level: %+v", top)
+		t.Errorf("top-level requests %+v, want /v1.0/$batch answered 200", top)
 	}
 }
 
@@ -93,23 +93,23 @@ func TestBatchPerItemErrors(t *testing.T) {
 		e, _ := itemBodyOf(item)["error"].(map[string]any)
 		code, _ := e["code"].(string)
 		if got := fmt.Sprintf("%v %s", item["status"], code); got != want {
-			t.Errorf("%s: %s, want %s", id, got, want)
+			t.Errorf("%s: status and code %q, want %q", id, got, want)
 		}
 		if e != nil {
 			inner := e["innerError"].(map[string]any)
 			if !guidRE.MatchString(inner["request-id"].(string)) {
-				t.Errorf("%s: innerError %v", id, inner)
+				t.Errorf("%s: innerError %v, want a GUID request-id", id, inner)
 			}
 		}
 	}
 	if roles := itemBodyOf(items["ok"])["value"].([]any); len(roles) != 1 {
-		t.Errorf("Gwen's roles: %v", roles)
+		t.Errorf("Gwen's roles %v, want 1", roles)
 	}
 	if v, _ := itemBodyOf(items["created"])["temporaryAccessPass"].(string); len(v) != 8 {
-		t.Errorf("created in a batch: %v", items["created"])
+		t.Errorf("created in a batch: %v, want an 8-character temporaryAccessPass", items["created"])
 	}
 	if n := len(h.tenant.TAPsOf(NinaID)); n != 1 {
-		t.Errorf("Nina has %d passes", n)
+		t.Errorf("Nina has %d passes, want 1", n)
 	}
 }
 
@@ -134,15 +134,15 @@ func TestBatchRefusedWhole(t *testing.T) {
 		"headers not text": `{"requests":[{"id":"1","method":"GET","url":"/users","headers":{"a":1}}]}`,
 	} {
 		if r := h.do("POST", "/$batch", body); r.status != 400 || r.errCode() != "BadRequest" {
-			t.Errorf("%s: %d %q", name, r.status, r.errCode())
+			t.Errorf("%s: %d %q, want 400 \"BadRequest\"", name, r.status, r.errCode())
 		}
 	}
 	if n := len(h.srv.BatchedRequests()); n != 0 {
-		t.Errorf("%d items ran from refused batches", n)
+		t.Errorf("%d items ran from refused batches, want 0", n)
 	}
 	twenty := twentyOne[:20]
 	if r := h.do("POST", "/$batch", map[string]any{"requests": twenty}).want(t, 200, ""); len(r.body["responses"].([]any)) != 20 {
-		t.Errorf("20 requests: %v", r.body)
+		t.Errorf("20 requests answered %v, want 20 responses", r.body)
 	}
 }
 
@@ -157,10 +157,10 @@ func TestBatchDependsOn(t *testing.T) {
 	}}).want(t, 200, "")
 	items := responsesByID(t, r)
 	if v := itemBodyOf(items["list"])["value"].([]any); len(v) != 1 {
-		t.Errorf("list ran before create: %v", items["list"])
+		t.Errorf("list %v, want the pass create made (list must run after create)", items["list"])
 	}
 	if items["after-refused"]["status"] != 424.0 {
-		t.Errorf("dependent of a failure: %v", items["after-refused"])
+		t.Errorf("dependent of a failure %v, want status 424", items["after-refused"])
 	}
 	// Responses keep the request order.
 	var ids []string
@@ -168,7 +168,7 @@ func TestBatchDependsOn(t *testing.T) {
 		ids = append(ids, v.(map[string]any)["id"].(string))
 	}
 	if strings.Join(ids, ",") != "list,create,refused,after-refused" {
-		t.Errorf("order %v", ids)
+		t.Errorf("response order %v, want list,create,refused,after-refused", ids)
 	}
 }
 
@@ -181,10 +181,10 @@ func TestBatchBase64Body(t *testing.T) {
 	}}).want(t, 200, "")
 	items := responsesByID(t, r)
 	if v := itemBodyOf(items["1"])["value"].([]any); len(v) != 1 {
-		t.Errorf("base64 body: %v", items["1"])
+		t.Errorf("base64 body answered %v, want 1 group", items["1"])
 	}
 	if items["2"]["status"] != 400.0 {
-		t.Errorf("bad base64: %v", items["2"])
+		t.Errorf("bad base64 answered %v, want status 400", items["2"])
 	}
 }
 
@@ -199,9 +199,9 @@ func TestBatchForbiddenAndFaults(t *testing.T) {
 	h.do("POST", "/$batch", batch).want(t, 429, "TooManyRequests")
 	items := responsesByID(t, h.do("POST", "/$batch", batch).want(t, 200, ""))
 	if items["1"]["status"] != 403.0 || items["2"]["status"] != 200.0 {
-		t.Errorf("items: %v", items)
+		t.Errorf("items %v, want 1: 403 and 2: 200", items)
 	}
 	if h.srv.RequestCount() != 2 || len(h.srv.BatchedRequests()) != 2 {
-		t.Errorf("counts %d %d", h.srv.RequestCount(), len(h.srv.BatchedRequests()))
+		t.Errorf("%d round trips and %d batched requests, want 2 and 2", h.srv.RequestCount(), len(h.srv.BatchedRequests()))
 	}
 }

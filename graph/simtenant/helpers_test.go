@@ -137,5 +137,26 @@ func (r *resp) want(t testing.TB, status int, code string) *resp {
 	return r
 }
 
+// dispatchOnce answers one request on a fresh Contoso tenant straight through the
+// router, as the fuzz targets drive it, and fails t unless the answer is
+// Graph-shaped: a status from 200 to 599, with an error exactly when it is 400 or
+// more.
+func dispatchOnce(t *testing.T, method, target, body string) (*Server, reply) {
+	t.Helper()
+	s := &Server{tenant: Contoso()}
+	path, rawQuery, _ := strings.Cut(target, "?")
+	c, err := newCall(method, path, rawQuery, []byte(body), "https://127.0.0.1/v1.0")
+	var rep reply
+	if err != nil {
+		rep = fail(err)
+	} else {
+		rep = s.dispatch(c)
+	}
+	if rep.status < 200 || rep.status > 599 || (rep.status >= 400) != (rep.err != nil) {
+		t.Fatalf("%s %s = %+v, want a status from 200 to 599 with an error exactly when it is 400 or more", method, target, rep)
+	}
+	return s, rep
+}
+
 // q escapes an OData query value for a URL.
 func q(s string) string { return url.QueryEscape(s) }

@@ -166,36 +166,31 @@ func (s *Server) routeAuthentication(c *call, ref, seg string, rest []string) re
 // listMethods answers a user's methods of one type, or all of them when typ is "".
 // These lists are not paged: a user has a handful of methods.
 func (s *Server) listMethods(c *call, ref, typ string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	value := []map[string]any{}
-	for _, m := range t.methods[u.ID] {
-		if typ == "" || m.Type == typ {
-			value = append(value, methodJSON(m))
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		value := []map[string]any{}
+		for _, m := range t.methods[u.ID] {
+			if typ == "" || m.Type == typ {
+				value = append(value, methodJSON(m))
+			}
 		}
-	}
-	if tp := t.taps[u.ID]; tp != nil && (typ == "" || typ == "temporaryAccessPass") {
-		value = append(value, tapJSON(t.tapValueLocked(u.ID, tp, false)))
-	}
-	nav := "methods"
-	if typ != "" {
-		nav = typ + "Methods"
-		if kind, ok := methodKinds[typ]; ok {
-			nav = kind.segment
+		if tp := t.taps[u.ID]; tp != nil && (typ == "" || typ == "temporaryAccessPass") {
+			value = append(value, tapJSON(t.tapValueLocked(u.ID, tp, false)))
 		}
-		// A list of one derived type carries no per-item @odata.type.
-		for _, v := range value {
-			delete(v, "@odata.type")
+		nav := "methods"
+		if typ != "" {
+			nav = typ + "Methods"
+			if kind, ok := methodKinds[typ]; ok {
+				nav = kind.segment
+			}
+			// A list of one derived type carries no per-item @odata.type.
+			for _, v := range value {
+				delete(v, "@odata.type")
+			}
 		}
-	}
-	return ok(map[string]any{
-		"@odata.context": c.context("users('" + u.ID + "')/authentication/" + nav),
-		"value":          value,
+		return ok(map[string]any{
+			"@odata.context": c.context("users('" + u.ID + "')/authentication/" + nav),
+			"value":          value,
+		})
 	})
 }
 
@@ -216,43 +211,33 @@ func (s *Server) createTAP(c *call, ref string) reply {
 		}
 		p.start = &start
 	}
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	tp, err := t.createTAPLocked(u, p)
-	if err != nil {
-		return fail(err)
-	}
-	v := tapJSON(t.tapValueLocked(u.ID, tp, true))
-	v["@odata.context"] = c.context("users('" + u.ID + "')/authentication/temporaryAccessPassMethods/$entity")
-	return created(v)
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		tp, err := t.createTAPLocked(u, p)
+		if err != nil {
+			return fail(err)
+		}
+		v := tapJSON(t.tapValueLocked(u.ID, tp, true))
+		v["@odata.context"] = c.context("users('" + u.ID + "')/authentication/temporaryAccessPassMethods/$entity")
+		return created(v)
+	})
 }
 
 // tapItem answers GET or DELETE of one pass.
 func (s *Server) tapItem(c *call, ref, id string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	tp := t.taps[u.ID]
-	if tp == nil || !strings.EqualFold(tp.id, id) {
-		// Graph's generic not-found code; the authentication methods service's exact
-		// text is not documented.
-		return fail(gerr(http.StatusNotFound, "itemNotFound", "The Temporary Access Pass method '%s' was not found.", id))
-	}
-	if c.method == http.MethodDelete {
-		delete(t.taps, u.ID)
-		return noContent()
-	}
-	v := tapJSON(t.tapValueLocked(u.ID, tp, false))
-	delete(v, "@odata.type")
-	v["@odata.context"] = c.context("users('" + u.ID + "')/authentication/temporaryAccessPassMethods/$entity")
-	return ok(v)
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		tp := t.taps[u.ID]
+		if tp == nil || !strings.EqualFold(tp.id, id) {
+			// Graph's generic not-found code; the authentication methods service's exact
+			// text is not documented.
+			return fail(gerr(http.StatusNotFound, "itemNotFound", "The Temporary Access Pass method '%s' was not found.", id))
+		}
+		if c.method == http.MethodDelete {
+			delete(t.taps, u.ID)
+			return noContent()
+		}
+		v := tapJSON(t.tapValueLocked(u.ID, tp, false))
+		delete(v, "@odata.type")
+		v["@odata.context"] = c.context("users('" + u.ID + "')/authentication/temporaryAccessPassMethods/$entity")
+		return ok(v)
+	})
 }

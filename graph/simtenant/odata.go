@@ -322,6 +322,12 @@ func (e *filterExpr) match(get func(prop string) any) bool {
 	return false
 }
 
+// keeps reports whether obj passes the filter; a nil filter (no $filter) keeps
+// everything.
+func (e *filterExpr) keeps(obj map[string]any) bool {
+	return e == nil || e.match(func(p string) any { return lookupFold(obj, p) })
+}
+
 // compareTime applies eq, ge or le to a DateTimeOffset as the fake writes it.
 func compareTime(v, op string, lit time.Time) bool {
 	at, err := time.Parse(time.RFC3339Nano, v)

@@ -2,7 +2,6 @@ package simtenant
 
 import (
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -38,7 +37,7 @@ func TestParseFilter(t *testing.T) {
 			continue
 		}
 		if got := f.match(get(tt.mail, true)); got != tt.match {
-			t.Errorf("%q on %q: %v", tt.filter, tt.mail, got)
+			t.Errorf("parseFilter(%q) on mail %q matches = %v, want %v", tt.filter, tt.mail, got, tt.match)
 		}
 	}
 	for _, bad := range []string{"mail eq 'O'Brien'", "mail eq 'x", "mail eq", "eq 'x'", "mail eq 'x' and", "(mail eq 'x'", "'x' eq mail", "mail eq x", "mail eq 'a' xor mail eq 'b'", "mail ~ 'x'", ")"} {
@@ -65,7 +64,7 @@ func FuzzParseFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := parseFilter(s, props)
 		if (e == nil) == (err == nil) {
-			t.Fatalf("%q: expression %v and error %v", s, e, err)
+			t.Fatalf("parseFilter(%q) = %v, %v; want an expression or an error, not both or neither", s, e, err)
 		}
 		if e != nil {
 			e.match(func(string) any { return "x" })
@@ -75,16 +74,16 @@ func FuzzParseFilter(f *testing.F) {
 
 func TestSkipTokenAndQueryEncoding(t *testing.T) {
 	if n, ok := decodeSkipToken(encodeSkipToken(42)); !ok || n != 42 {
-		t.Errorf("round trip: %d %v", n, ok)
+		t.Errorf("decodeSkipToken(encodeSkipToken(42)) = %d, %v; want 42, true", n, ok)
 	}
 	for _, bad := range []string{"", "!!", encodeSkipToken(-1), "Z3JhcGh0ZXN0Ong"} {
 		if _, ok := decodeSkipToken(bad); ok {
-			t.Errorf("%q accepted", bad)
+			t.Errorf("decodeSkipToken(%q) accepted, want it refused", bad)
 		}
 	}
 	got := encodeQuery(map[string][]string{"$filter": {"mail eq 'a+b@c.d'"}, "$select": {"id"}})
-	if got != "$filter=mail%20eq%20%27a%2Bb%40c.d%27&$select=id" {
-		t.Errorf("encodeQuery: %s", got)
+	if want := "$filter=mail%20eq%20%27a%2Bb%40c.d%27&$select=id"; got != want {
+		t.Errorf("encodeQuery = %s, want %s", got, want)
 	}
 }
 
@@ -97,18 +96,7 @@ func FuzzServe(f *testing.F) {
 	f.Add("GET", "/users/"+HanaID+"/transitiveMemberOf/graph.directoryRole?$select=id&$top=1&$skiptoken=x", "")
 	f.Add("POST", "/users/"+HanaID+"/checkMemberGroups", `{"groupIds":[null]}`)
 	f.Fuzz(func(t *testing.T, method, target, body string) {
-		s := &Server{tenant: Contoso()}
-		path, rawQuery, _ := strings.Cut(target, "?")
-		c, err := newCall(method, path, rawQuery, []byte(body), "https://127.0.0.1/v1.0")
-		var rep reply
-		if err != nil {
-			rep = fail(err)
-		} else {
-			rep = s.dispatch(c)
-		}
-		if rep.status < 200 || rep.status > 599 || (rep.status >= 400) != (rep.err != nil) {
-			t.Fatalf("%s %s: reply %+v", method, target, rep)
-		}
+		s, rep := dispatchOnce(t, method, target, body)
 		if _, err := marshal(s.replyBody(rep, "r", "")); err != nil {
 			t.Fatal(err)
 		}

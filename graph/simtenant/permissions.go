@@ -148,6 +148,15 @@ func (c *call) holds(perms ...string) bool {
 	})
 }
 
+// visible is obj as the caller may read it: whole when its token holds one of perms,
+// else with limited information.
+func (c *call) visible(obj map[string]any, perms ...string) map[string]any {
+	if c.holds(perms...) {
+		return obj
+	}
+	return limitedInfo(obj)
+}
+
 // limitedInfo is a directory object as Graph answers it when the app may list the
 // relationship but not read the object's type: @odata.type and id, every other
 // property null ("Limited information returned for inaccessible member objects",

@@ -62,11 +62,11 @@ func TestPermissionsEnforced(t *testing.T) {
 			h.tenant.SetAppRoles(without(tt.revoke...)...)
 			r := h.do(tt.method, tt.path, tt.body).want(t, http.StatusForbidden, "Authorization_RequestDenied")
 			if r.errMessage() != "Insufficient privileges to complete the operation." {
-				t.Errorf("message %q", r.errMessage())
+				t.Errorf("message %q, want \"Insufficient privileges to complete the operation.\"", r.errMessage())
 			}
 			h.tenant.SetAppRoles(append(without(tt.revoke...), tt.grant)...)
 			if r := h.do(tt.method, tt.path, tt.body); r.status >= 400 {
-				t.Errorf("with %s: %d %s", tt.grant, r.status, r.raw)
+				t.Errorf("with %s: status %d, want success\n%s", tt.grant, r.status, r.raw)
 			}
 		})
 	}
@@ -93,7 +93,7 @@ func TestPermissionsFromTokenAndInBatch(t *testing.T) {
 	}}, hdr).want(t, 200, "")
 	items := responsesByID(t, r)
 	if items["user"]["status"] != float64(200) || items["methods"]["status"] != float64(403) {
-		t.Errorf("batch items %v", items)
+		t.Errorf("batch items %v, want user 200 and methods 403", items)
 	}
 }
 
@@ -111,12 +111,12 @@ func TestTransitiveMemberOfLimitedInformation(t *testing.T) {
 			continue // directory roles: RoleManagement.Read.Directory is still granted
 		}
 		if v["id"] == nil || v["@odata.type"] == nil || v["displayName"] != nil || v["isAssignableToRole"] != nil {
-			t.Errorf("not limited: %v", v)
+			t.Errorf("group %v, want limited information: id and @odata.type, displayName and isAssignableToRole null", v)
 		}
 	}
 	h.tenant.ResetAppRoles()
 	if v := h.do("GET", "/users/"+InesID+"/transitiveMemberOf", nil).want(t, 200, "").values(); v[0]["displayName"] == nil {
-		t.Errorf("full information: %v", v[0])
+		t.Errorf("with the default grant the first group is %v, want a displayName", v[0])
 	}
 }
 
@@ -146,7 +146,7 @@ func TestSelfInstallNeedsWebApplicationInfo(t *testing.T) {
 	}
 	h.do("POST", path, bindBody(id)).want(t, 201, "")
 	if n := len(h.tenant.InstalledApps(NinaID)); n != 1 {
-		t.Errorf("%d installations", n)
+		t.Errorf("%d installations, want 1", n)
 	}
 }
 

@@ -19,14 +19,14 @@ func TestGetTAPPolicy(t *testing.T) {
 		b["defaultLifetimeInMinutes"] != 60.0 || b["minimumLifetimeInMinutes"] != 10.0 || b["maximumLifetimeInMinutes"] != 480.0 ||
 		b["isUsableOnce"] != false || b["defaultLength"] != 8.0 ||
 		b["@odata.context"] != h.srv.URL()+"/v1.0/$metadata#authenticationMethodConfigurations/$entity" {
-		t.Errorf("policy: %v", b)
+		t.Errorf("TAP policy %v, want TemporaryAccessPass enabled, lifetimes 60/10/480, not usable once, length 8, context authenticationMethodConfigurations/$entity", b)
 	}
 	want := fmt.Sprint([]any{
 		map[string]any{"targetType": "group", "id": GroupNewHires, "isRegistrationRequired": false},
 		map[string]any{"targetType": "group", "id": GroupStaff, "isRegistrationRequired": false},
 	})
 	if fmt.Sprint(b["includeTargets"]) != want || fmt.Sprint(b["excludeTargets"]) != "[]" {
-		t.Errorf("targets: %v %v", b["includeTargets"], b["excludeTargets"])
+		t.Errorf("targets %v, excluded %v; want %s and []", b["includeTargets"], b["excludeTargets"], want)
 	}
 }
 
@@ -37,11 +37,11 @@ func TestGetAuthenticatorPolicy(t *testing.T) {
 	first := targets[0].(map[string]any)
 	if b["@odata.type"] != authrConfigType || b["id"] != "MicrosoftAuthenticator" || b["state"] != "enabled" ||
 		len(targets) != 1 || first["id"] != graph.AllUsers || first["authenticationMode"] != "any" || first["targetType"] != "group" {
-		t.Errorf("policy: %v", b)
+		t.Errorf("Authenticator policy %v, want MicrosoftAuthenticator enabled for all users in mode any", b)
 	}
 	fs := b["featureSettings"].(map[string]any)
 	if _, ok := fs["displayAppInformationRequiredState"]; !ok {
-		t.Errorf("featureSettings: %v", fs)
+		t.Errorf("featureSettings %v, want displayAppInformationRequiredState", fs)
 	}
 }
 
@@ -55,13 +55,13 @@ func TestPatchTAPPolicy(t *testing.T) {
 		},
 	}).want(t, 204, "")
 	if len(r.raw) != 0 {
-		t.Errorf("204 with a body: %s", r.raw)
+		t.Errorf("204 with body %s, want none", r.raw)
 	}
 	p := h.tenant.TAPPolicy()
 	// Changed what was sent, kept the rest.
 	if !p.UsableOnce || fmt.Sprint(p.ExcludeTargets) != "["+GroupProtected+"]" || !p.Enabled ||
 		p.DefaultLifetime != time.Hour || len(p.IncludeTargets) != 2 {
-		t.Errorf("policy: %+v", p)
+		t.Errorf("policy %+v, want usable once and %s excluded, the rest as before (enabled, 1h default, 2 targets)", p, GroupProtected)
 	}
 	h.do("PATCH", configs+"temporaryaccesspass", map[string]any{
 		"@odata.type": tapConfigType, "state": "disabled", "maximumLifetimeInMinutes": 1440, "defaultLength": 12,
@@ -70,7 +70,7 @@ func TestPatchTAPPolicy(t *testing.T) {
 	b := h.do("GET", configs+"TemporaryAccessPass", nil).want(t, 200, "").body
 	if b["state"] != "disabled" || b["maximumLifetimeInMinutes"] != 1440.0 || b["defaultLength"] != 12.0 ||
 		fmt.Sprint(b["includeTargets"]) != "[map[id:all_users isRegistrationRequired:false targetType:group]]" {
-		t.Errorf("after patch: %v", b)
+		t.Errorf("after patch %v, want disabled, maximum 1440, length 12, all_users included", b)
 	}
 
 	for name, body := range map[string]any{
@@ -89,11 +89,11 @@ func TestPatchTAPPolicy(t *testing.T) {
 	} {
 		r := h.do("PATCH", configs+"TemporaryAccessPass", body)
 		if r.status != 400 || (r.errCode() != "badRequest" && r.errCode() != "BadRequest") {
-			t.Errorf("%s: %d %q", name, r.status, r.errCode())
+			t.Errorf("%s: %d %q, want 400 badRequest or BadRequest", name, r.status, r.errCode())
 		}
 	}
 	if got := h.tenant.TAPPolicy(); got.DefaultLength != 12 || got.UsableOnce != true {
-		t.Errorf("a refused PATCH changed the policy: %+v", got)
+		t.Errorf("after refused PATCHes policy = %+v, want it unchanged (length 12, usable once)", got)
 	}
 }
 
@@ -111,11 +111,11 @@ func TestPatchAuthenticatorPolicy(t *testing.T) {
 	p := h.tenant.AuthenticatorPolicy()
 	if len(p.IncludeTargets) != 2 || p.IncludeTargets[0] != (AuthenticatorTarget{GroupNewHires, "deviceBasedPush", true}) ||
 		p.IncludeTargets[1].Mode != "any" || fmt.Sprint(p.ExcludeTargets) != "["+GroupProtected+"]" || !p.Enabled {
-		t.Errorf("policy: %+v", p)
+		t.Errorf("policy %+v, want New hires (deviceBasedPush, registration required) and Staff (any) included, %s excluded, enabled", p, GroupProtected)
 	}
 	h.do("PATCH", configs+"MicrosoftAuthenticator", map[string]any{"@odata.type": authrConfigType, "state": "disabled", "isSoftwareOathEnabled": true}).want(t, 204, "")
 	if p := h.tenant.AuthenticatorPolicy(); p.Enabled || !p.SoftwareOathEnabled || len(p.IncludeTargets) != 2 {
-		t.Errorf("policy: %+v", p)
+		t.Errorf("policy %+v, want disabled with software OATH and the 2 targets kept", p)
 	}
 	h.do("PATCH", configs+"MicrosoftAuthenticator", map[string]any{
 		"@odata.type":    authrConfigType,
@@ -128,7 +128,7 @@ func TestSeedValidation(t *testing.T) {
 	mustPanic := func(name string, f func(t *Tenant)) {
 		defer func() {
 			if recover() == nil {
-				t.Errorf("%s: no panic", name)
+				t.Errorf("%s: no panic, want one", name)
 			}
 		}()
 		f(Contoso())
@@ -151,9 +151,9 @@ func TestSeedValidation(t *testing.T) {
 	tn := NewTenant("t")
 	u := tn.AddUser(graph.User{UserPrincipalName: "a@b.c"})
 	if !guidRE.MatchString(u.ID) || u.UserType != "Member" || u.CreatedDateTime.IsZero() || tn.ID() != "t" {
-		t.Errorf("defaults: %+v", u)
+		t.Errorf("AddUser defaults %+v, want a GUID id, userType Member, a creation time, tenant id t", u)
 	}
 	if p := tn.TAPPolicy(); p.Enabled || p.MinLifetime != time.Hour || p.MaxLifetime != 8*time.Hour || p.DefaultLength != 8 {
-		t.Errorf("Entra's default TAP policy: %+v", p)
+		t.Errorf("default TAP policy %+v, want Entra's: disabled, lifetimes 1h to 8h, length 8", p)
 	}
 }

@@ -401,41 +401,36 @@ func (s *Server) patchUser(c *call, ref string) reply {
 		}
 	}
 
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	p := t.profileLocked(t.provLocked(), u)
-	if enabled != nil {
-		u.AccountEnabled = *enabled
-	}
-	if hire != nil {
-		p.hireDate = *hire
-	}
-	for k, v := range strs {
-		switch k {
-		case "displayName":
-			u.DisplayName = *v
-		case "usageLocation":
-			p.usageLocation = strings.ToUpper(*v)
-		case "givenName":
-			p.givenName = *v
-		case "surname":
-			p.surname = *v
-		case "mailNickname":
-			p.mailNickname = *v
-		case "jobTitle":
-			p.jobTitle = *v
-		case "department":
-			p.department = *v
-		case "officeLocation":
-			p.officeLocation = *v
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		p := t.profileLocked(t.provLocked(), u)
+		if enabled != nil {
+			u.AccountEnabled = *enabled
 		}
-	}
-	return noContent()
+		if hire != nil {
+			p.hireDate = *hire
+		}
+		for k, v := range strs {
+			switch k {
+			case "displayName":
+				u.DisplayName = *v
+			case "usageLocation":
+				p.usageLocation = strings.ToUpper(*v)
+			case "givenName":
+				p.givenName = *v
+			case "surname":
+				p.surname = *v
+			case "mailNickname":
+				p.mailNickname = *v
+			case "jobTitle":
+				p.jobTitle = *v
+			case "department":
+				p.department = *v
+			case "officeLocation":
+				p.officeLocation = *v
+			}
+		}
+		return noContent()
+	})
 }
 
 // --- licences ---
@@ -471,51 +466,46 @@ func (s *Server) assignLicense(c *call, ref string) reply {
 		}
 	}
 
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	st := t.provLocked()
-	p := t.profileLocked(st, u)
-	if len(add) > 0 && p.usageLocation == "" {
-		return fail(gerr(http.StatusBadRequest, "Request_BadRequest", msgUsageLocation))
-	}
-	for _, id := range append(slices.Clone(add), in.RemoveLicenses...) {
-		if st.skuLocked(id) == nil {
-			return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "License %s does not correspond to a valid company License.", id))
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		st := t.provLocked()
+		p := t.profileLocked(st, u)
+		if len(add) > 0 && p.usageLocation == "" {
+			return fail(gerr(http.StatusBadRequest, "Request_BadRequest", msgUsageLocation))
 		}
-	}
-	for _, id := range in.RemoveLicenses {
-		if !slices.ContainsFunc(p.licenses, func(l string) bool { return strings.EqualFold(l, id) }) {
-			return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "User does not have a corresponding license.")) // assumed wording
+		for _, id := range append(slices.Clone(add), in.RemoveLicenses...) {
+			if st.skuLocked(id) == nil {
+				return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "License %s does not correspond to a valid company License.", id))
+			}
 		}
-	}
-	var taking []*graph.SKU
-	for _, id := range add {
-		if slices.Contains(p.licenses, id) {
-			continue // assigning a licence the user has changes nothing and takes no unit
+		for _, id := range in.RemoveLicenses {
+			if !slices.ContainsFunc(p.licenses, func(l string) bool { return strings.EqualFold(l, id) }) {
+				return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "User does not have a corresponding license.")) // assumed wording
+			}
 		}
-		k := st.skuLocked(id)
-		if k.Consumed >= k.Enabled {
-			return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "Subscription with SKU %s does not have any available licenses.", k.ID))
+		var taking []*graph.SKU
+		for _, id := range add {
+			if slices.Contains(p.licenses, id) {
+				continue // assigning a licence the user has changes nothing and takes no unit
+			}
+			k := st.skuLocked(id)
+			if k.Consumed >= k.Enabled {
+				return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "Subscription with SKU %s does not have any available licenses.", k.ID))
+			}
+			taking = append(taking, k)
 		}
-		taking = append(taking, k)
-	}
-	for _, id := range in.RemoveLicenses {
-		p.licenses = slices.DeleteFunc(p.licenses, func(l string) bool { return strings.EqualFold(l, id) })
-		st.skuLocked(id).Consumed--
-	}
-	for _, k := range taking {
-		p.licenses = append(p.licenses, k.ID)
-		k.Consumed++
-	}
-	v := userValue(u, nil)
-	profileJSON(p, v)
-	v["@odata.context"] = c.context("users/$entity")
-	return ok(v)
+		for _, id := range in.RemoveLicenses {
+			p.licenses = slices.DeleteFunc(p.licenses, func(l string) bool { return strings.EqualFold(l, id) })
+			st.skuLocked(id).Consumed--
+		}
+		for _, k := range taking {
+			p.licenses = append(p.licenses, k.ID)
+			k.Consumed++
+		}
+		v := userValue(u, nil)
+		profileJSON(p, v)
+		v["@odata.context"] = c.context("users/$entity")
+		return ok(v)
+	})
 }
 
 // --- references ---
@@ -552,37 +542,27 @@ func (s *Server) putManager(c *call, ref string) reply {
 	if rerr != nil {
 		return fail(rerr)
 	}
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	m := t.userByIDLocked(managerID)
-	if m == nil {
-		return fail(errNotFound(managerID))
-	}
-	if m == u {
-		return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "A user cannot be their own manager.")) // assumed wording
-	}
-	u.manager = m.ID
-	return noContent()
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		m := t.userByIDLocked(managerID)
+		if m == nil {
+			return fail(errNotFound(managerID))
+		}
+		if m == u {
+			return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "A user cannot be their own manager.")) // assumed wording
+		}
+		u.manager = m.ID
+		return noContent()
+	})
 }
 
 func (s *Server) deleteManager(ref string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	if u.manager == "" {
-		return fail(errNotFound("manager"))
-	}
-	u.manager = ""
-	return noContent()
+	return s.withUser(ref, func(_ *Tenant, u *user) reply {
+		if u.manager == "" {
+			return fail(errNotFound("manager"))
+		}
+		u.manager = ""
+		return noContent()
+	})
 }
 
 func (s *Server) addMemberRef(c *call, groupID string) reply {

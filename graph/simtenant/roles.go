@@ -3,6 +3,8 @@ package simtenant
 import (
 	"net/http"
 	"strings"
+
+	"github.com/tapbot/tapbot/graph"
 )
 
 // Role management: /roleManagement/directory/roleAssignments,
@@ -42,6 +44,18 @@ var groupEligibilityProps = []string{
 func errNoPIMLicence() reply {
 	return fail(gerr(http.StatusBadRequest, "AadPremiumLicenseRequired",
 		"The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license."))
+}
+
+// withPIM answers with h, the tenant locked throughout, when the tenant is licensed
+// for PIM, and AadPremiumLicenseRequired otherwise.
+func (s *Server) withPIM(h func(t *Tenant) reply) reply {
+	t := s.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.noPIM {
+		return errNoPIMLicence()
+	}
+	return h(t)
 }
 
 func roleDefinitionJSON(d RoleDefinition) map[string]any {
@@ -91,96 +105,98 @@ func groupEligibilityJSON(g groupEligibility) map[string]any {
 	}
 }
 
+// roleQuery is what a role list's query asks for: $filter, $select and
+// $expand=roleDefinition.
+type roleQuery struct {
+	filter *filterExpr
+	sel    []string
+	expand bool
+}
+
+// parseRoleQuery reads a role list's query options against its entity type's
+// filterable and selectable properties. resource names the type ("unifiedRoleAssignment").
+func parseRoleQuery(c *call, filterProps map[string]string, props []string, resource string) (roleQuery, *graph.Error) {
+	typeName := "microsoft.graph." + resource
+	var q roleQuery
+	var err *graph.Error
+	if q.filter, err = filterParam(c.query, filterProps, resource); err != nil {
+		return q, err
+	}
+	if q.sel, err = selectParam(c.query, props, typeName); err != nil {
+		return q, err
+	}
+	q.expand, err = expandRoleDefinition(c, typeName)
+	return q, err
+}
+
 // expandRoleDefinition reads $expand: roleDefinition is the one expansion the fake
 // serves. Graph documents principal and directoryScope too; the fake refuses them
 // rather than answer them wrongly.
-func expandRoleDefinition(c *call, typeName string) (bool, reply, bool) {
+func expandRoleDefinition(c *call, typeName string) (bool, *graph.Error) {
 	if !c.query.Has("$expand") {
-		return false, reply{}, true
+		return false, nil
 	}
 	for _, e := range strings.Split(c.query.Get("$expand"), ",") {
 		if !strings.EqualFold(strings.TrimSpace(e), "roleDefinition") {
-			return false, fail(gerr(http.StatusBadRequest, "BadRequest", "Could not find a property named '%s' on type '%s'.", strings.TrimSpace(e), typeName)), false
+			return false, gerr(http.StatusBadRequest, "BadRequest", "Could not find a property named '%s' on type '%s'.", strings.TrimSpace(e), typeName)
 		}
 	}
-	return true, reply{}, true
+	return true, nil
 }
 
 // listAssignments answers GET /roleManagement/directory/roleAssignments
 // (https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleassignments):
 // $filter, $expand=roleDefinition, $select. Not a PIM API: it answers without P2.
 func (s *Server) listAssignments(c *call) reply {
-	const typeName = "microsoft.graph.unifiedRoleAssignment"
-	f, err := filterParam(c.query, assignmentFilterProps, "unifiedRoleAssignment")
+	q, err := parseRoleQuery(c, assignmentFilterProps, assignmentProps, "unifiedRoleAssignment")
 	if err != nil {
 		return fail(err)
-	}
-	sel, err := selectParam(c.query, assignmentProps, typeName)
-	if err != nil {
-		return fail(err)
-	}
-	expand, rep, valid := expandRoleDefinition(c, typeName)
-	if !valid {
-		return rep
 	}
 	t := s.tenant
 	t.mu.Lock()
 	var items []map[string]any
 	for _, a := range t.active {
-		obj := assignmentJSON(a)
-		if f != nil && !f.match(func(p string) any { return lookupFold(obj, p) }) {
-			continue
+		if obj, keep := t.roleItemLocked(q, assignmentJSON(a), a.roleDef); keep {
+			items = append(items, obj)
 		}
-		items = append(items, t.withDefinitionLocked(obj, sel, expand, a.roleDef))
 	}
 	t.mu.Unlock()
-	return page(c, t.PageSize, "roleManagement/directory/roleAssignments"+selectContext(sel), items)
+	return page(c, t.PageSize, "roleManagement/directory/roleAssignments"+selectContext(q.sel), items)
 }
 
 // listEligibility answers GET /roleManagement/directory/roleEligibilityScheduleInstances
 // (https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleeligibilityscheduleinstances)
 // with $filter, $expand=roleDefinition and $select; AadPremiumLicenseRequired without P2.
 func (s *Server) listEligibility(c *call) reply {
-	const typeName = "microsoft.graph.unifiedRoleEligibilityScheduleInstance"
-	f, err := filterParam(c.query, eligibilityFilterProps, "unifiedRoleEligibilityScheduleInstance")
+	q, err := parseRoleQuery(c, eligibilityFilterProps, eligibilityProps, "unifiedRoleEligibilityScheduleInstance")
 	if err != nil {
 		return fail(err)
 	}
-	sel, err := selectParam(c.query, eligibilityProps, typeName)
-	if err != nil {
-		return fail(err)
-	}
-	expand, rep, valid := expandRoleDefinition(c, typeName)
-	if !valid {
-		return rep
-	}
-	t := s.tenant
-	t.mu.Lock()
-	if t.noPIM {
-		t.mu.Unlock()
-		return errNoPIMLicence()
-	}
-	var items []map[string]any
-	for _, e := range t.eligible {
-		obj := eligibilityJSON(e)
-		if f != nil && !f.match(func(p string) any { return lookupFold(obj, p) }) {
-			continue
+	return s.withPIM(func(t *Tenant) reply {
+		var items []map[string]any
+		for _, e := range t.eligible {
+			if obj, keep := t.roleItemLocked(q, eligibilityJSON(e), e.roleDef); keep {
+				items = append(items, obj)
+			}
 		}
-		items = append(items, t.withDefinitionLocked(obj, sel, expand, e.roleDef))
-	}
-	t.mu.Unlock()
-	return page(c, t.PageSize, "roleManagement/directory/roleEligibilityScheduleInstances"+selectContext(sel), items)
+		return page(c, t.PageSize, "roleManagement/directory/roleEligibilityScheduleInstances"+selectContext(q.sel), items)
+	})
 }
 
-// withDefinitionLocked projects obj to sel and adds the expanded roleDefinition.
-func (t *Tenant) withDefinitionLocked(obj map[string]any, sel []string, expand bool, roleDef string) map[string]any {
-	if sel != nil {
-		obj = project(obj, sel)
+// roleItemLocked reports whether obj, which grants the role definition roleDef,
+// passes q's filter and answers it as q asks: projected to the selection, with the
+// role definition expanded.
+func (t *Tenant) roleItemLocked(q roleQuery, obj map[string]any, roleDef string) (map[string]any, bool) {
+	if !q.filter.keeps(obj) {
+		return nil, false
 	}
-	if expand {
+	if q.sel != nil {
+		obj = project(obj, q.sel)
+	}
+	if q.expand {
 		obj["roleDefinition"] = roleDefinitionJSON(*t.roleDefLocked(roleDef))
 	}
-	return obj
+	return obj, true
 }
 
 // listGroupEligibility answers GET /identityGovernance/privilegedAccess/group/eligibilityScheduleInstances
@@ -199,25 +215,20 @@ func (s *Server) listGroupEligibility(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	t := s.tenant
-	t.mu.Lock()
-	if t.noPIM {
-		t.mu.Unlock()
-		return errNoPIMLicence()
-	}
-	var items []map[string]any
-	for _, g := range t.groupPIM {
-		obj := groupEligibilityJSON(g)
-		if !f.match(func(p string) any { return lookupFold(obj, p) }) {
-			continue
+	return s.withPIM(func(t *Tenant) reply {
+		var items []map[string]any
+		for _, g := range t.groupPIM {
+			obj := groupEligibilityJSON(g)
+			if !f.keeps(obj) {
+				continue
+			}
+			if sel != nil {
+				obj = project(obj, sel)
+			}
+			items = append(items, obj)
 		}
-		if sel != nil {
-			obj = project(obj, sel)
-		}
-		items = append(items, obj)
-	}
-	t.mu.Unlock()
-	return page(c, t.PageSize, "identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"+selectContext(sel), items)
+		return page(c, t.PageSize, "identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"+selectContext(sel), items)
+	})
 }
 
 // routeRoleManagement serves the role management and PIM for Groups lists (GET only).

@@ -16,7 +16,7 @@ func TestContosoMatchesPlayground(t *testing.T) {
 	}
 	tenantRE := regexp.MustCompile(`(?m)^tenantId:\s*(\S+)`)
 	if m := tenantRE.FindSubmatch(yml); m == nil || string(m[1]) != ContosoTenantID {
-		t.Errorf("tenantId %q", m)
+		t.Errorf("playground tenantId match %q, want %s", m, ContosoTenantID)
 	}
 	// userPrincipleName (sic) precedes aadObjectId in each entry.
 	userRE := regexp.MustCompile(`userPrincipleName:\s*"?([^"\s]+)"?\s*\n\s*aadObjectId:\s*(\S+)`)
@@ -29,7 +29,7 @@ func TestContosoMatchesPlayground(t *testing.T) {
 		upn, id := string(m[1]), string(m[2])
 		r := h.do("GET", "/users/"+id+"?$select=id,userPrincipalName", nil)
 		if r.status != 200 || r.body["userPrincipalName"] != upn {
-			t.Errorf("%s %s: %d %v", id, upn, r.status, r.body)
+			t.Errorf("GET /users/%s = %d %v, want 200 with userPrincipalName %s", id, r.status, r.body, upn)
 		}
 	}
 }
@@ -50,11 +50,11 @@ func TestContosoScenarios(t *testing.T) {
 		{ColinID, GroupNewHires, false}, {GregID, GroupStaff, false}, {InesID, GroupAuthAdmin, true},
 	} {
 		if got := member(tt.user, tt.group); got != tt.want {
-			t.Errorf("%s in %s: %v", tt.user, tt.group, got)
+			t.Errorf("%s member of %s = %v, want %v", tt.user, tt.group, got, tt.want)
 		}
 	}
 	if v := h.do("GET", "/users/"+NinaID+"/authentication/methods", nil).want(t, 200, "").values(); len(v) != 0 {
-		t.Errorf("Nina has methods: %v", v)
+		t.Errorf("Nina's methods = %v, want none", v)
 	}
 	// Everyone in the policy's scope can get a pass from Graph itself; tapbot's own
 	// rules (guests, admins, protected, disabled) are tapbot's to enforce.

@@ -22,10 +22,10 @@ func TestAuthorizationRequired(t *testing.T) {
 		}
 		r := h.doWith("GET", h.srv.URL()+"/v1.0/users/"+NinaID, nil, hdr).want(t, 401, "InvalidAuthenticationToken")
 		if r.errMessage() != "Access token is empty." {
-			t.Errorf("%q: message %q", auth, r.errMessage())
+			t.Errorf("%q: message %q, want \"Access token is empty.\"", auth, r.errMessage())
 		}
 		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
-			t.Errorf("%q: no WWW-Authenticate challenge", auth)
+			t.Errorf("%q: WWW-Authenticate %q, want a Bearer challenge", auth, r.header.Get("WWW-Authenticate"))
 		}
 	}
 	h.doWith("GET", h.srv.URL()+"/v1.0/users/"+NinaID, nil, http.Header{"Authorization": {"bearer x"}}).want(t, 200, "")
@@ -36,20 +36,20 @@ func TestErrorShape(t *testing.T) {
 	hdr := http.Header{"Authorization": {"Bearer t"}, "Client-Request-Id": {"c0ffee00-0000-4000-8000-000000000000"}}
 	r := h.doWith("GET", h.srv.URL()+"/v1.0/users/nobody@contoso.com", nil, hdr).want(t, 404, "Request_ResourceNotFound")
 	if r.errMessage() != "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present." {
-		t.Errorf("message %q", r.errMessage())
+		t.Errorf("message %q, want Graph's \"Resource '…' does not exist or one of its queried reference-property objects are not present.\"", r.errMessage())
 	}
 	inner := r.body["error"].(map[string]any)["innerError"].(map[string]any)
 	if inner["request-id"] != r.header.Get("request-id") || !guidRE.MatchString(r.header.Get("request-id")) {
-		t.Errorf("request-id %v, header %q", inner["request-id"], r.header.Get("request-id"))
+		t.Errorf("innerError request-id %v, header %q; want the same GUID in both", inner["request-id"], r.header.Get("request-id"))
 	}
 	if inner["client-request-id"] != "c0ffee00-0000-4000-8000-000000000000" || r.header.Get("client-request-id") == "" {
-		t.Errorf("client-request-id not echoed: %v", inner)
+		t.Errorf("innerError %v, header client-request-id %q; want c0ffee00-0000-4000-8000-000000000000 echoed in both", inner, r.header.Get("client-request-id"))
 	}
 	if inner["date"] != "2025-06-02T08:30:00" {
 		t.Errorf("date %v, want Graph's zone-less format on the tenant clock", inner["date"])
 	}
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q", ct)
+		t.Errorf("Content-Type %q, want application/json", ct)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestRouting(t *testing.T) {
 	}
 	r := h.doWith("GET", h.srv.URL()+"/v2/users", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
 	if r.errMessage() != "Invalid version: v2" {
-		t.Errorf("message %q", r.errMessage())
+		t.Errorf("message %q, want \"Invalid version: v2\"", r.errMessage())
 	}
 	// Beta serves only the Autopilot profiles (devices.go); v1.0 does not have them.
 	h.doWith("GET", h.srv.URL()+"/beta/users", nil, http.Header{"Authorization": {"Bearer t"}}).want(t, 400, "BadRequest")
@@ -98,7 +98,7 @@ func TestGzipRequestBody(t *testing.T) {
 	hdr := http.Header{"Authorization": {"Bearer t"}, "Content-Encoding": {"gzip"}, "Content-Type": {"application/json"}}
 	r := h.doWith("POST", h.srv.URL()+"/v1.0/users/"+NinaID+"/checkMemberGroups", buf.Bytes(), hdr).want(t, 200, "")
 	if v := r.body["value"].([]any); len(v) != 1 || v[0] != GroupNewHires {
-		t.Errorf("value %v", v)
+		t.Errorf("checkMemberGroups from a gzipped body = %v, want [%s]", v, GroupNewHires)
 	}
 	// Not gzip at all, and an encoding Graph does not take (kiota retries uncompressed on 415).
 	h.doWith("POST", h.srv.URL()+"/v1.0/users/"+NinaID+"/checkMemberGroups", "not gzip", hdr).want(t, 400, "BadRequest")
@@ -112,7 +112,7 @@ func TestFailNextWithRetryAfter(t *testing.T) {
 	h.srv.FailNext(1, 503, "")
 	r := h.do("GET", "/users/"+NinaID, nil).want(t, 429, "TooManyRequests")
 	if r.header.Get("Retry-After") != "3" {
-		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+		t.Errorf("Retry-After %q, want 3", r.header.Get("Retry-After"))
 	}
 	h.do("GET", "/users/"+NinaID, nil).want(t, 429, "TooManyRequests")
 	r = h.do("GET", "/users/"+NinaID, nil).want(t, 503, "serviceNotAvailable")
@@ -125,7 +125,7 @@ func TestFailNextWithRetryAfter(t *testing.T) {
 	}
 	got := h.srv.Requests()
 	if got[0].Status != 429 || got[3].Status != 200 || got[3].Path != "/v1.0/users/"+NinaID || got[3].Method != "GET" {
-		t.Errorf("requests %+v", got)
+		t.Errorf("requests %+v, want the first answered 429 and the fourth GET /v1.0/users/%s answered 200", got, NinaID)
 	}
 	h.srv.FailNext(1, 500, "")
 	h.do("GET", "/users/"+NinaID, nil).want(t, 500, "generalException")
@@ -138,12 +138,12 @@ func TestForbidAndReset(t *testing.T) {
 	h.srv.Reset()
 	h.do("GET", "/users/"+NinaID, nil).want(t, 200, "")
 	if h.srv.RequestCount() != 1 {
-		t.Fatalf("Reset kept %d requests", h.srv.RequestCount())
+		t.Fatalf("after Reset RequestCount = %d, want 1", h.srv.RequestCount())
 	}
 	h.srv.Forbid("/users/*/authentication")
 	r := h.do("GET", "/users/"+NinaID+"/authentication/methods", nil).want(t, 403, "Authorization_RequestDenied")
 	if r.errMessage() != "Insufficient privileges to complete the operation." {
-		t.Errorf("message %q", r.errMessage())
+		t.Errorf("message %q, want \"Insufficient privileges to complete the operation.\"", r.errMessage())
 	}
 	h.do("GET", "/users/"+NinaID, nil).want(t, 200, "")
 	h.do("GET", "/users/"+NinaID+"/transitiveMemberOf", nil).want(t, 200, "")
@@ -161,10 +161,10 @@ func TestCertPoolTrustsServer(t *testing.T) {
 	}
 	res.Body.Close()
 	if res.StatusCode != 200 {
-		t.Errorf("status %d", res.StatusCode)
+		t.Errorf("status %d, want 200", res.StatusCode)
 	}
 	if !strings.HasPrefix(h.srv.URL(), "https://127.0.0.1:") || h.srv.Certificate() == nil || h.srv.Tenant() != h.tenant {
-		t.Errorf("URL %q", h.srv.URL())
+		t.Errorf("URL %q, certificate set %v, Tenant() the served tenant %v; want https://127.0.0.1:…, true, true", h.srv.URL(), h.srv.Certificate() != nil, h.srv.Tenant() == h.tenant)
 	}
 }
 
@@ -195,10 +195,10 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	if got := h.srv.RequestCount(); got != 80 {
-		t.Errorf("RequestCount %d, want 80", got)
+		t.Errorf("RequestCount = %d, want 80", got)
 	}
 	if got := len(h.srv.BatchedRequests()); got != 40 {
-		t.Errorf("batched %d, want 40", got)
+		t.Errorf("%d batched requests, want 40", got)
 	}
 	if taps := h.tenant.TAPsOf(NinaID); len(taps) != 1 {
 		t.Errorf("Nina has %d TAPs, want exactly one after concurrent replaces", len(taps))
@@ -214,7 +214,7 @@ func TestFailPathFailsBatchItems(t *testing.T) {
 	}}).want(t, 200, "")
 	items := responsesByID(t, r)
 	if items["1"]["status"] != 200.0 || items["2"]["status"] != 503.0 {
-		t.Errorf("items: %v", items)
+		t.Errorf("items %v, want 1: 200 and 2: 503", items)
 	}
 	h.do("GET", "/roleManagement/directory/roleAssignments", nil).want(t, 503, "serviceNotAvailable")
 	h.srv.Reset()

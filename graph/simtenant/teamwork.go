@@ -175,10 +175,10 @@ func (s *Server) routeTeamwork(c *call) (reply, bool) {
 			// msgraph-sdk-go writes the cast as graph.device; Graph takes both spellings.
 			if !strings.EqualFold(cast, "microsoft.graph.device") && !strings.EqualFold(cast, "graph.device") {
 				// Other casts (endpoint, appRoleAssignment) hold nothing here.
-				return only(http.MethodGet, func() reply { return s.listDevices(c, ref, segs[2], cast, true) })
+				return only(http.MethodGet, func() reply { return s.listDevices(c, ref, cast, true) })
 			}
 		}
-		return only(http.MethodGet, func() reply { return s.listDevices(c, ref, segs[2], cast, false) })
+		return only(http.MethodGet, func() reply { return s.listDevices(c, ref, cast, false) })
 	case at(2, "teamwork") && n == 3:
 		return fail(errSegment(segs[2])), true // the userTeamwork entity itself is not served
 	case at(2, "teamwork") && at(3, "installedApps"):
@@ -229,32 +229,22 @@ func deviceJSON(d graph.Device) map[string]any {
 
 // listDevices answers a user's registeredDevices or ownedDevices, all devices or
 // cast to microsoft.graph.device; other casts are empty.
-func (s *Server) listDevices(c *call, ref, nav, cast string, empty bool) reply {
-	t := s.tenant
-	t.mu.Lock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		t.mu.Unlock()
-		return fail(err)
-	}
-	var items []map[string]any
-	if !empty {
-		for _, d := range t.teamworkLocked().devices[u.ID] {
-			// User.Read.All lists the relationship; the devices' own properties need a
-			// device permission, else limited information (permissions.go).
-			if c.holds(permDevice...) {
-				items = append(items, deviceJSON(d))
-			} else {
-				items = append(items, limitedInfo(deviceJSON(d)))
+func (s *Server) listDevices(c *call, ref, cast string, empty bool) reply {
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		var items []map[string]any
+		if !empty {
+			for _, d := range t.teamworkLocked().devices[u.ID] {
+				// User.Read.All lists the relationship; the devices' own properties need a
+				// device permission, else limited information (permissions.go).
+				items = append(items, c.visible(deviceJSON(d), permDevice...))
 			}
 		}
-	}
-	t.mu.Unlock()
-	context := "directoryObjects"
-	if cast != "" {
-		context = "devices"
-	}
-	return page(c, t.PageSize, context, items)
+		context := "directoryObjects"
+		if cast != "" {
+			context = "devices"
+		}
+		return page(c, t.PageSize, context, items)
+	})
 }
 
 // --- installed apps ---
@@ -305,23 +295,16 @@ func (s *Server) listInstalledApps(c *call, ref string) reply {
 	if ferr != nil {
 		return fail(ferr)
 	}
-	t := s.tenant
-	t.mu.Lock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		t.mu.Unlock()
-		return fail(err)
-	}
-	st := t.teamworkLocked()
-	var items []map[string]any
-	for _, in := range st.installs[u.ID] {
-		if filtered && !strings.EqualFold(in.TeamsAppID, appID) {
-			continue
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		var items []map[string]any
+		for _, in := range t.teamworkLocked().installs[u.ID] {
+			if filtered && !strings.EqualFold(in.TeamsAppID, appID) {
+				continue
+			}
+			items = append(items, installationJSON(c, in))
 		}
-		items = append(items, installationJSON(c, in))
-	}
-	t.mu.Unlock()
-	return page(c, t.PageSize, "users('"+u.ID+"')/teamwork/installedApps", items)
+		return page(c, t.PageSize, "users('"+u.ID+"')/teamwork/installedApps", items)
+	})
 }
 
 // bindTarget reads the catalog app id out of teamsApp@odata.bind, e.g.
@@ -358,87 +341,71 @@ func (s *Server) installApp(c *call, ref string) reply {
 	if rerr != nil {
 		return fail(rerr)
 	}
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	st := t.teamworkLocked()
-	app, known := st.catalog[strings.ToLower(appID)]
-	if !known {
-		return fail(gerr(http.StatusNotFound, "NotFound", msgAppNotInCatalog, appID))
-	}
-	// With a Self permission an app installs only itself: Graph requires the
-	// manifest's webApplicationInfo.id to be the caller's app id ("Proactively install
-	// your bot for users using Microsoft Graph", https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/proactive-bots-and-messages/graph-proactive-bots-and-messages)
-	// and answers 403 otherwise (the wording is reported, not documented).
-	if !c.holds(permTeamsInstallAny...) && (app.WebApplicationInfoID == "" || c.appID == "" || !strings.EqualFold(app.WebApplicationInfoID, c.appID)) {
-		return fail(gerr(http.StatusForbidden, "Forbidden", msgNotSelf, appID))
-	}
-	for _, in := range st.installs[u.ID] {
-		if strings.EqualFold(in.TeamsAppID, appID) {
-			return fail(gerr(http.StatusConflict, "Conflict", msgAppInstalled))
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		st := t.teamworkLocked()
+		app, known := st.catalog[strings.ToLower(appID)]
+		if !known {
+			return fail(gerr(http.StatusNotFound, "NotFound", msgAppNotInCatalog, appID))
 		}
-	}
-	in := InstalledApp{
-		ID:         installationID(u.ID, strings.ToLower(appID)),
-		TeamsAppID: strings.ToLower(appID),
-		ChatID:     "19:" + u.ID + "_" + strings.ToLower(appID) + "@unq.gbl.spaces",
-	}
-	st.installs[u.ID] = append(st.installs[u.ID], in)
-	st.created[in.ID] = t.now()
-	return created(nil)
+		// With a Self permission an app installs only itself: Graph requires the
+		// manifest's webApplicationInfo.id to be the caller's app id ("Proactively install
+		// your bot for users using Microsoft Graph", https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/proactive-bots-and-messages/graph-proactive-bots-and-messages)
+		// and answers 403 otherwise (the wording is reported, not documented).
+		if !c.holds(permTeamsInstallAny...) && (app.WebApplicationInfoID == "" || c.appID == "" || !strings.EqualFold(app.WebApplicationInfoID, c.appID)) {
+			return fail(gerr(http.StatusForbidden, "Forbidden", msgNotSelf, appID))
+		}
+		for _, in := range st.installs[u.ID] {
+			if strings.EqualFold(in.TeamsAppID, appID) {
+				return fail(gerr(http.StatusConflict, "Conflict", msgAppInstalled))
+			}
+		}
+		in := InstalledApp{
+			ID:         installationID(u.ID, strings.ToLower(appID)),
+			TeamsAppID: strings.ToLower(appID),
+			ChatID:     "19:" + u.ID + "_" + strings.ToLower(appID) + "@unq.gbl.spaces",
+		}
+		st.installs[u.ID] = append(st.installs[u.ID], in)
+		st.created[in.ID] = t.now()
+		return created(nil)
+	})
 }
 
-// installationLocked finds a user's installation by id. t.mu must be held.
-func (t *Tenant) installationLocked(ref, id string) (*user, InstalledApp, *graph.Error) {
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return nil, InstalledApp{}, err
-	}
-	for _, in := range t.teamworkLocked().installs[u.ID] {
-		if in.ID == id {
-			return u, in, nil
+// withInstallation answers with h for the user's installation id, the tenant locked
+// throughout; an unknown user or installation answers 404.
+func (s *Server) withInstallation(ref, id string, h func(t *Tenant, u *user, in InstalledApp) reply) reply {
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		for _, in := range t.teamworkLocked().installs[u.ID] {
+			if in.ID == id {
+				return h(t, u, in)
+			}
 		}
-	}
-	return nil, InstalledApp{}, gerr(http.StatusNotFound, "NotFound", msgInstallNotFound, id)
+		return fail(gerr(http.StatusNotFound, "NotFound", msgInstallNotFound, id))
+	})
 }
 
 func (s *Server) getInstalledApp(c *call, ref, id string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, in, err := t.installationLocked(ref, id)
-	if err != nil {
-		return fail(err)
-	}
-	v := installationJSON(c, in)
-	v["@odata.context"] = c.context("users('" + u.ID + "')/teamwork/installedApps/$entity")
-	return ok(v)
+	return s.withInstallation(ref, id, func(_ *Tenant, u *user, in InstalledApp) reply {
+		v := installationJSON(c, in)
+		v["@odata.context"] = c.context("users('" + u.ID + "')/teamwork/installedApps/$entity")
+		return ok(v)
+	})
 }
 
 func (s *Server) installationChat(c *call, ref, id string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, in, err := t.installationLocked(ref, id)
-	if err != nil {
-		return fail(err)
-	}
-	at := graphTime(t.teamworkLocked().created[in.ID])
-	return ok(map[string]any{
-		"@odata.context":        c.context("users('" + u.ID + "')/teamwork/installedApps('" + in.ID + "')/chat/$entity"),
-		"id":                    in.ChatID,
-		"topic":                 nil,
-		"createdDateTime":       at,
-		"lastUpdatedDateTime":   at,
-		"chatType":              "oneOnOne",
-		"webUrl":                "https://teams.microsoft.com/l/chat/" + url.PathEscape(in.ChatID) + "/0?tenantId=" + t.id,
-		"tenantId":              t.id,
-		"onlineMeetingInfo":     nil,
-		"viewpoint":             nil,
-		"isHiddenForAllMembers": false,
+	return s.withInstallation(ref, id, func(t *Tenant, u *user, in InstalledApp) reply {
+		at := graphTime(t.teamworkLocked().created[in.ID])
+		return ok(map[string]any{
+			"@odata.context":        c.context("users('" + u.ID + "')/teamwork/installedApps('" + in.ID + "')/chat/$entity"),
+			"id":                    in.ChatID,
+			"topic":                 nil,
+			"createdDateTime":       at,
+			"lastUpdatedDateTime":   at,
+			"chatType":              "oneOnOne",
+			"webUrl":                "https://teams.microsoft.com/l/chat/" + url.PathEscape(in.ChatID) + "/0?tenantId=" + t.id,
+			"tenantId":              t.id,
+			"onlineMeetingInfo":     nil,
+			"viewpoint":             nil,
+			"isHiddenForAllMembers": false,
+		})
 	})
 }

@@ -27,42 +27,42 @@ func TestRegisteredDevices(t *testing.T) {
 	limited := h.do("GET", "/users/"+NinaUPN+"/registeredDevices", nil).want(t, 200, "").values()
 	if len(limited) != 2 || limited[0]["id"] != laptop.ID || limited[0]["@odata.type"] != "#microsoft.graph.device" ||
 		limited[0]["trustType"] != nil || limited[0]["displayName"] != nil {
-		t.Errorf("devices without Device.Read.All: %v", limited)
+		t.Errorf("devices without Device.Read.All: %v, want 2 with limited information (id and @odata.type, the rest null)", limited)
 	}
 	h.tenant.SetAppRoles(append(h.tenant.AppRoles(), "Device.Read.All")...)
 	r := h.do("GET", "/users/"+NinaUPN+"/registeredDevices", nil).want(t, 200, "")
 	if r.body["@odata.context"] != h.srv.URL()+"/v1.0/$metadata#directoryObjects" {
-		t.Errorf("context %v", r.body["@odata.context"])
+		t.Errorf("context %v, want .../$metadata#directoryObjects", r.body["@odata.context"])
 	}
 	ds := r.values()
 	if len(ds) != 2 || ds[0]["id"] != laptop.ID || ds[0]["@odata.type"] != "#microsoft.graph.device" ||
 		ds[0]["trustType"] != "AzureAd" || ds[0]["displayName"] != "NINA-LAPTOP" ||
 		ds[0]["registrationDateTime"] != "2025-06-01T09:00:00Z" || ds[0]["approximateLastSignInDateTime"] == nil ||
 		ds[1]["trustType"] != "Workplace" || ds[1]["registrationDateTime"] != "2025-06-02T08:30:00Z" {
-		t.Errorf("devices %v", ds)
+		t.Errorf("devices %v, want NINA-LAPTOP (AzureAd, registered 2025-06-01T09:00:00Z, a last sign-in) then a Workplace device registered now", ds)
 	}
 	for _, cast := range []string{"microsoft.graph.device", "graph.device"} {
 		r = h.do("GET", "/users/"+NinaID+"/ownedDevices/"+cast, nil).want(t, 200, "")
 		if len(r.values()) != 2 || !strings.HasSuffix(r.body["@odata.context"].(string), "#devices") {
-			t.Errorf("cast %s: %v", cast, r.body)
+			t.Errorf("cast %s: %v, want 2 devices with context #devices", cast, r.body)
 		}
 	}
 	if n := len(h.do("GET", "/users/"+NinaID+"/registeredDevices/microsoft.graph.endpoint", nil).want(t, 200, "").values()); n != 0 {
-		t.Errorf("endpoint cast has %d items", n)
+		t.Errorf("endpoint cast has %d items, want 0", n)
 	}
 	if n := len(h.do("GET", "/users/"+MaxID+"/registeredDevices", nil).want(t, 200, "").values()); n != 0 {
-		t.Errorf("Max has %d devices", n)
+		t.Errorf("Max has %d devices, want 0", n)
 	}
 
 	h.tenant.PageSize = 1
 	r = h.do("GET", "/users/"+NinaID+"/registeredDevices/microsoft.graph.device", nil).want(t, 200, "")
 	next, _ := r.body["@odata.nextLink"].(string)
 	if len(r.values()) != 1 || next == "" {
-		t.Fatalf("first page %v", r.body)
+		t.Fatalf("first page %v, want 1 device and a nextLink", r.body)
 	}
 	r = h.doWith("GET", next, nil, map[string][]string{"Authorization": {"Bearer x"}}).want(t, 200, "")
 	if v := r.values(); len(v) != 1 || v[0]["displayName"] != "Nina's iPhone" || r.body["@odata.nextLink"] != nil {
-		t.Errorf("second page %v", r.body)
+		t.Errorf("second page %v, want Nina's iPhone alone and no nextLink", r.body)
 	}
 
 	h.do("GET", "/users/nobody@contoso.com/registeredDevices", nil).want(t, 404, "Request_ResourceNotFound")
@@ -76,41 +76,41 @@ func TestInstallAppForUser(t *testing.T) {
 
 	r := h.do("POST", path, bindBody(testCatalogApp)).want(t, 201, "")
 	if len(r.raw) != 0 {
-		t.Errorf("install answered a body: %s", r.raw)
+		t.Errorf("install answered body %s, want none", r.raw)
 	}
 	apps := h.tenant.InstalledApps(NinaID)
 	if len(apps) != 1 || apps[0].TeamsAppID != testCatalogApp || apps[0].ID == "" ||
 		!strings.HasPrefix(apps[0].ChatID, "19:") || !strings.HasSuffix(apps[0].ChatID, "@unq.gbl.spaces") {
-		t.Fatalf("installed %+v", apps)
+		t.Fatalf("installed %+v, want %s alone with an id and a 19:…@unq.gbl.spaces chat", apps, testCatalogApp)
 	}
 	h.do("POST", path, bindBody(testCatalogApp)).want(t, 409, "Conflict")
 	if n := len(h.tenant.InstalledApps(NinaID)); n != 1 {
-		t.Errorf("%d installations after the duplicate", n)
+		t.Errorf("%d installations after the duplicate, want 1", n)
 	}
 
 	r = h.do("GET", path+"?$expand=teamsApp&$filter="+q("teamsApp/id eq '"+testCatalogApp+"'"), nil).want(t, 200, "")
 	v := r.values()
 	if len(v) != 1 || v[0]["id"] != apps[0].ID {
-		t.Fatalf("filtered list %v", r.body)
+		t.Fatalf("filtered list %v, want the installation %s alone", r.body, apps[0].ID)
 	}
 	if app, _ := v[0]["teamsApp"].(map[string]any); app["id"] != testCatalogApp {
-		t.Errorf("expanded teamsApp %v", v[0])
+		t.Errorf("expanded installation %v, want teamsApp id %s", v[0], testCatalogApp)
 	}
 	if v := h.do("GET", path, nil).want(t, 200, "").values(); len(v) != 1 || v[0]["teamsApp"] != nil {
-		t.Errorf("unexpanded list %v", v)
+		t.Errorf("unexpanded list %v, want 1 without teamsApp", v)
 	}
 	if v := h.do("GET", path+"?$filter="+q("teamsApp/id eq 'other'"), nil).want(t, 200, "").values(); len(v) != 0 {
-		t.Errorf("filter on another app %v", v)
+		t.Errorf("filter on another app %v, want none", v)
 	}
 	h.do("GET", path+"?$filter="+q("id eq 'x'"), nil).want(t, 400, "BadRequest")
 
 	item := path + "/" + q(apps[0].ID)
 	if got := h.do("GET", item, nil).want(t, 200, "").body; got["id"] != apps[0].ID {
-		t.Errorf("get installation %v", got)
+		t.Errorf("get installation = %v, want id %s", got, apps[0].ID)
 	}
 	chat := h.do("GET", item+"/chat", nil).want(t, 200, "").body
 	if chat["id"] != apps[0].ChatID || chat["chatType"] != "oneOnOne" || chat["tenantId"] != ContosoTenantID {
-		t.Errorf("chat %v", chat)
+		t.Errorf("chat %v, want %s, oneOnOne, tenant %s", chat, apps[0].ChatID, ContosoTenantID)
 	}
 	h.do("GET", path+"/bm9uZQ==/chat", nil).want(t, 404, "NotFound")
 	h.do("PATCH", item+"/chat", map[string]any{}).want(t, 405, "Request_BadRequest")
@@ -128,7 +128,7 @@ func TestInstallAppRefusals(t *testing.T) {
 	h.do("POST", path, "{not json").want(t, 400, "BadRequest")
 	h.do("PUT", path, bindBody(testCatalogApp)).want(t, 405, "Request_BadRequest")
 	if n := len(h.tenant.InstalledApps(NinaID)); n != 0 {
-		t.Errorf("%d installations after refusals", n)
+		t.Errorf("%d installations after refusals, want 0", n)
 	}
 	if h.tenant.InstalledApps("00000000-0000-4000-8000-000000000000") != nil {
 		t.Error("installations of an unknown user")
@@ -146,7 +146,7 @@ func TestTeamworkStateIsPerTenant(t *testing.T) {
 	st := b.teamworkLocked()
 	b.mu.Unlock()
 	if len(st.catalog) != 0 || len(st.devices) != 0 {
-		t.Errorf("tenant b sees a's state: %+v", st)
+		t.Errorf("tenant b's teamwork state %+v, want no catalog and no devices (they are a's)", st)
 	}
 }
 

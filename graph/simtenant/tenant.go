@@ -1,5 +1,6 @@
 // Package simtenant is the simulated tenant: an in-memory Entra tenant served over
-// Microsoft Graph's v1.0 wire format on a loopback TLS server. It ships in the binary:
+// Microsoft Graph's v1.0 wire format (and the one beta list tapbot reads, the
+// Autopilot profiles) on a loopback TLS server. It ships in the binary:
 // `tapbot dev` uses it so that nobody needs a tenant to try the bot, and the tests point
 // the real msgraph-sdk-go client at it.
 //
@@ -9,8 +10,9 @@
 // Where Microsoft's documentation is silent the choice is the most plausible real
 // behaviour, and the comment next to it says so.
 //
-// It imports neither msgraph-sdk-go nor kiota: it is net/http and encoding/json only,
-// so packages that use it stay fast to build.
+// It imports neither msgraph-sdk-go nor kiota: it is the standard library (net/http,
+// encoding/json) and tapbot's own graph and secret packages only, so packages that
+// use it stay fast to build.
 package simtenant
 
 import (

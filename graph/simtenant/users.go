@@ -76,11 +76,9 @@ func userValue(u *user, sel []string) map[string]any {
 	return project(userJSON(u), sel)
 }
 
-func (s *Server) getUser(c *call, ref string) reply {
-	sel, err := selectParam(c.query, userProps, "Microsoft.DirectoryServices.User")
-	if err != nil {
-		return fail(err)
-	}
+// withUser answers with h for the user ref names (an id or a userPrincipalName), the
+// tenant locked throughout; an unknown user answers 404.
+func (s *Server) withUser(ref string, h func(t *Tenant, u *user) reply) reply {
 	t := s.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -88,9 +86,19 @@ func (s *Server) getUser(c *call, ref string) reply {
 	if err != nil {
 		return fail(err)
 	}
-	v := userValue(u, sel)
-	v["@odata.context"] = c.context("users" + selectContext(sel) + "/$entity")
-	return ok(v)
+	return h(t, u)
+}
+
+func (s *Server) getUser(c *call, ref string) reply {
+	sel, err := selectParam(c.query, userProps, "Microsoft.DirectoryServices.User")
+	if err != nil {
+		return fail(err)
+	}
+	return s.withUser(ref, func(_ *Tenant, u *user) reply {
+		v := userValue(u, sel)
+		v["@odata.context"] = c.context("users" + selectContext(sel) + "/$entity")
+		return ok(v)
+	})
 }
 
 func (s *Server) listUsers(c *call) reply {
@@ -123,7 +131,7 @@ func (s *Server) listUsers(c *call) reply {
 	for _, u := range t.users {
 		full := userJSON(u)
 		profileJSON(t.profileLocked(t.provLocked(), u), full) // employeeHireDate and the rest
-		if f != nil && !f.match(func(p string) any { return lookupFold(full, p) }) {
+		if !f.keeps(full) {
 			continue
 		}
 		items = append(items, project(full, orDefault(sel)))
@@ -143,21 +151,16 @@ func lookupFold(obj map[string]any, lower string) any {
 }
 
 func (s *Server) getManager(c *call, ref string) reply {
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	m := t.userByIDLocked(u.manager)
-	if m == nil {
-		return fail(errNotFound("manager"))
-	}
-	v := userValue(m, nil)
-	v["@odata.type"] = "#microsoft.graph.user"
-	v["@odata.context"] = c.context("directoryObjects/$entity")
-	return ok(v)
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		m := t.userByIDLocked(u.manager)
+		if m == nil {
+			return fail(errNotFound("manager"))
+		}
+		v := userValue(m, nil)
+		v["@odata.type"] = "#microsoft.graph.user"
+		v["@odata.context"] = c.context("directoryObjects/$entity")
+		return ok(v)
+	})
 }
 
 // maxCheckGroups is checkMemberGroups' documented limit.
@@ -177,21 +180,16 @@ func (s *Server) checkMemberGroups(c *call, ref string) reply {
 		// The limit is documented; the wording of the refusal is not.
 		return fail(gerr(http.StatusBadRequest, "Request_BadRequest", "The number of group ids exceeds the limit of %d.", maxCheckGroups))
 	}
-	t := s.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		return fail(err)
-	}
-	groups := t.transitiveGroupsLocked(u.ID)
-	value := []string{}
-	for _, id := range in.GroupIDs {
-		if slices.ContainsFunc(groups, func(g *group) bool { return strings.EqualFold(g.id, id) }) && !slices.Contains(value, id) {
-			value = append(value, id)
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		groups := t.transitiveGroupsLocked(u.ID)
+		value := []string{}
+		for _, id := range in.GroupIDs {
+			if slices.ContainsFunc(groups, func(g *group) bool { return strings.EqualFold(g.id, id) }) && !slices.Contains(value, id) {
+				value = append(value, id)
+			}
 		}
-	}
-	return ok(map[string]any{"@odata.context": c.context("Collection(Edm.String)"), "value": value})
+		return ok(map[string]any{"@odata.context": c.context("Collection(Edm.String)"), "value": value})
+	})
 }
 
 var groupProps = []string{"id", "description", "displayName", "groupTypes", "isAssignableToRole", "mail", "mailEnabled", "mailNickname", "securityEnabled"}
@@ -247,41 +245,27 @@ func (s *Server) transitiveMemberOf(c *call, ref, cast string) reply {
 	if err != nil {
 		return fail(err)
 	}
-	t := s.tenant
-	t.mu.Lock()
-	u, err := t.resolveUserLocked(ref)
-	if err != nil {
-		t.mu.Unlock()
-		return fail(err)
-	}
-	var items []map[string]any
-	// With User.Read.All alone the groups and roles are listed with limited
-	// information (permissions.go, limitedInfo).
-	if wantGroups {
-		for _, g := range t.transitiveGroupsLocked(u.ID) {
-			if c.holds(permGroupRead...) {
-				items = append(items, groupJSON(g))
-			} else {
-				items = append(items, limitedInfo(groupJSON(g)))
+	return s.withUser(ref, func(t *Tenant, u *user) reply {
+		var items []map[string]any
+		// With User.Read.All alone the groups and roles are listed with limited
+		// information (permissions.go, limitedInfo).
+		if wantGroups {
+			for _, g := range t.transitiveGroupsLocked(u.ID) {
+				items = append(items, c.visible(groupJSON(g), permGroupRead...))
 			}
 		}
-	}
-	if wantRoles {
-		for _, r := range t.activeRolesLocked(u.ID) {
-			if c.holds(permRoleRead...) {
-				items = append(items, directoryRoleJSON(r))
-			} else {
-				items = append(items, limitedInfo(directoryRoleJSON(r)))
+		if wantRoles {
+			for _, r := range t.activeRolesLocked(u.ID) {
+				items = append(items, c.visible(directoryRoleJSON(r), permRoleRead...))
 			}
 		}
-	}
-	t.mu.Unlock()
-	if sel != nil {
-		for i, it := range items {
-			items[i] = project(it, sel)
+		if sel != nil {
+			for i, it := range items {
+				items[i] = project(it, sel)
+			}
 		}
-	}
-	return page(c, t.PageSize, context+selectContext(sel), items)
+		return page(c, t.PageSize, context+selectContext(sel), items)
+	})
 }
 
 // advancedFilter reports whether a $filter uses an operator or function only
