@@ -21,6 +21,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/connector/client"
 	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/tapbot/tapbot/internal/every"
 	"go.uber.org/zap"
 )
 
@@ -80,7 +81,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		cfg.MaxBackoff = 10 * time.Second
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = every.Sleep
 	}
 	return &Client{cfg: cfg, log: log}, nil
 }
@@ -294,15 +295,4 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

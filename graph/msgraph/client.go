@@ -280,18 +280,6 @@ func headerValue(h *abstractions.ResponseHeaders, key string) string {
 	return ""
 }
 
-// sleepCtx waits for d, or until ctx ends: then it returns ctx's error.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/every"
 )
 
 // Right after POST /users the next request about the new user can answer 404 for a
@@ -36,7 +37,7 @@ type replication struct {
 }
 
 func newReplication() *replication {
-	return &replication{created: map[string]time.Time{}, now: time.Now, sleep: sleepCtx}
+	return &replication{created: map[string]time.Time{}, now: time.Now, sleep: every.Sleep}
 }
 
 // remember records a user just created, by id and UPN.

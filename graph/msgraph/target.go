@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tapbot/tapbot/graph"
+	"github.com/tapbot/tapbot/internal/every"
 )
 
 const (
@@ -140,7 +141,7 @@ func (c *Client) sendBatch(ctx context.Context, steps []*abstractions.RequestInf
 			return resp, ids, nil // the throttled steps' errors say what happened
 		}
 		c.log.Debug("graph batch steps throttled, resending", zap.Int("attempt", attempt), zap.Duration("wait", wait))
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := every.Sleep(ctx, wait); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package every
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -23,5 +24,18 @@ func TestTick(t *testing.T) {
 	<-done
 	if len(runs) != 3 || runs[0] != 0 || runs[2] != 2 {
 		t.Fatalf("runs %v, want [0 1 2]", runs)
+	}
+}
+
+// TestSleep: a wait ends when its time is up, or at once with the context's error
+// when the context ends first (an hour's Retry-After must not outlive a shutdown).
+func TestSleep(t *testing.T) {
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("Sleep(1ms) = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(1h) with a cancelled context = %v, want %v", err, context.Canceled)
 	}
 }
