@@ -1,7 +1,11 @@
 // Package graph is tapbot's vocabulary for Microsoft Graph: the users, roles, policies
-// and authentication methods the flows decide on, and the typed errors they explain.
-// It has no SDK imports, so the bot and its tests stay light; the msgraph-sdk-go
-// client lives in graph/msgraph and the fake tenant in graph/simtenant.
+// and authentication methods the flows decide on, the devices, Teams apps and new
+// accounts they read and create, and the typed errors they explain. It also holds the
+// one table of the requests tapbot makes and the permission each needs
+// (permissions.go: Calls, Features, Needed), from which PERMISSIONS.md, the README and
+// `tapbot doctor` are made. It has no SDK imports, so the bot and its tests stay
+// light; the msgraph-sdk-go client lives in graph/msgraph and the simulated tenant in
+// graph/simtenant.
 package graph
 
 import (
