@@ -1,7 +1,7 @@
 // Package membership answers whether a user belongs (transitively) to any of a set of
-// Entra groups — helpdesk, auditors, approvers, admins — with a short cache, so that a
-// burst of commands costs one Graph call and removing someone from a group takes
-// effect within minutes.
+// Entra groups — helpdesk, auditors, approvers — with a short cache, so that a burst
+// of commands costs one Graph call and removing someone from a group takes effect
+// within minutes. /doctor does not use it: it is rare, and asks Graph each time.
 package membership
 
 import (
