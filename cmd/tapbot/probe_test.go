@@ -12,6 +12,16 @@ import (
 	"go.uber.org/zap"
 )
 
+// wantOutput checks that out contains each of wants.
+func wantOutput(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
+		}
+	}
+}
+
 // auditProbes lists the audit rows of `doctor --probe`.
 func auditProbes(t *testing.T, db string) []string {
 	t.Helper()
@@ -38,14 +48,10 @@ func TestDoctorProbeHealthyTenant(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"probing " + simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
+	wantOutput(t, out, "probing "+simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
 		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
 		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
-		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
-	}
+		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed")
 	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " allowed"}) {
 		t.Errorf("probe audit rows %q, want [%s allowed]", rows, simtenant.NinaUPN)
 	}
@@ -66,15 +72,10 @@ func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("doctor --probe: exit code %d, want 1:\n%s", code, out)
 	}
-	for _, want := range []string{
+	wantOutput(t, out,
 		"✗ The user's sign-in methods", "403 Authorization_RequestDenied", "fix: Grant UserAuthenticationMethod.Read.All",
 		"✗ The user's groups (target batch)", "limited information", "fix: Grant GroupMember.Read.All",
-		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
-	}
+		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All")
 	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
 		t.Error("the probe changed the tenant")
 	}
@@ -92,4 +93,23 @@ func TestDoctorProbeUsage(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--probe") {
 		t.Errorf("bad user: exit code %d, stderr %s; want 2 and a stderr naming --probe", code, errOut)
 	}
+}
+
+// The probe reads the roles of the user's role-assignable groups as /tap does, and
+// says when the user has none.
+func TestDoctorProbeRoleGroups(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := simtenant.Contoso()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.GaryUPN)
+	if code != 0 || errOut != "" {
+		t.Fatalf("doctor --probe Gary: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	wantOutput(t, out, `✓ Active directory roles (role batch) of the user and group "Global admins (PIM)"`,
+		`✓ PIM-eligible directory roles (role batch) of group "Global admins (PIM)"`)
+
+	code, out, _ = doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
+	if code != 0 {
+		t.Fatalf("doctor --probe Nina: exit code %d, want 0:\n%s", code, out)
+	}
+	wantOutput(t, out, "! Roles of the user's role-assignable groups (role batch)", "not tried: the user is in no role-assignable group.")
 }
