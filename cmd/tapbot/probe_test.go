@@ -113,3 +113,28 @@ func TestDoctorProbeRoleGroups(t *testing.T) {
 	}
 	wantOutput(t, out, "! Roles of the user's role-assignable groups (role batch)", "not tried: the user is in no role-assignable group.")
 }
+
+// The probe makes doctor's device reads (Intune, optional): without their permission
+// each is a warning naming it, and nothing is written.
+func TestDoctorProbeDevices(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := simtenant.Contoso()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
+	if code != 0 || errOut != "" {
+		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	wantOutput(t, out, "✓ Windows Hello for Business enrollment", "GET /deviceManagement/deviceEnrollmentConfigurations: OK.",
+		"✓ Autopilot deployment profiles", "GET /beta/deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments: OK.")
+
+	tenant.SetAppRoles(slices.DeleteFunc(tenant.AppRoles(), func(r string) bool { return strings.HasPrefix(r, "DeviceManagement") })...)
+	before := tenant.TAPsOf(simtenant.NinaID)
+	code, out, _ = doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
+	if code != 0 {
+		t.Fatalf("doctor --probe without device permissions: exit code %d, want 0 (devices are optional):\n%s", code, out)
+	}
+	wantOutput(t, out, "! Windows Hello for Business enrollment", "! Autopilot deployment profiles", "403 Authorization_RequestDenied",
+		"fix: Grant DeviceManagementServiceConfig.Read.All")
+	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
+		t.Error("the probe changed the tenant")
+	}
+}

@@ -43,7 +43,8 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 	if who.userID != "" {
 		subject = who.userID
 	}
-	return append(out, c.probeReads(ctx, subject, catalogAppID)...), nil
+	out = append(out, c.probeReads(ctx, subject, catalogAppID)...)
+	return append(out, c.probeDevices(ctx)...), nil
 }
 
 // probeSubject is what the target batch told the probe: whose roles the gate reads.
@@ -235,6 +236,16 @@ func (c *Client) probeReads(ctx context.Context, subject, catalogAppID string) [
 		add("the user's Teams apps (checklist install)", "GET /users/{id}/teamwork/installedApps?", c.installedApps(ctx, subject, catalogAppID))
 	}
 	return out
+}
+
+// probeDevices makes doctor's device reads (Intune), as doctor makes them.
+func (c *Client) probeDevices(ctx context.Context) []graph.ProbeResult {
+	_, whfb := c.WHfBEnrollments(ctx)
+	_, autopilot := c.AutopilotProfiles(ctx)
+	return []graph.ProbeResult{
+		{Name: "Windows Hello for Business enrollment (doctor's device checks)", Key: "GET /deviceManagement/deviceEnrollmentConfigurations", Err: whfb},
+		{Name: "Autopilot deployment profiles, beta (doctor's device checks)", Key: "/windowsAutopilotDeploymentProfiles", Err: autopilot},
+	}
 }
 
 // installedApps is InstallAppForUser's read: the user's installations of the app.

@@ -2,6 +2,7 @@ package msgraph
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +89,35 @@ func TestProbeSaysWhenNoRoleAssignableGroup(t *testing.T) {
 	for _, r := range results {
 		if strings.Contains(r.Name, "roles of the user's role-assignable groups") {
 			t.Errorf("Gary is in a role-assignable group, yet the probe reports %+v", r)
+		}
+	}
+}
+
+// doctor's device reads are probed too; without the Intune permission each is a 403
+// whose permission-table row names DeviceManagementServiceConfig.Read.All.
+func TestProbeDeviceReads(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	names := []string{"Windows Hello for Business enrollment", "Autopilot deployment profiles"}
+	results, err := c.Probe(ctx, simtenant.NinaUPN, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if r := probeRow(t, results, name); r.Err != nil {
+			t.Errorf("with every permission: %+v, want no error", r)
+		}
+	}
+
+	srv.Tenant().SetAppRoles(slices.DeleteFunc(srv.Tenant().AppRoles(), func(r string) bool { return strings.HasPrefix(r, "DeviceManagement") })...)
+	if results, err = c.Probe(ctx, simtenant.NinaUPN, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		r := probeRow(t, results, name)
+		call, ok := graph.FindCall(r.Key)
+		if !errors.Is(r.Err, graph.ErrForbidden) || !ok || call.Fixes() != "DeviceManagementServiceConfig.Read.All" {
+			t.Errorf("without an Intune permission: %+v, table row %+v; want ErrForbidden and a row fixed by DeviceManagementServiceConfig.Read.All", r, call)
 		}
 	}
 }
