@@ -22,6 +22,17 @@ func wantOutput(t *testing.T, out string, wants ...string) {
 	}
 }
 
+// probeOK runs `tapbot doctor --dev --probe user` against tenant, auditing into db,
+// and returns its output. The probe must exit 0 with nothing on stderr.
+func probeOK(t *testing.T, tenant *simtenant.Tenant, db, user string) string {
+	t.Helper()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", user)
+	if code != 0 || errOut != "" {
+		t.Fatalf("doctor --probe %s: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", user, code, out, errOut)
+	}
+	return out
+}
+
 // auditProbes lists the audit rows of `doctor --probe`.
 func auditProbes(t *testing.T, db string) []string {
 	t.Helper()
@@ -44,10 +55,7 @@ func auditProbes(t *testing.T, db string) []string {
 func TestDoctorProbeHealthyTenant(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
 	tenant := simtenant.Contoso()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
-	if code != 0 || errOut != "" {
-		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out := probeOK(t, tenant, db, simtenant.NinaUPN)
 	wantOutput(t, out, "probing "+simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
 		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
 		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
@@ -100,17 +108,11 @@ func TestDoctorProbeUsage(t *testing.T) {
 func TestDoctorProbeRoleGroups(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
 	tenant := simtenant.Contoso()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.GaryUPN)
-	if code != 0 || errOut != "" {
-		t.Fatalf("doctor --probe Gary: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out := probeOK(t, tenant, db, simtenant.GaryUPN)
 	wantOutput(t, out, `✓ Active directory roles (role batch) of the user and group "Global admins (PIM)"`,
 		`✓ PIM-eligible directory roles (role batch) of group "Global admins (PIM)"`)
 
-	code, out, _ = doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
-	if code != 0 {
-		t.Fatalf("doctor --probe Nina: exit code %d, want 0:\n%s", code, out)
-	}
+	out = probeOK(t, tenant, db, simtenant.NinaUPN)
 	wantOutput(t, out, "! Roles of the user's role-assignable groups (role batch)", "not tried: the user is in no role-assignable group.")
 }
 
@@ -119,19 +121,13 @@ func TestDoctorProbeRoleGroups(t *testing.T) {
 func TestDoctorProbeDevices(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
 	tenant := simtenant.Contoso()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
-	if code != 0 || errOut != "" {
-		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out := probeOK(t, tenant, db, simtenant.NinaUPN)
 	wantOutput(t, out, "✓ Windows Hello for Business enrollment", "GET /deviceManagement/deviceEnrollmentConfigurations: OK.",
 		"✓ Autopilot deployment profiles", "GET /beta/deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments: OK.")
 
 	tenant.SetAppRoles(slices.DeleteFunc(tenant.AppRoles(), func(r string) bool { return strings.HasPrefix(r, "DeviceManagement") })...)
 	before := tenant.TAPsOf(simtenant.NinaID)
-	code, out, _ = doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
-	if code != 0 {
-		t.Fatalf("doctor --probe without device permissions: exit code %d, want 0 (devices are optional):\n%s", code, out)
-	}
+	out = probeOK(t, tenant, db, simtenant.NinaUPN) // devices are optional: warnings, exit code 0
 	wantOutput(t, out, "! Windows Hello for Business enrollment", "! Autopilot deployment profiles", "403 Authorization_RequestDenied",
 		"fix: Grant DeviceManagementServiceConfig.Read.All")
 	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
