@@ -12,6 +12,27 @@ import (
 	"go.uber.org/zap"
 )
 
+// wantOutput checks that out contains each of wants.
+func wantOutput(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
+		}
+	}
+}
+
+// probeOK runs `tapbot doctor --dev --probe user` against tenant, auditing into db,
+// and returns its output. The probe must exit 0 with nothing on stderr.
+func probeOK(t *testing.T, tenant *simtenant.Tenant, db, user string) string {
+	t.Helper()
+	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", user)
+	if code != 0 || errOut != "" {
+		t.Fatalf("doctor --probe %s: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", user, code, out, errOut)
+	}
+	return out
+}
+
 // auditProbes lists the audit rows of `doctor --probe`.
 func auditProbes(t *testing.T, db string) []string {
 	t.Helper()
@@ -34,18 +55,11 @@ func auditProbes(t *testing.T, db string) []string {
 func TestDoctorProbeHealthyTenant(t *testing.T) {
 	db := t.TempDir() + "/tapbot.db"
 	tenant := simtenant.Contoso()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", simtenant.NinaUPN)
-	if code != 0 || errOut != "" {
-		t.Fatalf("doctor --probe: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	for _, want := range []string{"probing " + simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
+	out := probeOK(t, tenant, db, simtenant.NinaUPN)
+	wantOutput(t, out, "probing "+simtenant.NinaUPN, "✓ The user (target batch)", "✓ The user's groups (target batch)",
 		"✓ Active directory roles (role batch)", "✓ PIM for Groups eligibility (role batch)", "✓ The Temporary Access Pass policy",
 		"✓ The user's sign-in methods", "✓ The user's devices", "✓ The tenant's domains", "✓ The tenant's licences",
-		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
-	}
+		"! The user's Teams apps (checklist install)", "TAPBOT_TEAMS_APP_ID is not set", "nothing is changed")
 	if rows := auditProbes(t, db); !slices.Equal(rows, []string{simtenant.NinaUPN + " allowed"}) {
 		t.Errorf("probe audit rows %q, want [%s allowed]", rows, simtenant.NinaUPN)
 	}
@@ -66,15 +80,10 @@ func TestDoctorProbeCatchesMissingPermissions(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("doctor --probe: exit code %d, want 1:\n%s", code, out)
 	}
-	for _, want := range []string{
+	wantOutput(t, out,
 		"✗ The user's sign-in methods", "403 Authorization_RequestDenied", "fix: Grant UserAuthenticationMethod.Read.All",
 		"✗ The user's groups (target batch)", "limited information", "fix: Grant GroupMember.Read.All",
-		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
-	}
+		"✗ Membership of the configured groups", "fix: Grant User.Read.All and GroupMember.Read.All")
 	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
 		t.Error("the probe changed the tenant")
 	}
@@ -91,5 +100,37 @@ func TestDoctorProbeUsage(t *testing.T) {
 	code, _, errOut = doctorRun(t, simtenant.Contoso(), envOf("TAPBOT_DB_PATH", t.TempDir()+"/tapbot.db"), "", "--dev", "--probe", "not a user")
 	if code != 2 || !strings.Contains(errOut, "--probe") {
 		t.Errorf("bad user: exit code %d, stderr %s; want 2 and a stderr naming --probe", code, errOut)
+	}
+}
+
+// The probe reads the roles of the user's role-assignable groups as /tap does, and
+// says when the user has none.
+func TestDoctorProbeRoleGroups(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := simtenant.Contoso()
+	out := probeOK(t, tenant, db, simtenant.GaryUPN)
+	wantOutput(t, out, `✓ Active directory roles (role batch) of the user and group "Global admins (PIM)"`,
+		`✓ PIM-eligible directory roles (role batch) of group "Global admins (PIM)"`)
+
+	out = probeOK(t, tenant, db, simtenant.NinaUPN)
+	wantOutput(t, out, "! Roles of the user's role-assignable groups (role batch)", "not tried: the user is in no role-assignable group.")
+}
+
+// The probe makes doctor's device reads (Intune, optional): without their permission
+// each is a warning naming it, and nothing is written.
+func TestDoctorProbeDevices(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := simtenant.Contoso()
+	out := probeOK(t, tenant, db, simtenant.NinaUPN)
+	wantOutput(t, out, "✓ Windows Hello for Business enrollment", "GET /deviceManagement/deviceEnrollmentConfigurations: OK.",
+		"✓ Autopilot deployment profiles", "GET /beta/deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments: OK.")
+
+	tenant.SetAppRoles(slices.DeleteFunc(tenant.AppRoles(), func(r string) bool { return strings.HasPrefix(r, "DeviceManagement") })...)
+	before := tenant.TAPsOf(simtenant.NinaID)
+	out = probeOK(t, tenant, db, simtenant.NinaUPN) // devices are optional: warnings, exit code 0
+	wantOutput(t, out, "! Windows Hello for Business enrollment", "! Autopilot deployment profiles", "403 Authorization_RequestDenied",
+		"fix: Grant DeviceManagementServiceConfig.Read.All")
+	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
+		t.Error("the probe changed the tenant")
 	}
 }

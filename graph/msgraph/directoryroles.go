@@ -233,10 +233,19 @@ func (c *Client) groupEligibilityRequest(ctx context.Context, principalID string
 	})
 }
 
-// runRoleQueries sends the queries, 20 to a batch, and reads the answers into rs. It
-// returns the groups the user may join or own through PIM for Groups.
+// runRoleQueries sends the queries and reads the answers into rs. It returns the
+// groups the user may join or own through PIM for Groups.
 func (c *Client) runRoleQueries(ctx context.Context, qs []roleQuery, rs *roleSet) ([]principal, error) {
 	var pim []principal
+	err := c.sendRoleQueries(ctx, qs, func(q roleQuery, resp msgraphgocore.BatchResponse, id string) {
+		pim = append(pim, c.readRoleQuery(ctx, q, resp, id, rs)...)
+	})
+	return pim, err
+}
+
+// sendRoleQueries sends qs, 20 to a batch, and hands each query's answer to read, in
+// qs' order. The probe reads the same answers its own way (probe.go).
+func (c *Client) sendRoleQueries(ctx context.Context, qs []roleQuery, read func(q roleQuery, resp msgraphgocore.BatchResponse, id string)) error {
 	for i := 0; i < len(qs); i += batchLimit {
 		part := qs[i:min(i+batchLimit, len(qs))]
 		steps := make([]*abstractions.RequestInformation, len(part))
@@ -245,26 +254,19 @@ func (c *Client) runRoleQueries(ctx context.Context, qs []roleQuery, rs *roleSet
 		}
 		resp, ids, err := c.sendBatch(ctx, steps)
 		if err != nil {
-			return nil, fmt.Errorf("role batch: %w", err)
+			return fmt.Errorf("role batch: %w", err)
 		}
 		for j, q := range part {
-			pim = append(pim, c.readRoleQuery(ctx, q, resp, ids[j], rs)...)
+			read(q, resp, ids[j])
 		}
 	}
-	return pim, nil
+	return nil
 }
 
+// readRoleQuery reads one query's answer into rs. A PIM query refused for want of
+// a licence means no eligibility; any other failure makes the roles unknown.
 func (c *Client) readRoleQuery(ctx context.Context, q roleQuery, resp msgraphgocore.BatchResponse, id string, rs *roleSet) []principal {
-	var err error
-	var pim []principal
-	switch q.kind {
-	case "assignments":
-		err = c.readAssignments(ctx, q.of, resp, id, rs)
-	case "eligibility":
-		err = c.readEligibility(ctx, q.of[0], resp, id, rs)
-	default:
-		pim, err = c.readGroupEligibility(ctx, resp, id)
-	}
+	pim, err := c.readRoleStep(ctx, q, resp, id, rs)
 	var ge *graph.Error
 	if q.kind != "assignments" && errors.As(err, &ge) && ge.Code == codeNoPIMLicence {
 		// Without Entra ID P2 (or ID Governance) the tenant has no PIM, so nobody is
@@ -275,6 +277,19 @@ func (c *Client) readRoleQuery(ctx context.Context, q roleQuery, resp msgraphgoc
 		c.failed(rs, "role "+q.kind, err)
 	}
 	return pim
+}
+
+// readRoleStep reads one query's answer, following its pages, into rs and returns
+// the groups a PIM for Groups query names, or Graph's error as it came.
+func (c *Client) readRoleStep(ctx context.Context, q roleQuery, resp msgraphgocore.BatchResponse, id string, rs *roleSet) ([]principal, error) {
+	switch q.kind {
+	case "assignments":
+		return nil, c.readAssignments(ctx, q.of, resp, id, rs)
+	case "eligibility":
+		return nil, c.readEligibility(ctx, q.of[0], resp, id, rs)
+	default:
+		return c.readGroupEligibility(ctx, resp, id)
+	}
 }
 
 func (c *Client) readAssignments(ctx context.Context, of []principal, resp msgraphgocore.BatchResponse, id string, rs *roleSet) error {

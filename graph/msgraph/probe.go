@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
-	abstractions "github.com/microsoft/kiota-abstractions-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -30,16 +30,45 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 	if len(groupIDs) > maxTargetGroups {
 		groupIDs = groupIDs[:maxTargetGroups]
 	}
-	var out []graph.ProbeResult
-	add := func(name, key string, err error) {
-		out = append(out, graph.ProbeResult{Name: name, Key: key, Err: err})
-	}
-
-	// The target batch, as Target sends it.
-	userID := ""
-	steps, err := c.targetSteps(ctx, ref, groupIDs)
+	out, who, err := c.probeTarget(ctx, ref, groupIDs)
 	if err != nil {
 		return nil, err
+	}
+	roles, err := c.probeRoles(ctx, ref, who)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, roles...)
+	subject := ref
+	if who.userID != "" {
+		subject = who.userID
+	}
+	out = append(out, c.probeReads(ctx, subject, catalogAppID)...)
+	return append(out, c.probeDevices(ctx)...), nil
+}
+
+// probeSubject is what the target batch told the probe: whose roles the gate reads.
+type probeSubject struct {
+	userID string      // "" when the user could not be read
+	groups []principal // its role-assignable groups, as roleGroups picks them
+	// noGroups says why groups is empty.
+	noGroups string
+}
+
+// targetRows name the target batch's fixed steps, in targetSteps' order.
+var targetRows = [fixedSteps]struct{ name, key string }{
+	stepUser:     {"the user (target batch)", "GET /users/{id | upn}"},
+	stepMemberOf: {"the user's groups (target batch)", "/transitiveMemberOf"},
+	stepTAPs:     {"the user's passes (target batch)", "GET /users/{id}/authentication/temporaryAccessPassMethods"},
+	stepMethods:  {"the user's sign-in methods (target batch)", "GET /users/{id}/authentication/methods"},
+}
+
+// probeTarget sends the target batch as Target does, reports each step, and picks
+// the user's role-assignable groups from its answer as Target does.
+func (c *Client) probeTarget(ctx context.Context, ref string, groupIDs []string) ([]graph.ProbeResult, probeSubject, error) {
+	steps, err := c.targetSteps(ctx, ref, groupIDs)
+	if err != nil {
+		return nil, probeSubject{}, err
 	}
 	var resp msgraphgocore.BatchResponse
 	var ids []string
@@ -47,83 +76,145 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 		resp, ids, err = c.sendBatch(ctx, steps)
 		return err
 	}, zap.String("user", ref))
-	names := []struct{ name, key string }{
-		{"the user (target batch)", "GET /users/{id | upn}"},
-		{"the user's groups (target batch)", "/transitiveMemberOf"},
-		{"the user's passes (target batch)", "GET /users/{id}/authentication/temporaryAccessPassMethods"},
-		{"the user's sign-in methods (target batch)", "GET /users/{id}/authentication/methods"},
-	}
-	for i, n := range names {
-		if err != nil {
-			add(n.name, n.key, err)
-			continue
+	out := make([]graph.ProbeResult, len(steps))
+	for i := range steps {
+		out[i] = graph.ProbeResult{Name: "membership of the configured groups (target batch)", Key: "/checkMemberGroups", Err: err}
+		if i < fixedSteps {
+			out[i].Name, out[i].Key = targetRows[i].name, targetRows[i].key
 		}
-		item := stepErr(resp, ids[i])
-		r := graph.ProbeResult{Name: n.name, Key: n.key, Err: item}
-		switch i {
-		case stepUser:
-			if u, verr := stepValue[models.Userable](resp, ids[i], models.CreateUserFromDiscriminatorValue); verr == nil {
-				userID = deref(u.GetId())
-			}
-		case stepMemberOf:
-			if item == nil {
-				r.Limited = limitedGroups(resp.GetResponseById(ids[i]))
-			}
+		if err == nil {
+			out[i].Err = stepErr(resp, ids[i])
 		}
-		out = append(out, r)
 	}
-	for j := fixedSteps; j < len(steps); j++ {
-		if err != nil {
-			add("membership of the configured groups (target batch)", "/checkMemberGroups", err)
-			continue
-		}
-		add("membership of the configured groups (target batch)", "/checkMemberGroups", stepErr(resp, ids[j]))
+	who := probeSubject{noGroups: "the user could not be read"}
+	if err != nil {
+		return out, who, nil
 	}
+	if out[stepMemberOf].Err == nil {
+		out[stepMemberOf].Limited = limitedGroups(resp.GetResponseById(ids[stepMemberOf]))
+	}
+	u, err := stepValue[models.Userable](resp, ids[stepUser], models.CreateUserFromDiscriminatorValue)
+	if err != nil || !isGUID(deref(u.GetId())) {
+		return out, who, nil
+	}
+	who.userID = deref(u.GetId())
+	if out[stepMemberOf].Err != nil {
+		who.noGroups = "the user's groups could not be read"
+		return out, who, nil
+	}
+	var rs roleSet
+	who.groups = c.roleGroups(ctx, ref, resp, ids[stepMemberOf], &rs)
+	switch {
+	case len(who.groups) > 0:
+		who.noGroups = ""
+	case rs.unknown != "":
+		who.noGroups = "no role-assignable group found: " + rs.unknown
+	default:
+		who.noGroups = "the user is in no role-assignable group"
+	}
+	return out, who, nil
+}
 
-	// The role batch, for the user itself (its role-assignable groups get the same
-	// requests with their own ids).
-	roleNames := map[string]struct{ name, key string }{
-		"assignments":       {"active directory roles (role batch)", "/roleAssignments"},
-		"eligibility":       {"PIM-eligible directory roles (role batch)", "/roleEligibilityScheduleInstances"},
-		"group eligibility": {"PIM for Groups eligibility (role batch)", "/privilegedAccess/group/"},
-	}
-	if !isGUID(userID) {
-		for _, k := range []string{"assignments", "eligibility", "group eligibility"} {
-			out = append(out, graph.ProbeResult{Name: roleNames[k].name, Key: roleNames[k].key, Skipped: "the user could not be read"})
-		}
-	} else {
-		me := principal{id: userID}
-		qs, qerr := c.roleQueries(ctx, []principal{me}, &me)
-		if qerr != nil {
-			return nil, qerr
-		}
-		infos := make([]*abstractions.RequestInformation, len(qs))
-		for i, q := range qs {
-			infos[i] = q.info
-		}
-		err = c.do(ctx, "probe role batch", func(ctx context.Context) (err error) {
-			resp, ids, err = c.sendBatch(ctx, infos)
-			return err
-		}, zap.String("user", ref))
-		for i, q := range qs {
-			n := roleNames[q.kind]
-			if err != nil {
-				add(n.name, n.key, err)
-				continue
-			}
-			add(n.name, n.key, stepErr(resp, ids[i]))
-		}
-	}
+// roleRows name the role batch's queries by kind (roleQuery.kind).
+var roleRows = map[string]struct{ name, key string }{
+	"assignments":       {"active directory roles (role batch)", "/roleAssignments"},
+	"eligibility":       {"PIM-eligible directory roles (role batch)", "/roleEligibilityScheduleInstances"},
+	"group eligibility": {"PIM for Groups eligibility (role batch)", "/privilegedAccess/group/"},
+}
 
-	// The direct reads.
-	_, err = c.TAPPolicy(ctx)
+// probeRoles sends the role batches as the gate does (readRoles): the roles of the
+// user and of its role-assignable groups with the user's PIM for Groups eligibility,
+// then the roles of the groups that eligibility names and the first batch did not
+// cover. When the user has no role-assignable group it says so: the requests for
+// groups were not tried.
+func (c *Client) probeRoles(ctx context.Context, ref string, who probeSubject) ([]graph.ProbeResult, error) {
+	groupsRow := graph.ProbeResult{Name: "roles of the user's role-assignable groups (role batch)", Key: "/roleAssignments", Skipped: who.noGroups}
+	if who.userID == "" {
+		var out []graph.ProbeResult
+		for _, kind := range []string{"assignments", "eligibility", "group eligibility"} {
+			out = append(out, graph.ProbeResult{Name: roleRows[kind].name, Key: roleRows[kind].key, Skipped: "the user could not be read"})
+		}
+		return append(out, groupsRow), nil
+	}
+	me := principal{id: who.userID}
+	qs, err := c.roleQueries(ctx, append([]principal{me}, who.groups...), &me)
+	if err != nil {
+		return nil, err
+	}
+	out, pim := c.probeRoleQueries(ctx, ref, qs)
+	if len(who.groups) == 0 {
+		out = append(out, groupsRow)
+	}
+	if pim = unread(pim, who.groups); len(pim) == 0 {
+		return out, nil
+	}
+	if qs, err = c.roleQueries(ctx, pim, nil); err != nil {
+		return nil, err
+	}
+	more, _ := c.probeRoleQueries(ctx, ref, qs) // groups only: no PIM for Groups query
+	return append(out, more...), nil
+}
+
+// probeRoleQueries sends qs as the gate does (sendRoleQueries) and reports each
+// query's answer, read as the gate reads it, pages included. It returns the groups
+// the user may join or own through PIM for Groups.
+func (c *Client) probeRoleQueries(ctx context.Context, ref string, qs []roleQuery) ([]graph.ProbeResult, []principal) {
+	var out []graph.ProbeResult
+	var pim []principal
+	row := func(q roleQuery, err error) graph.ProbeResult {
+		n := roleRows[q.kind]
+		return graph.ProbeResult{Name: n.name + " of " + whose(q.of), Key: n.key, Err: err}
+	}
+	err := c.do(ctx, "probe role batch", func(ctx context.Context) error {
+		return c.sendRoleQueries(ctx, qs, func(q roleQuery, resp msgraphgocore.BatchResponse, id string) {
+			var found []principal
+			err := c.do(ctx, "probe role "+q.kind, func(ctx context.Context) (err error) {
+				found, err = c.readRoleStep(ctx, q, resp, id, &roleSet{})
+				return err
+			}, zap.String("user", ref))
+			pim = append(pim, found...)
+			out = append(out, row(q, err))
+		})
+	}, zap.String("user", ref))
+	for _, q := range qs[len(out):] { // the queries of the batch that failed and after
+		out = append(out, row(q, err))
+	}
+	return out, pim
+}
+
+// whose names the principals of a role query for the probe's report.
+func whose(of []principal) string {
+	label := func(p principal) string {
+		switch {
+		case !p.group:
+			return "the user"
+		case p.pim:
+			return "group " + p.id + " (PIM for Groups)"
+		default:
+			return fmt.Sprintf("group %q", p.name) // %q: a name from Graph, shown escaped
+		}
+	}
+	if len(of) > 2 {
+		return fmt.Sprintf("%s and %d more groups", label(of[0]), len(of)-1)
+	}
+	names := make([]string, len(of))
+	for i, p := range of {
+		names[i] = label(p)
+	}
+	return strings.Join(names, " and ")
+}
+
+// probeReads makes the direct reads about the user (subject: its object id when the
+// target batch found it) and the tenant.
+func (c *Client) probeReads(ctx context.Context, subject, catalogAppID string) []graph.ProbeResult {
+	var out []graph.ProbeResult
+	add := func(name, key string, err error) {
+		out = append(out, graph.ProbeResult{Name: name, Key: key, Err: err})
+	}
+	_, err := c.TAPPolicy(ctx)
 	add("the Temporary Access Pass policy", "GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", err)
 	_, err = c.AuthenticatorPolicy(ctx)
 	add("the Microsoft Authenticator policy", "GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator", err)
-	subject := ref
-	if isGUID(userID) {
-		subject = userID
-	}
 	_, err = c.Methods(ctx, subject)
 	add("the user's sign-in methods (checklist, /status)", "/authentication/methods", err)
 	devs, err := c.RegisteredDevices(ctx, subject)
@@ -144,7 +235,17 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 	} else {
 		add("the user's Teams apps (checklist install)", "GET /users/{id}/teamwork/installedApps?", c.installedApps(ctx, subject, catalogAppID))
 	}
-	return out, nil
+	return out
+}
+
+// probeDevices makes doctor's device reads (Intune), as doctor makes them.
+func (c *Client) probeDevices(ctx context.Context) []graph.ProbeResult {
+	_, whfb := c.WHfBEnrollments(ctx)
+	_, autopilot := c.AutopilotProfiles(ctx)
+	return []graph.ProbeResult{
+		{Name: "Windows Hello for Business enrollment (doctor's device checks)", Key: "GET /deviceManagement/deviceEnrollmentConfigurations", Err: whfb},
+		{Name: "Autopilot deployment profiles, beta (doctor's device checks)", Key: "/windowsAutopilotDeploymentProfiles", Err: autopilot},
+	}
 }
 
 // installedApps is InstallAppForUser's read: the user's installations of the app.
