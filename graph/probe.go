@@ -12,6 +12,9 @@ type ProbeResult struct {
 	// permission is missing for the objects listed).
 	Limited string
 	Skipped string // why the request was not made, if it was not
+	// Nothing, when set, says why no request was needed (the user is in no
+	// role-assignable group): a finding about the user, not a gap in the probe.
+	Nothing string
 }
 
 // FindCall returns the first row of Calls whose Request contains key.

@@ -113,7 +113,7 @@ func TestDoctorProbeRoleGroups(t *testing.T) {
 		`✓ PIM-eligible directory roles (role batch) of group "Global admins (PIM)"`)
 
 	out = probeOK(t, tenant, db, simtenant.NinaUPN)
-	wantOutput(t, out, "! Roles of the user's role-assignable groups (role batch)", "not tried: the user is in no role-assignable group.")
+	wantOutput(t, out, "✓ Roles of the user's role-assignable groups (role batch)", "nothing to read: the user is in no role-assignable group.")
 }
 
 // The probe makes doctor's device reads (Intune, optional): without their permission

@@ -51,8 +51,10 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 type probeSubject struct {
 	userID string      // "" when the user could not be read
 	groups []principal // its role-assignable groups, as roleGroups picks them
-	// noGroups says why groups is empty.
-	noGroups string
+	// noGroups says why groups is empty; noneToRead that it is empty because the
+	// user is in no role-assignable group, not because something could not be read.
+	noGroups   string
+	noneToRead bool
 }
 
 // targetRows name the target batch's fixed steps, in targetSteps' order.
@@ -110,7 +112,7 @@ func (c *Client) probeTarget(ctx context.Context, ref string, groupIDs []string)
 	case rs.unknown != "":
 		who.noGroups = "no role-assignable group found: " + rs.unknown
 	default:
-		who.noGroups = "the user is in no role-assignable group"
+		who.noGroups, who.noneToRead = "the user is in no role-assignable group", true
 	}
 	return out, who, nil
 }
@@ -129,6 +131,9 @@ var roleRows = map[string]struct{ name, key string }{
 // groups were not tried.
 func (c *Client) probeRoles(ctx context.Context, ref string, who probeSubject) ([]graph.ProbeResult, error) {
 	groupsRow := graph.ProbeResult{Name: "roles of the user's role-assignable groups (role batch)", Key: "/roleAssignments", Skipped: who.noGroups}
+	if who.noneToRead {
+		groupsRow.Skipped, groupsRow.Nothing = "", who.noGroups
+	}
 	if who.userID == "" {
 		var out []graph.ProbeResult
 		for _, kind := range []string{"assignments", "eligibility", "group eligibility"} {

@@ -70,8 +70,8 @@ func TestProbeSendsTheGatesBatches(t *testing.T) {
 	}
 }
 
-// A user in no role-assignable group: the probe says the requests for groups were
-// not tried, and why.
+// A user in no role-assignable group: the probe says there was nothing to read for
+// groups, and why — a finding about the user, not a request left out.
 func TestProbeSaysWhenNoRoleAssignableGroup(t *testing.T) {
 	_, c, _ := contoso(t)
 	results, err := c.Probe(context.Background(), simtenant.NinaUPN, nil, "")
@@ -79,8 +79,8 @@ func TestProbeSaysWhenNoRoleAssignableGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := probeRow(t, results, "roles of the user's role-assignable groups")
-	if r.Skipped != "the user is in no role-assignable group" || r.Key != "/roleAssignments" {
-		t.Errorf("row %+v, want skipped: the user is in no role-assignable group, key /roleAssignments", r)
+	if r.Nothing != "the user is in no role-assignable group" || r.Skipped != "" || r.Key != "/roleAssignments" {
+		t.Errorf("row %+v, want nothing to read: the user is in no role-assignable group, key /roleAssignments", r)
 	}
 	results, err = c.Probe(context.Background(), simtenant.GaryUPN, nil, "")
 	if err != nil {

@@ -35,6 +35,8 @@ func ExplainProbe(results []graph.ProbeResult, cfg Config) Report {
 			ref = fmt.Sprintf("Graph: %d %s, request id %s", ge.Status, ge.Code, ge.RequestID)
 		}
 		switch {
+		case r.Nothing != "":
+			it.Status, it.Detail = OK, it.Detail+"nothing to read: "+r.Nothing+"."
 		case r.Skipped != "":
 			it.Status, it.Detail = Warn, it.Detail+"not tried: "+r.Skipped+"."
 		case r.Err == nil && r.Limited != "" && strings.Contains(r.Key, "transitiveMemberOf"):
@@ -61,7 +63,7 @@ func ExplainProbe(results []graph.ProbeResult, cfg Config) Report {
 			}
 			if !on {
 				it.Status = Warn
-				it.Fix += " Needed only for " + string(call.Feature) + ", which is not configured."
+				it.Fix += " " + unconfigured(call.Feature)
 			}
 		case ge != nil && ge.Status == 404 && r.Key == "GET /users/{id | upn}":
 			it.Status, it.Detail = Fail, it.Detail+"no such user ("+ref+")."
@@ -91,4 +93,13 @@ func firstRequest(req string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// unconfigured says why a refused request matters little here: its feature is off,
+// or optional.
+func unconfigured(f graph.Feature) string {
+	if f == graph.FeatureDevices {
+		return "Optional: without it doctor skips its device checks and says why."
+	}
+	return "Needed only for " + string(f) + ", which is not configured."
 }
