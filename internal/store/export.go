@@ -3,8 +3,12 @@ package store
 import "time"
 
 // Tables are the tables every backend keeps, by the names both use; Counts and
-// storecopy key on them.
-var Tables = []string{"conversation_references", "audit", "deliveries", "claims", "onboard_requests", "jobs", "checklists", "tap_intents"}
+// storecopy key on them. The schemas hold two more, which no copy carries:
+// schema_migrations (each database's own migration bookkeeping) and health (the
+// readiness probe's scratch row). storecopy's tests hold every other table of
+// each schema to be listed here.
+var Tables = []string{"conversation_references", "audit", "deliveries", "claims", "onboard_requests", "jobs", "checklists",
+	"tap_intents", "tap_confirmations"}
 
 // Rows receives every row of a store, table by table, when an installation moves
 // from one backend to another (see storecopy). It carries what the Store interface
@@ -19,6 +23,7 @@ type Rows interface {
 	Job(JobRow) error
 	Checklist(Checklist) error
 	TAPIntent(IntentRow) error
+	Confirmation(TAPConfirmation) error
 }
 
 // ClaimRow is a claimed key (see Store.Claim).

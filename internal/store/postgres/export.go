@@ -70,6 +70,8 @@ func (s *Store) Export(ctx context.Context, to store.Rows) error {
 					}
 					return to.TAPIntent(store.IntentRow{TAPIntent: i, CreatedAt: fromNull(created)})
 				}},
+			{"tap_confirmations", `SELECT ` + confirmColumns + ` FROM tap_confirmations ORDER BY id`,
+				func(r pgx.CollectableRow) error { return pass(scanConfirmation(r))(to.Confirmation) }},
 		}
 		for _, st := range steps {
 			if err := each(st.table, st.query, st.row); err != nil {
@@ -207,6 +209,13 @@ func (w *importer) TAPIntent(i store.IntentRow) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		i.ID, i.TargetID, i.TargetUPN, i.RequesterID, string(i.State), i.MethodID,
 		i.StartedAt, i.LeaseUntil, i.UpdatedAt, nullTime(i.CreatedAt))
+}
+
+func (w *importer) Confirmation(c store.TAPConfirmation) error {
+	return w.queue(`INSERT INTO tap_confirmations (`+confirmColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID, c.TargetUPN, string(c.Path), c.ConfirmerID,
+		c.LifetimeMinutes, c.Once, c.Replace, c.Reason, string(c.State), c.DecidedBy, c.CreatedAt, c.ExpiresAt, nullTime(c.DecidedAt))
 }
 
 // pass hands a scanned value to a Rows method, or returns the scan's error.

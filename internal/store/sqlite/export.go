@@ -87,6 +87,8 @@ func (s *Store) Export(ctx context.Context, to store.Rows) error {
 				}
 				return to.TAPIntent(row)
 			}},
+		{"tap_confirmations", `SELECT ` + confirmColumns + ` FROM tap_confirmations ORDER BY id`,
+			func(rows *sql.Rows) error { return pass(scanConfirmation(rows))(to.Confirmation) }},
 	}
 	for _, st := range steps {
 		if err := each(st.table, st.query, st.row); err != nil {
