@@ -283,7 +283,7 @@ func TestOnboardQueriesUseIndexes(t *testing.T) {
 	at := formatTime(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	requesterWhere, requesterArgs := onboardWhere(store.OnboardFilter{RequesterID: "m"})
 	stateWhere, stateArgs := onboardWhere(store.OnboardFilter{States: []string{store.OnboardFailed, store.OnboardSubmitted}})
-	list := `SELECT ` + onboardColumns + ` FROM onboard_requests%s ORDER BY created_at DESC, id DESC LIMIT 100`
+	list := `SELECT ` + store.OnboardColumns + ` FROM onboard_requests%s ORDER BY created_at DESC, id DESC LIMIT 100`
 	tests := []struct {
 		name   string
 		query  string

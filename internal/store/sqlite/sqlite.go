@@ -23,19 +23,12 @@ import (
 
 var _ store.Store = (*Store)(nil)
 
-// timeFormat is RFC 3339 with the fraction always nine digits. time.RFC3339Nano
-// drops trailing zeros, which makes text order disagree with time order
-// ("…:05Z" sorts after "…:05.1Z") and would break ORDER BY updated_at.
-const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
-
 // maxConns bounds the pool: every SQLite connection carries its own page cache and
 // prepared statements, and writes serialise on the file lock anyway.
 const maxConns = 8
 
 const (
-	referenceColumns = `conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at`
-
-	saveQuery = `INSERT INTO conversation_references (` + referenceColumns + `)
+	saveQuery = `INSERT INTO conversation_references (` + store.ReferenceColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id) DO UPDATE SET
 			scope = excluded.scope,
@@ -47,12 +40,12 @@ const (
 			raw = excluded.raw,
 			updated_at = excluded.updated_at`
 
-	getQuery = `SELECT ` + referenceColumns + `
+	getQuery = `SELECT ` + store.ReferenceColumns + `
 		FROM conversation_references WHERE conversation_id = ?`
 
 	// personalQuery must find its row by walking the conversation_references_personal
 	// index, without a sort step; TestPersonalReferenceUsesIndex holds it to that.
-	personalQuery = `SELECT ` + referenceColumns + `
+	personalQuery = `SELECT ` + store.ReferenceColumns + `
 		FROM conversation_references
 		WHERE tenant_id = ? AND user_aad_object_id = ? AND scope = ?
 		ORDER BY updated_at DESC
@@ -251,10 +244,7 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = s.now()
 	}
-	if _, err := s.saveStmt.ExecContext(ctx,
-		r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
-		r.ServiceURL, r.BotID, r.Raw, formatTime(r.UpdatedAt),
-	); err != nil {
+	if _, err := s.saveStmt.ExecContext(ctx, r.Fields(times{})...); err != nil {
 		s.writeFailed("reference", err)
 		return fmt.Errorf("store: save reference %q: %w", r.ConversationID, err)
 	}
@@ -264,32 +254,18 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 // Reference returns the reference stored for conversationID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Reference(ctx context.Context, conversationID string) (store.Reference, error) {
-	r, err := scanReference(s.getStmt.QueryRowContext(ctx, conversationID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Reference{}, fmt.Errorf("reference %q: %w", conversationID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get reference %q: %w", conversationID, err)
-	}
-	return r, nil
+	return one[store.Reference](s.getStmt.QueryRowContext(ctx, conversationID), fmt.Sprintf("reference %q", conversationID))
 }
 
 // PersonalReference returns the most recently updated personal reference of the
 // user in the tenant, or an error wrapping store.ErrNotFound.
 func (s *Store) PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error) {
-	notFound := fmt.Errorf("personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, store.ErrNotFound)
+	what := fmt.Sprintf("personal reference for user %q in tenant %q", userAADObjectID, tenantID)
 	// A reference saved without ids must not be handed out for "no user".
 	if tenantID == "" || userAADObjectID == "" {
-		return store.Reference{}, notFound
+		return store.Reference{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
-	r, err := scanReference(s.personalStmt.QueryRowContext(ctx, tenantID, userAADObjectID, string(store.ScopePersonal)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Reference{}, notFound
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, err)
-	}
-	return r, nil
+	return one[store.Reference](s.personalStmt.QueryRowContext(ctx, tenantID, userAADObjectID, string(store.ScopePersonal)), what)
 }
 
 // Ping checks that the database is usable, for /readyz: the file opened is still the
@@ -364,27 +340,4 @@ func closeLock(f *os.File) error {
 		return nil
 	}
 	return f.Close()
-}
-
-func scanReference(row scanner) (store.Reference, error) {
-	var (
-		r       store.Reference
-		scope   string
-		updated string
-	)
-	if err := row.Scan(&r.ConversationID, &scope, &r.TenantID, &r.UserAADObjectID, &r.TeamID,
-		&r.ServiceURL, &r.BotID, &r.Raw, &updated); err != nil {
-		return store.Reference{}, err
-	}
-	t, err := parseTime(updated)
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("updated_at: %w", err)
-	}
-	r.Scope = store.Scope(scope)
-	r.UpdatedAt = t
-	return r, nil
-}
-
-func formatTime(t time.Time) string {
-	return t.UTC().Format(timeFormat)
 }
