@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // A CopiedTable is one of the tables every backend keeps and a copy carries
 // (see storecopy), as both backends' Export read it.
@@ -8,14 +11,32 @@ type CopiedTable struct {
 	Name    string
 	Columns string // in the order of its record's Fields
 	OrderBy string // the audit log in id order, every table in a stable one
-	// Send scans one row into its record with scan, times encoded as t says,
+	// send scans one row into its record with scan, times encoded as t says,
 	// and hands the record to the method of to that takes it.
-	Send func(scan func(dest ...any) error, t Times, to Rows) error
+	send func(scan func(dest ...any) error, t Times, to Rows) error
 }
 
 // Select is the query that reads the table for a copy.
 func (t CopiedTable) Select() string {
 	return `SELECT ` + t.Columns + ` FROM ` + t.Name + ` ORDER BY ` + t.OrderBy
+}
+
+// Cursor is the result of Select, as both backends' drivers give it.
+type Cursor interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// Send hands every row of rows, the result of t.Select, to the method of to that
+// takes t's records, times encoded as times says.
+func (t CopiedTable) Send(rows Cursor, times Times, to Rows) error {
+	for rows.Next() {
+		if err := t.send(rows.Scan, times, to); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // CopiedTables are the tables a copy carries. The schemas hold two more:
@@ -42,6 +63,21 @@ var Tables = func() []string {
 	}
 	return names
 }()
+
+// Counts returns the number of rows in each of Tables, each counted by count,
+// which returns the one number a query's one row holds.
+func Counts(count func(query string) (int64, error)) (map[string]int64, error) {
+	out := make(map[string]int64, len(Tables))
+	for _, table := range Tables {
+		// The table names are Tables', not input.
+		n, err := count(`SELECT count(*) FROM ` + table)
+		if err != nil {
+			return nil, fmt.Errorf("store: count %s: %w", table, err)
+		}
+		out[table] = n
+	}
+	return out, nil
+}
 
 // send is the Send of a table whose rows a Rows method of records T takes.
 func send[T any, P Record[T]](method func(Rows, T) error) func(func(...any) error, Times, Rows) error {

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -228,6 +230,17 @@ func ValidateClaimJobs(now time.Time, lease time.Duration) error {
 		return fmt.Errorf("%w: lease until %v is outside years 1-9999", ErrInvalidJob, now.Add(lease))
 	}
 	return nil
+}
+
+// SortJobs puts jobs in ClaimJobs' order, by DueAt, then ID: an UPDATE …
+// RETURNING reports its rows in no particular order.
+func SortJobs(js []Job) {
+	slices.SortFunc(js, func(a, b Job) int {
+		if c := a.DueAt.Compare(b.DueAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // ValidateJobTime reports why CompleteJob(id, t) or RescheduleJob(id, t) must be

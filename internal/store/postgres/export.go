@@ -34,12 +34,7 @@ func export(ctx context.Context, tx pgx.Tx, table store.CopiedTable, to store.Ro
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := table.Send(rows.Scan, times{}, to); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return table.Send(rows, times{}, to)
 }
 
 // Counts returns the number of rows in each of store.Tables.
@@ -48,16 +43,11 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 }
 
 func counts(ctx context.Context, q querier) (map[string]int64, error) {
-	out := make(map[string]int64, len(store.Tables))
-	for _, table := range store.Tables {
+	return store.Counts(func(query string) (int64, error) {
 		var n int64
-		// The table names are store.Tables', not input.
-		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: count %s: %w", table, err)
-		}
-		out[table] = n
-	}
-	return out, nil
+		err := q.QueryRow(ctx, query).Scan(&n)
+		return n, err
+	})
 }
 
 // importBatch is how many rows Import sends per round trip.

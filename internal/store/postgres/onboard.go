@@ -210,13 +210,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("store: claim jobs: %w", err)
 	}
-	// RETURNING reports rows in no particular order.
-	slices.SortFunc(js, func(a, b store.Job) int {
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	store.SortJobs(js)
 	return js, nil
 }
 

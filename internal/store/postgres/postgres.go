@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -44,10 +43,7 @@ type Store struct {
 	log  *zap.Logger
 	now  func() time.Time
 
-	// writeFailures counts failed writes (for metrics); lastWriteLog rate-limits
-	// their log line to one per writeLogInterval.
-	writeFailures atomic.Uint64
-	lastWriteLog  atomic.Int64
+	writeFailures store.WriteFailures
 }
 
 // Open connects to the database and migrates its schema to the version this binary
@@ -156,27 +152,19 @@ func (s *Store) Ping(ctx context.Context) error {
 const probeQuery = `INSERT INTO health (id, probed_at) VALUES (1, $1)
 	ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`
 
-// writeLogInterval is the least time between two log lines about failed writes: a
-// database that refuses every write must not flood the log.
-const writeLogInterval = time.Minute
-
 // WriteFailures is how many writes have failed since Open (for metrics).
-func (s *Store) WriteFailures() uint64 { return s.writeFailures.Load() }
+func (s *Store) WriteFailures() uint64 { return s.writeFailures.Count() }
 
-// writeFailed counts a failed write and logs it at most once per writeLogInterval.
-// A write abandoned because its caller gave up (a cancelled request, shutdown) says
+// writeFailed counts a failed write and logs it, unless one was logged lately. A
+// write abandoned because its caller gave up (a cancelled request, shutdown) says
 // nothing about the database, so it is not counted.
 func (s *Store) writeFailed(what string, err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
-	n := s.writeFailures.Add(1)
-	now := time.Now().UnixNano()
-	last := s.lastWriteLog.Load()
-	if now-last < int64(writeLogInterval) || !s.lastWriteLog.CompareAndSwap(last, now) {
-		return
+	if n, log := s.writeFailures.Add(); log {
+		s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 	}
-	s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 }
 
 // Close closes the pool, waiting for the connections in use to be released.

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
 	"github.com/tapbot/tapbot/internal/store/storetest"
 )
@@ -47,13 +48,13 @@ func TestConformance(t *testing.T) {
 }
 
 func TestEmbeddedMigrationsAreNumberedFromOneWithoutGaps(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d is %s (version %d), want version %d", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d is %s (version %d), want version %d", i, m.Name, m.Version, i+1)
 		}
 	}
 }
@@ -89,7 +90,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	if applied, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := migrations.Load(migrationFiles, "migrations")
 	if len(applied) != len(ms) {
 		t.Errorf("schema_migrations = %v, want each of the %d migrations once", applied, len(ms))
 	}

@@ -17,7 +17,7 @@ import (
 func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	ms := knownMigrations(t)
-	if len(ms) < 4 || !strings.HasPrefix(ms[3].name, "0004_") {
+	if len(ms) < 4 || !strings.HasPrefix(ms[3].Name, "0004_") {
 		t.Fatalf("migrations = %d, want 0004 among them", len(ms))
 	}
 	// A database as the tapbot before 0004 left it.

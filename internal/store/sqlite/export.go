@@ -30,24 +30,14 @@ func export(ctx context.Context, tx *sql.Tx, table store.CopiedTable, to store.R
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := table.Send(rows.Scan, times{}, to); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return table.Send(rows, times{}, to)
 }
 
 // Counts returns the number of rows in each of store.Tables.
 func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
-	counts := make(map[string]int64, len(store.Tables))
-	for _, table := range store.Tables {
+	return store.Counts(func(query string) (int64, error) {
 		var n int64
-		// The table names are store.Tables', not input.
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: count %s: %w", table, err)
-		}
-		counts[table] = n
-	}
-	return counts, nil
+		err := s.db.QueryRowContext(ctx, query).Scan(&n)
+		return n, err
+	})
 }

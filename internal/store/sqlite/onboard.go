@@ -289,13 +289,7 @@ func (s *Store) claimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	// RETURNING reports rows in no particular order.
-	slices.SortFunc(js, func(a, b store.Job) int {
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	store.SortJobs(js)
 	return js, nil
 }
 

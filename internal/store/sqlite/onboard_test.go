@@ -34,7 +34,7 @@ func TestSQLiteSupportsReturning(t *testing.T) {
 func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	ms := knownMigrations(t)
-	if len(ms) < 3 || !strings.HasPrefix(ms[2].name, "0003_") {
+	if len(ms) < 3 || !strings.HasPrefix(ms[2].Name, "0003_") {
 		t.Fatalf("migrations = %d, want 0003 among them", len(ms))
 	}
 	// A database as the tapbot before 0003 left it.

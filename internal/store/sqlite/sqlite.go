@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -62,10 +62,7 @@ type Store struct {
 	file os.FileInfo // the file as opened, to tell when it is deleted or replaced
 	lock *os.File    // held until Close: one process per database
 
-	// writeFailures counts failed writes (for metrics); lastWriteLog rate-limits
-	// their log line to one per writeLogInterval.
-	writeFailures atomic.Uint64
-	lastWriteLog  atomic.Int64
+	writeFailures store.WriteFailures
 
 	saveStmt     *sql.Stmt
 	getStmt      *sql.Stmt
@@ -168,7 +165,7 @@ func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*S
 		return nil, errors.Join(err, closeLock(lock))
 	}
 
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +180,11 @@ func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*S
 	if err := s.init(ctx, ms); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	log.Info("store opened", zap.String("path", abs), zap.Int("schema_version", ms[len(ms)-1].version))
+	log.Info("store opened", zap.String("path", abs), zap.Int("schema_version", ms[len(ms)-1].Version))
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context, ms []migration) error {
+func (s *Store) init(ctx context.Context, ms []migrations.File) error {
 	if err := migrate(ctx, s.db, ms, s.now, s.log); err != nil {
 		return err
 	}
@@ -290,22 +287,14 @@ func (s *Store) Ping(ctx context.Context) error {
 const probeQuery = `INSERT INTO health (id, probed_at) VALUES (1, ?)
 	ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`
 
-// writeLogInterval is the least time between two log lines about failed writes: a
-// full disk fails every write, and the log must not become the next thing to fill it.
-const writeLogInterval = time.Minute
-
 // WriteFailures is how many writes have failed since Open (for metrics).
-func (s *Store) WriteFailures() uint64 { return s.writeFailures.Load() }
+func (s *Store) WriteFailures() uint64 { return s.writeFailures.Count() }
 
-// writeFailed counts a failed write and logs it at most once per writeLogInterval.
+// writeFailed counts a failed write and logs it, unless one was logged lately.
 func (s *Store) writeFailed(what string, err error) {
-	n := s.writeFailures.Add(1)
-	now := time.Now().UnixNano()
-	last := s.lastWriteLog.Load()
-	if now-last < int64(writeLogInterval) || !s.lastWriteLog.CompareAndSwap(last, now) {
-		return
+	if n, log := s.writeFailures.Add(); log {
+		s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 	}
-	s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 }
 
 // Close releases the prepared statements and the database. The Store must not be

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 	"github.com/tapbot/tapbot/internal/store/storetest"
 )
 
@@ -59,75 +59,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func knownMigrations(t *testing.T) []migration {
+func knownMigrations(t *testing.T) []migrations.File {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		t.Fatalf("loadMigrations: %v", err)
+		t.Fatalf("migrations.Load: %v", err)
 	}
 	return ms
 }
 
 func TestEmbeddedMigrationsAreNumberedFromOneWithoutGaps(t *testing.T) {
 	for i, m := range knownMigrations(t) {
-		if m.version != i+1 {
-			t.Errorf("migration %d is %s (version %d), want version %d", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d is %s (version %d), want version %d", i, m.Name, m.Version, i+1)
 		}
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	file := func(sql string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(sql)} }
-	tests := []struct {
-		name    string
-		files   fstest.MapFS
-		want    []int  // versions, in order
-		wantErr string // substring; "" means success
-	}{
-		{
-			name: "ordered by version, other files ignored",
-			files: fstest.MapFS{
-				"m/0010_ten.sql": file("ten"),
-				"m/0002_two.sql": file("two"),
-				"m/0001_one.sql": file("one"),
-				"m/README.md":    file("not sql"),
-			},
-			want: []int{1, 2, 10},
-		},
-		{name: "no prefix", files: fstest.MapFS{"m/one.sql": file("")}, wantErr: `"one.sql": name must be`},
-		{name: "short prefix", files: fstest.MapFS{"m/1_one.sql": file("")}, wantErr: `"1_one.sql": name must be`},
-		{name: "non-numeric prefix", files: fstest.MapFS{"m/abcd_x.sql": file("")}, wantErr: `"abcd_x.sql": name must be`},
-		{name: "version zero", files: fstest.MapFS{"m/0000_x.sql": file("")}, wantErr: `"0000_x.sql": name must be`},
-		{
-			name:    "duplicate version",
-			files:   fstest.MapFS{"m/0001_a.sql": file(""), "m/0001_b.sql": file("")},
-			wantErr: `"0001_b.sql": version 1 already used by "0001_a.sql"`,
-		},
-		{name: "none", files: fstest.MapFS{"m/README.md": file("")}, wantErr: "no migrations found"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ms, err := loadMigrations(tc.files, "m")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("loadMigrations: err = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("loadMigrations: %v", err)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("versions = %v, want %v", got, tc.want)
-			}
-			if ms[0].sql != "one" {
-				t.Errorf("first migration's sql = %q, want %q", ms[0].sql, "one")
-			}
-		})
 	}
 }
 
@@ -346,7 +291,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 
 	_, err := Open(t.Context(), path, zaptest.NewLogger(t))
 	ms := knownMigrations(t)
-	want := fmt.Sprintf("database schema version 9999 is newer than this tapbot (max %d); upgrade tapbot", ms[len(ms)-1].version)
+	want := fmt.Sprintf("database schema version 9999 is newer than this tapbot (max %d); upgrade tapbot", ms[len(ms)-1].Version)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Open: err = %v, want one naming %s and saying %q", err, path, want)
 	}
@@ -359,12 +304,12 @@ func TestMigrationsRunInOrderEachInItsOwnTransaction(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	now := func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
-	ok := []migration{
-		{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER)`},
+	ok := []migrations.File{
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER)`},
 		// Needs 1 to have run first.
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (2)`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (2)`},
 	}
-	broken := []migration{ok[0], {version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1)`}}
+	broken := []migrations.File{ok[0], {Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1)`}}
 
 	err = migrate(t.Context(), db, broken, now, zap.NewNop())
 	if err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
@@ -740,7 +685,7 @@ func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	ms := knownMigrations(t)
-	if len(ms) < 2 || !strings.HasPrefix(ms[1].name, "0002_") {
+	if len(ms) < 2 || !strings.HasPrefix(ms[1].Name, "0002_") {
 		t.Fatalf("migrations = %d, want 0002 among them", len(ms))
 	}
 	// A database as the tapbot before 0002 left it.
