@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // What follows maps each record to the columns of its table, in one order that
 // both backends share, so that a scan, an insert and a copy cannot disagree about
@@ -103,4 +106,17 @@ func (c *TAPConfirmation) Fields(t Times) []any {
 	return []any{&c.ID, &c.RequestID, &c.TenantID, &c.RequesterID, &c.TargetID, &c.TargetUPN, &c.Path, &c.ConfirmerID,
 		&c.LifetimeMinutes, &c.Once, &c.Replace, &c.Reason, &c.State, &c.DecidedBy,
 		t.Time(&c.CreatedAt), t.Time(&c.ExpiresAt), t.Null(&c.DecidedAt)}
+}
+
+// SetExcluded is the SET list of an upsert that overwrites every column but key
+// with the new row's ("a = excluded.a, b = excluded.b"), for ON CONFLICT (key)
+// DO UPDATE SET …, which both dialects spell alike.
+func SetExcluded(columns, key string) string {
+	var set []string
+	for _, c := range strings.Split(columns, ",") {
+		if c = strings.TrimSpace(c); c != key {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return strings.Join(set, ", ")
 }

@@ -34,3 +34,10 @@ func TestFieldsMatchColumns(t *testing.T) {
 		}
 	}
 }
+
+func TestSetExcluded(t *testing.T) {
+	got := SetExcluded("id, a,\n\t\tb", "id")
+	if want := "a = excluded.a, b = excluded.b"; got != want {
+		t.Errorf("SetExcluded = %q, want %q", got, want)
+	}
+}

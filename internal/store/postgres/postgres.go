@@ -79,19 +79,12 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	return s, nil
 }
 
-const (
-	saveQuery = `INSERT INTO conversation_references (` + store.ReferenceColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (conversation_id) DO UPDATE SET
-			scope = excluded.scope,
-			tenant_id = excluded.tenant_id,
-			user_aad_object_id = excluded.user_aad_object_id,
-			team_id = excluded.team_id,
-			service_url = excluded.service_url,
-			bot_id = excluded.bot_id,
-			raw = excluded.raw,
-			updated_at = excluded.updated_at`
+// saveQuery inserts a reference or overwrites the one with its conversation id.
+var saveQuery = `INSERT INTO conversation_references (` + store.ReferenceColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (conversation_id) DO UPDATE SET ` + store.SetExcluded(store.ReferenceColumns, "conversation_id")
 
+const (
 	getQuery = `SELECT ` + store.ReferenceColumns + ` FROM conversation_references WHERE conversation_id = $1`
 
 	personalQuery = `SELECT ` + store.ReferenceColumns + `

@@ -13,28 +13,16 @@ import (
 	"github.com/tapbot/tapbot/internal/store"
 )
 
+// saveDeliveryQuery inserts a delivery or overwrites every field of the one with its id.
+var saveDeliveryQuery = `INSERT INTO deliveries (` + store.DeliveryColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (id) DO UPDATE SET ` + store.SetExcluded(store.DeliveryColumns, "id")
+
 const (
 	appendAuditQuery = `INSERT INTO audit (at, request_id, requester_id, requester_upn, target_id, target_upn,
 		action, outcome, reason, ticket, method_id, expires)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING id`
-
-	saveDeliveryQuery = `INSERT INTO deliveries (` + store.DeliveryColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO UPDATE SET
-			target_id = excluded.target_id,
-			target_upn = excluded.target_upn,
-			method_id = excluded.method_id,
-			requester_id = excluded.requester_id,
-			service_url = excluded.service_url,
-			conversation_id = excluded.conversation_id,
-			activity_id = excluded.activity_id,
-			expires = excluded.expires,
-			redacted_at = excluded.redacted_at,
-			redact_reason = excluded.redact_reason,
-			attempts = excluded.attempts,
-			next_attempt_at = excluded.next_attempt_at,
-			checked_at = excluded.checked_at`
 
 	dueQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
