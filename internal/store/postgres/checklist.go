@@ -43,15 +43,9 @@ const (
 // user with a checklist already is an error wrapping store.ErrConflict, and keeps
 // the stored checklist as it was.
 func (s *Store) CreateChecklist(ctx context.Context, c store.Checklist) error {
-	c, err := c.NormalizeCreate()
+	c, err := c.NormalizeCreate(s.now())
 	if err != nil {
 		return err
-	}
-	if c.StartedAt.IsZero() {
-		c.StartedAt = s.now()
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = c.StartedAt
 	}
 	tag, err := s.pool.Exec(ctx, createChecklistQuery, c.Fields(times{})...)
 	if err != nil {
@@ -75,13 +69,13 @@ func (s *Store) Checklist(ctx context.Context, userID string) (store.Checklist, 
 // written, nor DoneAt once the stored one is set. A stale version is an error
 // wrapping store.ErrConflict, an unknown user one wrapping store.ErrNotFound.
 func (s *Store) UpdateChecklist(ctx context.Context, c store.Checklist) (store.Checklist, error) {
-	c, err := c.NormalizeUpdate()
+	c, err := c.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.Checklist{}, err
 	}
 	rows, err := s.pool.Query(ctx, updateChecklistQuery,
 		c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
-		c.ActivityID, c.Progress, s.at(c.UpdatedAt), nullTime(c.DoneAt),
+		c.ActivityID, c.Progress, c.UpdatedAt, nullTime(c.DoneAt),
 		c.UserID, c.Version,
 	)
 	if err != nil {

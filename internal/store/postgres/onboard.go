@@ -65,15 +65,9 @@ const (
 // id in use is an error wrapping store.ErrConflict, and leaves the stored request
 // as it was.
 func (s *Store) CreateOnboard(ctx context.Context, r store.OnboardRequest) error {
-	r, err := r.NormalizeCreate()
+	r, err := r.NormalizeCreate(s.now())
 	if err != nil {
 		return err
-	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = s.now()
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = r.CreatedAt
 	}
 	tag, err := s.pool.Exec(ctx, createOnboardQuery, r.Fields(times{})...)
 	if err != nil {
@@ -91,18 +85,15 @@ func (s *Store) Onboard(ctx context.Context, id string) (store.OnboardRequest, e
 }
 
 // UpdateOnboard writes r, normalised by store.OnboardRequest.NormalizeUpdate, over
-// the stored request if that is at r.Version and store.CanTransition allows its
-// state to become r.State, and returns what it stored (at r.Version+1). Zero
+// the stored request if store.OnboardRequest.CheckStored allows it (the stored
+// request is at r.Version and its state may become r.State), and returns what it stored (at r.Version+1). Zero
 // UpdatedAt is the clock's now; ID and CreatedAt are not written. A stale version
 // or a refused transition is an error wrapping store.ErrConflict, an unknown id one
 // wrapping store.ErrNotFound.
 func (s *Store) UpdateOnboard(ctx context.Context, r store.OnboardRequest) (store.OnboardRequest, error) {
-	r, err := r.NormalizeUpdate()
+	r, err := r.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.OnboardRequest{}, err
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = s.now()
 	}
 	var got store.OnboardRequest
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -128,11 +119,8 @@ func updateOnboard(ctx context.Context, tx pgx.Tx, r store.OnboardRequest) (stor
 	if err != nil {
 		return store.OnboardRequest{}, err
 	}
-	if version != r.Version {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q is at version %d, not %d: %w", r.ID, version, r.Version, store.ErrConflict)
-	}
-	if !store.CanTransition(state, r.State) {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q cannot go from %s to %s: %w", r.ID, state, r.State, store.ErrConflict)
+	if err := r.CheckStored(state, version); err != nil {
+		return store.OnboardRequest{}, err
 	}
 	rows, err := tx.Query(ctx, updateOnboardQuery,
 		r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
