@@ -185,26 +185,25 @@ func (s *Store) saveDelivery(ctx context.Context, q querier, d store.Delivery) e
 // DueDeliveries lists the unredacted deliveries expiring at or before now (the
 // clock's now if zero), by Expires then ID, at most store.ClampLimit(limit).
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
-	if err := store.ValidateDueTime(now); err != nil {
-		return nil, err
-	}
-	ds, err := list[store.Delivery](s.pool.Query(ctx, dueQuery, s.at(now), store.ClampLimit(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("store: due deliveries: %w", err)
-	}
-	return ds, nil
+	return s.deliveriesAt(ctx, dueQuery, "due deliveries", now, limit)
 }
 
 // DeliveriesToCheck lists the unredacted deliveries expiring after now (the clock's
 // now if zero) and not backing off, least recently checked first, at most
 // store.ClampLimit(limit).
 func (s *Store) DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	return s.deliveriesAt(ctx, checkQuery, "deliveries to check", now, limit)
+}
+
+// deliveriesAt runs query, a list of deliveries as of now taking ($1 = now,
+// $2 = limit), for the call what names.
+func (s *Store) deliveriesAt(ctx context.Context, query, what string, now time.Time, limit int) ([]store.Delivery, error) {
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	ds, err := list[store.Delivery](s.pool.Query(ctx, checkQuery, s.at(now), store.ClampLimit(limit)))
+	ds, err := list[store.Delivery](s.pool.Query(ctx, query, s.at(now), store.ClampLimit(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("store: deliveries to check: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ds, nil
 }

@@ -216,32 +216,26 @@ func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery
 // DueDeliveries lists the unredacted deliveries expiring at or before now (the
 // clock's now if zero), by Expires then ID, at most store.ClampLimit(limit).
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
-	if err := store.ValidateDueTime(now); err != nil {
-		return nil, err
-	}
-	if now.IsZero() {
-		now = s.now()
-	}
-	ds, err := collect[store.Delivery](s.dueStmt.QueryContext(ctx, formatTime(now), formatTime(now), store.ClampLimit(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("store: due deliveries: %w", err)
-	}
-	return ds, nil
+	return s.deliveriesAt(ctx, s.dueStmt, "due deliveries", now, limit)
 }
 
 // DeliveriesToCheck lists the unredacted deliveries expiring after now (the clock's
 // now if zero) and not backing off, least recently checked first, at most
 // store.ClampLimit(limit).
 func (s *Store) DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	return s.deliveriesAt(ctx, s.checkStmt, "deliveries to check", now, limit)
+}
+
+// deliveriesAt runs st, a list of deliveries as of now taking (now, now, limit),
+// for the call what names.
+func (s *Store) deliveriesAt(ctx context.Context, st *sql.Stmt, what string, now time.Time, limit int) ([]store.Delivery, error) {
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	if now.IsZero() {
-		now = s.now()
-	}
-	ds, err := collect[store.Delivery](s.checkStmt.QueryContext(ctx, formatTime(now), formatTime(now), store.ClampLimit(limit)))
+	at := formatTime(s.at(now))
+	ds, err := collect[store.Delivery](st.QueryContext(ctx, at, at, store.ClampLimit(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("store: deliveries to check: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ds, nil
 }
