@@ -13,10 +13,7 @@ import (
 )
 
 // checklistTests are the suite's checks of checklists.
-var checklistTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var checklistTests = []test{
 	{"ChecklistRoundTrip", testChecklistRoundTrip},
 	{"ChecklistStampsZeroTimes", testChecklistStampsZeroTimes},
 	{"CreateChecklistTwice", testCreateChecklistTwice},
@@ -76,40 +73,25 @@ func openChecklists(t *testing.T, s store.Store, limit int) []store.Checklist {
 }
 
 func checklistIDs(cs []store.Checklist) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.UserID
-	}
-	return out
+	return keys(cs, func(c store.Checklist) string { return c.UserID })
 }
 
 // checklistDiff describes how got differs from want, or returns "" if it does not.
 func checklistDiff(got, want store.Checklist) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("UserID", got.UserID, want.UserID)
-	field("UserUPN", got.UserUPN, want.UserUPN)
-	field("RequestID", got.RequestID, want.RequestID)
-	field("ManagerID", got.ManagerID, want.ManagerID)
-	field("NoSmartphone", got.NoSmartphone, want.NoSmartphone)
-	field("ConversationID", got.ConversationID, want.ConversationID)
-	field("ActivityID", got.ActivityID, want.ActivityID)
-	field("Progress", string(got.Progress), string(want.Progress))
-	field("Version", got.Version, want.Version)
-	for _, td := range []string{
-		timeDiff("StartedAt", got.StartedAt, want.StartedAt),
-		timeDiff("UpdatedAt", got.UpdatedAt, want.UpdatedAt),
-		timeDiff("DoneAt", got.DoneAt, want.DoneAt),
-	} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("UserID", got.UserID, want.UserID)
+	d.field("UserUPN", got.UserUPN, want.UserUPN)
+	d.field("RequestID", got.RequestID, want.RequestID)
+	d.field("ManagerID", got.ManagerID, want.ManagerID)
+	d.field("NoSmartphone", got.NoSmartphone, want.NoSmartphone)
+	d.field("ConversationID", got.ConversationID, want.ConversationID)
+	d.field("ActivityID", got.ActivityID, want.ActivityID)
+	d.field("Progress", string(got.Progress), string(want.Progress))
+	d.field("Version", got.Version, want.Version)
+	d.time("StartedAt", got.StartedAt, want.StartedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d.time("DoneAt", got.DoneAt, want.DoneAt)
+	return d.String()
 }
 
 func testChecklistRoundTrip(t *testing.T, s store.Store) {

@@ -14,10 +14,7 @@ import (
 // confirmTests are the suite's checks of passes waiting for a second person: one
 // pending question per target, one decision however often asked, and the expiry
 // sweep's query.
-var confirmTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var confirmTests = []test{
 	{"ConfirmationRoundTrip", testConfirmationRoundTrip},
 	{"ConfirmationOnePendingPerTarget", testConfirmationOnePendingPerTarget},
 	{"ConfirmationDecidedOnce", testConfirmationDecidedOnce},

@@ -12,10 +12,7 @@ import (
 
 // intentTests are the suite's checks of TAP intents: the per-target claim, the
 // atomic rate limit, the state machine and the reconciliation query.
-var intentTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var intentTests = []test{
 	{"IntentRoundTrip", testIntentRoundTrip},
 	{"IntentOnePerTarget", testIntentOnePerTarget},
 	{"IntentRateLimit", testIntentRateLimit},

@@ -13,10 +13,7 @@ import (
 )
 
 // onboardTests are the suite's checks of onboarding requests and jobs.
-var onboardTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var onboardTests = []test{
 	{"OnboardRoundTrip", testOnboardRoundTrip},
 	{"OnboardStampsZeroTimes", testOnboardStampsZeroTimes},
 	{"CreateOnboardTwice", testCreateOnboardTwice},
@@ -123,42 +120,27 @@ func onboards(t *testing.T, s store.Store, f store.OnboardFilter) []store.Onboar
 }
 
 func onboardIDs(rs []store.OnboardRequest) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
+	return keys(rs, func(r store.OnboardRequest) string { return r.ID })
 }
 
 // onboardDiff describes how got differs from want, or returns "" if it does not.
 func onboardDiff(got, want store.OnboardRequest) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("State", got.State, want.State)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
-	field("Form", string(got.Form), string(want.Form))
-	field("DeciderID", got.DeciderID, want.DeciderID)
-	field("Decision", got.Decision, want.Decision)
-	field("UserID", got.UserID, want.UserID)
-	field("Step", got.Step, want.Step)
-	field("Error", got.Error, want.Error)
-	field("Version", got.Version, want.Version)
-	for _, td := range []string{
-		timeDiff("StartDate", got.StartDate, want.StartDate),
-		timeDiff("CreatedAt", got.CreatedAt, want.CreatedAt),
-		timeDiff("UpdatedAt", got.UpdatedAt, want.UpdatedAt),
-	} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("State", got.State, want.State)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
+	d.field("Form", string(got.Form), string(want.Form))
+	d.field("DeciderID", got.DeciderID, want.DeciderID)
+	d.field("Decision", got.Decision, want.Decision)
+	d.field("UserID", got.UserID, want.UserID)
+	d.field("Step", got.Step, want.Step)
+	d.field("Error", got.Error, want.Error)
+	d.field("Version", got.Version, want.Version)
+	d.time("StartDate", got.StartDate, want.StartDate)
+	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	return d.String()
 }
 
 func testOnboardRoundTrip(t *testing.T, s store.Store) {
@@ -659,30 +641,18 @@ func rescheduleJob(t *testing.T, s store.Store, id string, due time.Time) {
 }
 
 func jobIDs(js []store.Job) []string {
-	out := make([]string, len(js))
-	for i, j := range js {
-		out[i] = j.ID
-	}
-	return out
+	return keys(js, func(j store.Job) string { return j.ID })
 }
 
 func jobDiff(got, want store.Job) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("Kind", got.Kind, want.Kind)
-	field("Payload", string(got.Payload), string(want.Payload))
-	field("Attempts", got.Attempts, want.Attempts)
-	for _, td := range []string{timeDiff("DueAt", got.DueAt, want.DueAt), timeDiff("DoneAt", got.DoneAt, want.DoneAt)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("Kind", got.Kind, want.Kind)
+	d.field("Payload", string(got.Payload), string(want.Payload))
+	d.field("Attempts", got.Attempts, want.Attempts)
+	d.time("DueAt", got.DueAt, want.DueAt)
+	d.time("DoneAt", got.DoneAt, want.DoneAt)
+	return d.String()
 }
 
 // lease is the lease the job tests claim for, unless they say otherwise.

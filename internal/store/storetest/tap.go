@@ -13,10 +13,7 @@ import (
 )
 
 // tapTests are the suite's checks of the audit log, deliveries and claims.
-var tapTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var tapTests = []test{
 	{"AuditRoundTrip", testAuditRoundTrip},
 	{"AuditStampsZeroTime", testAuditStampsZeroTime},
 	{"AuditCutsLongText", testAuditCutsLongText},
@@ -77,59 +74,29 @@ func countAudit(t *testing.T, s store.Store, f store.AuditFilter) int {
 }
 
 func ids(es []store.AuditEntry) []int64 {
-	out := make([]int64, len(es))
-	for i, e := range es {
-		out[i] = e.ID
-	}
-	return out
-}
-
-// timeDiff describes how got differs from want, or returns "" if it does not. Zero
-// must stay zero.
-func timeDiff(name string, got, want time.Time) string {
-	if want.IsZero() || got.IsZero() {
-		if got.IsZero() != want.IsZero() {
-			return fmt.Sprintf("%s = %v, want %v", name, got, want)
-		}
-		return ""
-	}
-	if delta := got.Sub(want).Abs(); delta >= timeTolerance {
-		return fmt.Sprintf("%s = %v, want %v (off by %v)", name, got, want, delta)
-	}
-	if loc := got.Location(); loc != time.UTC {
-		return fmt.Sprintf("%s location = %v, want UTC", name, loc)
-	}
-	return ""
+	return keys(es, func(e store.AuditEntry) int64 { return e.ID })
 }
 
 // auditDiff describes how got differs from want, or returns "" if it does not. A
 // zero want.ID matches any ID.
 func auditDiff(got, want store.AuditEntry) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
+	var d differ
 	if want.ID != 0 {
-		field("ID", got.ID, want.ID)
+		d.field("ID", got.ID, want.ID)
 	}
-	field("RequestID", got.RequestID, want.RequestID)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
-	field("TargetID", got.TargetID, want.TargetID)
-	field("TargetUPN", got.TargetUPN, want.TargetUPN)
-	field("Action", got.Action, want.Action)
-	field("Outcome", got.Outcome, want.Outcome)
-	field("Reason", got.Reason, want.Reason)
-	field("Ticket", got.Ticket, want.Ticket)
-	field("MethodID", got.MethodID, want.MethodID)
-	for _, td := range []string{timeDiff("Time", got.Time, want.Time), timeDiff("Expires", got.Expires, want.Expires)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	d.field("RequestID", got.RequestID, want.RequestID)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
+	d.field("TargetID", got.TargetID, want.TargetID)
+	d.field("TargetUPN", got.TargetUPN, want.TargetUPN)
+	d.field("Action", got.Action, want.Action)
+	d.field("Outcome", got.Outcome, want.Outcome)
+	d.field("Reason", got.Reason, want.Reason)
+	d.field("Ticket", got.Ticket, want.Ticket)
+	d.field("MethodID", got.MethodID, want.MethodID)
+	d.time("Time", got.Time, want.Time)
+	d.time("Expires", got.Expires, want.Expires)
+	return d.String()
 }
 
 func testAuditRoundTrip(t *testing.T, s store.Store) {
@@ -550,40 +517,29 @@ func markRedacted(t *testing.T, s store.Store, id string, at time.Time, reason s
 }
 
 func deliveryIDs(ds []store.Delivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
-	}
-	return out
+	return keys(ds, func(d store.Delivery) string { return d.ID })
 }
 
 // farFuture is a due time at which every saved delivery is due.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func deliveryDiff(got, want store.Delivery) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("TargetID", got.TargetID, want.TargetID)
-	field("TargetUPN", got.TargetUPN, want.TargetUPN)
-	field("MethodID", got.MethodID, want.MethodID)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("ServiceURL", got.ServiceURL, want.ServiceURL)
-	field("ConversationID", got.ConversationID, want.ConversationID)
-	field("ActivityID", got.ActivityID, want.ActivityID)
-	field("RedactReason", got.RedactReason, want.RedactReason)
-	field("Attempts", got.Attempts, want.Attempts)
-	for _, td := range []string{timeDiff("Expires", got.Expires, want.Expires), timeDiff("RedactedAt", got.RedactedAt, want.RedactedAt),
-		timeDiff("NextAttempt", got.NextAttempt, want.NextAttempt), timeDiff("CheckedAt", got.CheckedAt, want.CheckedAt)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("TargetID", got.TargetID, want.TargetID)
+	d.field("TargetUPN", got.TargetUPN, want.TargetUPN)
+	d.field("MethodID", got.MethodID, want.MethodID)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("ServiceURL", got.ServiceURL, want.ServiceURL)
+	d.field("ConversationID", got.ConversationID, want.ConversationID)
+	d.field("ActivityID", got.ActivityID, want.ActivityID)
+	d.field("RedactReason", got.RedactReason, want.RedactReason)
+	d.field("Attempts", got.Attempts, want.Attempts)
+	d.time("Expires", got.Expires, want.Expires)
+	d.time("RedactedAt", got.RedactedAt, want.RedactedAt)
+	d.time("NextAttempt", got.NextAttempt, want.NextAttempt)
+	d.time("CheckedAt", got.CheckedAt, want.CheckedAt)
+	return d.String()
 }
 
 func testDeliveryRoundTrip(t *testing.T, s store.Store) {

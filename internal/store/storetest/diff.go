@@ -1,0 +1,54 @@
+package storetest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// differ collects how a record got differs from the one wanted, field by field.
+type differ []string
+
+// field notes a field whose got and want print differently.
+func (d *differ) field(name string, got, want any) {
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		*d = append(*d, fmt.Sprintf("%s = %q, want %q", name, got, want))
+	}
+}
+
+// time notes a time field that timeDiff finds wrong.
+func (d *differ) time(name string, got, want time.Time) {
+	if td := timeDiff(name, got, want); td != "" {
+		*d = append(*d, td)
+	}
+}
+
+// String is every difference noted, or "" if there is none.
+func (d differ) String() string { return strings.Join(d, "; ") }
+
+// timeDiff describes how got differs from want, or returns "" if it does not. Zero
+// must stay zero.
+func timeDiff(name string, got, want time.Time) string {
+	if want.IsZero() || got.IsZero() {
+		if got.IsZero() != want.IsZero() {
+			return fmt.Sprintf("%s = %v, want %v", name, got, want)
+		}
+		return ""
+	}
+	if delta := got.Sub(want).Abs(); delta >= timeTolerance {
+		return fmt.Sprintf("%s = %v, want %v (off by %v)", name, got, want, delta)
+	}
+	if loc := got.Location(); loc != time.UTC {
+		return fmt.Sprintf("%s location = %v, want UTC", name, loc)
+	}
+	return ""
+}
+
+// keys lists the key of each of xs, in order: the ids of a list call's result.
+func keys[T, K any](xs []T, key func(T) K) []K {
+	out := make([]K, len(xs))
+	for i, x := range xs {
+		out[i] = key(x)
+	}
+	return out
+}
