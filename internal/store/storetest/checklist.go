@@ -47,29 +47,17 @@ func createChecklist(t *testing.T, s store.Store, c store.Checklist) {
 
 func getChecklist(t *testing.T, s store.Store, userID string) store.Checklist {
 	t.Helper()
-	c, err := s.Checklist(t.Context(), userID)
-	if err != nil {
-		t.Fatalf("Checklist(%q): %v", userID, err)
-	}
-	return c
+	return must(s.Checklist(t.Context(), userID))(t, "Checklist(%q)", userID)
 }
 
 func updateChecklist(t *testing.T, s store.Store, c store.Checklist) store.Checklist {
 	t.Helper()
-	got, err := s.UpdateChecklist(t.Context(), c)
-	if err != nil {
-		t.Fatalf("UpdateChecklist(%q, version %d): %v", c.UserID, c.Version, err)
-	}
-	return got
+	return must(s.UpdateChecklist(t.Context(), c))(t, "UpdateChecklist(%q, version %d)", c.UserID, c.Version)
 }
 
 func openChecklists(t *testing.T, s store.Store, limit int) []store.Checklist {
 	t.Helper()
-	cs, err := s.OpenChecklists(t.Context(), limit)
-	if err != nil {
-		t.Fatalf("OpenChecklists(%d): %v", limit, err)
-	}
-	return cs
+	return must(s.OpenChecklists(t.Context(), limit))(t, "OpenChecklists(%d)", limit)
 }
 
 func checklistIDs(cs []store.Checklist) []string {

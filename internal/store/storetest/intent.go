@@ -41,11 +41,7 @@ func begin(t *testing.T, s store.Store, i store.TAPIntent, lim store.TAPLimits) 
 
 func getIntent(t *testing.T, s store.Store, id string) store.TAPIntent {
 	t.Helper()
-	i, err := s.TAPIntent(t.Context(), id)
-	if err != nil {
-		t.Fatalf("TAPIntent(%s): %v", id, err)
-	}
-	return i
+	return must(s.TAPIntent(t.Context(), id))(t, "TAPIntent(%s)", id)
 }
 
 func testIntentRoundTrip(t *testing.T, s store.Store) {

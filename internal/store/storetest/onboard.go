@@ -82,20 +82,12 @@ func createOnboard(t *testing.T, s store.Store, r store.OnboardRequest) {
 
 func getOnboard(t *testing.T, s store.Store, id string) store.OnboardRequest {
 	t.Helper()
-	r, err := s.Onboard(t.Context(), id)
-	if err != nil {
-		t.Fatalf("Onboard(%q): %v", id, err)
-	}
-	return r
+	return must(s.Onboard(t.Context(), id))(t, "Onboard(%q)", id)
 }
 
 func updateOnboard(t *testing.T, s store.Store, r store.OnboardRequest) store.OnboardRequest {
 	t.Helper()
-	got, err := s.UpdateOnboard(t.Context(), r)
-	if err != nil {
-		t.Fatalf("UpdateOnboard(%q, %s, version %d): %v", r.ID, r.State, r.Version, err)
-	}
-	return got
+	return must(s.UpdateOnboard(t.Context(), r))(t, "UpdateOnboard(%q, %s, version %d)", r.ID, r.State, r.Version)
 }
 
 // advance updates the stored request id to each of states in turn, and returns it
@@ -112,11 +104,7 @@ func advance(t *testing.T, s store.Store, id string, states ...string) store.Onb
 
 func onboards(t *testing.T, s store.Store, f store.OnboardFilter) []store.OnboardRequest {
 	t.Helper()
-	rs, err := s.Onboards(t.Context(), f)
-	if err != nil {
-		t.Fatalf("Onboards(%+v): %v", f, err)
-	}
-	return rs
+	return must(s.Onboards(t.Context(), f))(t, "Onboards(%+v)", f)
 }
 
 func onboardIDs(rs []store.OnboardRequest) []string {
@@ -610,20 +598,12 @@ func job(id string, due time.Time) store.Job {
 
 func scheduleJob(t *testing.T, s store.Store, j store.Job) bool {
 	t.Helper()
-	ok, err := s.ScheduleJob(t.Context(), j)
-	if err != nil {
-		t.Fatalf("ScheduleJob(%q): %v", j.ID, err)
-	}
-	return ok
+	return must(s.ScheduleJob(t.Context(), j))(t, "ScheduleJob(%q)", j.ID)
 }
 
 func claimJobs(t *testing.T, s store.Store, now time.Time, lease time.Duration, limit int) []store.Job {
 	t.Helper()
-	js, err := s.ClaimJobs(t.Context(), now, lease, limit)
-	if err != nil {
-		t.Fatalf("ClaimJobs(%v, %v, %d): %v", now, lease, limit, err)
-	}
-	return js
+	return must(s.ClaimJobs(t.Context(), now, lease, limit))(t, "ClaimJobs(%v, %v, %d)", now, lease, limit)
 }
 
 func completeJob(t *testing.T, s store.Store, id string, at time.Time) {

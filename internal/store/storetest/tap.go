@@ -48,29 +48,17 @@ const contenders = 16
 
 func appendAudit(t *testing.T, s store.Store, e store.AuditEntry) int64 {
 	t.Helper()
-	id, err := s.AppendAudit(t.Context(), e)
-	if err != nil {
-		t.Fatalf("AppendAudit(%+v): %v", e, err)
-	}
-	return id
+	return must(s.AppendAudit(t.Context(), e))(t, "AppendAudit(%+v)", e)
 }
 
 func audit(t *testing.T, s store.Store, f store.AuditFilter) []store.AuditEntry {
 	t.Helper()
-	es, err := s.Audit(t.Context(), f)
-	if err != nil {
-		t.Fatalf("Audit(%+v): %v", f, err)
-	}
-	return es
+	return must(s.Audit(t.Context(), f))(t, "Audit(%+v)", f)
 }
 
 func countAudit(t *testing.T, s store.Store, f store.AuditFilter) int {
 	t.Helper()
-	n, err := s.CountAudit(t.Context(), f)
-	if err != nil {
-		t.Fatalf("CountAudit(%+v): %v", f, err)
-	}
-	return n
+	return must(s.CountAudit(t.Context(), f))(t, "CountAudit(%+v)", f)
 }
 
 func ids(es []store.AuditEntry) []int64 {
@@ -491,29 +479,17 @@ func saveDelivery(t *testing.T, s store.Store, d store.Delivery) {
 
 func due(t *testing.T, s store.Store, now time.Time, limit int) []store.Delivery {
 	t.Helper()
-	ds, err := s.DueDeliveries(t.Context(), now, limit)
-	if err != nil {
-		t.Fatalf("DueDeliveries(%v, %d): %v", now, limit, err)
-	}
-	return ds
+	return must(s.DueDeliveries(t.Context(), now, limit))(t, "DueDeliveries(%v, %d)", now, limit)
 }
 
 func openDeliveries(t *testing.T, s store.Store, target string) []store.Delivery {
 	t.Helper()
-	ds, err := s.OpenDeliveries(t.Context(), target)
-	if err != nil {
-		t.Fatalf("OpenDeliveries(%q): %v", target, err)
-	}
-	return ds
+	return must(s.OpenDeliveries(t.Context(), target))(t, "OpenDeliveries(%q)", target)
 }
 
 func markRedacted(t *testing.T, s store.Store, id string, at time.Time, reason string) bool {
 	t.Helper()
-	ok, err := s.MarkRedacted(t.Context(), id, at, reason)
-	if err != nil {
-		t.Fatalf("MarkRedacted(%q): %v", id, err)
-	}
-	return ok
+	return must(s.MarkRedacted(t.Context(), id, at, reason))(t, "MarkRedacted(%q)", id)
 }
 
 func deliveryIDs(ds []store.Delivery) []string {
@@ -865,11 +841,7 @@ func testConcurrentMarkRedacted(t *testing.T, s store.Store) {
 
 func claim(t *testing.T, s store.Store, key string, at time.Time) bool {
 	t.Helper()
-	ok, err := s.Claim(t.Context(), key, at)
-	if err != nil {
-		t.Fatalf("Claim(%q): %v", key, err)
-	}
-	return ok
+	return must(s.Claim(t.Context(), key, at))(t, "Claim(%q)", key)
 }
 
 func testClaim(t *testing.T, s store.Store) {
@@ -918,11 +890,7 @@ func testConcurrentClaim(t *testing.T, s store.Store) {
 
 func deferRedaction(t *testing.T, s store.Store, id string, next time.Time) int {
 	t.Helper()
-	n, err := s.DeferRedaction(t.Context(), id, next)
-	if err != nil {
-		t.Fatalf("DeferRedaction(%q): %v", id, err)
-	}
-	return n
+	return must(s.DeferRedaction(t.Context(), id, next))(t, "DeferRedaction(%q)", id)
 }
 
 func toCheck(t *testing.T, s store.Store, now time.Time, limit int) []string {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -51,4 +52,16 @@ func keys[T, K any](xs []T, key func(T) K) []K {
 		out[i] = key(x)
 	}
 	return out
+}
+
+// must returns the value of a call, or ends the test with the call's error; what
+// and args name the call ("Checklist(%q)", id).
+func must[T any](v T, err error) func(t *testing.T, what string, args ...any) T {
+	return func(t *testing.T, what string, args ...any) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
+		}
+		return v
+	}
 }
