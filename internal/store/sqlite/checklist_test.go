@@ -8,27 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
 	"github.com/tapbot/tapbot/internal/store"
 )
 
 func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tapbot.db")
-	ms := knownMigrations(t)
-	if len(ms) < 4 || !strings.HasPrefix(ms[3].Name, "0004_") {
-		t.Fatalf("migrations = %d, want 0004 among them", len(ms))
-	}
-	// A database as the tapbot before 0004 left it.
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	if err := migrate(t.Context(), db, ms[:3], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 3: %v", err)
-	}
-	for _, stmt := range []string{
+	s := openMigratedFrom(t, 3,
 		`INSERT INTO onboard_requests (id, state, requester_id, requester_upn, form, decider_id, decision, user_id,
 			step, error, start_date, version, created_at, updated_at)
 			VALUES ('onb-1', 'provisioning', 'm', 'm@contoso.com', '{"upn":"ada@contoso.com"}', 'd', 'ok', 'u-ada',
@@ -38,28 +22,8 @@ func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 			VALUES ('onb-2', 'submitted', 'm', '', NULL, '', '', '', '', '', NULL, 1, '2024-01-03T03:04:05.000000000Z', '2024-01-03T03:04:05.000000000Z')`,
 		`INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, done_at)
 			VALUES ('j', 'onboard.startday', '{}', '2024-02-01T08:00:00.000000000Z', 0, NULL, NULL)`,
-	} {
-		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatalf("insert version-3 data: %v", err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	core, logs := observer.New(zap.InfoLevel)
-	s, err := Open(t.Context(), path, zap.New(core))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	)
 	ctx := t.Context()
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-3 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first three)", n, len(ms)-3)
-	}
-	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
-		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
-	}
 	r, err := s.Onboard(ctx, "onb-1")
 	if err != nil {
 		t.Fatalf("Onboard after migrating: %v", err)

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/storetest"
 )
@@ -32,20 +29,7 @@ func TestSQLiteSupportsReturning(t *testing.T) {
 }
 
 func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tapbot.db")
-	ms := knownMigrations(t)
-	if len(ms) < 3 || !strings.HasPrefix(ms[2].Name, "0003_") {
-		t.Fatalf("migrations = %d, want 0003 among them", len(ms))
-	}
-	// A database as the tapbot before 0003 left it.
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	if err := migrate(t.Context(), db, ms[:2], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 2: %v", err)
-	}
-	for _, stmt := range []string{
+	s := openMigratedFrom(t, 2,
 		`INSERT INTO conversation_references
 			(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
 			VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`,
@@ -55,28 +39,8 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 			VALUES ('2024-01-02T03:05:05.000000000Z', 'req2', 'r', '', '', 'v@contoso.com', 'tap.create', 'refused', 'privileged_role', '', '', NULL)`,
 		`INSERT INTO deliveries VALUES ('d', 'u', 'u@contoso.com', 'm', 'r', 's', 'c', 'a', '2024-01-02T04:04:05.000000000Z', NULL, '')`,
 		`INSERT INTO claims VALUES ('k', '2024-01-02T03:04:05.000000000Z')`,
-	} {
-		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatalf("insert version-2 data: %v", err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	core, logs := observer.New(zap.InfoLevel)
-	s, err := Open(t.Context(), path, zap.New(core))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	)
 	ctx := t.Context()
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-2 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first two)", n, len(ms)-2)
-	}
-	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
-		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
-	}
 	r, err := s.PersonalReference(ctx, "t", "u")
 	if err != nil {
 		t.Fatalf("PersonalReference after migrating: %v", err)

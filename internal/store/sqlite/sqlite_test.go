@@ -682,24 +682,27 @@ func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	}
 }
 
-func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
+// openMigratedFrom makes a database as the tapbot with the first version
+// migrations left it, holding rows (INSERT statements), and opens it with this
+// tapbot, which must apply each later migration once.
+func openMigratedFrom(t *testing.T, version int, rows ...string) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	ms := knownMigrations(t)
-	if len(ms) < 2 || !strings.HasPrefix(ms[1].Name, "0002_") {
-		t.Fatalf("migrations = %d, want 0002 among them", len(ms))
+	if next := fmt.Sprintf("%04d_", version+1); len(ms) <= version || !strings.HasPrefix(ms[version].Name, next) {
+		t.Fatalf("%d migrations, want %s among them", len(ms), next)
 	}
-	// A database as the tapbot before 0002 left it.
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatalf("sql.Open: %v", err)
 	}
-	if err := migrate(t.Context(), db, ms[:1], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 1: %v", err)
+	if err := migrate(t.Context(), db, ms[:version], time.Now, zap.NewNop()); err != nil {
+		t.Fatalf("migrate to version %d: %v", version, err)
 	}
-	if _, err := db.ExecContext(t.Context(), `INSERT INTO conversation_references
-		(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
-		VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`); err != nil {
-		t.Fatalf("insert version-1 reference: %v", err)
+	for _, stmt := range rows {
+		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("insert version-%d data: %v", version, err)
+		}
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -711,12 +714,19 @@ func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-1 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first)", n, len(ms)-1)
+	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-version {
+		t.Errorf("Open applied %d migrations, want %d (all but the first %d)", n, len(ms)-version, version)
 	}
 	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
 		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
 	}
+	return s
+}
+
+func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
+	s := openMigratedFrom(t, 1, `INSERT INTO conversation_references
+		(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
+		VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`)
 	r, err := s.PersonalReference(t.Context(), "t", "u")
 	if err != nil {
 		t.Fatalf("PersonalReference after migrating: %v", err)
