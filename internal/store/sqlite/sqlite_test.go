@@ -470,24 +470,7 @@ func TestSaveReferenceStampsFromClockAndStoresUTCText(t *testing.T) {
 
 func TestPersonalReferenceUsesIndex(t *testing.T) {
 	s := openTemp(t)
-	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+personalQuery, "t", "u", string(store.ScopePersonal))
-	if err != nil {
-		t.Fatalf("EXPLAIN QUERY PLAN: %v", err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatalf("scan plan: %v", err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("plan: %v", err)
-	}
-	joined := strings.Join(plan, "\n")
+	joined := queryPlan(t, s.db, personalQuery, "t", "u", string(store.ScopePersonal))
 	if !strings.Contains(joined, "USING INDEX conversation_references_personal") || strings.Contains(joined, "TEMP B-TREE") {
 		t.Errorf("query plan:\n%s\nwant a search of conversation_references_personal without a sort", joined)
 	}
@@ -834,21 +817,7 @@ func TestTapUseAfterCloseFails(t *testing.T) {
 	}
 }
 
-func BenchmarkAppendAudit(b *testing.B) {
-	s := openTemp(b)
-	e := store.AuditEntry{
-		RequestID: "00000000-0000-0000-0000-000000000001", RequesterID: "00000000-0000-0000-0000-00000000000a",
-		RequesterUPN: "helpdesk@contoso.com", TargetID: "00000000-0000-0000-0000-00000000000b",
-		TargetUPN: "user@contoso.com", Action: "tap.create", Outcome: store.OutcomeAllowed,
-		Ticket: "INC-12345: user lost their phone", MethodID: "00000000-0000-0000-0000-00000000000c",
-		Expires: time.Now().Add(time.Hour),
-	}
-	for b.Loop() {
-		if _, err := s.AppendAudit(b.Context(), e); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkAppendAudit(b *testing.B) { storetest.BenchmarkAppendAudit(b, openTemp(b)) }
 
 func BenchmarkCountAudit(b *testing.B) {
 	s := openTemp(b)
