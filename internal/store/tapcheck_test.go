@@ -123,11 +123,7 @@ func TestAuditEntryNormalize(t *testing.T) {
 
 func TestDeliveryValidate(t *testing.T) {
 	valid := Delivery{ID: "d1", MethodID: "m", ServiceURL: "s", ConversationID: "c", ActivityID: "a", Expires: time.Unix(0, 0)}
-	tests := []struct {
-		name    string
-		mutate  func(d *Delivery)
-		wantErr string // "" means valid
-	}{
+	tests := []validateCase[Delivery]{
 		{"minimal", func(d *Delivery) {}, ""},
 		{"redacted", func(d *Delivery) { d.RedactedAt, d.RedactReason = time.Unix(1, 0), RedactExpired }, ""},
 		{"empty id", func(d *Delivery) { d.ID = "" }, `store: invalid delivery "": empty id`},
@@ -140,25 +136,7 @@ func TestDeliveryValidate(t *testing.T) {
 		{"reason alone", func(d *Delivery) { d.RedactReason = RedactUsed },
 			`store: invalid delivery "d1": redacted at and redact reason must be set together`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			d := valid
-			tc.mutate(&d)
-			err := d.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || err.Error() != tc.wantErr {
-				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
-			}
-			if !errors.Is(err, ErrInvalidDelivery) {
-				t.Errorf("Validate() = %v, does not wrap ErrInvalidDelivery", err)
-			}
-		})
-	}
+	testValidate(t, valid, ErrInvalidDelivery, tests)
 }
 
 func TestValidateRedactionClaimAndFilter(t *testing.T) {
