@@ -247,38 +247,13 @@ func TestClaimJobsAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[string]int{}
-	)
-	for w := range 8 {
-		st := []*Store{a, b}[w%2]
-		wg.Go(func() {
-			for {
-				js, err := st.ClaimJobs(t.Context(), time.Now(), time.Hour, 7)
-				if err != nil {
-					t.Errorf("ClaimJobs: %v", err)
-					return
-				}
-				if len(js) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, j := range js {
-					seen[j.ID]++
-				}
-				mu.Unlock()
-			}
-		})
+	claimed := storetest.ClaimAll(t, a, time.Now(), 7, b)
+	if len(claimed) != jobs {
+		t.Errorf("%d jobs claimed, want %d", len(claimed), jobs)
 	}
-	wg.Wait()
-	if len(seen) != jobs {
-		t.Errorf("%d jobs claimed, want %d", len(seen), jobs)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("job %s claimed %d times", id, n)
+	for id, js := range claimed {
+		if len(js) != 1 {
+			t.Errorf("job %s claimed %d times, want once", id, len(js))
 		}
 	}
 }
