@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -54,19 +53,9 @@ func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 }
 
 func TestChecklistTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
+	s, now, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
 	ctx := t.Context()
-	text := func(query string) sql.NullString {
-		t.Helper()
-		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query).Scan(&v); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return v
-	}
 
 	if err := s.CreateChecklist(ctx, store.Checklist{UserID: "u1"}); err != nil {
 		t.Fatalf("CreateChecklist: %v", err)
@@ -83,7 +72,7 @@ func TestChecklistTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Checklist: %v", err)
 	}
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	c.UpdatedAt, c.DoneAt = time.Time{}, time.Date(2024, 3, 4, 7, 0, 0, 0, time.FixedZone("+02", 7200))
 	if _, err := s.UpdateChecklist(ctx, c); err != nil {
 		t.Fatalf("UpdateChecklist: %v", err)

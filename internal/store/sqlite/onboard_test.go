@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -163,19 +162,9 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 }
 
 func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
+	s, now, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
 	ctx := t.Context()
-	text := func(query string, args ...any) sql.NullString {
-		t.Helper()
-		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return v
-	}
 
 	if err := s.CreateOnboard(ctx, store.OnboardRequest{ID: "onb-1", State: store.OnboardSubmitted, RequesterID: "r"}); err != nil {
 		t.Fatalf("CreateOnboard: %v", err)
@@ -192,7 +181,7 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Onboard: %v", err)
 	}
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	r.State, r.StartDate, r.UpdatedAt = store.OnboardApproved, time.Date(2024, 4, 1, 0, 0, 0, 0, time.FixedZone("+02", 7200)), time.Time{}
 	if _, err := s.UpdateOnboard(ctx, r); err != nil {
 		t.Fatalf("UpdateOnboard: %v", err)
@@ -207,7 +196,7 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 		t.Errorf("onboard_requests.start_date = %q", got.String)
 	}
 
-	now = now.Add(-time.Hour)
+	*now = now.Add(-time.Hour)
 	if ok, err := s.ScheduleJob(ctx, store.Job{ID: "j", Kind: "k"}); !ok || err != nil {
 		t.Fatalf("ScheduleJob = %v, %v", ok, err)
 	}
@@ -230,7 +219,7 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 		t.Errorf("jobs.done_at = %q, want %q", got.String, want)
 	}
 	// Completing again changes nothing: the first completion's time stays.
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	if err := s.CompleteJob(ctx, "j", time.Time{}); err != nil {
 		t.Fatalf("second CompleteJob: %v", err)
 	}

@@ -444,26 +444,20 @@ func TestPragmasApplyToEveryConnection(t *testing.T) {
 }
 
 func TestSaveReferenceStampsFromClockAndStoresUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
+	s, now, text := openClocked(t)
 
 	if err := s.SaveReference(t.Context(), store.Reference{ConversationID: "a:1", Scope: store.ScopePersonal}); err != nil {
 		t.Fatalf("SaveReference: %v", err)
 	}
-	var text string
-	if err := s.db.QueryRowContext(t.Context(), `SELECT updated_at FROM conversation_references`).Scan(&text); err != nil {
-		t.Fatalf("read updated_at: %v", err)
-	}
 	// UTC, and the fraction not trimmed, so that text order is time order.
-	if want := "2024-03-04T04:06:07.800000000Z"; text != want {
-		t.Errorf("stored updated_at = %q, want %q", text, want)
+	if got, want := text(`SELECT updated_at FROM conversation_references`), "2024-03-04T04:06:07.800000000Z"; got.String != want {
+		t.Errorf("stored updated_at = %q, want %q", got.String, want)
 	}
 	got, err := s.Reference(t.Context(), "a:1")
 	if err != nil {
 		t.Fatalf("Reference: %v", err)
 	}
-	if !got.UpdatedAt.Equal(now) || got.UpdatedAt.Location() != time.UTC {
+	if !got.UpdatedAt.Equal(*now) || got.UpdatedAt.Location() != time.UTC {
 		t.Errorf("UpdatedAt = %v, want %v in UTC", got.UpdatedAt, now.UTC())
 	}
 }
@@ -611,20 +605,27 @@ func TestAuditIsAppendOnlyInTheDatabase(t *testing.T) {
 	}
 }
 
-func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
-	ctx := t.Context()
-	text := func(query string, args ...any) sql.NullString {
+// openClocked opens a store whose clock reads *now, at first 05:06:07.8 on
+// 2024-03-04 in UTC+1, and text, which reads the one value a query selects.
+func openClocked(t *testing.T) (s *Store, now *time.Time, text func(query string, args ...any) sql.NullString) {
+	s = openTemp(t)
+	now = new(time.Time)
+	*now = time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
+	s.now = func() time.Time { return *now }
+	return s, now, func(query string, args ...any) sql.NullString {
 		t.Helper()
 		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
+		if err := s.db.QueryRowContext(t.Context(), query, args...).Scan(&v); err != nil {
 			t.Fatalf("%s: %v", query, err)
 		}
 		return v
 	}
+}
+
+func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
+	s, _, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
+	ctx := t.Context()
 
 	if _, err := s.AppendAudit(ctx, store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {
 		t.Fatalf("AppendAudit: %v", err)
