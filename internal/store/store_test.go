@@ -75,17 +75,17 @@ func TestActionsListsEveryAction(t *testing.T) {
 	listed := map[Action]bool{}
 	for _, a := range Actions() {
 		if listed[a] {
-			t.Errorf("%s listed twice", a)
+			t.Errorf("Actions() lists %s twice, want it once", a)
 		}
 		listed[a] = true
 	}
 	for _, d := range declared {
 		if !listed[Action(d[1])] {
-			t.Errorf("action %s is declared but not in Actions()", d[1])
+			t.Errorf("Actions() lacks %s, declared in vocabulary.go; want every declared action", d[1])
 		}
 	}
 	if len(declared) != len(listed) {
-		t.Errorf("%d actions declared, %d listed", len(declared), len(listed))
+		t.Errorf("Actions() lists %d actions, want the %d declared", len(listed), len(declared))
 	}
 }
 
@@ -116,7 +116,7 @@ func testValidate[T interface{ Validate() error }](t *testing.T, valid T, sentin
 				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
 			}
 			if !errors.Is(err, sentinel) {
-				t.Errorf("Validate() = %v, does not wrap %v", err, sentinel)
+				t.Errorf("Validate() = %v, want an error wrapping %v", err, sentinel)
 			}
 		})
 	}

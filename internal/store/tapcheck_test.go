@@ -44,7 +44,7 @@ func TestClip(t *testing.T) {
 			t.Errorf("clip(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
 		}
 		if !storable(got) || utf8.RuneCountInString(got) > tc.limit {
-			t.Errorf("clip(%q, %d) = %q: not storable or too long", tc.in, tc.limit, got)
+			t.Errorf("clip(%q, %d) = %q, want storable text of at most %d runes", tc.in, tc.limit, got, tc.limit)
 		}
 	}
 }
@@ -59,7 +59,7 @@ func FuzzClip(f *testing.F) {
 		}
 		got := clip(s, limit)
 		if !storable(got) || utf8.RuneCountInString(got) > limit {
-			t.Fatalf("clip(%q, %d) = %q: not storable or too long", s, limit, got)
+			t.Fatalf("clip(%q, %d) = %q, want storable text of at most %d runes", s, limit, got, limit)
 		}
 		if storable(s) && utf8.RuneCountInString(s) <= limit && got != s {
 			t.Fatalf("clip(%q, %d) = %q, want it unchanged", s, limit, got)
@@ -101,7 +101,7 @@ func TestAuditEntryNormalize(t *testing.T) {
 					t.Fatalf("Normalize() = %v, want nil", err)
 				}
 				if n := utf8.RuneCountInString(got.Ticket); n > MaxTicketLen {
-					t.Errorf("Normalize() left a ticket of %d runes", n)
+					t.Errorf("Normalize() left a ticket of %d runes, want at most %d", n, MaxTicketLen)
 				}
 				if err := e.Validate(); err != nil {
 					t.Errorf("Validate() = %v, want nil", err)

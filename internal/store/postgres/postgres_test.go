@@ -100,7 +100,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if held != 0 {
-		t.Errorf("%d advisory locks still held after Open", held)
+		t.Errorf("%d advisory locks held after Open, want 0", held)
 	}
 }
 

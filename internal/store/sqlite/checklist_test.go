@@ -29,7 +29,7 @@ func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 	}
 	if r.State != store.OnboardProvisioning || r.Version != 4 || r.UserID != "u-ada" || string(r.Form) != `{"upn":"ada@contoso.com"}` ||
 		!r.CreatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) || !r.StartDate.Equal(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("onboarding request after migrating = %+v", r)
+		t.Errorf("onboarding request after migrating = %+v, want it provisioning at version 4, user u-ada, its form, created 2024-01-02T03:04:05.000000006Z, starting 2024-02-01", r)
 	}
 	rs, err := s.Onboards(ctx, store.OnboardFilter{})
 	if err != nil || len(rs) != 2 || rs[0].ID != "onb-2" || rs[1].ID != "onb-1" {
@@ -77,14 +77,14 @@ func TestChecklistTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if _, err := s.UpdateChecklist(ctx, c); err != nil {
 		t.Fatalf("UpdateChecklist: %v", err)
 	}
-	if got := text(`SELECT updated_at FROM checklists`); got.String != "2024-03-04T05:06:07.800000000Z" {
-		t.Errorf("checklists.updated_at after update = %q", got.String)
+	if got, want := text(`SELECT updated_at FROM checklists`), "2024-03-04T05:06:07.800000000Z"; got.String != want {
+		t.Errorf("checklists.updated_at after update = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT started_at FROM checklists`); got.String != want {
 		t.Errorf("checklists.started_at after update = %q, want %q", got.String, want)
 	}
-	if got := text(`SELECT done_at FROM checklists`); got.String != "2024-03-04T05:00:00.000000000Z" {
-		t.Errorf("checklists.done_at = %q", got.String)
+	if got, want := text(`SELECT done_at FROM checklists`), "2024-03-04T05:00:00.000000000Z"; got.String != want {
+		t.Errorf("checklists.done_at = %q, want %q", got.String, want)
 	}
 }
 

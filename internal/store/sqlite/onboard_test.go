@@ -45,7 +45,7 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 		t.Fatalf("PersonalReference after migrating: %v", err)
 	}
 	if r.ConversationID != "a:1" || string(r.Raw) != `{"a":1}` || !r.UpdatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) {
-		t.Errorf("reference after migrating = %+v", r)
+		t.Errorf("reference after migrating = %+v, want a:1 with raw {\"a\":1}, updated 2024-01-02T03:04:05.000000006Z", r)
 	}
 	es, err := s.Audit(ctx, store.AuditFilter{})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 	}
 	if len(es) != 2 || es[0].RequestID != "req2" || es[0].Reason != "privileged_role" || !es[0].Expires.IsZero() ||
 		es[1].Ticket != "INC-1" || !es[1].Expires.Equal(time.Date(2024, 1, 2, 4, 4, 5, 0, time.UTC)) {
-		t.Errorf("audit after migrating = %+v", es)
+		t.Errorf("audit after migrating = %+v, want req2 (privileged_role, no expiry), then INC-1 (expiring 2024-01-02T04:04:05Z)", es)
 	}
 	if ds, err := s.OpenDeliveries(ctx, "u"); err != nil || len(ds) != 1 {
 		t.Errorf("OpenDeliveries after migrating = %v, %v; want d", ds, err)
@@ -186,14 +186,14 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if _, err := s.UpdateOnboard(ctx, r); err != nil {
 		t.Fatalf("UpdateOnboard: %v", err)
 	}
-	if got := text(`SELECT updated_at FROM onboard_requests`); got.String != "2024-03-04T05:06:07.800000000Z" {
-		t.Errorf("onboard_requests.updated_at after update = %q", got.String)
+	if got, want := text(`SELECT updated_at FROM onboard_requests`), "2024-03-04T05:06:07.800000000Z"; got.String != want {
+		t.Errorf("onboard_requests.updated_at after update = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT created_at FROM onboard_requests`); got.String != want {
 		t.Errorf("onboard_requests.created_at after update = %q, want %q", got.String, want)
 	}
-	if got := text(`SELECT start_date FROM onboard_requests`); got.String != "2024-03-31T22:00:00.000000000Z" {
-		t.Errorf("onboard_requests.start_date = %q", got.String)
+	if got, want := text(`SELECT start_date FROM onboard_requests`), "2024-03-31T22:00:00.000000000Z"; got.String != want {
+		t.Errorf("onboard_requests.start_date = %q, want %q", got.String, want)
 	}
 
 	*now = now.Add(-time.Hour)

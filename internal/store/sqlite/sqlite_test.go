@@ -376,7 +376,7 @@ func TestOpenHandlesAwkwardPaths(t *testing.T) {
 				t.Fatalf("database not at %q: %v", path, err)
 			}
 			if fi.Size() == 0 {
-				t.Errorf("%q is empty; the database went elsewhere", path)
+				t.Errorf("%q is empty, want the database there (it went elsewhere)", path)
 			}
 		})
 	}
@@ -596,7 +596,7 @@ func TestAuditIsAppendOnlyInTheDatabase(t *testing.T) {
 		t.Fatalf("Audit: %v", err)
 	}
 	if fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Errorf("audit rows changed:\nbefore %+v\nafter  %+v", before, after)
+		t.Errorf("audit rows after the refused changes:\n%+v\nwant them unchanged:\n%+v", after, before)
 	}
 	// Appending still works, and takes the next id.
 	id, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.revoke", Outcome: store.OutcomeAllowed})
@@ -642,8 +642,8 @@ func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err := s.SaveDelivery(ctx, d); err != nil {
 		t.Fatalf("SaveDelivery: %v", err)
 	}
-	if got := text(`SELECT expires FROM deliveries`); got.String != "2024-03-04T04:00:00.000000000Z" {
-		t.Errorf("deliveries.expires = %q", got.String)
+	if got, want := text(`SELECT expires FROM deliveries`), "2024-03-04T04:00:00.000000000Z"; got.String != want {
+		t.Errorf("deliveries.expires = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT redacted_at FROM deliveries`); got.Valid {
 		t.Errorf("deliveries.redacted_at before redaction = %q, want NULL", got.String)
@@ -716,7 +716,7 @@ func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
 		t.Fatalf("PersonalReference after migrating: %v", err)
 	}
 	if r.ConversationID != "a:1" || string(r.Raw) != `{"a":1}` || !r.UpdatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) {
-		t.Errorf("reference after migrating = %+v", r)
+		t.Errorf("reference after migrating = %+v, want a:1 with raw {\"a\":1}, updated 2024-01-02T03:04:05.000000006Z", r)
 	}
 	// And the new tables work.
 	if _, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {

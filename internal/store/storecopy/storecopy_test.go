@@ -128,7 +128,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 		t.Errorf("this test checks the tables %v, want store.Tables %v", tables, slices.Sorted(slices.Values(store.Tables)))
 	}
 	if sum.AuditFirst != 1 || sum.AuditLast != 1234 || len(sum.AuditChain) != 64 {
-		t.Errorf("audit summary %d-%d %q", sum.AuditFirst, sum.AuditLast, sum.AuditChain)
+		t.Errorf("audit summary = ids %d-%d, chain %q; want ids 1-1234 and a SHA-256 in hex", sum.AuditFirst, sum.AuditLast, sum.AuditChain)
 	}
 
 	ctx := t.Context()
@@ -203,12 +203,12 @@ func TestEveryTableIsCopied(t *testing.T) {
 	for backend, tables := range map[string][]string{"sqlite": sqliteTables(t), "postgres": postgresTables(t)} {
 		for _, table := range tables {
 			if !slices.Contains(store.Tables, table) && notCopied[table] == "" {
-				t.Errorf("%s table %s is neither in store.Tables (copied) nor in notCopied (with why not)", backend, table)
+				t.Errorf("%s schema has table %s, want it in store.Tables (copied) or in notCopied (with why not)", backend, table)
 			}
 		}
 		for _, table := range store.Tables {
 			if !slices.Contains(tables, table) {
-				t.Errorf("store.Tables has %s, which the %s schema lacks (tables %v)", table, backend, tables)
+				t.Errorf("%s schema tables = %v, want %s (in store.Tables) among them", backend, tables, table)
 			}
 		}
 	}

@@ -106,7 +106,7 @@ func testChecklistRoundTrip(t *testing.T, s store.Store) {
 	full.Version, minimal.Version = 1, 1
 	for _, want := range []store.Checklist{full, minimal} {
 		if d := checklistDiff(getChecklist(t, s, want.UserID), want); d != "" {
-			t.Errorf("Checklist(%q) after create: %s", want.UserID, d)
+			t.Errorf("Checklist(%q) after create (got vs want): %s", want.UserID, d)
 		}
 	}
 
@@ -129,20 +129,20 @@ func testChecklistRoundTrip(t *testing.T, s store.Store) {
 	want := next
 	want.StartedAt, want.Version = minimal.StartedAt, 2
 	if d := checklistDiff(got, want); d != "" {
-		t.Errorf("UpdateChecklist returned: %s", d)
+		t.Errorf("UpdateChecklist returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, minimal.UserID), want); d != "" {
-		t.Errorf("Checklist after update: %s", d)
+		t.Errorf("Checklist after update (got vs want): %s", d)
 	}
 	// Every field can go back to its zero value but DoneAt (see ChecklistDoneAtStays).
 	back := store.Checklist{UserID: full.UserID, UpdatedAt: base.Add(4 * time.Minute), DoneAt: full.DoneAt, Version: 1}
 	want = back
 	want.StartedAt, want.Version = full.StartedAt, 2
 	if d := checklistDiff(updateChecklist(t, s, back), want); d != "" {
-		t.Errorf("UpdateChecklist to zero values returned: %s", d)
+		t.Errorf("UpdateChecklist to zero values returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, full.UserID), want); d != "" {
-		t.Errorf("Checklist after update to zero values: %s", d)
+		t.Errorf("Checklist after update to zero values (got vs want): %s", d)
 	}
 }
 
@@ -195,7 +195,7 @@ func testCreateChecklistTwice(t *testing.T, s store.Store) {
 	}
 	first.Version = 1
 	if d := checklistDiff(getChecklist(t, s, "u1"), first); d != "" {
-		t.Errorf("after a refused create: %s", d)
+		t.Errorf("Checklist after a refused create (got vs want): %s", d)
 	}
 
 	// Concurrent creates for one user: exactly one wins.
@@ -281,7 +281,7 @@ func testInvalidChecklist(t *testing.T, s store.Store) {
 	createChecklist(t, s, edge)
 	edge.Version = 1
 	if d := checklistDiff(getChecklist(t, s, edge.UserID), edge); d != "" {
-		t.Errorf("checklist at the limits: %s", d)
+		t.Errorf("Checklist at the limits (got vs want): %s", d)
 	}
 
 	// An update is checked the same way, and must carry a version as read.
@@ -299,7 +299,7 @@ func testInvalidChecklist(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, valid.UserID), stored); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Checklist after refused updates (got vs want): %s", d)
 	}
 }
 
@@ -350,7 +350,7 @@ func testUpdateChecklistCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), v2); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Checklist after refused updates (got vs want): %s", d)
 	}
 	// From the version just returned, updates go on; each one counts.
 	c := v2
@@ -362,7 +362,7 @@ func testUpdateChecklistCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), c); d != "" {
-		t.Errorf("Checklist differs from what UpdateChecklist returned: %s", d)
+		t.Errorf("Checklist after UpdateChecklist (got) vs what UpdateChecklist returned (want): %s", d)
 	}
 }
 
@@ -407,7 +407,7 @@ func testConcurrentUpdateChecklist(t *testing.T, s store.Store) {
 			t.Errorf("round %d: winner at version %d, want 2", round, winners[0].Version)
 		}
 		if d := checklistDiff(getChecklist(t, s, id), winners[0]); d != "" {
-			t.Errorf("round %d: stored checklist is not the winner's: %s", round, d)
+			t.Errorf("round %d: Checklist (got) vs the winning update (want): %s", round, d)
 		}
 	}
 }
@@ -419,7 +419,7 @@ func testChecklistDoneAtStays(t *testing.T, s store.Store) {
 	c.DoneAt = done
 	c = updateChecklist(t, s, c)
 	if d := timeDiff("DoneAt", c.DoneAt, done); d != "" {
-		t.Fatalf("after marking done: %s", d)
+		t.Fatalf("UpdateChecklist marking done (got vs want): %s", d)
 	}
 	// Clearing DoneAt does not clear it; the rest of the update is written.
 	c.DoneAt, c.Progress = time.Time{}, []byte(`{"reopened":true}`)
@@ -427,16 +427,16 @@ func testChecklistDoneAtStays(t *testing.T, s store.Store) {
 	want := c
 	want.DoneAt, want.Version = done, c.Version+1
 	if d := checklistDiff(got, want); d != "" {
-		t.Errorf("UpdateChecklist with a zero DoneAt returned: %s", d)
+		t.Errorf("UpdateChecklist with a zero DoneAt returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), want); d != "" {
-		t.Errorf("Checklist after an update with a zero DoneAt: %s", d)
+		t.Errorf("Checklist after an update with a zero DoneAt (got vs want): %s", d)
 	}
 	// Nor does a later DoneAt move it: the first completion stays.
 	got.DoneAt = done.Add(time.Hour)
 	got = updateChecklist(t, s, got)
 	if d := timeDiff("DoneAt", got.DoneAt, done); d != "" {
-		t.Errorf("after a second completion: %s", d)
+		t.Errorf("UpdateChecklist after a second completion (got vs want): %s", d)
 	}
 	if cs := openChecklists(t, s, 0); len(cs) != 0 {
 		t.Errorf("OpenChecklists = %v, want none: the checklist stays done", checklistIDs(cs))

@@ -79,7 +79,7 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.State != store.ConfirmConfirmed || got.DecidedBy != "M1" || !got.DecidedAt.Equal(at) || got.TargetID != "T1" {
-		t.Errorf("decided %+v", got)
+		t.Errorf("DecideConfirmation = %+v, want c1 for T1 confirmed by M1 at %v", got, at)
 	}
 	for _, state := range []store.ConfirmState{store.ConfirmConfirmed, store.ConfirmDenied, store.ConfirmExpired} {
 		if _, err := s.DecideConfirmation(t.Context(), "c1", state, "X", at); !errors.Is(err, store.ErrConflict) {
@@ -93,7 +93,7 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 		t.Errorf("back to pending: %v, want ErrInvalidConfirmation", err)
 	}
 	if c, _ := s.Confirmation(t.Context(), "c1"); c.State != store.ConfirmConfirmed || c.DecidedBy != "M1" {
-		t.Errorf("after refused decisions %+v", c)
+		t.Errorf("after refused decisions Confirmation = %+v, want it still confirmed by M1", c)
 	}
 }
 

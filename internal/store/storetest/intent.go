@@ -178,7 +178,7 @@ func testIntentCompleteIsAtomic(t *testing.T, s store.Store) {
 		t.Fatalf("CompleteTAP after reconciliation: err = %v, want ErrIntentState", err)
 	}
 	if ds := openDeliveries(t, s, "T1"); len(ds) != 0 {
-		t.Errorf("the refused completion saved its delivery: %v", deliveryIDs(ds))
+		t.Errorf("OpenDeliveries after the refused completion = %v, want none (it saved its delivery)", deliveryIDs(ds))
 	}
 }
 
@@ -293,7 +293,7 @@ func testTakeOverTAP(t *testing.T, s store.Store) {
 		t.Error("took over an intent another caller holds now")
 	}
 	if got, _ := s.AbandonedTAPs(t.Context(), later.Add(time.Minute), 10); len(got) != 0 {
-		t.Errorf("a taken-over intent is still listed as abandoned: %v", got)
+		t.Errorf("AbandonedTAPs after the take-over = %v, want none", got)
 	}
 	if err := s.EndTAP(t.Context(), "a", store.IntentUndone, later); err != nil {
 		t.Fatal(err)

@@ -157,7 +157,7 @@ func testOnboardRoundTrip(t *testing.T, s store.Store) {
 	full.Version, minimal.Version = 1, 1
 	for _, want := range []store.OnboardRequest{full, minimal} {
 		if d := onboardDiff(getOnboard(t, s, want.ID), want); d != "" {
-			t.Errorf("Onboard(%q) after create: %s", want.ID, d)
+			t.Errorf("Onboard(%q) after create (got vs want): %s", want.ID, d)
 		}
 	}
 
@@ -182,13 +182,13 @@ func testOnboardRoundTrip(t *testing.T, s store.Store) {
 	want := next
 	want.Version, want.CreatedAt = 2, full.CreatedAt
 	if d := onboardDiff(got, want); d != "" {
-		t.Errorf("UpdateOnboard returned: %s", d)
+		t.Errorf("UpdateOnboard returned (got vs want): %s", d)
 	}
 	if d := onboardDiff(getOnboard(t, s, full.ID), want); d != "" {
-		t.Errorf("Onboard after update: %s", d)
+		t.Errorf("Onboard after update (got vs want): %s", d)
 	}
 	if d := onboardDiff(getOnboard(t, s, minimal.ID), minimal); d != "" {
-		t.Errorf("Onboard(%q) after updating another: %s", minimal.ID, d)
+		t.Errorf("Onboard(%q) after updating another (got vs want): %s", minimal.ID, d)
 	}
 }
 
@@ -254,7 +254,7 @@ func testCreateOnboardTwice(t *testing.T, s store.Store) {
 	got := getOnboard(t, s, first.ID)
 	want.UpdatedAt = got.UpdatedAt
 	if d := onboardDiff(got, want); d != "" {
-		t.Errorf("after refused creates: %s", d)
+		t.Errorf("Onboard after refused creates (got vs want): %s", d)
 	}
 	// Ids are compared exactly.
 	for _, id := range []string{"ONB-1", "onb-1 ", "onb-10"} {
@@ -336,7 +336,7 @@ func testInvalidOnboard(t *testing.T, s store.Store) {
 				t.Fatalf("UpdateOnboard: err = %v, want ErrInvalidOnboard", err)
 			}
 			if d := onboardDiff(getOnboard(t, s, valid.ID), stored); d != "" {
-				t.Errorf("after a refused update: %s", d)
+				t.Errorf("Onboard after a refused update (got vs want): %s", d)
 			}
 		})
 	}
@@ -409,7 +409,7 @@ func testUpdateOnboardCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := onboardDiff(getOnboard(t, s, "onb-1"), v2); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Onboard after refused updates (got vs want): %s", d)
 	}
 
 	// From the version just returned, progress goes on; each update counts.
@@ -422,7 +422,7 @@ func testUpdateOnboardCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := onboardDiff(getOnboard(t, s, "onb-1"), r); d != "" {
-		t.Errorf("Onboard differs from what UpdateOnboard returned: %s", d)
+		t.Errorf("Onboard after UpdateOnboard (got) vs what UpdateOnboard returned (want): %s", d)
 	}
 }
 
@@ -468,7 +468,7 @@ func testConcurrentUpdateOnboard(t *testing.T, s store.Store) {
 		}
 		// The stored request is the winner's, whole.
 		if d := onboardDiff(getOnboard(t, s, id), winners[0]); d != "" {
-			t.Errorf("round %d: stored request is not the winner's: %s", round, d)
+			t.Errorf("round %d: Onboard (got) vs the winning update (want): %s", round, d)
 		}
 	}
 }
@@ -497,7 +497,7 @@ func testOnboardTransitions(t *testing.T, s store.Store) {
 					t.Fatalf("UpdateOnboard(%s → %s): err = %v, want ErrConflict", from, to, err)
 				}
 				if d := onboardDiff(getOnboard(t, s, id), before); d != "" {
-					t.Errorf("after a refused transition: %s", d)
+					t.Errorf("Onboard after a refused transition (got vs want): %s", d)
 				}
 			})
 		}
@@ -664,7 +664,7 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 	minimal.Attempts = 1
 	for i, want := range []store.Job{full, minimal} {
 		if d := jobDiff(got[i], want); d != "" {
-			t.Errorf("ClaimJobs[%d]: %s", i, d)
+			t.Errorf("ClaimJobs[%d] (got vs want): %s", i, d)
 		}
 	}
 }
@@ -884,7 +884,7 @@ func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 		}
 		for id, js := range claimed {
 			if len(js) != 1 {
-				t.Errorf("round %d: job %s claimed %d times while leased", round, id, len(js))
+				t.Errorf("round %d: job %s claimed %d times while leased, want once", round, id, len(js))
 			} else if want := round + 1; js[0].Attempts != want {
 				t.Errorf("round %d: job %s at attempt %d, want %d", round, id, js[0].Attempts, want)
 			}

@@ -180,7 +180,7 @@ func testUpsertReplaces(t *testing.T, s store.Store) {
 		t.Fatalf("Reference: %v", err)
 	}
 	if d := diff(got, second); d != "" {
-		t.Errorf("after upsert: %s", d)
+		t.Errorf("Reference after upsert (got vs want): %s", d)
 	}
 	if _, err := s.PersonalReference(t.Context(), first.TenantID, first.UserAADObjectID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("PersonalReference of the replaced personal reference: err = %v, want ErrNotFound", err)
@@ -341,7 +341,7 @@ func testConcurrentSave(t *testing.T, s store.Store) {
 				continue
 			}
 			if d := diff(got, want); d != "" {
-				t.Errorf("%s: %s", want.ConversationID, d)
+				t.Errorf("Reference(%q) (got vs want): %s", want.ConversationID, d)
 			}
 		}
 	}

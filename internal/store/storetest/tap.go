@@ -127,7 +127,7 @@ func testAuditRoundTrip(t *testing.T, s store.Store) {
 			t.Errorf("AppendAudit #%d returned id %d, want > 0", i, entries[i].ID)
 		}
 		if i > 0 && entries[i].ID <= entries[i-1].ID {
-			t.Errorf("AppendAudit #%d returned id %d, not above the previous %d", i, entries[i].ID, entries[i-1].ID)
+			t.Errorf("AppendAudit #%d returned id %d, want one above the previous %d", i, entries[i].ID, entries[i-1].ID)
 		}
 	}
 	got := audit(t, s, store.AuditFilter{})
@@ -138,7 +138,7 @@ func testAuditRoundTrip(t *testing.T, s store.Store) {
 	for i, g := range got {
 		want := entries[len(entries)-1-i]
 		if d := auditDiff(g, want); d != "" {
-			t.Errorf("row %d (id %d): %s", i, want.ID, d)
+			t.Errorf("Audit row %d, id %d (got vs want): %s", i, want.ID, d)
 		}
 	}
 }
@@ -380,7 +380,7 @@ func appendMany(t *testing.T, s store.Store, n int) []int64 {
 				}
 				// One goroutine's appends are ordered, so their ids must be too.
 				if len(mine) > 0 && id <= mine[len(mine)-1] {
-					t.Errorf("worker %d: id %d after %d", w, id, mine[len(mine)-1])
+					t.Errorf("worker %d: AppendAudit = id %d, want one above its previous %d", w, id, mine[len(mine)-1])
 				}
 				mine = append(mine, id)
 			}
@@ -551,7 +551,7 @@ func testDeliveryRoundTrip(t *testing.T, s store.Store) {
 	}
 	for i := range want {
 		if d := deliveryDiff(got[i], want[i]); d != "" {
-			t.Errorf("DueDeliveries[%d]: %s", i, d)
+			t.Errorf("DueDeliveries[%d] (got vs want): %s", i, d)
 		}
 	}
 	got = openDeliveries(t, s, want[0].TargetID)
@@ -559,7 +559,7 @@ func testDeliveryRoundTrip(t *testing.T, s store.Store) {
 		t.Fatalf("OpenDeliveries = %v, want [%s]", deliveryIDs(got), want[0].ID)
 	}
 	if d := deliveryDiff(got[0], want[0]); d != "" {
-		t.Errorf("OpenDeliveries[0]: %s", d)
+		t.Errorf("OpenDeliveries[0] (got vs want): %s", d)
 	}
 }
 
@@ -586,7 +586,7 @@ func testDeliveryUpsertReplaces(t *testing.T, s store.Store) {
 		t.Fatalf("OpenDeliveries(T2) = %v, want [d1]", deliveryIDs(got))
 	}
 	if d := deliveryDiff(got[0], second); d != "" {
-		t.Errorf("after upsert: %s", d)
+		t.Errorf("delivery after upsert (got vs want): %s", d)
 	}
 
 	// Saving a redacted delivery replaces the redaction state too, both ways.
@@ -915,10 +915,10 @@ func testDeliveryBackoffRoundTrip(t *testing.T, s store.Store) {
 	saveDelivery(t, s, want)
 	got := openDeliveries(t, s, "T1")
 	if len(got) != 1 {
-		t.Fatalf("OpenDeliveries = %v", deliveryIDs(got))
+		t.Fatalf("OpenDeliveries = %v, want [d1]", deliveryIDs(got))
 	}
 	if d := deliveryDiff(got[0], want); d != "" {
-		t.Errorf("OpenDeliveries[0]: %s", d)
+		t.Errorf("OpenDeliveries[0] (got vs want): %s", d)
 	}
 	bad := want
 	bad.Attempts = -1
@@ -944,7 +944,7 @@ func testDeferRedaction(t *testing.T, s store.Store) {
 	}
 	got := due(t, s, now.Add(time.Minute), 0)
 	if len(got) != 1 || got[0].Attempts != 1 || timeDiff("NextAttempt", got[0].NextAttempt, now.Add(time.Minute)) != "" {
-		t.Fatalf("DueDeliveries at the next attempt = %+v", got)
+		t.Fatalf("DueDeliveries at the next attempt = %+v, want d1 at attempt 1, next attempt %v", got, now.Add(time.Minute))
 	}
 	if n := deferRedaction(t, s, "stuck", now.Add(3*time.Minute)); n != 2 {
 		t.Errorf("second DeferRedaction = %d, want 2", n)
@@ -974,7 +974,7 @@ func testDeferredDeliveriesDoNotStarveOthers(t *testing.T, s store.Store) {
 	saveDelivery(t, s, delivery("fine", "T2", now.Add(-time.Minute)))
 	first := deliveryIDs(due(t, s, now, 3))
 	if !slices.Equal(first, []string{"stuck-0", "stuck-1", "stuck-2"}) {
-		t.Fatalf("first batch = %v", first)
+		t.Fatalf("first batch = %v, want [stuck-0 stuck-1 stuck-2]", first)
 	}
 	for _, id := range first {
 		deferRedaction(t, s, id, now.Add(time.Minute))
