@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -201,32 +200,11 @@ func testCreateChecklistTwice(t *testing.T, s store.Store) {
 	// Concurrent creates for one user: exactly one wins.
 	for r := range 5 {
 		id := fmt.Sprintf("race-%d", r)
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			won   int
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				c := checklist(id, base)
-				c.ManagerID = fmt.Sprintf("m%d", w)
-				<-start
-				err := s.CreateChecklist(t.Context(), c)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("CreateChecklist by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				won++
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		won := len(contend(t, func(w int) (store.Checklist, error) {
+			c := checklist(id, base)
+			c.ManagerID = fmt.Sprintf("m%d", w)
+			return c, s.CreateChecklist(t.Context(), c)
+		}))
 		if won != 1 {
 			t.Errorf("round %d: %d of %d concurrent CreateChecklist calls succeeded, want exactly 1", r, won, contenders)
 		}
@@ -372,33 +350,12 @@ func testConcurrentUpdateChecklist(t *testing.T, s store.Store) {
 		id := fmt.Sprintf("u%d", round)
 		createChecklist(t, s, checklist(id, base))
 		read := getChecklist(t, s, id)
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			mu      sync.Mutex
-			winners []store.Checklist
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				c := read
-				c.Progress = fmt.Appendf(nil, `{"by":%d}`, w)
-				c.NoSmartphone = w%2 == 1
-				<-start
-				got, err := s.UpdateChecklist(t.Context(), c)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("UpdateChecklist by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				winners = append(winners, got)
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		winners := contend(t, func(w int) (store.Checklist, error) {
+			c := read
+			c.Progress = fmt.Appendf(nil, `{"by":%d}`, w)
+			c.NoSmartphone = w%2 == 1
+			return s.UpdateChecklist(t.Context(), c)
+		})
 		if len(winners) != 1 {
 			t.Errorf("round %d: %d of %d concurrent updates from one version succeeded, want exactly 1", round, len(winners), contenders)
 			continue

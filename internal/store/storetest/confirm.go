@@ -3,8 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,29 +99,11 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 // exactly one decision wins.
 func testConcurrentDecisions(t *testing.T, s store.Store) {
 	createConfirmation(t, s, confirmation("c1", "T1", micro))
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.DecideConfirmation(t.Context(), "c1", store.ConfirmConfirmed, fmt.Sprint("M", i), micro.Add(time.Minute))
-			switch {
-			case err == nil:
-				won.Add(1)
-			case !errors.Is(err, store.ErrConflict):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if n := won.Load(); n != 1 {
-		t.Errorf("%d decisions won, want 1", n)
+	won := contend(t, func(w int) (store.TAPConfirmation, error) {
+		return s.DecideConfirmation(t.Context(), "c1", store.ConfirmConfirmed, fmt.Sprint("M", w), micro.Add(time.Minute))
+	})
+	if len(won) != 1 {
+		t.Errorf("%d decisions won, want 1", len(won))
 	}
 }
 

@@ -1,10 +1,14 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tapbot/tapbot/internal/store"
 )
 
 // differ collects how a record got differs from the one wanted, field by field.
@@ -64,4 +68,36 @@ func must[T any](v T, err error) func(t *testing.T, what string, args ...any) T 
 		}
 		return v
 	}
+}
+
+// contend runs f from contenders goroutines released together, f(w) for the w-th,
+// and returns what the calls that succeeded returned. A call refused with
+// store.ErrConflict lost the race; any other error fails the test.
+func contend[T any](t *testing.T, f func(w int) (T, error)) []T {
+	t.Helper()
+	var (
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		mu      sync.Mutex
+		winners []T
+	)
+	for w := range contenders {
+		wg.Go(func() {
+			<-start
+			v, err := f(w)
+			if errors.Is(err, store.ErrConflict) {
+				return
+			}
+			if err != nil {
+				t.Errorf("contender %d: %v", w, err)
+				return
+			}
+			mu.Lock()
+			winners = append(winners, v)
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return winners
 }

@@ -433,35 +433,14 @@ func testConcurrentUpdateOnboard(t *testing.T, s store.Store) {
 		createOnboard(t, s, onboardRequest(id, "m1", base))
 		read := getOnboard(t, s, id)
 		// Half approve and half reject, all from the version they read.
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			mu      sync.Mutex
-			winners []store.OnboardRequest
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				r := read
-				r.State, r.DeciderID = store.OnboardApproved, fmt.Sprintf("approver-%d", w)
-				if w%2 == 1 {
-					r.State = store.OnboardRejected
-				}
-				<-start
-				got, err := s.UpdateOnboard(t.Context(), r)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("UpdateOnboard by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				winners = append(winners, got)
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		winners := contend(t, func(w int) (store.OnboardRequest, error) {
+			r := read
+			r.State, r.DeciderID = store.OnboardApproved, fmt.Sprintf("approver-%d", w)
+			if w%2 == 1 {
+				r.State = store.OnboardRejected
+			}
+			return s.UpdateOnboard(t.Context(), r)
+		})
 		if len(winners) != 1 {
 			t.Errorf("round %d: %d of %d concurrent updates from one version succeeded, want exactly 1", round, len(winners), contenders)
 			continue
