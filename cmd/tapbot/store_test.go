@@ -148,7 +148,7 @@ func TestStoreCopyCommand(t *testing.T) {
 	if code := run(args, env, &out, &errOut); code != 0 {
 		t.Fatalf("store copy: exit code %d, want 0; stderr: %s", code, errOut.String())
 	}
-	for _, want := range []string{"audit                           3 rows", "claims                          1 rows", "audit ids 1-3, chain sha256:", "verified"} {
+	for _, want := range []string{"audit                           3 rows", "claims                          1 rows", "tap_confirmations               0 rows", "audit ids 1-3, chain sha256:", "verified"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary:\n%s\nwant it to contain %q", out.String(), want)
 		}

@@ -3,7 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
+	"time"
 )
 
 // What follows is the part of the checklist contract that every backend shares
@@ -46,28 +46,17 @@ func (c Checklist) Validate() error {
 	if !storable(c.UserID) {
 		return fmt.Errorf("%w: user id %q is not valid UTF-8 without NUL", ErrInvalidChecklist, c.UserID)
 	}
-	for _, f := range []struct {
-		name  string
-		value string
-		limit int
-	}{
-		{"user upn", c.UserUPN, MaxUPNLen},
-		{"request id", c.RequestID, MaxIDLen},
-		{"manager id", c.ManagerID, MaxIDLen},
-	} {
-		if !storable(f.value) {
-			return fmt.Errorf("%w %q: %s is not valid UTF-8 without NUL", ErrInvalidChecklist, c.UserID, f.name)
-		}
-		if utf8.RuneCountInString(f.value) > f.limit {
-			return fmt.Errorf("%w %q: %s is longer than %d characters", ErrInvalidChecklist, c.UserID, f.name, f.limit)
-		}
+	if bad := badText(
+		textField{"user upn", c.UserUPN, MaxUPNLen},
+		textField{"request id", c.RequestID, MaxIDLen},
+		textField{"manager id", c.ManagerID, MaxIDLen},
+	); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidChecklist, c.UserID, bad)
 	}
-	for _, f := range []struct {
-		name  string
-		value string
-	}{{"conversation id", c.ConversationID}, {"activity id", c.ActivityID}} {
-		if !storable(f.value) {
-			return fmt.Errorf("%w %q: %s is not valid UTF-8 without NUL", ErrInvalidChecklist, c.UserID, f.name)
+	// Teams' ids, limited in bytes.
+	for _, f := range []textField{{"conversation id", c.ConversationID, 0}, {"activity id", c.ActivityID, 0}} {
+		if bad := badText(f); bad != "" {
+			return fmt.Errorf("%w %q: %s", ErrInvalidChecklist, c.UserID, bad)
 		}
 		if len(f.value) > MaxConversationIDLen {
 			return fmt.Errorf("%w %q: %s of %d bytes is longer than %d", ErrInvalidChecklist, c.UserID, f.name, len(f.value), MaxConversationIDLen)
@@ -85,25 +74,36 @@ func (c Checklist) Validate() error {
 	return nil
 }
 
-// NormalizeCreate returns c as CreateChecklist must insert it (Version 1), or the
-// error of Validate. Times are left alone; the store stamps zero ones.
-func (c Checklist) NormalizeCreate() (Checklist, error) {
+// NormalizeCreate returns c as CreateChecklist must insert it (Version 1, a zero
+// StartedAt stamped now and a zero UpdatedAt StartedAt), or the error of
+// Validate.
+func (c Checklist) NormalizeCreate(now time.Time) (Checklist, error) {
 	if err := c.Validate(); err != nil {
 		return Checklist{}, err
 	}
 	c.Version = 1
+	if c.StartedAt.IsZero() {
+		c.StartedAt = now
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.StartedAt
+	}
 	return c, nil
 }
 
-// NormalizeUpdate returns c as UpdateChecklist must compare and write it, or why
-// it is refused: the error of Validate, or a Version below 1, which no stored
-// checklist has (the caller did not read the checklist it updates).
-func (c Checklist) NormalizeUpdate() (Checklist, error) {
+// NormalizeUpdate returns c as UpdateChecklist must compare and write it (a zero
+// UpdatedAt stamped now), or why it is refused: the error of Validate, or a
+// Version below 1, which no stored checklist has (the caller did not read the
+// checklist it updates).
+func (c Checklist) NormalizeUpdate(now time.Time) (Checklist, error) {
 	if err := c.Validate(); err != nil {
 		return Checklist{}, err
 	}
 	if c.Version < 1 {
 		return Checklist{}, fmt.Errorf("%w %q: version %d; update a checklist as read", ErrInvalidChecklist, c.UserID, c.Version)
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = now
 	}
 	return c, nil
 }

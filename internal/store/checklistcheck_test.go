@@ -37,8 +37,8 @@ func TestChecklistNormalize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid
 			tc.mutate(&c)
-			created, errCreate := c.NormalizeCreate()
-			_, errUpdate := c.NormalizeUpdate()
+			created, errCreate := c.NormalizeCreate(time.Time{})
+			_, errUpdate := c.NormalizeUpdate(time.Time{})
 			for name, err := range map[string]error{"NormalizeCreate": errCreate, "NormalizeUpdate": errUpdate} {
 				if tc.wantErr == "" {
 					if err != nil {
@@ -58,10 +58,10 @@ func TestChecklistNormalize(t *testing.T) {
 	// A create ignores the version; an update needs one as read.
 	c := valid
 	c.Version = 0
-	if _, err := c.NormalizeCreate(); err != nil {
+	if _, err := c.NormalizeCreate(time.Time{}); err != nil {
 		t.Errorf("NormalizeCreate at version 0: %v", err)
 	}
-	if _, err := c.NormalizeUpdate(); !errors.Is(err, ErrInvalidChecklist) {
+	if _, err := c.NormalizeUpdate(time.Time{}); !errors.Is(err, ErrInvalidChecklist) {
 		t.Errorf("NormalizeUpdate at version 0: err = %v, want ErrInvalidChecklist", err)
 	}
 }

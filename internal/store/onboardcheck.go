@@ -3,8 +3,9 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // What follows is the part of the onboarding and job contract that every backend
@@ -102,23 +103,14 @@ func (r OnboardRequest) Validate() error {
 	if r.RequesterID == "" {
 		return fmt.Errorf("%w %q: empty requester id", ErrInvalidOnboard, r.ID)
 	}
-	for _, f := range []struct {
-		name  string
-		value string
-		limit int
-	}{
-		{"id", r.ID, MaxIDLen},
-		{"requester id", r.RequesterID, MaxIDLen},
-		{"requester upn", r.RequesterUPN, MaxUPNLen},
-		{"decider id", r.DeciderID, MaxIDLen},
-		{"user id", r.UserID, MaxIDLen},
-	} {
-		if !storable(f.value) {
-			return fmt.Errorf("%w %q: %s is not valid UTF-8 without NUL", ErrInvalidOnboard, r.ID, f.name)
-		}
-		if utf8.RuneCountInString(f.value) > f.limit {
-			return fmt.Errorf("%w %q: %s is longer than %d characters", ErrInvalidOnboard, r.ID, f.name, f.limit)
-		}
+	if bad := badText(
+		textField{"id", r.ID, MaxIDLen},
+		textField{"requester id", r.RequesterID, MaxIDLen},
+		textField{"requester upn", r.RequesterUPN, MaxUPNLen},
+		textField{"decider id", r.DeciderID, MaxIDLen},
+		textField{"user id", r.UserID, MaxIDLen},
+	); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidOnboard, r.ID, bad)
 	}
 	if r.Step != "" {
 		if err := checkCode(r.Step, MaxCodeLen); err != nil {
@@ -139,7 +131,8 @@ func (r OnboardRequest) Validate() error {
 
 // Normalize returns r as every backend must store it, or the error of Validate:
 // Decision and Error made valid UTF-8 without NUL and cut to MaxReasonLen (see
-// AuditEntry.Normalize). Times are left alone; the store stamps zero ones.
+// AuditEntry.Normalize). Times are left alone; NormalizeCreate and
+// NormalizeUpdate stamp zero ones.
 func (r OnboardRequest) Normalize() (OnboardRequest, error) {
 	if err := r.Validate(); err != nil {
 		return OnboardRequest{}, err
@@ -149,9 +142,10 @@ func (r OnboardRequest) Normalize() (OnboardRequest, error) {
 	return r, nil
 }
 
-// NormalizeCreate returns r as CreateOnboard must insert it (Normalize, and
-// Version 1), or why it is refused: also a State other than OnboardSubmitted.
-func (r OnboardRequest) NormalizeCreate() (OnboardRequest, error) {
+// NormalizeCreate returns r as CreateOnboard must insert it (Normalize, Version 1,
+// a zero CreatedAt stamped now and a zero UpdatedAt CreatedAt), or why it is
+// refused: also a State other than OnboardSubmitted.
+func (r OnboardRequest) NormalizeCreate(now time.Time) (OnboardRequest, error) {
 	r, err := r.Normalize()
 	if err != nil {
 		return OnboardRequest{}, err
@@ -160,15 +154,21 @@ func (r OnboardRequest) NormalizeCreate() (OnboardRequest, error) {
 		return OnboardRequest{}, fmt.Errorf("%w %q: a new request must be %q, not %q", ErrInvalidOnboard, r.ID, OnboardSubmitted, r.State)
 	}
 	r.Version = 1
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = now
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
 	return r, nil
 }
 
-// NormalizeUpdate returns r as UpdateOnboard must compare and write it, or why it
-// is refused: also a Version below 1, which no stored request has (the caller
-// did not read the request it updates). Whether the transition is allowed
-// depends on the stored state, so it is the backend's to check, with
-// CanTransition.
-func (r OnboardRequest) NormalizeUpdate() (OnboardRequest, error) {
+// NormalizeUpdate returns r as UpdateOnboard must compare and write it
+// (Normalize, a zero UpdatedAt stamped now), or why it is refused: also a Version
+// below 1, which no stored request has (the caller did not read the request it
+// updates). Whether r may be written depends on the stored request too, so the
+// backend checks that with CheckStored.
+func (r OnboardRequest) NormalizeUpdate(now time.Time) (OnboardRequest, error) {
 	r, err := r.Normalize()
 	if err != nil {
 		return OnboardRequest{}, err
@@ -176,7 +176,23 @@ func (r OnboardRequest) NormalizeUpdate() (OnboardRequest, error) {
 	if r.Version < 1 {
 		return OnboardRequest{}, fmt.Errorf("%w %q: version %d; update a request as read", ErrInvalidOnboard, r.ID, r.Version)
 	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = now
+	}
 	return r, nil
+}
+
+// CheckStored reports why UpdateOnboard may not write r over the stored request,
+// which is in state at version: a stale Version, or a change of state that
+// CanTransition refuses. Either error wraps ErrConflict.
+func (r OnboardRequest) CheckStored(state string, version int) error {
+	if version != r.Version {
+		return fmt.Errorf("onboarding request %q is at version %d, not %d: %w", r.ID, version, r.Version, ErrConflict)
+	}
+	if !CanTransition(state, r.State) {
+		return fmt.Errorf("onboarding request %q cannot go from %s to %s: %w", r.ID, state, r.State, ErrConflict)
+	}
+	return nil
 }
 
 // Validate reports why f cannot be applied: a state outside the known ones is
@@ -228,6 +244,17 @@ func ValidateClaimJobs(now time.Time, lease time.Duration) error {
 		return fmt.Errorf("%w: lease until %v is outside years 1-9999", ErrInvalidJob, now.Add(lease))
 	}
 	return nil
+}
+
+// SortJobs puts jobs in ClaimJobs' order, by DueAt, then ID: an UPDATE …
+// RETURNING reports its rows in no particular order.
+func SortJobs(js []Job) {
+	slices.SortFunc(js, func(a, b Job) int {
+		if c := a.DueAt.Compare(b.DueAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // ValidateJobTime reports why CompleteJob(id, t) or RescheduleJob(id, t) must be

@@ -133,7 +133,7 @@ func TestOnboardRequestNormalizeCreateAndUpdate(t *testing.T) {
 	r := OnboardRequest{ID: "req-1", State: OnboardSubmitted, RequesterID: "r"}
 	for _, v := range []int{0, 1, 7} {
 		r.Version = v
-		got, err := r.NormalizeCreate()
+		got, err := r.NormalizeCreate(time.Time{})
 		if err != nil || got.Version != 1 {
 			t.Errorf("NormalizeCreate(version %d) = version %d, %v; want version 1", v, got.Version, err)
 		}
@@ -141,20 +141,20 @@ func TestOnboardRequestNormalizeCreateAndUpdate(t *testing.T) {
 	for _, state := range []string{OnboardApproved, OnboardRejected, OnboardProvisioning, OnboardFailed, OnboardDone} {
 		r := r
 		r.State = state
-		if _, err := r.NormalizeCreate(); !errors.Is(err, ErrInvalidOnboard) {
+		if _, err := r.NormalizeCreate(time.Time{}); !errors.Is(err, ErrInvalidOnboard) {
 			t.Errorf("NormalizeCreate(%s) = %v, want ErrInvalidOnboard", state, err)
 		}
 	}
 	r.Version = 0
-	if _, err := r.NormalizeUpdate(); err == nil || !errors.Is(err, ErrInvalidOnboard) || !strings.Contains(err.Error(), "version 0") {
+	if _, err := r.NormalizeUpdate(time.Time{}); err == nil || !errors.Is(err, ErrInvalidOnboard) || !strings.Contains(err.Error(), "version 0") {
 		t.Errorf("NormalizeUpdate(version 0) = %v, want ErrInvalidOnboard naming the version", err)
 	}
 	r.Version = 4
-	if got, err := r.NormalizeUpdate(); err != nil || got.Version != 4 {
+	if got, err := r.NormalizeUpdate(time.Time{}); err != nil || got.Version != 4 {
 		t.Errorf("NormalizeUpdate(version 4) = version %d, %v; want 4 unchanged", got.Version, err)
 	}
 	r.State = "bogus"
-	if _, err := r.NormalizeUpdate(); !errors.Is(err, ErrInvalidOnboard) {
+	if _, err := r.NormalizeUpdate(time.Time{}); !errors.Is(err, ErrInvalidOnboard) {
 		t.Errorf("NormalizeUpdate(bogus state) = %v, want ErrInvalidOnboard", err)
 	}
 }

@@ -3,6 +3,9 @@
 // redelivered activities act once, onboarding requests, jobs and checklists. The Store
 // interface is what the rest of tapbot consumes; each backend (embedded SQLite by
 // default, PostgreSQL for replicas) passes the shared conformance suite in storetest.
+// What the backends share besides lives here too, so that they cannot drift apart:
+// the validation of input (…check.go), the mapping of records to columns
+// (columns.go) and the tables a copy between them carries (export.go).
 package store
 
 import (

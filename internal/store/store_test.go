@@ -45,11 +45,7 @@ func TestDefaultPath(t *testing.T) {
 
 func TestReferenceValidate(t *testing.T) {
 	valid := Reference{ConversationID: "a:1", Scope: ScopePersonal}
-	tests := []struct {
-		name    string
-		mutate  func(r *Reference)
-		wantErr string // "" means valid
-	}{
+	tests := []validateCase[Reference]{
 		{"personal", func(r *Reference) {}, ""},
 		{"group chat", func(r *Reference) { r.Scope = ScopeGroupChat }, ""},
 		{"channel", func(r *Reference) { r.Scope = ScopeChannel }, ""},
@@ -66,25 +62,7 @@ func TestReferenceValidate(t *testing.T) {
 			r.UpdatedAt = time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-02", -2*3600))
 		}, `store: invalid reference "a:1": updated at 9999-12-31 23:00:00 -0200 -02 is outside years 1-9999`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := valid
-			tc.mutate(&r)
-			err := r.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || err.Error() != tc.wantErr {
-				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
-			}
-			if !errors.Is(err, ErrInvalidReference) {
-				t.Errorf("Validate() = %v, does not wrap ErrInvalidReference", err)
-			}
-		})
-	}
+	testValidate(t, valid, ErrInvalidReference, tests)
 }
 
 // Actions lists every action constant once: /audit's filter accepts exactly these.
@@ -97,16 +75,49 @@ func TestActionsListsEveryAction(t *testing.T) {
 	listed := map[Action]bool{}
 	for _, a := range Actions() {
 		if listed[a] {
-			t.Errorf("%s listed twice", a)
+			t.Errorf("Actions() lists %s twice, want it once", a)
 		}
 		listed[a] = true
 	}
 	for _, d := range declared {
 		if !listed[Action(d[1])] {
-			t.Errorf("action %s is declared but not in Actions()", d[1])
+			t.Errorf("Actions() lacks %s, declared in vocabulary.go; want every declared action", d[1])
 		}
 	}
 	if len(declared) != len(listed) {
-		t.Errorf("%d actions declared, %d listed", len(declared), len(listed))
+		t.Errorf("Actions() lists %d actions, want the %d declared", len(listed), len(declared))
+	}
+}
+
+// validateCase is a valid input changed by mutate, and the error Validate must
+// return for it, to the letter ("" means none).
+type validateCase[T any] struct {
+	name    string
+	mutate  func(*T)
+	wantErr string
+}
+
+// testValidate runs Validate on valid as each case changes it. An error must
+// wrap sentinel.
+func testValidate[T interface{ Validate() error }](t *testing.T, valid T, sentinel error, tests []validateCase[T]) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := valid
+			tc.mutate(&v)
+			err := v.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
+			}
+			if !errors.Is(err, sentinel) {
+				t.Errorf("Validate() = %v, want an error wrapping %v", err, sentinel)
+			}
+		})
 	}
 }

@@ -157,20 +157,18 @@ func (d Delivery) Validate() error {
 			return fmt.Errorf("%w %q: empty %s", ErrInvalidDelivery, d.ID, f.name)
 		}
 	}
-	for _, f := range []struct{ name, value string }{
-		{"id", d.ID},
-		{"target id", d.TargetID},
-		{"target upn", d.TargetUPN},
-		{"method id", d.MethodID},
-		{"requester id", d.RequesterID},
-		{"service url", d.ServiceURL},
-		{"conversation id", d.ConversationID},
-		{"activity id", d.ActivityID},
-		{"redact reason", d.RedactReason},
-	} {
-		if !storable(f.value) {
-			return fmt.Errorf("%w %q: %s is not valid UTF-8 without NUL", ErrInvalidDelivery, d.ID, f.name)
-		}
+	if bad := badText(
+		textField{"id", d.ID, 0},
+		textField{"target id", d.TargetID, 0},
+		textField{"target upn", d.TargetUPN, 0},
+		textField{"method id", d.MethodID, 0},
+		textField{"requester id", d.RequesterID, 0},
+		textField{"service url", d.ServiceURL, 0},
+		textField{"conversation id", d.ConversationID, 0},
+		textField{"activity id", d.ActivityID, 0},
+		textField{"redact reason", d.RedactReason, 0},
+	); bad != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidDelivery, d.ID, bad)
 	}
 	if d.Expires.IsZero() {
 		return fmt.Errorf("%w %q: zero expires", ErrInvalidDelivery, d.ID)
@@ -241,9 +239,27 @@ func ValidateDueTime(now time.Time) error {
 	return nil
 }
 
-// representable reports whether t is zero or has a UTC year in 1-9999: RFC 3339 has
-// no representation for other years, so such a time could be written but never
-// read back (and would sort wrongly as text).
+// textField is a text field and what it is, for badText's message, with the most
+// runes it may hold (0: no limit).
+type textField struct {
+	name, value string
+	limit       int
+}
+
+// badText describes the first field that is not storable or is longer than its
+// limit, or returns "".
+func badText(fields ...textField) string {
+	for _, f := range fields {
+		if !storable(f.value) {
+			return f.name + " is not valid UTF-8 without NUL"
+		}
+		if f.limit > 0 && utf8.RuneCountInString(f.value) > f.limit {
+			return fmt.Sprintf("%s is longer than %d characters", f.name, f.limit)
+		}
+	}
+	return ""
+}
+
 // namedTime is a time and what it is, for unrepresentable's message.
 type namedTime struct {
 	name string
@@ -262,6 +278,9 @@ func unrepresentable(times ...namedTime) string {
 	return ""
 }
 
+// representable reports whether t is zero or has a UTC year in 1-9999: RFC 3339 has
+// no representation for other years, so such a time could be written but never
+// read back (and would sort wrongly as text).
 func representable(t time.Time) bool {
 	y := t.UTC().Year()
 	return t.IsZero() || (y >= 1 && y <= 9999)

@@ -44,7 +44,7 @@ func TestClip(t *testing.T) {
 			t.Errorf("clip(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
 		}
 		if !storable(got) || utf8.RuneCountInString(got) > tc.limit {
-			t.Errorf("clip(%q, %d) = %q: not storable or too long", tc.in, tc.limit, got)
+			t.Errorf("clip(%q, %d) = %q, want storable text of at most %d runes", tc.in, tc.limit, got, tc.limit)
 		}
 	}
 }
@@ -59,7 +59,7 @@ func FuzzClip(f *testing.F) {
 		}
 		got := clip(s, limit)
 		if !storable(got) || utf8.RuneCountInString(got) > limit {
-			t.Fatalf("clip(%q, %d) = %q: not storable or too long", s, limit, got)
+			t.Fatalf("clip(%q, %d) = %q, want storable text of at most %d runes", s, limit, got, limit)
 		}
 		if storable(s) && utf8.RuneCountInString(s) <= limit && got != s {
 			t.Fatalf("clip(%q, %d) = %q, want it unchanged", s, limit, got)
@@ -101,7 +101,7 @@ func TestAuditEntryNormalize(t *testing.T) {
 					t.Fatalf("Normalize() = %v, want nil", err)
 				}
 				if n := utf8.RuneCountInString(got.Ticket); n > MaxTicketLen {
-					t.Errorf("Normalize() left a ticket of %d runes", n)
+					t.Errorf("Normalize() left a ticket of %d runes, want at most %d", n, MaxTicketLen)
 				}
 				if err := e.Validate(); err != nil {
 					t.Errorf("Validate() = %v, want nil", err)
@@ -123,11 +123,7 @@ func TestAuditEntryNormalize(t *testing.T) {
 
 func TestDeliveryValidate(t *testing.T) {
 	valid := Delivery{ID: "d1", MethodID: "m", ServiceURL: "s", ConversationID: "c", ActivityID: "a", Expires: time.Unix(0, 0)}
-	tests := []struct {
-		name    string
-		mutate  func(d *Delivery)
-		wantErr string // "" means valid
-	}{
+	tests := []validateCase[Delivery]{
 		{"minimal", func(d *Delivery) {}, ""},
 		{"redacted", func(d *Delivery) { d.RedactedAt, d.RedactReason = time.Unix(1, 0), RedactExpired }, ""},
 		{"empty id", func(d *Delivery) { d.ID = "" }, `store: invalid delivery "": empty id`},
@@ -140,25 +136,7 @@ func TestDeliveryValidate(t *testing.T) {
 		{"reason alone", func(d *Delivery) { d.RedactReason = RedactUsed },
 			`store: invalid delivery "d1": redacted at and redact reason must be set together`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			d := valid
-			tc.mutate(&d)
-			err := d.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || err.Error() != tc.wantErr {
-				t.Fatalf("Validate() = %v, want %q", err, tc.wantErr)
-			}
-			if !errors.Is(err, ErrInvalidDelivery) {
-				t.Errorf("Validate() = %v, does not wrap ErrInvalidDelivery", err)
-			}
-		})
-	}
+	testValidate(t, valid, ErrInvalidDelivery, tests)
 }
 
 func TestValidateRedactionClaimAndFilter(t *testing.T) {

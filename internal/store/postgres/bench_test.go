@@ -6,23 +6,12 @@ import (
 	"time"
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/storetest"
 )
 
-// The same entry as the SQLite backend's BenchmarkAppendAudit, for comparison.
 func BenchmarkAppendAudit(b *testing.B) {
 	s, _ := openTemp(b)
-	e := store.AuditEntry{
-		RequestID: "00000000-0000-0000-0000-000000000001", RequesterID: "00000000-0000-0000-0000-00000000000a",
-		RequesterUPN: "helpdesk@contoso.com", TargetID: "00000000-0000-0000-0000-00000000000b",
-		TargetUPN: "user@contoso.com", Action: "tap.create", Outcome: store.OutcomeAllowed,
-		Ticket: "INC-12345: user lost their phone", MethodID: "00000000-0000-0000-0000-00000000000c",
-		Expires: time.Now().Add(time.Hour),
-	}
-	for b.Loop() {
-		if _, err := s.AppendAudit(b.Context(), e); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchmarkAppendAudit(b, s)
 }
 
 // BeginTAP with the rate limit and changed-since checks /tap makes, for a new

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,16 +11,13 @@ import (
 )
 
 const (
-	checklistColumns = `user_id, user_upn, request_id, manager_id, no_smartphone, conversation_id,
-		activity_id, progress, started_at, updated_at, done_at, version`
-
 	// ON CONFLICT DO NOTHING makes the duplicate check and the insert one
 	// statement: of two concurrent creates for one user, exactly one inserts.
-	createChecklistQuery = `INSERT INTO checklists (` + checklistColumns + `)
+	createChecklistQuery = `INSERT INTO checklists (` + store.ChecklistColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (user_id) DO NOTHING`
 
-	getChecklistQuery = `SELECT ` + checklistColumns + ` FROM checklists WHERE user_id = $1`
+	getChecklistQuery = `SELECT ` + store.ChecklistColumns + ` FROM checklists WHERE user_id = $1`
 
 	// The version in the WHERE is the compare-and-set, in one statement: of
 	// concurrent updates from one version, the first takes the row lock and the
@@ -32,11 +28,11 @@ const (
 			activity_id = $6, progress = $7, updated_at = $8, done_at = COALESCE(done_at, $9),
 			version = version + 1
 		WHERE user_id = $10 AND version = $11
-		RETURNING ` + checklistColumns
+		RETURNING ` + store.ChecklistColumns
 
 	checklistVersionQuery = `SELECT version FROM checklists WHERE user_id = $1`
 
-	openChecklistsQuery = `SELECT ` + checklistColumns + ` FROM checklists
+	openChecklistsQuery = `SELECT ` + store.ChecklistColumns + ` FROM checklists
 		WHERE done_at IS NULL
 		ORDER BY started_at, user_id
 		LIMIT $1`
@@ -47,20 +43,11 @@ const (
 // user with a checklist already is an error wrapping store.ErrConflict, and keeps
 // the stored checklist as it was.
 func (s *Store) CreateChecklist(ctx context.Context, c store.Checklist) error {
-	c, err := c.NormalizeCreate()
+	c, err := c.NormalizeCreate(s.now())
 	if err != nil {
 		return err
 	}
-	if c.StartedAt.IsZero() {
-		c.StartedAt = s.now()
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = c.StartedAt
-	}
-	tag, err := s.pool.Exec(ctx, createChecklistQuery,
-		c.UserID, c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
-		c.ActivityID, c.Progress, c.StartedAt, c.UpdatedAt, nullTime(c.DoneAt), c.Version,
-	)
+	tag, err := s.pool.Exec(ctx, createChecklistQuery, c.Fields(times{})...)
 	if err != nil {
 		return fmt.Errorf("store: create checklist of %q: %w", c.UserID, err)
 	}
@@ -73,22 +60,7 @@ func (s *Store) CreateChecklist(ctx context.Context, c store.Checklist) error {
 // Checklist returns the checklist of userID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Checklist(ctx context.Context, userID string) (store.Checklist, error) {
-	notFound := fmt.Errorf("checklist of %q: %w", userID, store.ErrNotFound)
-	if !storable(userID) {
-		return store.Checklist{}, notFound
-	}
-	rows, err := s.pool.Query(ctx, getChecklistQuery, userID)
-	if err != nil {
-		return store.Checklist{}, fmt.Errorf("store: get checklist of %q: %w", userID, err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanChecklist)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Checklist{}, notFound
-	}
-	if err != nil {
-		return store.Checklist{}, fmt.Errorf("store: get checklist of %q: %w", userID, err)
-	}
-	return c, nil
+	return one[store.Checklist](ctx, s.pool, fmt.Sprintf("checklist of %q", userID), getChecklistQuery, userID)
 }
 
 // UpdateChecklist writes c, checked by store.Checklist.NormalizeUpdate, over the
@@ -97,19 +69,19 @@ func (s *Store) Checklist(ctx context.Context, userID string) (store.Checklist, 
 // written, nor DoneAt once the stored one is set. A stale version is an error
 // wrapping store.ErrConflict, an unknown user one wrapping store.ErrNotFound.
 func (s *Store) UpdateChecklist(ctx context.Context, c store.Checklist) (store.Checklist, error) {
-	c, err := c.NormalizeUpdate()
+	c, err := c.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.Checklist{}, err
 	}
 	rows, err := s.pool.Query(ctx, updateChecklistQuery,
 		c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
-		c.ActivityID, c.Progress, s.at(c.UpdatedAt), nullTime(c.DoneAt),
+		c.ActivityID, c.Progress, c.UpdatedAt, nullTime(c.DoneAt),
 		c.UserID, c.Version,
 	)
 	if err != nil {
 		return store.Checklist{}, fmt.Errorf("store: update checklist of %q: %w", c.UserID, err)
 	}
-	got, err := pgx.CollectExactlyOneRow(rows, scanChecklist)
+	got, err := pgx.CollectExactlyOneRow(rows, scan[store.Checklist])
 	if err == nil {
 		return got, nil
 	}
@@ -132,27 +104,9 @@ func (s *Store) UpdateChecklist(ctx context.Context, c store.Checklist) (store.C
 // OpenChecklists lists the checklists not done, oldest StartedAt (then UserID)
 // first, at most store.ClampLimit(limit).
 func (s *Store) OpenChecklists(ctx context.Context, limit int) ([]store.Checklist, error) {
-	rows, err := s.pool.Query(ctx, openChecklistsQuery, store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: open checklists: %w", err)
-	}
-	cs, err := pgx.CollectRows(rows, scanChecklist)
+	cs, err := list[store.Checklist](s.pool.Query(ctx, openChecklistsQuery, store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: open checklists: %w", err)
 	}
 	return cs, nil
-}
-
-func scanChecklist(row pgx.CollectableRow) (store.Checklist, error) {
-	var (
-		c    store.Checklist
-		done *time.Time
-	)
-	if err := row.Scan(&c.UserID, &c.UserUPN, &c.RequestID, &c.ManagerID, &c.NoSmartphone, &c.ConversationID,
-		&c.ActivityID, &c.Progress, &c.StartedAt, &c.UpdatedAt, &done, &c.Version); err != nil {
-		return store.Checklist{}, err
-	}
-	c.StartedAt, c.UpdatedAt = c.StartedAt.UTC(), c.UpdatedAt.UTC()
-	c.DoneAt = fromNull(done)
-	return c, nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,69 +15,26 @@ import (
 // ErrNotEmpty is returned by Import into a database that holds rows already.
 var ErrNotEmpty = errors.New("store: the database is not empty")
 
-// Export hands every row to to, table by table, the audit log in id order, from
-// one REPEATABLE READ transaction so that the rows are one consistent state.
+// Export hands every row to to, table by table (store.CopiedTables), from one
+// REPEATABLE READ transaction so that the rows are one consistent state.
 func (s *Store) Export(ctx context.Context, to store.Rows) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		each := func(table, query string, row func(pgx.CollectableRow) error) error {
-			rows, err := tx.Query(ctx, query)
-			if err != nil {
-				return fmt.Errorf("store: export %s: %w", table, err)
-			}
-			if _, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) { return struct{}{}, row(r) }); err != nil {
-				return fmt.Errorf("store: export %s: %w", table, err)
-			}
-			return nil
-		}
-		steps := []struct {
-			table, query string
-			row          func(pgx.CollectableRow) error
-		}{
-			{"conversation_references", `SELECT ` + referenceColumns + ` FROM conversation_references ORDER BY conversation_id`,
-				func(r pgx.CollectableRow) error { return pass(scanReference(r))(to.Reference) }},
-			{"audit", `SELECT ` + auditColumns + ` FROM audit ORDER BY id`,
-				func(r pgx.CollectableRow) error { return pass(scanAudit(r))(to.Audit) }},
-			{"deliveries", `SELECT ` + deliveryColumns + ` FROM deliveries ORDER BY id`,
-				func(r pgx.CollectableRow) error { return pass(scanDelivery(r))(to.Delivery) }},
-			{"claims", `SELECT key, claimed_at FROM claims ORDER BY key`,
-				func(r pgx.CollectableRow) error {
-					var c store.ClaimRow
-					if err := r.Scan(&c.Key, &c.At); err != nil {
-						return err
-					}
-					c.At = c.At.UTC()
-					return to.Claim(c)
-				}},
-			{"onboard_requests", `SELECT ` + onboardColumns + ` FROM onboard_requests ORDER BY id`,
-				func(r pgx.CollectableRow) error { return pass(scanOnboard(r))(to.Onboard) }},
-			{"jobs", `SELECT ` + jobColumns + `, lease_until FROM jobs ORDER BY id`,
-				func(r pgx.CollectableRow) error {
-					var lease *time.Time
-					j, err := scanJob(withExtra{r, []any{&lease}})
-					if err != nil {
-						return err
-					}
-					return to.Job(store.JobRow{Job: j, LeaseUntil: fromNull(lease)})
-				}},
-			{"checklists", `SELECT ` + checklistColumns + ` FROM checklists ORDER BY user_id`,
-				func(r pgx.CollectableRow) error { return pass(scanChecklist(r))(to.Checklist) }},
-			{"tap_intents", `SELECT ` + intentColumns + `, created_at FROM tap_intents ORDER BY id`,
-				func(r pgx.CollectableRow) error {
-					var created *time.Time
-					i, err := scanIntent(withExtra{r, []any{&created}})
-					if err != nil {
-						return err
-					}
-					return to.TAPIntent(store.IntentRow{TAPIntent: i, CreatedAt: fromNull(created)})
-				}},
-		}
-		for _, st := range steps {
-			if err := each(st.table, st.query, st.row); err != nil {
-				return err
+		for _, table := range store.CopiedTables {
+			if err := export(ctx, tx, table, to); err != nil {
+				return fmt.Errorf("store: export %s: %w", table.Name, err)
 			}
 		}
 		return nil
 	})
+}
+
+func export(ctx context.Context, tx pgx.Tx, table store.CopiedTable, to store.Rows) error {
+	rows, err := tx.Query(ctx, table.Select())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return table.Send(rows, times{}, to)
 }
 
 // Counts returns the number of rows in each of store.Tables.
@@ -86,16 +43,11 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 }
 
 func counts(ctx context.Context, q querier) (map[string]int64, error) {
-	out := make(map[string]int64, len(store.Tables))
-	for _, table := range store.Tables {
+	return store.Counts(func(query string) (int64, error) {
 		var n int64
-		// The table names are store.Tables', not input.
-		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: count %s: %w", table, err)
-		}
-		out[table] = n
-	}
-	return out, nil
+		err := q.QueryRow(ctx, query).Scan(&n)
+		return n, err
+	})
 }
 
 // importBatch is how many rows Import sends per round trip.
@@ -161,69 +113,55 @@ func (w *importer) flush() error {
 	return err
 }
 
-func (w *importer) Reference(r store.Reference) error {
-	return w.queue(saveQuery, r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
-		r.ServiceURL, r.BotID, r.Raw, r.UpdatedAt)
+// insert queues an INSERT of every column of a row, values in columns' order.
+func (w *importer) insert(table, columns string, values []any) error {
+	return w.queue(`INSERT INTO `+table+` (`+columns+`) VALUES (`+placeholders(len(values))+`)`, values...)
 }
 
+// placeholders are $1, …, $n.
+func placeholders(n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(i+1)
+	}
+	return strings.Join(ps, ", ")
+}
+
+func (w *importer) Reference(r store.Reference) error {
+	return w.insert("conversation_references", store.ReferenceColumns, r.Fields(times{}))
+}
+
+// Audit keeps the row's id: OVERRIDING SYSTEM VALUE writes it into the identity
+// column.
 func (w *importer) Audit(e store.AuditEntry) error {
-	return w.queue(`INSERT INTO audit (`+auditColumns+`) OVERRIDING SYSTEM VALUE
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.ID, e.Time, e.RequestID, e.RequesterID, e.RequesterUPN, e.TargetID, e.TargetUPN,
-		e.Action, e.Outcome, e.Reason, e.Ticket, e.MethodID, nullTime(e.Expires))
+	return w.queue(`INSERT INTO audit (`+store.AuditColumns+`) OVERRIDING SYSTEM VALUE
+		VALUES (`+placeholders(13)+`)`, e.Fields(times{})...)
 }
 
 func (w *importer) Delivery(d store.Delivery) error {
-	return w.queue(saveDeliveryQuery, d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
-		d.ConversationID, d.ActivityID, d.Expires, nullTime(d.RedactedAt), d.RedactReason,
-		d.Attempts, nullTime(d.NextAttempt), nullTime(d.CheckedAt))
+	return w.insert("deliveries", store.DeliveryColumns, d.Fields(times{}))
 }
 
 func (w *importer) Claim(c store.ClaimRow) error {
-	return w.queue(`INSERT INTO claims (key, claimed_at) VALUES ($1, $2)`, c.Key, c.At)
+	return w.insert("claims", store.ClaimColumns, c.Fields(times{}))
 }
 
 func (w *importer) Onboard(r store.OnboardRequest) error {
-	return w.queue(`INSERT INTO onboard_requests (`+onboardColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		r.ID, r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
-		r.Step, r.Error, nullTime(r.StartDate), r.Version, r.CreatedAt, r.UpdatedAt)
+	return w.insert("onboard_requests", store.OnboardColumns, r.Fields(times{}))
 }
 
 func (w *importer) Job(j store.JobRow) error {
-	return w.queue(`INSERT INTO jobs (`+jobColumns+`, lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		j.ID, j.Kind, j.Payload, j.DueAt, j.Attempts, nullTime(j.DoneAt), nullTime(j.LeaseUntil))
+	return w.insert("jobs", store.JobRowColumns, j.Fields(times{}))
 }
 
 func (w *importer) Checklist(c store.Checklist) error {
-	return w.queue(`INSERT INTO checklists (`+checklistColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		c.UserID, c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
-		c.ActivityID, c.Progress, c.StartedAt, c.UpdatedAt, nullTime(c.DoneAt), c.Version)
+	return w.insert("checklists", store.ChecklistColumns, c.Fields(times{}))
 }
 
 func (w *importer) TAPIntent(i store.IntentRow) error {
-	return w.queue(`INSERT INTO tap_intents (`+intentColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		i.ID, i.TargetID, i.TargetUPN, i.RequesterID, string(i.State), i.MethodID,
-		i.StartedAt, i.LeaseUntil, i.UpdatedAt, nullTime(i.CreatedAt))
+	return w.insert("tap_intents", store.IntentRowColumns, i.Fields(times{}))
 }
 
-// pass hands a scanned value to a Rows method, or returns the scan's error.
-func pass[T any](v T, err error) func(func(T) error) error {
-	return func(f func(T) error) error {
-		if err != nil {
-			return err
-		}
-		return f(v)
-	}
+func (w *importer) Confirmation(c store.TAPConfirmation) error {
+	return w.insert("tap_confirmations", store.ConfirmColumns, c.Fields(times{}))
 }
-
-// withExtra scans the columns a scan function knows and then more: the export's
-// queries add columns the Store interface does not show.
-type withExtra struct {
-	pgx.CollectableRow
-	more []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.CollectableRow.Scan(append(dest, w.more...)...) }

@@ -21,8 +21,6 @@ const (
 )
 
 const (
-	intentColumns = `id, target_id, target_upn, requester_id, state, method_id, started_at, lease_until, updated_at`
-
 	intentLockQuery = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
 
 	intentBusyQuery = `SELECT EXISTS (SELECT 1 FROM tap_intents WHERE target_id = $1 AND state IN ('pending', 'created'))`
@@ -32,7 +30,7 @@ const (
 		WHERE target_id = $1 AND created_at >= $2 AND state IN ('created', 'done'))`
 	intentCountQuery = `SELECT count(*) FROM tap_intents
 		WHERE requester_id = $1 AND started_at >= $2 AND state <> 'failed'`
-	intentInsertQuery = `INSERT INTO tap_intents (` + intentColumns + `)
+	intentInsertQuery = `INSERT INTO tap_intents (` + store.IntentColumns + `)
 		VALUES ($1, $2, $3, $4, 'pending', '', $5, $6, $5)
 		ON CONFLICT (id) DO NOTHING`
 	intentCreatedQuery = `UPDATE tap_intents SET state = 'created', method_id = $1, created_at = $2, updated_at = $2
@@ -43,8 +41,8 @@ const (
 		WHERE id = $3 AND state IN ('pending', 'created')`
 	intentTakeOverQuery = `UPDATE tap_intents SET lease_until = $1
 		WHERE id = $2 AND state IN ('pending', 'created') AND lease_until < $3`
-	intentGetQuery       = `SELECT ` + intentColumns + ` FROM tap_intents WHERE id = $1`
-	intentAbandonedQuery = `SELECT ` + intentColumns + ` FROM tap_intents
+	intentGetQuery       = `SELECT ` + store.IntentColumns + ` FROM tap_intents WHERE id = $1`
+	intentAbandonedQuery = `SELECT ` + store.IntentColumns + ` FROM tap_intents
 		WHERE state IN ('pending', 'created') AND lease_until < $1
 		ORDER BY lease_until, id LIMIT $2`
 )
@@ -203,22 +201,7 @@ func (s *Store) TakeOverTAP(ctx context.Context, id string, now, leaseUntil time
 
 // TAPIntent returns one intent, or an error wrapping store.ErrNotFound.
 func (s *Store) TAPIntent(ctx context.Context, id string) (store.TAPIntent, error) {
-	notFound := fmt.Errorf("TAP intent %q: %w", id, store.ErrNotFound)
-	if !storable(id) {
-		return store.TAPIntent{}, notFound
-	}
-	rows, err := s.pool.Query(ctx, intentGetQuery, id)
-	if err != nil {
-		return store.TAPIntent{}, fmt.Errorf("store: get TAP intent %q: %w", id, err)
-	}
-	i, err := pgx.CollectExactlyOneRow(rows, scanIntent)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.TAPIntent{}, notFound
-	}
-	if err != nil {
-		return store.TAPIntent{}, fmt.Errorf("store: get TAP intent %q: %w", id, err)
-	}
-	return i, nil
+	return one[store.TAPIntent](ctx, s.pool, fmt.Sprintf("TAP intent %q", id), intentGetQuery, id)
 }
 
 // AbandonedTAPs lists open intents whose lease ended before now, oldest lease first,
@@ -227,27 +210,9 @@ func (s *Store) AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, intentAbandonedQuery, s.at(now), store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
-	}
-	is, err := pgx.CollectRows(rows, scanIntent)
+	is, err := list[store.TAPIntent](s.pool.Query(ctx, intentAbandonedQuery, s.at(now), store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
 	}
 	return is, nil
-}
-
-func scanIntent(row pgx.CollectableRow) (store.TAPIntent, error) {
-	var (
-		i     store.TAPIntent
-		state string
-	)
-	if err := row.Scan(&i.ID, &i.TargetID, &i.TargetUPN, &i.RequesterID, &state, &i.MethodID,
-		&i.StartedAt, &i.LeaseUntil, &i.UpdatedAt); err != nil {
-		return store.TAPIntent{}, err
-	}
-	i.State = store.IntentState(state)
-	i.StartedAt, i.LeaseUntil, i.UpdatedAt = i.StartedAt.UTC(), i.LeaseUntil.UTC(), i.UpdatedAt.UTC()
-	return i, nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"github.com/tapbot/tapbot/internal/store/migrations"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+
+	"github.com/tapbot/tapbot/internal/store/migrations"
 )
 
 //go:embed migrations/*.sql
@@ -20,30 +20,11 @@ var migrationFiles embed.FS
 // to date. ("tapmigra" in ASCII, so that it is recognisable in pg_locks.)
 const migrationLock int64 = 0x7461706d69677261
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the migrations in dir of fsys (see package migrations).
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	files, err := migrations.Load(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, len(files))
-	for i, f := range files {
-		ms[i] = migration{version: f.Version, name: f.Name, sql: f.SQL}
-	}
-	return ms, nil
-}
-
 // migrate brings the schema up to the last embedded migration and returns its
 // version. It holds the session-level advisory lock migrationLock on one connection
 // throughout, so two processes never run the same migration.
 func migrate(ctx context.Context, pool *pgxpool.Pool, log *zap.Logger) (int, error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		return 0, err
 	}
@@ -74,26 +55,26 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *zap.Logger) (int, err
 	}
 	// Running against a schema we do not understand could corrupt data a newer
 	// tapbot wrote, so refuse rather than guess.
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	if current > latest {
 		return 0, fmt.Errorf("database schema version %d is newer than this tapbot (max %d); upgrade tapbot", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		// Each migration in its own transaction: one that fails leaves the schema
 		// at the previous version, not half-applied.
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
 			return err
 		}); err != nil {
-			return 0, fmt.Errorf("migration %s: %w", m.name, err)
+			return 0, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		log.Info("applied database migration", zap.Int("version", m.version), zap.String("name", m.name))
+		log.Info("applied database migration", zap.Int("version", m.Version), zap.String("name", m.Name))
 	}
 	return latest, nil
 }

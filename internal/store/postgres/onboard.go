@@ -15,16 +15,13 @@ import (
 )
 
 const (
-	onboardColumns = `id, state, requester_id, requester_upn, form, decider_id, decision, user_id,
-		step, error, start_date, version, created_at, updated_at`
-
 	// ON CONFLICT DO NOTHING makes the duplicate check and the insert one
 	// statement: of two concurrent creates of one id, exactly one inserts.
-	createOnboardQuery = `INSERT INTO onboard_requests (` + onboardColumns + `)
+	createOnboardQuery = `INSERT INTO onboard_requests (` + store.OnboardColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO NOTHING`
 
-	getOnboardQuery = `SELECT ` + onboardColumns + ` FROM onboard_requests WHERE id = $1`
+	getOnboardQuery = `SELECT ` + store.OnboardColumns + ` FROM onboard_requests WHERE id = $1`
 
 	// FOR UPDATE holds the row from the read of the state to the commit, so no
 	// other transaction, on any replica, can change the request in between.
@@ -35,9 +32,7 @@ const (
 			decision = $6, user_id = $7, step = $8, error = $9, start_date = $10,
 			version = version + 1, updated_at = $11
 		WHERE id = $12 AND version = $13
-		RETURNING ` + onboardColumns
-
-	jobColumns = `id, kind, payload, due_at, attempts, done_at`
+		RETURNING ` + store.OnboardColumns
 
 	scheduleJobQuery = `INSERT INTO jobs (id, kind, payload, due_at, attempts)
 		VALUES ($1, $2, $3, $4, 0)
@@ -53,7 +48,7 @@ const (
 			ORDER BY due_at, id
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED)
-		RETURNING ` + jobColumns
+		RETURNING ` + store.JobColumns
 
 	// The IS NULL keeps the first completion's time.
 	completeJobQuery = `UPDATE jobs SET done_at = $1, lease_until = NULL
@@ -70,20 +65,11 @@ const (
 // id in use is an error wrapping store.ErrConflict, and leaves the stored request
 // as it was.
 func (s *Store) CreateOnboard(ctx context.Context, r store.OnboardRequest) error {
-	r, err := r.NormalizeCreate()
+	r, err := r.NormalizeCreate(s.now())
 	if err != nil {
 		return err
 	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = s.now()
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = r.CreatedAt
-	}
-	tag, err := s.pool.Exec(ctx, createOnboardQuery,
-		r.ID, r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
-		r.Step, r.Error, nullTime(r.StartDate), r.Version, r.CreatedAt, r.UpdatedAt,
-	)
+	tag, err := s.pool.Exec(ctx, createOnboardQuery, r.Fields(times{})...)
 	if err != nil {
 		return fmt.Errorf("store: create onboarding request %q: %w", r.ID, err)
 	}
@@ -95,37 +81,19 @@ func (s *Store) CreateOnboard(ctx context.Context, r store.OnboardRequest) error
 
 // Onboard returns the request with id, or an error wrapping store.ErrNotFound.
 func (s *Store) Onboard(ctx context.Context, id string) (store.OnboardRequest, error) {
-	notFound := fmt.Errorf("onboarding request %q: %w", id, store.ErrNotFound)
-	if !storable(id) {
-		return store.OnboardRequest{}, notFound
-	}
-	rows, err := s.pool.Query(ctx, getOnboardQuery, id)
-	if err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("store: get onboarding request %q: %w", id, err)
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, scanOnboard)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.OnboardRequest{}, notFound
-	}
-	if err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("store: get onboarding request %q: %w", id, err)
-	}
-	return r, nil
+	return one[store.OnboardRequest](ctx, s.pool, fmt.Sprintf("onboarding request %q", id), getOnboardQuery, id)
 }
 
 // UpdateOnboard writes r, normalised by store.OnboardRequest.NormalizeUpdate, over
-// the stored request if that is at r.Version and store.CanTransition allows its
-// state to become r.State, and returns what it stored (at r.Version+1). Zero
+// the stored request if store.OnboardRequest.CheckStored allows it (the stored
+// request is at r.Version and its state may become r.State), and returns what it stored (at r.Version+1). Zero
 // UpdatedAt is the clock's now; ID and CreatedAt are not written. A stale version
 // or a refused transition is an error wrapping store.ErrConflict, an unknown id one
 // wrapping store.ErrNotFound.
 func (s *Store) UpdateOnboard(ctx context.Context, r store.OnboardRequest) (store.OnboardRequest, error) {
-	r, err := r.NormalizeUpdate()
+	r, err := r.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.OnboardRequest{}, err
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = s.now()
 	}
 	var got store.OnboardRequest
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -151,11 +119,8 @@ func updateOnboard(ctx context.Context, tx pgx.Tx, r store.OnboardRequest) (stor
 	if err != nil {
 		return store.OnboardRequest{}, err
 	}
-	if version != r.Version {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q is at version %d, not %d: %w", r.ID, version, r.Version, store.ErrConflict)
-	}
-	if !store.CanTransition(state, r.State) {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q cannot go from %s to %s: %w", r.ID, state, r.State, store.ErrConflict)
+	if err := r.CheckStored(state, version); err != nil {
+		return store.OnboardRequest{}, err
 	}
 	rows, err := tx.Query(ctx, updateOnboardQuery,
 		r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
@@ -165,7 +130,7 @@ func updateOnboard(ctx context.Context, tx pgx.Tx, r store.OnboardRequest) (stor
 	if err != nil {
 		return store.OnboardRequest{}, err
 	}
-	got, err := pgx.CollectExactlyOneRow(rows, scanOnboard)
+	got, err := pgx.CollectExactlyOneRow(rows, scan[store.OnboardRequest])
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Unreachable while the transaction holds the row lock.
 		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q changed under the row lock: %w", r.ID, store.ErrConflict)
@@ -200,12 +165,8 @@ func (s *Store) Onboards(ctx context.Context, f store.OnboardFilter) ([]store.On
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	args = append(args, store.ClampLimit(f.Limit))
-	rows, err := s.pool.Query(ctx, `SELECT `+onboardColumns+` FROM onboard_requests`+where+
-		` ORDER BY created_at DESC, id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: onboarding requests: %w", err)
-	}
-	rs, err := pgx.CollectRows(rows, scanOnboard)
+	rs, err := list[store.OnboardRequest](s.pool.Query(ctx, `SELECT `+store.OnboardColumns+` FROM onboard_requests`+where+
+		` ORDER BY created_at DESC, id DESC LIMIT $`+strconv.Itoa(len(args)), args...))
 	if err != nil {
 		return nil, fmt.Errorf("store: onboarding requests: %w", err)
 	}
@@ -233,21 +194,11 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		return nil, err
 	}
 	now = s.at(now)
-	rows, err := s.pool.Query(ctx, claimJobsQuery, now.Add(lease), now, store.ClampLimit(limit))
+	js, err := list[store.Job](s.pool.Query(ctx, claimJobsQuery, now.Add(lease), now, store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: claim jobs: %w", err)
 	}
-	js, err := pgx.CollectRows(rows, scanJob)
-	if err != nil {
-		return nil, fmt.Errorf("store: claim jobs: %w", err)
-	}
-	// RETURNING reports rows in no particular order.
-	slices.SortFunc(js, func(a, b store.Job) int {
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	store.SortJobs(js)
 	return js, nil
 }
 
@@ -309,31 +260,4 @@ func jobError(verb, id string, err error) error {
 		return fmt.Errorf("job %q: %w", id, store.ErrNotFound)
 	}
 	return fmt.Errorf("store: %s job %q: %w", verb, id, err)
-}
-
-func scanOnboard(row pgx.CollectableRow) (store.OnboardRequest, error) {
-	var (
-		r     store.OnboardRequest
-		start *time.Time
-	)
-	if err := row.Scan(&r.ID, &r.State, &r.RequesterID, &r.RequesterUPN, &r.Form, &r.DeciderID, &r.Decision, &r.UserID,
-		&r.Step, &r.Error, &start, &r.Version, &r.CreatedAt, &r.UpdatedAt); err != nil {
-		return store.OnboardRequest{}, err
-	}
-	r.StartDate = fromNull(start)
-	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
-	return r, nil
-}
-
-func scanJob(row pgx.CollectableRow) (store.Job, error) {
-	var (
-		j    store.Job
-		done *time.Time
-	)
-	if err := row.Scan(&j.ID, &j.Kind, &j.Payload, &j.DueAt, &j.Attempts, &done); err != nil {
-		return store.Job{}, err
-	}
-	j.DueAt = j.DueAt.UTC()
-	j.DoneAt = fromNull(done)
-	return j, nil
 }

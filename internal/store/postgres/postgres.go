@@ -10,12 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
@@ -45,10 +43,7 @@ type Store struct {
 	log  *zap.Logger
 	now  func() time.Time
 
-	// writeFailures counts failed writes (for metrics); lastWriteLog rate-limits
-	// their log line to one per writeLogInterval.
-	writeFailures atomic.Uint64
-	lastWriteLog  atomic.Int64
+	writeFailures store.WriteFailures
 }
 
 // Open connects to the database and migrates its schema to the version this binary
@@ -84,24 +79,15 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	return s, nil
 }
 
+// saveQuery inserts a reference or overwrites the one with its conversation id.
+var saveQuery = `INSERT INTO conversation_references (` + store.ReferenceColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (conversation_id) DO UPDATE SET ` + store.SetExcluded(store.ReferenceColumns, "conversation_id")
+
 const (
-	referenceColumns = `conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at`
+	getQuery = `SELECT ` + store.ReferenceColumns + ` FROM conversation_references WHERE conversation_id = $1`
 
-	saveQuery = `INSERT INTO conversation_references (` + referenceColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (conversation_id) DO UPDATE SET
-			scope = excluded.scope,
-			tenant_id = excluded.tenant_id,
-			user_aad_object_id = excluded.user_aad_object_id,
-			team_id = excluded.team_id,
-			service_url = excluded.service_url,
-			bot_id = excluded.bot_id,
-			raw = excluded.raw,
-			updated_at = excluded.updated_at`
-
-	getQuery = `SELECT ` + referenceColumns + ` FROM conversation_references WHERE conversation_id = $1`
-
-	personalQuery = `SELECT ` + referenceColumns + `
+	personalQuery = `SELECT ` + store.ReferenceColumns + `
 		FROM conversation_references
 		WHERE tenant_id = $1 AND user_aad_object_id = $2 AND scope = $3
 		ORDER BY updated_at DESC
@@ -116,10 +102,7 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = s.now()
 	}
-	if _, err := s.pool.Exec(ctx, saveQuery,
-		r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
-		r.ServiceURL, r.BotID, r.Raw, r.UpdatedAt,
-	); err != nil {
+	if _, err := s.pool.Exec(ctx, saveQuery, r.Fields(times{})...); err != nil {
 		s.writeFailed("reference", err)
 		return fmt.Errorf("store: save reference %q: %w", r.ConversationID, err)
 	}
@@ -129,50 +112,18 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 // Reference returns the reference stored for conversationID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Reference(ctx context.Context, conversationID string) (store.Reference, error) {
-	notFound := fmt.Errorf("reference %q: %w", conversationID, store.ErrNotFound)
-	if !storable(conversationID) {
-		return store.Reference{}, notFound
-	}
-	r, err := scanReference(s.pool.QueryRow(ctx, getQuery, conversationID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Reference{}, notFound
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get reference %q: %w", conversationID, err)
-	}
-	return r, nil
+	return one[store.Reference](ctx, s.pool, fmt.Sprintf("reference %q", conversationID), getQuery, conversationID)
 }
 
 // PersonalReference returns the most recently updated personal reference of the
 // user in the tenant, or an error wrapping store.ErrNotFound.
 func (s *Store) PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error) {
-	notFound := fmt.Errorf("personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, store.ErrNotFound)
+	what := fmt.Sprintf("personal reference for user %q in tenant %q", userAADObjectID, tenantID)
 	// A reference saved without ids must not be handed out for "no user".
-	if tenantID == "" || userAADObjectID == "" || !storable(tenantID) || !storable(userAADObjectID) {
-		return store.Reference{}, notFound
+	if tenantID == "" || userAADObjectID == "" {
+		return store.Reference{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
-	r, err := scanReference(s.pool.QueryRow(ctx, personalQuery, tenantID, userAADObjectID, string(store.ScopePersonal)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Reference{}, notFound
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, err)
-	}
-	return r, nil
-}
-
-func scanReference(row pgx.Row) (store.Reference, error) {
-	var (
-		r     store.Reference
-		scope string
-	)
-	if err := row.Scan(&r.ConversationID, &scope, &r.TenantID, &r.UserAADObjectID, &r.TeamID,
-		&r.ServiceURL, &r.BotID, &r.Raw, &r.UpdatedAt); err != nil {
-		return store.Reference{}, err
-	}
-	r.Scope = store.Scope(scope)
-	r.UpdatedAt = r.UpdatedAt.UTC()
-	return r, nil
+	return one[store.Reference](ctx, s.pool, what, personalQuery, tenantID, userAADObjectID, string(store.ScopePersonal))
 }
 
 // Ping checks that the database answers and takes a write, for /readyz: a replica
@@ -194,27 +145,19 @@ func (s *Store) Ping(ctx context.Context) error {
 const probeQuery = `INSERT INTO health (id, probed_at) VALUES (1, $1)
 	ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`
 
-// writeLogInterval is the least time between two log lines about failed writes: a
-// database that refuses every write must not flood the log.
-const writeLogInterval = time.Minute
-
 // WriteFailures is how many writes have failed since Open (for metrics).
-func (s *Store) WriteFailures() uint64 { return s.writeFailures.Load() }
+func (s *Store) WriteFailures() uint64 { return s.writeFailures.Count() }
 
-// writeFailed counts a failed write and logs it at most once per writeLogInterval.
-// A write abandoned because its caller gave up (a cancelled request, shutdown) says
+// writeFailed counts a failed write and logs it, unless one was logged lately. A
+// write abandoned because its caller gave up (a cancelled request, shutdown) says
 // nothing about the database, so it is not counted.
 func (s *Store) writeFailed(what string, err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
-	n := s.writeFailures.Add(1)
-	now := time.Now().UnixNano()
-	last := s.lastWriteLog.Load()
-	if now-last < int64(writeLogInterval) || !s.lastWriteLog.CompareAndSwap(last, now) {
-		return
+	if n, log := s.writeFailures.Add(); log {
+		s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 	}
-	s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 }
 
 // Close closes the pool, waiting for the connections in use to be released.

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 	"github.com/tapbot/tapbot/internal/store/postgres/pgtest"
 	"github.com/tapbot/tapbot/internal/store/storetest"
 )
@@ -47,13 +48,13 @@ func TestConformance(t *testing.T) {
 }
 
 func TestEmbeddedMigrationsAreNumberedFromOneWithoutGaps(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d is %s (version %d), want version %d", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d is %s (version %d), want version %d", i, m.Name, m.Version, i+1)
 		}
 	}
 }
@@ -89,7 +90,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	if applied, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := migrations.Load(migrationFiles, "migrations")
 	if len(applied) != len(ms) {
 		t.Errorf("schema_migrations = %v, want each of the %d migrations once", applied, len(ms))
 	}
@@ -99,7 +100,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if held != 0 {
-		t.Errorf("%d advisory locks still held after Open", held)
+		t.Errorf("%d advisory locks held after Open, want 0", held)
 	}
 }
 
@@ -246,38 +247,13 @@ func TestClaimJobsAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[string]int{}
-	)
-	for w := range 8 {
-		st := []*Store{a, b}[w%2]
-		wg.Go(func() {
-			for {
-				js, err := st.ClaimJobs(t.Context(), time.Now(), time.Hour, 7)
-				if err != nil {
-					t.Errorf("ClaimJobs: %v", err)
-					return
-				}
-				if len(js) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, j := range js {
-					seen[j.ID]++
-				}
-				mu.Unlock()
-			}
-		})
+	claimed := storetest.ClaimAll(t, a, time.Now(), 7, b)
+	if len(claimed) != jobs {
+		t.Errorf("%d jobs claimed, want %d", len(claimed), jobs)
 	}
-	wg.Wait()
-	if len(seen) != jobs {
-		t.Errorf("%d jobs claimed, want %d", len(seen), jobs)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("job %s claimed %d times", id, n)
+	for id, js := range claimed {
+		if len(js) != 1 {
+			t.Errorf("job %s claimed %d times, want once", id, len(js))
 		}
 	}
 }

@@ -9,48 +9,28 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tapbot/tapbot/internal/store"
 )
 
-const (
-	auditColumns = `id, at, request_id, requester_id, requester_upn, target_id, target_upn,
-		action, outcome, reason, ticket, method_id, expires`
+// saveDeliveryQuery inserts a delivery or overwrites every field of the one with its id.
+var saveDeliveryQuery = `INSERT INTO deliveries (` + store.DeliveryColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (id) DO UPDATE SET ` + store.SetExcluded(store.DeliveryColumns, "id")
 
+const (
 	appendAuditQuery = `INSERT INTO audit (at, request_id, requester_id, requester_upn, target_id, target_upn,
 		action, outcome, reason, ticket, method_id, expires)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING id`
 
-	deliveryColumns = `id, target_id, target_upn, method_id, requester_id, service_url,
-		conversation_id, activity_id, expires, redacted_at, redact_reason,
-		attempts, next_attempt_at, checked_at`
-
-	saveDeliveryQuery = `INSERT INTO deliveries (` + deliveryColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO UPDATE SET
-			target_id = excluded.target_id,
-			target_upn = excluded.target_upn,
-			method_id = excluded.method_id,
-			requester_id = excluded.requester_id,
-			service_url = excluded.service_url,
-			conversation_id = excluded.conversation_id,
-			activity_id = excluded.activity_id,
-			expires = excluded.expires,
-			redacted_at = excluded.redacted_at,
-			redact_reason = excluded.redact_reason,
-			attempts = excluded.attempts,
-			next_attempt_at = excluded.next_attempt_at,
-			checked_at = excluded.checked_at`
-
-	dueQuery = `SELECT ` + deliveryColumns + `
+	dueQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND expires <= $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
 		ORDER BY expires, id
 		LIMIT $2`
 
-	checkQuery = `SELECT ` + deliveryColumns + `
+	checkQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND expires > $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
 		ORDER BY checked_at NULLS FIRST, expires, id
@@ -62,7 +42,7 @@ const (
 		WHERE id = $2 AND redacted_at IS NULL
 		RETURNING attempts`
 
-	openQuery = `SELECT ` + deliveryColumns + `
+	openQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND target_id = $1
 		ORDER BY expires, id`
@@ -109,12 +89,8 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEn
 	}
 	where, args := auditWhere(f)
 	args = append(args, store.ClampLimit(f.Limit))
-	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit`+where+
-		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	es, err := pgx.CollectRows(rows, scanAudit)
+	es, err := list[store.AuditEntry](s.pool.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit`+where+
+		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...))
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
@@ -199,11 +175,7 @@ func (s *Store) SaveDelivery(ctx context.Context, d store.Delivery) error {
 
 // saveDelivery runs the save on q (the pool, or a transaction).
 func (s *Store) saveDelivery(ctx context.Context, q querier, d store.Delivery) error {
-	if _, err := q.Exec(ctx, saveDeliveryQuery,
-		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
-		d.ConversationID, d.ActivityID, d.Expires, nullTime(d.RedactedAt), d.RedactReason,
-		d.Attempts, nullTime(d.NextAttempt), nullTime(d.CheckedAt),
-	); err != nil {
+	if _, err := q.Exec(ctx, saveDeliveryQuery, d.Fields(times{})...); err != nil {
 		s.writeFailed("delivery", err)
 		return fmt.Errorf("store: save delivery %q: %w", d.ID, err)
 	}
@@ -213,26 +185,25 @@ func (s *Store) saveDelivery(ctx context.Context, q querier, d store.Delivery) e
 // DueDeliveries lists the unredacted deliveries expiring at or before now (the
 // clock's now if zero), by Expires then ID, at most store.ClampLimit(limit).
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
-	if err := store.ValidateDueTime(now); err != nil {
-		return nil, err
-	}
-	ds, err := s.queryDeliveries(ctx, dueQuery, s.at(now), store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: due deliveries: %w", err)
-	}
-	return ds, nil
+	return s.deliveriesAt(ctx, dueQuery, "due deliveries", now, limit)
 }
 
 // DeliveriesToCheck lists the unredacted deliveries expiring after now (the clock's
 // now if zero) and not backing off, least recently checked first, at most
 // store.ClampLimit(limit).
 func (s *Store) DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	return s.deliveriesAt(ctx, checkQuery, "deliveries to check", now, limit)
+}
+
+// deliveriesAt runs query, a list of deliveries as of now taking ($1 = now,
+// $2 = limit), for the call what names.
+func (s *Store) deliveriesAt(ctx context.Context, query, what string, now time.Time, limit int) ([]store.Delivery, error) {
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	ds, err := s.queryDeliveries(ctx, checkQuery, s.at(now), store.ClampLimit(limit))
+	ds, err := list[store.Delivery](s.pool.Query(ctx, query, s.at(now), store.ClampLimit(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("store: deliveries to check: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ds, nil
 }
@@ -298,7 +269,7 @@ func (s *Store) OpenDeliveries(ctx context.Context, targetID string) ([]store.De
 	if targetID == "" || !storable(targetID) {
 		return nil, nil
 	}
-	ds, err := s.queryDeliveries(ctx, openQuery, targetID)
+	ds, err := list[store.Delivery](s.pool.Query(ctx, openQuery, targetID))
 	if err != nil {
 		return nil, fmt.Errorf("store: open deliveries for %q: %w", targetID, err)
 	}
@@ -342,68 +313,6 @@ func (s *Store) Claim(ctx context.Context, key string, at time.Time) (bool, erro
 		return false, fmt.Errorf("store: claim %q: %w", key, err)
 	}
 	return tag.RowsAffected() > 0, nil
-}
-
-func (s *Store) queryDeliveries(ctx context.Context, query string, args ...any) ([]store.Delivery, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, scanDelivery)
-}
-
-func scanAudit(row pgx.CollectableRow) (store.AuditEntry, error) {
-	var (
-		e       store.AuditEntry
-		expires *time.Time
-	)
-	if err := row.Scan(&e.ID, &e.Time, &e.RequestID, &e.RequesterID, &e.RequesterUPN, &e.TargetID, &e.TargetUPN,
-		&e.Action, &e.Outcome, &e.Reason, &e.Ticket, &e.MethodID, &expires); err != nil {
-		return store.AuditEntry{}, err
-	}
-	e.Time = e.Time.UTC()
-	e.Expires = fromNull(expires)
-	return e, nil
-}
-
-func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) {
-	var (
-		d                         store.Delivery
-		redacted, next, checkedAt *time.Time
-	)
-	if err := row.Scan(&d.ID, &d.TargetID, &d.TargetUPN, &d.MethodID, &d.RequesterID, &d.ServiceURL,
-		&d.ConversationID, &d.ActivityID, &d.Expires, &redacted, &d.RedactReason,
-		&d.Attempts, &next, &checkedAt); err != nil {
-		return store.Delivery{}, err
-	}
-	d.Expires = d.Expires.UTC()
-	d.RedactedAt = fromNull(redacted)
-	d.NextAttempt = fromNull(next)
-	d.CheckedAt = fromNull(checkedAt)
-	return d, nil
-}
-
-// querier is the pool or a transaction.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// nullTime stores a zero time as NULL, so that it reads back as zero.
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-// fromNull is the time read from a nullable column, in UTC; NULL is zero.
-func fromNull(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // at is t, or the store's clock when t is zero.

@@ -10,16 +10,13 @@ import (
 )
 
 const (
-	checklistColumns = `user_id, user_upn, request_id, manager_id, no_smartphone, conversation_id,
-		activity_id, progress, started_at, updated_at, done_at, version`
-
 	// ON CONFLICT DO NOTHING makes the duplicate check and the insert one
 	// statement: of two concurrent creates for one user, exactly one inserts.
-	createChecklistQuery = `INSERT INTO checklists (` + checklistColumns + `)
+	createChecklistQuery = `INSERT INTO checklists (` + store.ChecklistColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id) DO NOTHING`
 
-	getChecklistQuery = `SELECT ` + checklistColumns + ` FROM checklists WHERE user_id = ?`
+	getChecklistQuery = `SELECT ` + store.ChecklistColumns + ` FROM checklists WHERE user_id = ?`
 
 	// The version in the WHERE is the compare-and-set, in one statement: of
 	// concurrent updates from one version, exactly one matches. COALESCE keeps
@@ -29,13 +26,13 @@ const (
 			activity_id = ?, progress = ?, updated_at = ?, done_at = COALESCE(done_at, ?),
 			version = version + 1
 		WHERE user_id = ? AND version = ?
-		RETURNING ` + checklistColumns
+		RETURNING ` + store.ChecklistColumns
 
 	checklistVersionQuery = `SELECT version FROM checklists WHERE user_id = ?`
 
 	// openChecklistsQuery walks the partial index checklists_open
 	// (TestChecklistQueriesUseIndexes holds it to that) and stops at its limit.
-	openChecklistsQuery = `SELECT ` + checklistColumns + ` FROM checklists
+	openChecklistsQuery = `SELECT ` + store.ChecklistColumns + ` FROM checklists
 		WHERE done_at IS NULL
 		ORDER BY started_at, user_id
 		LIMIT ?`
@@ -58,20 +55,11 @@ func (s *Store) checklistStatements() []preparedStmt {
 // user with a checklist already is an error wrapping store.ErrConflict, and keeps
 // the stored checklist as it was.
 func (s *Store) CreateChecklist(ctx context.Context, c store.Checklist) error {
-	c, err := c.NormalizeCreate()
+	c, err := c.NormalizeCreate(s.now())
 	if err != nil {
 		return err
 	}
-	if c.StartedAt.IsZero() {
-		c.StartedAt = s.now()
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = c.StartedAt
-	}
-	res, err := s.createChecklistStmt.ExecContext(ctx,
-		c.UserID, c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
-		c.ActivityID, c.Progress, formatTime(c.StartedAt), formatTime(c.UpdatedAt), nullTime(c.DoneAt), c.Version,
-	)
+	res, err := s.createChecklistStmt.ExecContext(ctx, c.Fields(times{})...)
 	if err != nil {
 		return fmt.Errorf("store: create checklist of %q: %w", c.UserID, err)
 	}
@@ -88,14 +76,7 @@ func (s *Store) CreateChecklist(ctx context.Context, c store.Checklist) error {
 // Checklist returns the checklist of userID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Checklist(ctx context.Context, userID string) (store.Checklist, error) {
-	c, err := scanChecklist(s.getChecklistStmt.QueryRowContext(ctx, userID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Checklist{}, fmt.Errorf("checklist of %q: %w", userID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Checklist{}, fmt.Errorf("store: get checklist of %q: %w", userID, err)
-	}
-	return c, nil
+	return one[store.Checklist](s.getChecklistStmt.QueryRowContext(ctx, userID), fmt.Sprintf("checklist of %q", userID))
 }
 
 // UpdateChecklist writes c, checked by store.Checklist.NormalizeUpdate, over the
@@ -104,14 +85,11 @@ func (s *Store) Checklist(ctx context.Context, userID string) (store.Checklist, 
 // written, nor DoneAt once the stored one is set. A stale version is an error
 // wrapping store.ErrConflict, an unknown user one wrapping store.ErrNotFound.
 func (s *Store) UpdateChecklist(ctx context.Context, c store.Checklist) (store.Checklist, error) {
-	c, err := c.NormalizeUpdate()
+	c, err := c.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.Checklist{}, err
 	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = s.now()
-	}
-	got, err := scanChecklist(s.updateChecklistStmt.QueryRowContext(ctx,
+	got, err := scan[store.Checklist](s.updateChecklistStmt.QueryRowContext(ctx,
 		c.UserUPN, c.RequestID, c.ManagerID, c.NoSmartphone, c.ConversationID,
 		c.ActivityID, c.Progress, formatTime(c.UpdatedAt), nullTime(c.DoneAt),
 		c.UserID, c.Version,
@@ -138,36 +116,9 @@ func (s *Store) UpdateChecklist(ctx context.Context, c store.Checklist) (store.C
 // OpenChecklists lists the checklists not done, oldest StartedAt (then UserID)
 // first, at most store.ClampLimit(limit).
 func (s *Store) OpenChecklists(ctx context.Context, limit int) ([]store.Checklist, error) {
-	rows, err := s.openChecklistsStmt.QueryContext(ctx, store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: open checklists: %w", err)
-	}
-	cs, err := collect(rows, scanChecklist)
+	cs, err := collect[store.Checklist](s.openChecklistsStmt.QueryContext(ctx, store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: open checklists: %w", err)
 	}
 	return cs, nil
-}
-
-func scanChecklist(row scanner) (store.Checklist, error) {
-	var (
-		c                store.Checklist
-		started, updated string
-		done             sql.NullString
-	)
-	if err := row.Scan(&c.UserID, &c.UserUPN, &c.RequestID, &c.ManagerID, &c.NoSmartphone, &c.ConversationID,
-		&c.ActivityID, &c.Progress, &started, &updated, &done, &c.Version); err != nil {
-		return store.Checklist{}, err
-	}
-	var err error
-	if c.StartedAt, err = parseTime(started); err != nil {
-		return store.Checklist{}, fmt.Errorf("checklist of %q: started_at: %w", c.UserID, err)
-	}
-	if c.UpdatedAt, err = parseTime(updated); err != nil {
-		return store.Checklist{}, fmt.Errorf("checklist of %q: updated_at: %w", c.UserID, err)
-	}
-	if c.DoneAt, err = parseNullTime(done); err != nil {
-		return store.Checklist{}, fmt.Errorf("checklist of %q: done_at: %w", c.UserID, err)
-	}
-	return c, nil
 }

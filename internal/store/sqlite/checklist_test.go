@@ -1,34 +1,17 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
 	"github.com/tapbot/tapbot/internal/store"
 )
 
 func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tapbot.db")
-	ms := knownMigrations(t)
-	if len(ms) < 4 || !strings.HasPrefix(ms[3].name, "0004_") {
-		t.Fatalf("migrations = %d, want 0004 among them", len(ms))
-	}
-	// A database as the tapbot before 0004 left it.
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	if err := migrate(t.Context(), db, ms[:3], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 3: %v", err)
-	}
-	for _, stmt := range []string{
+	s := openMigratedFrom(t, 3,
 		`INSERT INTO onboard_requests (id, state, requester_id, requester_upn, form, decider_id, decision, user_id,
 			step, error, start_date, version, created_at, updated_at)
 			VALUES ('onb-1', 'provisioning', 'm', 'm@contoso.com', '{"upn":"ada@contoso.com"}', 'd', 'ok', 'u-ada',
@@ -38,35 +21,15 @@ func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 			VALUES ('onb-2', 'submitted', 'm', '', NULL, '', '', '', '', '', NULL, 1, '2024-01-03T03:04:05.000000000Z', '2024-01-03T03:04:05.000000000Z')`,
 		`INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, done_at)
 			VALUES ('j', 'onboard.startday', '{}', '2024-02-01T08:00:00.000000000Z', 0, NULL, NULL)`,
-	} {
-		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatalf("insert version-3 data: %v", err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	core, logs := observer.New(zap.InfoLevel)
-	s, err := Open(t.Context(), path, zap.New(core))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	)
 	ctx := t.Context()
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-3 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first three)", n, len(ms)-3)
-	}
-	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
-		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
-	}
 	r, err := s.Onboard(ctx, "onb-1")
 	if err != nil {
 		t.Fatalf("Onboard after migrating: %v", err)
 	}
 	if r.State != store.OnboardProvisioning || r.Version != 4 || r.UserID != "u-ada" || string(r.Form) != `{"upn":"ada@contoso.com"}` ||
 		!r.CreatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) || !r.StartDate.Equal(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("onboarding request after migrating = %+v", r)
+		t.Errorf("onboarding request after migrating = %+v, want it provisioning at version 4, user u-ada, its form, created 2024-01-02T03:04:05.000000006Z, starting 2024-02-01", r)
 	}
 	rs, err := s.Onboards(ctx, store.OnboardFilter{})
 	if err != nil || len(rs) != 2 || rs[0].ID != "onb-2" || rs[1].ID != "onb-1" {
@@ -90,19 +53,9 @@ func TestOpenMigratesVersion3DatabaseKeepingOnboarding(t *testing.T) {
 }
 
 func TestChecklistTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
+	s, now, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
 	ctx := t.Context()
-	text := func(query string) sql.NullString {
-		t.Helper()
-		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query).Scan(&v); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return v
-	}
 
 	if err := s.CreateChecklist(ctx, store.Checklist{UserID: "u1"}); err != nil {
 		t.Fatalf("CreateChecklist: %v", err)
@@ -119,19 +72,19 @@ func TestChecklistTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Checklist: %v", err)
 	}
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	c.UpdatedAt, c.DoneAt = time.Time{}, time.Date(2024, 3, 4, 7, 0, 0, 0, time.FixedZone("+02", 7200))
 	if _, err := s.UpdateChecklist(ctx, c); err != nil {
 		t.Fatalf("UpdateChecklist: %v", err)
 	}
-	if got := text(`SELECT updated_at FROM checklists`); got.String != "2024-03-04T05:06:07.800000000Z" {
-		t.Errorf("checklists.updated_at after update = %q", got.String)
+	if got, want := text(`SELECT updated_at FROM checklists`), "2024-03-04T05:06:07.800000000Z"; got.String != want {
+		t.Errorf("checklists.updated_at after update = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT started_at FROM checklists`); got.String != want {
 		t.Errorf("checklists.started_at after update = %q, want %q", got.String, want)
 	}
-	if got := text(`SELECT done_at FROM checklists`); got.String != "2024-03-04T05:00:00.000000000Z" {
-		t.Errorf("checklists.done_at = %q", got.String)
+	if got, want := text(`SELECT done_at FROM checklists`), "2024-03-04T05:00:00.000000000Z"; got.String != want {
+		t.Errorf("checklists.done_at = %q, want %q", got.String, want)
 	}
 }
 

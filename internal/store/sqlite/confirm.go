@@ -11,17 +11,14 @@ import (
 )
 
 const (
-	confirmColumns = `id, request_id, tenant_id, requester_id, target_id, target_upn, path, confirmer_id,
-		lifetime_minutes, once, replace_existing, reason, state, decided_by, created_at, expires_at, decided_at`
-
 	confirmPendingQuery = `SELECT 1 FROM tap_confirmations WHERE target_id = ? AND state = 'pending' LIMIT 1`
-	confirmInsertQuery  = `INSERT INTO tap_confirmations (` + confirmColumns + `)
+	confirmInsertQuery  = `INSERT INTO tap_confirmations (` + store.ConfirmColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', ?, ?, NULL)
 		ON CONFLICT (id) DO NOTHING`
-	confirmGetQuery    = `SELECT ` + confirmColumns + ` FROM tap_confirmations WHERE id = ?`
+	confirmGetQuery    = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations WHERE id = ?`
 	confirmDecideQuery = `UPDATE tap_confirmations SET state = ?, decided_by = ?, decided_at = ?
-		WHERE id = ? AND state = 'pending' RETURNING ` + confirmColumns
-	confirmDueQuery = `SELECT ` + confirmColumns + ` FROM tap_confirmations
+		WHERE id = ? AND state = 'pending' RETURNING ` + store.ConfirmColumns
+	confirmDueQuery = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations
 		WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`
 )
 
@@ -70,14 +67,7 @@ func (s *Store) createConfirmation(ctx context.Context, c store.TAPConfirmation)
 
 // Confirmation returns one confirmation, or an error wrapping store.ErrNotFound.
 func (s *Store) Confirmation(ctx context.Context, id string) (store.TAPConfirmation, error) {
-	c, err := scanConfirmation(s.db.QueryRowContext(ctx, confirmGetQuery, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.TAPConfirmation{}, fmt.Errorf("TAP confirmation %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.TAPConfirmation{}, fmt.Errorf("store: get TAP confirmation %q: %w", id, err)
-	}
-	return c, nil
+	return one[store.TAPConfirmation](s.db.QueryRowContext(ctx, confirmGetQuery, id), fmt.Sprintf("TAP confirmation %q", id))
 }
 
 // DecideConfirmation moves a pending confirmation to state in one conditional
@@ -86,7 +76,7 @@ func (s *Store) DecideConfirmation(ctx context.Context, id string, state store.C
 	if err := store.ValidDecision(id, state); err != nil {
 		return store.TAPConfirmation{}, err
 	}
-	c, err := scanConfirmation(s.db.QueryRowContext(ctx, confirmDecideQuery, string(state), by, formatTime(s.at(at)), id))
+	c, err := scan[store.TAPConfirmation](s.db.QueryRowContext(ctx, confirmDecideQuery, string(state), by, formatTime(s.at(at)), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, gerr := s.Confirmation(ctx, id); gerr != nil {
 			return store.TAPConfirmation{}, gerr
@@ -105,41 +95,9 @@ func (s *Store) DueConfirmations(ctx context.Context, now time.Time, limit int) 
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, confirmDueQuery, formatTime(now), store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
-	}
-	out, err := collect(rows, scanConfirmation)
+	out, err := collect[store.TAPConfirmation](s.db.QueryContext(ctx, confirmDueQuery, formatTime(now), store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: due TAP confirmations: %w", err)
 	}
 	return out, nil
-}
-
-func scanConfirmation(row scanner) (store.TAPConfirmation, error) {
-	var (
-		c                store.TAPConfirmation
-		path, state      string
-		created, expires string
-		decided          sql.NullString
-	)
-	if err := row.Scan(&c.ID, &c.RequestID, &c.TenantID, &c.RequesterID, &c.TargetID, &c.TargetUPN, &path,
-		&c.ConfirmerID, &c.LifetimeMinutes, &c.Once, &c.Replace, &c.Reason, &state, &c.DecidedBy,
-		&created, &expires, &decided); err != nil {
-		return store.TAPConfirmation{}, err
-	}
-	c.Path, c.State = store.ConfirmPath(path), store.ConfirmState(state)
-	var err error
-	if c.CreatedAt, err = parseTime(created); err != nil {
-		return store.TAPConfirmation{}, err
-	}
-	if c.ExpiresAt, err = parseTime(expires); err != nil {
-		return store.TAPConfirmation{}, err
-	}
-	if decided.Valid {
-		if c.DecidedAt, err = parseTime(decided.String); err != nil {
-			return store.TAPConfirmation{}, err
-		}
-	}
-	return c, nil
 }

@@ -11,8 +11,6 @@ import (
 )
 
 const (
-	intentColumns = `id, target_id, target_upn, requester_id, state, method_id, started_at, lease_until, updated_at`
-
 	intentBusyQuery = `SELECT 1 FROM tap_intents WHERE target_id = ? AND state IN ('pending', 'created') LIMIT 1`
 	// A pass counts as issued meanwhile while its intent is created or done; an
 	// undone one was deleted again and replaces nothing.
@@ -20,7 +18,7 @@ const (
 		WHERE target_id = ? AND created_at >= ? AND state IN ('created', 'done') LIMIT 1`
 	intentCountQuery = `SELECT count(*) FROM tap_intents
 		WHERE requester_id = ? AND started_at >= ? AND state <> 'failed'`
-	intentInsertQuery = `INSERT INTO tap_intents (` + intentColumns + `)
+	intentInsertQuery = `INSERT INTO tap_intents (` + store.IntentColumns + `)
 		VALUES (?, ?, ?, ?, 'pending', '', ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`
 	intentCreatedQuery = `UPDATE tap_intents SET state = 'created', method_id = ?, created_at = ?, updated_at = ?
@@ -31,8 +29,8 @@ const (
 		WHERE id = ? AND state IN ('pending', 'created')`
 	intentTakeOverQuery = `UPDATE tap_intents SET lease_until = ?
 		WHERE id = ? AND state IN ('pending', 'created') AND lease_until < ?`
-	intentGetQuery       = `SELECT ` + intentColumns + ` FROM tap_intents WHERE id = ?`
-	intentAbandonedQuery = `SELECT ` + intentColumns + ` FROM tap_intents
+	intentGetQuery       = `SELECT ` + store.IntentColumns + ` FROM tap_intents WHERE id = ?`
+	intentAbandonedQuery = `SELECT ` + store.IntentColumns + ` FROM tap_intents
 		WHERE state IN ('pending', 'created') AND lease_until < ?
 		ORDER BY lease_until, id LIMIT ?`
 )
@@ -185,14 +183,7 @@ func (s *Store) TakeOverTAP(ctx context.Context, id string, now, leaseUntil time
 
 // TAPIntent returns one intent, or an error wrapping store.ErrNotFound.
 func (s *Store) TAPIntent(ctx context.Context, id string) (store.TAPIntent, error) {
-	i, err := scanIntent(s.db.QueryRowContext(ctx, intentGetQuery, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.TAPIntent{}, fmt.Errorf("TAP intent %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.TAPIntent{}, fmt.Errorf("store: get TAP intent %q: %w", id, err)
-	}
-	return i, nil
+	return one[store.TAPIntent](s.db.QueryRowContext(ctx, intentGetQuery, id), fmt.Sprintf("TAP intent %q", id))
 }
 
 // AbandonedTAPs lists open intents whose lease ended before now, oldest lease first,
@@ -201,38 +192,11 @@ func (s *Store) AbandonedTAPs(ctx context.Context, now time.Time, limit int) ([]
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, intentAbandonedQuery, formatTime(s.at(now)), store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
-	}
-	out, err := collect(rows, scanIntent)
+	out, err := collect[store.TAPIntent](s.db.QueryContext(ctx, intentAbandonedQuery, formatTime(s.at(now)), store.ClampLimit(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: abandoned TAP intents: %w", err)
 	}
 	return out, nil
-}
-
-func scanIntent(row scanner) (store.TAPIntent, error) {
-	var (
-		i                       store.TAPIntent
-		state                   string
-		started, lease, updated string
-	)
-	if err := row.Scan(&i.ID, &i.TargetID, &i.TargetUPN, &i.RequesterID, &state, &i.MethodID, &started, &lease, &updated); err != nil {
-		return store.TAPIntent{}, err
-	}
-	i.State = store.IntentState(state)
-	var err error
-	if i.StartedAt, err = parseTime(started); err != nil {
-		return store.TAPIntent{}, err
-	}
-	if i.LeaseUntil, err = parseTime(lease); err != nil {
-		return store.TAPIntent{}, err
-	}
-	if i.UpdatedAt, err = parseTime(updated); err != nil {
-		return store.TAPIntent{}, err
-	}
-	return i, nil
 }
 
 // at is t, or the store's clock when t is zero.

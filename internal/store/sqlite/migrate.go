@@ -5,37 +5,18 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"github.com/tapbot/tapbot/internal/store/migrations"
-	"io/fs"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/tapbot/tapbot/internal/store/migrations"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the migrations in dir of fsys (see package migrations).
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	files, err := migrations.Load(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, len(files))
-	for i, f := range files {
-		ms[i] = migration{version: f.Version, name: f.Name, sql: f.SQL}
-	}
-	return ms, nil
-}
-
 // migrate brings the schema up to the last of ms, which must be sorted by version.
-func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time, log *zap.Logger) error {
+func migrate(ctx context.Context, db *sql.DB, ms []migrations.File, now func() time.Time, log *zap.Logger) error {
 	if err := createVersionTable(ctx, db); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -45,16 +26,16 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, now func() time.Ti
 	}
 	// Running against a schema we do not understand could corrupt data a newer
 	// tapbot wrote, so refuse rather than guess.
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("database schema version %d is newer than this tapbot (max %d); upgrade tapbot", current, latest)
 	}
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, db, m, now)
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("applied database migration", zap.Int("version", m.version), zap.String("name", m.name))
+			log.Info("applied database migration", zap.Int("version", m.Version), zap.String("name", m.Name))
 		}
 	}
 	return nil
@@ -83,7 +64,7 @@ func createVersionTable(ctx context.Context, db *sql.DB) error {
 // applyMigration runs m in its own transaction, so a failing migration leaves the
 // schema at the previous version instead of half-applied. It reports false if m
 // was already applied, by an earlier run or by another process starting alongside.
-func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time) (bool, error) {
+func applyMigration(ctx context.Context, db *sql.DB, m migrations.File, now func() time.Time) (bool, error) {
 	// The DSN makes this BEGIN IMMEDIATE, so two tapbots starting on one file
 	// queue here and the second sees the first's row below.
 	tx, err := db.BeginTx(ctx, nil)
@@ -93,17 +74,17 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() tim
 	// Only an early return needs this; after Commit it is a no-op (ErrTxDone).
 	defer func() { _ = tx.Rollback() }()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.version, formatTime(now())); err != nil {
+		m.Version, formatTime(now())); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

@@ -13,16 +13,13 @@ import (
 )
 
 const (
-	onboardColumns = `id, state, requester_id, requester_upn, form, decider_id, decision, user_id,
-		step, error, start_date, version, created_at, updated_at`
-
 	// ON CONFLICT DO NOTHING makes the duplicate check and the insert one
 	// statement: of two concurrent creates of one id, exactly one inserts.
-	createOnboardQuery = `INSERT INTO onboard_requests (` + onboardColumns + `)
+	createOnboardQuery = `INSERT INTO onboard_requests (` + store.OnboardColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`
 
-	getOnboardQuery = `SELECT ` + onboardColumns + ` FROM onboard_requests WHERE id = ?`
+	getOnboardQuery = `SELECT ` + store.OnboardColumns + ` FROM onboard_requests WHERE id = ?`
 
 	onboardStateQuery = `SELECT state, version FROM onboard_requests WHERE id = ?`
 
@@ -34,9 +31,7 @@ const (
 			decision = ?, user_id = ?, step = ?, error = ?, start_date = ?,
 			version = version + 1, updated_at = ?
 		WHERE id = ? AND version = ?
-		RETURNING ` + onboardColumns
-
-	jobColumns = `id, kind, payload, due_at, attempts, done_at`
+		RETURNING ` + store.OnboardColumns
 
 	scheduleJobQuery = `INSERT INTO jobs (id, kind, payload, due_at, attempts)
 		VALUES (?, ?, ?, ?, 0)
@@ -69,7 +64,7 @@ const (
 			WHERE done_at IS NULL AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
 			ORDER BY due_at, id
 			LIMIT ?)
-		RETURNING ` + jobColumns
+		RETURNING ` + store.JobColumns
 
 	// The IS NULL keeps the first completion's time.
 	completeJobQuery = `UPDATE jobs SET done_at = ?, lease_until = NULL
@@ -102,20 +97,11 @@ func (s *Store) onboardStatements() []preparedStmt {
 // id in use is an error wrapping store.ErrConflict, and leaves the stored request
 // as it was.
 func (s *Store) CreateOnboard(ctx context.Context, r store.OnboardRequest) error {
-	r, err := r.NormalizeCreate()
+	r, err := r.NormalizeCreate(s.now())
 	if err != nil {
 		return err
 	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = s.now()
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = r.CreatedAt
-	}
-	res, err := s.createOnboardStmt.ExecContext(ctx,
-		r.ID, r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
-		r.Step, r.Error, nullTime(r.StartDate), r.Version, formatTime(r.CreatedAt), formatTime(r.UpdatedAt),
-	)
+	res, err := s.createOnboardStmt.ExecContext(ctx, r.Fields(times{})...)
 	if err != nil {
 		return fmt.Errorf("store: create onboarding request %q: %w", r.ID, err)
 	}
@@ -131,29 +117,19 @@ func (s *Store) CreateOnboard(ctx context.Context, r store.OnboardRequest) error
 
 // Onboard returns the request with id, or an error wrapping store.ErrNotFound.
 func (s *Store) Onboard(ctx context.Context, id string) (store.OnboardRequest, error) {
-	r, err := scanOnboard(s.getOnboardStmt.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("store: get onboarding request %q: %w", id, err)
-	}
-	return r, nil
+	return one[store.OnboardRequest](s.getOnboardStmt.QueryRowContext(ctx, id), fmt.Sprintf("onboarding request %q", id))
 }
 
 // UpdateOnboard writes r, normalised by store.OnboardRequest.NormalizeUpdate, over
-// the stored request if that is at r.Version and store.CanTransition allows its
-// state to become r.State, and returns what it stored (at r.Version+1). Zero
+// the stored request if store.OnboardRequest.CheckStored allows it (the stored
+// request is at r.Version and its state may become r.State), and returns what it stored (at r.Version+1). Zero
 // UpdatedAt is the clock's now; ID and CreatedAt are not written. A stale version
 // or a refused transition is an error wrapping store.ErrConflict, an unknown id one
 // wrapping store.ErrNotFound.
 func (s *Store) UpdateOnboard(ctx context.Context, r store.OnboardRequest) (store.OnboardRequest, error) {
-	r, err := r.NormalizeUpdate()
+	r, err := r.NormalizeUpdate(s.now())
 	if err != nil {
 		return store.OnboardRequest{}, err
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = s.now()
 	}
 	got, err := s.updateOnboard(ctx, r)
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
@@ -184,13 +160,10 @@ func (s *Store) updateOnboard(ctx context.Context, r store.OnboardRequest) (stor
 	if err != nil {
 		return store.OnboardRequest{}, err
 	}
-	if version != r.Version {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q is at version %d, not %d: %w", r.ID, version, r.Version, store.ErrConflict)
+	if err := r.CheckStored(state, version); err != nil {
+		return store.OnboardRequest{}, err
 	}
-	if !store.CanTransition(state, r.State) {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q cannot go from %s to %s: %w", r.ID, state, r.State, store.ErrConflict)
-	}
-	got, err := scanOnboard(tx.StmtContext(ctx, s.updateOnboardStmt).QueryRowContext(ctx,
+	got, err := scan[store.OnboardRequest](tx.StmtContext(ctx, s.updateOnboardStmt).QueryRowContext(ctx,
 		r.State, r.RequesterID, r.RequesterUPN, r.Form, r.DeciderID, r.Decision, r.UserID,
 		r.Step, r.Error, nullTime(r.StartDate), formatTime(r.UpdatedAt),
 		r.ID, r.Version,
@@ -215,16 +188,12 @@ func (s *Store) Onboards(ctx context.Context, f store.OnboardFilter) ([]store.On
 		return nil, err
 	}
 	where, args := onboardWhere(f)
-	st, err := s.cachedStmt(ctx, `SELECT `+onboardColumns+` FROM onboard_requests`+where+
+	st, err := s.cachedStmt(ctx, `SELECT `+store.OnboardColumns+` FROM onboard_requests`+where+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("store: onboarding requests: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, append(args, store.ClampLimit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("store: onboarding requests: %w", err)
-	}
-	rs, err := collect(rows, scanOnboard)
+	rs, err := collect[store.OnboardRequest](st.QueryContext(ctx, append(args, store.ClampLimit(f.Limit))...))
 	if err != nil {
 		return nil, fmt.Errorf("store: onboarding requests: %w", err)
 	}
@@ -301,24 +270,14 @@ func (s *Store) claimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	}
 	defer func() { _ = tx.Rollback() }()
 	at := formatTime(now)
-	rows, err := tx.StmtContext(ctx, s.claimJobsStmt).QueryContext(ctx, formatTime(now.Add(lease)), at, at, limit)
-	if err != nil {
-		return nil, err
-	}
-	js, err := collect(rows, scanJob)
+	js, err := collect[store.Job](tx.StmtContext(ctx, s.claimJobsStmt).QueryContext(ctx, formatTime(now.Add(lease)), at, at, limit))
 	if err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	// RETURNING reports rows in no particular order.
-	slices.SortFunc(js, func(a, b store.Job) int {
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	store.SortJobs(js)
 	return js, nil
 }
 
@@ -388,69 +347,4 @@ func jobError(verb, id string, err error) error {
 		return fmt.Errorf("job %q: %w", id, store.ErrNotFound)
 	}
 	return fmt.Errorf("store: %s job %q: %w", verb, id, err)
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// collect scans every row with scan and closes rows: the one loop over a result set
-// that every list method shares.
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, rows.Close()
-}
-
-func scanOnboard(row scanner) (store.OnboardRequest, error) {
-	var (
-		r                store.OnboardRequest
-		start            sql.NullString
-		created, updated string
-	)
-	if err := row.Scan(&r.ID, &r.State, &r.RequesterID, &r.RequesterUPN, &r.Form, &r.DeciderID, &r.Decision, &r.UserID,
-		&r.Step, &r.Error, &start, &r.Version, &created, &updated); err != nil {
-		return store.OnboardRequest{}, err
-	}
-	var err error
-	if r.StartDate, err = parseNullTime(start); err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q: start_date: %w", r.ID, err)
-	}
-	if r.CreatedAt, err = parseTime(created); err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q: created_at: %w", r.ID, err)
-	}
-	if r.UpdatedAt, err = parseTime(updated); err != nil {
-		return store.OnboardRequest{}, fmt.Errorf("onboarding request %q: updated_at: %w", r.ID, err)
-	}
-	return r, nil
-}
-
-func scanJob(rows scanner) (store.Job, error) {
-	var (
-		j    store.Job
-		due  string
-		done sql.NullString
-	)
-	if err := rows.Scan(&j.ID, &j.Kind, &j.Payload, &due, &j.Attempts, &done); err != nil {
-		return store.Job{}, err
-	}
-	var err error
-	if j.DueAt, err = parseTime(due); err != nil {
-		return store.Job{}, fmt.Errorf("job %q: due_at: %w", j.ID, err)
-	}
-	if j.DoneAt, err = parseNullTime(done); err != nil {
-		return store.Job{}, fmt.Errorf("job %q: done_at: %w", j.ID, err)
-	}
-	return j, nil
 }

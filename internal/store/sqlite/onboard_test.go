@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,9 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tapbot/tapbot/internal/store"
 	"github.com/tapbot/tapbot/internal/store/storetest"
@@ -32,20 +28,7 @@ func TestSQLiteSupportsReturning(t *testing.T) {
 }
 
 func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tapbot.db")
-	ms := knownMigrations(t)
-	if len(ms) < 3 || !strings.HasPrefix(ms[2].name, "0003_") {
-		t.Fatalf("migrations = %d, want 0003 among them", len(ms))
-	}
-	// A database as the tapbot before 0003 left it.
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	if err := migrate(t.Context(), db, ms[:2], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 2: %v", err)
-	}
-	for _, stmt := range []string{
+	s := openMigratedFrom(t, 2,
 		`INSERT INTO conversation_references
 			(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
 			VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`,
@@ -55,34 +38,14 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 			VALUES ('2024-01-02T03:05:05.000000000Z', 'req2', 'r', '', '', 'v@contoso.com', 'tap.create', 'refused', 'privileged_role', '', '', NULL)`,
 		`INSERT INTO deliveries VALUES ('d', 'u', 'u@contoso.com', 'm', 'r', 's', 'c', 'a', '2024-01-02T04:04:05.000000000Z', NULL, '')`,
 		`INSERT INTO claims VALUES ('k', '2024-01-02T03:04:05.000000000Z')`,
-	} {
-		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatalf("insert version-2 data: %v", err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	core, logs := observer.New(zap.InfoLevel)
-	s, err := Open(t.Context(), path, zap.New(core))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	)
 	ctx := t.Context()
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-2 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first two)", n, len(ms)-2)
-	}
-	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
-		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
-	}
 	r, err := s.PersonalReference(ctx, "t", "u")
 	if err != nil {
 		t.Fatalf("PersonalReference after migrating: %v", err)
 	}
 	if r.ConversationID != "a:1" || string(r.Raw) != `{"a":1}` || !r.UpdatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) {
-		t.Errorf("reference after migrating = %+v", r)
+		t.Errorf("reference after migrating = %+v, want a:1 with raw {\"a\":1}, updated 2024-01-02T03:04:05.000000006Z", r)
 	}
 	es, err := s.Audit(ctx, store.AuditFilter{})
 	if err != nil {
@@ -90,7 +53,7 @@ func TestOpenMigratesVersion2DatabaseKeepingReferencesAndAudit(t *testing.T) {
 	}
 	if len(es) != 2 || es[0].RequestID != "req2" || es[0].Reason != "privileged_role" || !es[0].Expires.IsZero() ||
 		es[1].Ticket != "INC-1" || !es[1].Expires.Equal(time.Date(2024, 1, 2, 4, 4, 5, 0, time.UTC)) {
-		t.Errorf("audit after migrating = %+v", es)
+		t.Errorf("audit after migrating = %+v, want req2 (privileged_role, no expiry), then INC-1 (expiring 2024-01-02T04:04:05Z)", es)
 	}
 	if ds, err := s.OpenDeliveries(ctx, "u"); err != nil || len(ds) != 1 {
 		t.Errorf("OpenDeliveries after migrating = %v, %v; want d", ds, err)
@@ -199,19 +162,9 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 }
 
 func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
+	s, now, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
 	ctx := t.Context()
-	text := func(query string, args ...any) sql.NullString {
-		t.Helper()
-		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return v
-	}
 
 	if err := s.CreateOnboard(ctx, store.OnboardRequest{ID: "onb-1", State: store.OnboardSubmitted, RequesterID: "r"}); err != nil {
 		t.Fatalf("CreateOnboard: %v", err)
@@ -228,22 +181,22 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Onboard: %v", err)
 	}
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	r.State, r.StartDate, r.UpdatedAt = store.OnboardApproved, time.Date(2024, 4, 1, 0, 0, 0, 0, time.FixedZone("+02", 7200)), time.Time{}
 	if _, err := s.UpdateOnboard(ctx, r); err != nil {
 		t.Fatalf("UpdateOnboard: %v", err)
 	}
-	if got := text(`SELECT updated_at FROM onboard_requests`); got.String != "2024-03-04T05:06:07.800000000Z" {
-		t.Errorf("onboard_requests.updated_at after update = %q", got.String)
+	if got, want := text(`SELECT updated_at FROM onboard_requests`), "2024-03-04T05:06:07.800000000Z"; got.String != want {
+		t.Errorf("onboard_requests.updated_at after update = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT created_at FROM onboard_requests`); got.String != want {
 		t.Errorf("onboard_requests.created_at after update = %q, want %q", got.String, want)
 	}
-	if got := text(`SELECT start_date FROM onboard_requests`); got.String != "2024-03-31T22:00:00.000000000Z" {
-		t.Errorf("onboard_requests.start_date = %q", got.String)
+	if got, want := text(`SELECT start_date FROM onboard_requests`), "2024-03-31T22:00:00.000000000Z"; got.String != want {
+		t.Errorf("onboard_requests.start_date = %q, want %q", got.String, want)
 	}
 
-	now = now.Add(-time.Hour)
+	*now = now.Add(-time.Hour)
 	if ok, err := s.ScheduleJob(ctx, store.Job{ID: "j", Kind: "k"}); !ok || err != nil {
 		t.Fatalf("ScheduleJob = %v, %v", ok, err)
 	}
@@ -266,7 +219,7 @@ func TestOnboardTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 		t.Errorf("jobs.done_at = %q, want %q", got.String, want)
 	}
 	// Completing again changes nothing: the first completion's time stays.
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	if err := s.CompleteJob(ctx, "j", time.Time{}); err != nil {
 		t.Fatalf("second CompleteJob: %v", err)
 	}
@@ -283,7 +236,7 @@ func TestOnboardQueriesUseIndexes(t *testing.T) {
 	at := formatTime(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	requesterWhere, requesterArgs := onboardWhere(store.OnboardFilter{RequesterID: "m"})
 	stateWhere, stateArgs := onboardWhere(store.OnboardFilter{States: []string{store.OnboardFailed, store.OnboardSubmitted}})
-	list := `SELECT ` + onboardColumns + ` FROM onboard_requests%s ORDER BY created_at DESC, id DESC LIMIT 100`
+	list := `SELECT ` + store.OnboardColumns + ` FROM onboard_requests%s ORDER BY created_at DESC, id DESC LIMIT 100`
 	tests := []struct {
 		name   string
 		query  string

@@ -12,47 +12,33 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 )
 
 var _ store.Store = (*Store)(nil)
-
-// timeFormat is RFC 3339 with the fraction always nine digits. time.RFC3339Nano
-// drops trailing zeros, which makes text order disagree with time order
-// ("…:05Z" sorts after "…:05.1Z") and would break ORDER BY updated_at.
-const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
 // maxConns bounds the pool: every SQLite connection carries its own page cache and
 // prepared statements, and writes serialise on the file lock anyway.
 const maxConns = 8
 
+// saveQuery inserts a reference or overwrites the one with its conversation id.
+var saveQuery = `INSERT INTO conversation_references (` + store.ReferenceColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (conversation_id) DO UPDATE SET ` + store.SetExcluded(store.ReferenceColumns, "conversation_id")
+
 const (
-	referenceColumns = `conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at`
-
-	saveQuery = `INSERT INTO conversation_references (` + referenceColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (conversation_id) DO UPDATE SET
-			scope = excluded.scope,
-			tenant_id = excluded.tenant_id,
-			user_aad_object_id = excluded.user_aad_object_id,
-			team_id = excluded.team_id,
-			service_url = excluded.service_url,
-			bot_id = excluded.bot_id,
-			raw = excluded.raw,
-			updated_at = excluded.updated_at`
-
-	getQuery = `SELECT ` + referenceColumns + `
+	getQuery = `SELECT ` + store.ReferenceColumns + `
 		FROM conversation_references WHERE conversation_id = ?`
 
 	// personalQuery must find its row by walking the conversation_references_personal
 	// index, without a sort step; TestPersonalReferenceUsesIndex holds it to that.
-	personalQuery = `SELECT ` + referenceColumns + `
+	personalQuery = `SELECT ` + store.ReferenceColumns + `
 		FROM conversation_references
 		WHERE tenant_id = ? AND user_aad_object_id = ? AND scope = ?
 		ORDER BY updated_at DESC
@@ -69,10 +55,7 @@ type Store struct {
 	file os.FileInfo // the file as opened, to tell when it is deleted or replaced
 	lock *os.File    // held until Close: one process per database
 
-	// writeFailures counts failed writes (for metrics); lastWriteLog rate-limits
-	// their log line to one per writeLogInterval.
-	writeFailures atomic.Uint64
-	lastWriteLog  atomic.Int64
+	writeFailures store.WriteFailures
 
 	saveStmt     *sql.Stmt
 	getStmt      *sql.Stmt
@@ -175,7 +158,7 @@ func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*S
 		return nil, errors.Join(err, closeLock(lock))
 	}
 
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -190,11 +173,11 @@ func open(ctx context.Context, path string, log *zap.Logger, exclusive bool) (*S
 	if err := s.init(ctx, ms); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	log.Info("store opened", zap.String("path", abs), zap.Int("schema_version", ms[len(ms)-1].version))
+	log.Info("store opened", zap.String("path", abs), zap.Int("schema_version", ms[len(ms)-1].Version))
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context, ms []migration) error {
+func (s *Store) init(ctx context.Context, ms []migrations.File) error {
 	if err := migrate(ctx, s.db, ms, s.now, s.log); err != nil {
 		return err
 	}
@@ -251,10 +234,7 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = s.now()
 	}
-	if _, err := s.saveStmt.ExecContext(ctx,
-		r.ConversationID, string(r.Scope), r.TenantID, r.UserAADObjectID, r.TeamID,
-		r.ServiceURL, r.BotID, r.Raw, formatTime(r.UpdatedAt),
-	); err != nil {
+	if _, err := s.saveStmt.ExecContext(ctx, r.Fields(times{})...); err != nil {
 		s.writeFailed("reference", err)
 		return fmt.Errorf("store: save reference %q: %w", r.ConversationID, err)
 	}
@@ -264,32 +244,18 @@ func (s *Store) SaveReference(ctx context.Context, r store.Reference) error {
 // Reference returns the reference stored for conversationID, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) Reference(ctx context.Context, conversationID string) (store.Reference, error) {
-	r, err := scanReference(s.getStmt.QueryRowContext(ctx, conversationID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Reference{}, fmt.Errorf("reference %q: %w", conversationID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get reference %q: %w", conversationID, err)
-	}
-	return r, nil
+	return one[store.Reference](s.getStmt.QueryRowContext(ctx, conversationID), fmt.Sprintf("reference %q", conversationID))
 }
 
 // PersonalReference returns the most recently updated personal reference of the
 // user in the tenant, or an error wrapping store.ErrNotFound.
 func (s *Store) PersonalReference(ctx context.Context, tenantID, userAADObjectID string) (store.Reference, error) {
-	notFound := fmt.Errorf("personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, store.ErrNotFound)
+	what := fmt.Sprintf("personal reference for user %q in tenant %q", userAADObjectID, tenantID)
 	// A reference saved without ids must not be handed out for "no user".
 	if tenantID == "" || userAADObjectID == "" {
-		return store.Reference{}, notFound
+		return store.Reference{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
-	r, err := scanReference(s.personalStmt.QueryRowContext(ctx, tenantID, userAADObjectID, string(store.ScopePersonal)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Reference{}, notFound
-	}
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("store: get personal reference for user %q in tenant %q: %w", userAADObjectID, tenantID, err)
-	}
-	return r, nil
+	return one[store.Reference](s.personalStmt.QueryRowContext(ctx, tenantID, userAADObjectID, string(store.ScopePersonal)), what)
 }
 
 // Ping checks that the database is usable, for /readyz: the file opened is still the
@@ -314,22 +280,14 @@ func (s *Store) Ping(ctx context.Context) error {
 const probeQuery = `INSERT INTO health (id, probed_at) VALUES (1, ?)
 	ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`
 
-// writeLogInterval is the least time between two log lines about failed writes: a
-// full disk fails every write, and the log must not become the next thing to fill it.
-const writeLogInterval = time.Minute
-
 // WriteFailures is how many writes have failed since Open (for metrics).
-func (s *Store) WriteFailures() uint64 { return s.writeFailures.Load() }
+func (s *Store) WriteFailures() uint64 { return s.writeFailures.Count() }
 
-// writeFailed counts a failed write and logs it at most once per writeLogInterval.
+// writeFailed counts a failed write and logs it, unless one was logged lately.
 func (s *Store) writeFailed(what string, err error) {
-	n := s.writeFailures.Add(1)
-	now := time.Now().UnixNano()
-	last := s.lastWriteLog.Load()
-	if now-last < int64(writeLogInterval) || !s.lastWriteLog.CompareAndSwap(last, now) {
-		return
+	if n, log := s.writeFailures.Add(); log {
+		s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 	}
-	s.log.Error("store write failed", zap.String("write", what), zap.Uint64("failures_so_far", n), zap.Error(err))
 }
 
 // Close releases the prepared statements and the database. The Store must not be
@@ -364,27 +322,4 @@ func closeLock(f *os.File) error {
 		return nil
 	}
 	return f.Close()
-}
-
-func scanReference(row scanner) (store.Reference, error) {
-	var (
-		r       store.Reference
-		scope   string
-		updated string
-	)
-	if err := row.Scan(&r.ConversationID, &scope, &r.TenantID, &r.UserAADObjectID, &r.TeamID,
-		&r.ServiceURL, &r.BotID, &r.Raw, &updated); err != nil {
-		return store.Reference{}, err
-	}
-	t, err := parseTime(updated)
-	if err != nil {
-		return store.Reference{}, fmt.Errorf("updated_at: %w", err)
-	}
-	r.Scope = store.Scope(scope)
-	r.UpdatedAt = t
-	return r, nil
-}
-
-func formatTime(t time.Time) string {
-	return t.UTC().Format(timeFormat)
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/migrations"
 	"github.com/tapbot/tapbot/internal/store/storetest"
 )
 
@@ -59,75 +59,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func knownMigrations(t *testing.T) []migration {
+func knownMigrations(t *testing.T) []migrations.File {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		t.Fatalf("loadMigrations: %v", err)
+		t.Fatalf("migrations.Load: %v", err)
 	}
 	return ms
 }
 
 func TestEmbeddedMigrationsAreNumberedFromOneWithoutGaps(t *testing.T) {
 	for i, m := range knownMigrations(t) {
-		if m.version != i+1 {
-			t.Errorf("migration %d is %s (version %d), want version %d", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d is %s (version %d), want version %d", i, m.Name, m.Version, i+1)
 		}
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	file := func(sql string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(sql)} }
-	tests := []struct {
-		name    string
-		files   fstest.MapFS
-		want    []int  // versions, in order
-		wantErr string // substring; "" means success
-	}{
-		{
-			name: "ordered by version, other files ignored",
-			files: fstest.MapFS{
-				"m/0010_ten.sql": file("ten"),
-				"m/0002_two.sql": file("two"),
-				"m/0001_one.sql": file("one"),
-				"m/README.md":    file("not sql"),
-			},
-			want: []int{1, 2, 10},
-		},
-		{name: "no prefix", files: fstest.MapFS{"m/one.sql": file("")}, wantErr: `"one.sql": name must be`},
-		{name: "short prefix", files: fstest.MapFS{"m/1_one.sql": file("")}, wantErr: `"1_one.sql": name must be`},
-		{name: "non-numeric prefix", files: fstest.MapFS{"m/abcd_x.sql": file("")}, wantErr: `"abcd_x.sql": name must be`},
-		{name: "version zero", files: fstest.MapFS{"m/0000_x.sql": file("")}, wantErr: `"0000_x.sql": name must be`},
-		{
-			name:    "duplicate version",
-			files:   fstest.MapFS{"m/0001_a.sql": file(""), "m/0001_b.sql": file("")},
-			wantErr: `"0001_b.sql": version 1 already used by "0001_a.sql"`,
-		},
-		{name: "none", files: fstest.MapFS{"m/README.md": file("")}, wantErr: "no migrations found"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ms, err := loadMigrations(tc.files, "m")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("loadMigrations: err = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("loadMigrations: %v", err)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("versions = %v, want %v", got, tc.want)
-			}
-			if ms[0].sql != "one" {
-				t.Errorf("first migration's sql = %q, want %q", ms[0].sql, "one")
-			}
-		})
 	}
 }
 
@@ -346,7 +291,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 
 	_, err := Open(t.Context(), path, zaptest.NewLogger(t))
 	ms := knownMigrations(t)
-	want := fmt.Sprintf("database schema version 9999 is newer than this tapbot (max %d); upgrade tapbot", ms[len(ms)-1].version)
+	want := fmt.Sprintf("database schema version 9999 is newer than this tapbot (max %d); upgrade tapbot", ms[len(ms)-1].Version)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Open: err = %v, want one naming %s and saying %q", err, path, want)
 	}
@@ -359,12 +304,12 @@ func TestMigrationsRunInOrderEachInItsOwnTransaction(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	now := func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
-	ok := []migration{
-		{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER)`},
+	ok := []migrations.File{
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER)`},
 		// Needs 1 to have run first.
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (2)`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (2)`},
 	}
-	broken := []migration{ok[0], {version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1)`}}
+	broken := []migrations.File{ok[0], {Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1)`}}
 
 	err = migrate(t.Context(), db, broken, now, zap.NewNop())
 	if err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
@@ -431,7 +376,7 @@ func TestOpenHandlesAwkwardPaths(t *testing.T) {
 				t.Fatalf("database not at %q: %v", path, err)
 			}
 			if fi.Size() == 0 {
-				t.Errorf("%q is empty; the database went elsewhere", path)
+				t.Errorf("%q is empty, want the database there (it went elsewhere)", path)
 			}
 		})
 	}
@@ -499,50 +444,27 @@ func TestPragmasApplyToEveryConnection(t *testing.T) {
 }
 
 func TestSaveReferenceStampsFromClockAndStoresUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
+	s, now, text := openClocked(t)
 
 	if err := s.SaveReference(t.Context(), store.Reference{ConversationID: "a:1", Scope: store.ScopePersonal}); err != nil {
 		t.Fatalf("SaveReference: %v", err)
 	}
-	var text string
-	if err := s.db.QueryRowContext(t.Context(), `SELECT updated_at FROM conversation_references`).Scan(&text); err != nil {
-		t.Fatalf("read updated_at: %v", err)
-	}
 	// UTC, and the fraction not trimmed, so that text order is time order.
-	if want := "2024-03-04T04:06:07.800000000Z"; text != want {
-		t.Errorf("stored updated_at = %q, want %q", text, want)
+	if got, want := text(`SELECT updated_at FROM conversation_references`), "2024-03-04T04:06:07.800000000Z"; got.String != want {
+		t.Errorf("stored updated_at = %q, want %q", got.String, want)
 	}
 	got, err := s.Reference(t.Context(), "a:1")
 	if err != nil {
 		t.Fatalf("Reference: %v", err)
 	}
-	if !got.UpdatedAt.Equal(now) || got.UpdatedAt.Location() != time.UTC {
+	if !got.UpdatedAt.Equal(*now) || got.UpdatedAt.Location() != time.UTC {
 		t.Errorf("UpdatedAt = %v, want %v in UTC", got.UpdatedAt, now.UTC())
 	}
 }
 
 func TestPersonalReferenceUsesIndex(t *testing.T) {
 	s := openTemp(t)
-	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+personalQuery, "t", "u", string(store.ScopePersonal))
-	if err != nil {
-		t.Fatalf("EXPLAIN QUERY PLAN: %v", err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatalf("scan plan: %v", err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("plan: %v", err)
-	}
-	joined := strings.Join(plan, "\n")
+	joined := queryPlan(t, s.db, personalQuery, "t", "u", string(store.ScopePersonal))
 	if !strings.Contains(joined, "USING INDEX conversation_references_personal") || strings.Contains(joined, "TEMP B-TREE") {
 		t.Errorf("query plan:\n%s\nwant a search of conversation_references_personal without a sort", joined)
 	}
@@ -674,7 +596,7 @@ func TestAuditIsAppendOnlyInTheDatabase(t *testing.T) {
 		t.Fatalf("Audit: %v", err)
 	}
 	if fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Errorf("audit rows changed:\nbefore %+v\nafter  %+v", before, after)
+		t.Errorf("audit rows after the refused changes:\n%+v\nwant them unchanged:\n%+v", after, before)
 	}
 	// Appending still works, and takes the next id.
 	id, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.revoke", Outcome: store.OutcomeAllowed})
@@ -683,20 +605,27 @@ func TestAuditIsAppendOnlyInTheDatabase(t *testing.T) {
 	}
 }
 
-func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
-	s := openTemp(t)
-	now := time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
-	s.now = func() time.Time { return now }
-	const want = "2024-03-04T04:06:07.800000000Z"
-	ctx := t.Context()
-	text := func(query string, args ...any) sql.NullString {
+// openClocked opens a store whose clock reads *now, at first 05:06:07.8 on
+// 2024-03-04 in UTC+1, and text, which reads the one value a query selects.
+func openClocked(t *testing.T) (s *Store, now *time.Time, text func(query string, args ...any) sql.NullString) {
+	s = openTemp(t)
+	now = new(time.Time)
+	*now = time.Date(2024, 3, 4, 5, 6, 7, 800000000, time.FixedZone("+01", 3600))
+	s.now = func() time.Time { return *now }
+	return s, now, func(query string, args ...any) sql.NullString {
 		t.Helper()
 		var v sql.NullString
-		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&v); err != nil {
+		if err := s.db.QueryRowContext(t.Context(), query, args...).Scan(&v); err != nil {
 			t.Fatalf("%s: %v", query, err)
 		}
 		return v
 	}
+}
+
+func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
+	s, _, text := openClocked(t)
+	const want = "2024-03-04T04:06:07.800000000Z" // now, as the store keeps it
+	ctx := t.Context()
 
 	if _, err := s.AppendAudit(ctx, store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {
 		t.Fatalf("AppendAudit: %v", err)
@@ -713,8 +642,8 @@ func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	if err := s.SaveDelivery(ctx, d); err != nil {
 		t.Fatalf("SaveDelivery: %v", err)
 	}
-	if got := text(`SELECT expires FROM deliveries`); got.String != "2024-03-04T04:00:00.000000000Z" {
-		t.Errorf("deliveries.expires = %q", got.String)
+	if got, want := text(`SELECT expires FROM deliveries`), "2024-03-04T04:00:00.000000000Z"; got.String != want {
+		t.Errorf("deliveries.expires = %q, want %q", got.String, want)
 	}
 	if got := text(`SELECT redacted_at FROM deliveries`); got.Valid {
 		t.Errorf("deliveries.redacted_at before redaction = %q, want NULL", got.String)
@@ -737,24 +666,27 @@ func TestTapTimesStampFromClockAsFixedWidthUTCText(t *testing.T) {
 	}
 }
 
-func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
+// openMigratedFrom makes a database as the tapbot with the first version
+// migrations left it, holding rows (INSERT statements), and opens it with this
+// tapbot, which must apply each later migration once.
+func openMigratedFrom(t *testing.T, version int, rows ...string) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	ms := knownMigrations(t)
-	if len(ms) < 2 || !strings.HasPrefix(ms[1].name, "0002_") {
-		t.Fatalf("migrations = %d, want 0002 among them", len(ms))
+	if next := fmt.Sprintf("%04d_", version+1); len(ms) <= version || !strings.HasPrefix(ms[version].Name, next) {
+		t.Fatalf("%d migrations, want %s among them", len(ms), next)
 	}
-	// A database as the tapbot before 0002 left it.
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatalf("sql.Open: %v", err)
 	}
-	if err := migrate(t.Context(), db, ms[:1], time.Now, zap.NewNop()); err != nil {
-		t.Fatalf("migrate to version 1: %v", err)
+	if err := migrate(t.Context(), db, ms[:version], time.Now, zap.NewNop()); err != nil {
+		t.Fatalf("migrate to version %d: %v", version, err)
 	}
-	if _, err := db.ExecContext(t.Context(), `INSERT INTO conversation_references
-		(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
-		VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`); err != nil {
-		t.Fatalf("insert version-1 reference: %v", err)
+	for _, stmt := range rows {
+		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("insert version-%d data: %v", version, err)
+		}
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -766,18 +698,25 @@ func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-1 {
-		t.Errorf("Open applied %d migrations, want %d (all but the first)", n, len(ms)-1)
+	if n := logs.FilterMessage("applied database migration").Len(); n != len(ms)-version {
+		t.Errorf("Open applied %d migrations, want %d (all but the first %d)", n, len(ms)-version, version)
 	}
 	if got := appliedMigrations(t, s.db); len(got) != len(ms) {
 		t.Errorf("schema_migrations = %v, want %d versions", got, len(ms))
 	}
+	return s
+}
+
+func TestOpenMigratesVersion1DatabaseKeepingReferences(t *testing.T) {
+	s := openMigratedFrom(t, 1, `INSERT INTO conversation_references
+		(conversation_id, scope, tenant_id, user_aad_object_id, team_id, service_url, bot_id, raw, updated_at)
+		VALUES ('a:1', 'personal', 't', 'u', '', 'https://smba.trafficmanager.net/emea/', '28:bot', '{"a":1}', '2024-01-02T03:04:05.000000006Z')`)
 	r, err := s.PersonalReference(t.Context(), "t", "u")
 	if err != nil {
 		t.Fatalf("PersonalReference after migrating: %v", err)
 	}
 	if r.ConversationID != "a:1" || string(r.Raw) != `{"a":1}` || !r.UpdatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)) {
-		t.Errorf("reference after migrating = %+v", r)
+		t.Errorf("reference after migrating = %+v, want a:1 with raw {\"a\":1}, updated 2024-01-02T03:04:05.000000006Z", r)
 	}
 	// And the new tables work.
 	if _, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "tap.create", Outcome: store.OutcomeAllowed}); err != nil {
@@ -879,21 +818,7 @@ func TestTapUseAfterCloseFails(t *testing.T) {
 	}
 }
 
-func BenchmarkAppendAudit(b *testing.B) {
-	s := openTemp(b)
-	e := store.AuditEntry{
-		RequestID: "00000000-0000-0000-0000-000000000001", RequesterID: "00000000-0000-0000-0000-00000000000a",
-		RequesterUPN: "helpdesk@contoso.com", TargetID: "00000000-0000-0000-0000-00000000000b",
-		TargetUPN: "user@contoso.com", Action: "tap.create", Outcome: store.OutcomeAllowed,
-		Ticket: "INC-12345: user lost their phone", MethodID: "00000000-0000-0000-0000-00000000000c",
-		Expires: time.Now().Add(time.Hour),
-	}
-	for b.Loop() {
-		if _, err := s.AppendAudit(b.Context(), e); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkAppendAudit(b *testing.B) { storetest.BenchmarkAppendAudit(b, openTemp(b)) }
 
 func BenchmarkCountAudit(b *testing.B) {
 	s := openTemp(b)

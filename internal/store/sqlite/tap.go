@@ -11,39 +11,20 @@ import (
 	"github.com/tapbot/tapbot/internal/store"
 )
 
-const (
-	auditColumns = `id, at, request_id, requester_id, requester_upn, target_id, target_upn,
-		action, outcome, reason, ticket, method_id, expires`
+// saveDeliveryQuery inserts a delivery or overwrites every field of the one with its id.
+var saveDeliveryQuery = `INSERT INTO deliveries (` + store.DeliveryColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET ` + store.SetExcluded(store.DeliveryColumns, "id")
 
+const (
 	appendAuditQuery = `INSERT INTO audit (at, request_id, requester_id, requester_upn, target_id, target_upn,
 		action, outcome, reason, ticket, method_id, expires)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	deliveryColumns = `id, target_id, target_upn, method_id, requester_id, service_url,
-		conversation_id, activity_id, expires, redacted_at, redact_reason,
-		attempts, next_attempt_at, checked_at`
-
-	saveDeliveryQuery = `INSERT INTO deliveries (` + deliveryColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET
-			target_id = excluded.target_id,
-			target_upn = excluded.target_upn,
-			method_id = excluded.method_id,
-			requester_id = excluded.requester_id,
-			service_url = excluded.service_url,
-			conversation_id = excluded.conversation_id,
-			activity_id = excluded.activity_id,
-			expires = excluded.expires,
-			redacted_at = excluded.redacted_at,
-			redact_reason = excluded.redact_reason,
-			attempts = excluded.attempts,
-			next_attempt_at = excluded.next_attempt_at,
-			checked_at = excluded.checked_at`
-
 	// dueQuery and openQuery must walk the partial indexes deliveries_due and
 	// deliveries_open without a sort step; TestDeliveryQueriesUseIndexes holds them
 	// to that.
-	dueQuery = `SELECT ` + deliveryColumns + `
+	dueQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND expires <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		ORDER BY expires, id
@@ -51,7 +32,7 @@ const (
 
 	// checkQuery walks deliveries_check. NULLS FIRST is explicit because SQLite and
 	// PostgreSQL differ on where NULL sorts by default.
-	checkQuery = `SELECT ` + deliveryColumns + `
+	checkQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND expires > ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		ORDER BY checked_at NULLS FIRST, expires, id
@@ -63,7 +44,7 @@ const (
 		WHERE id = ? AND redacted_at IS NULL
 		RETURNING attempts`
 
-	openQuery = `SELECT ` + deliveryColumns + `
+	openQuery = `SELECT ` + store.DeliveryColumns + `
 		FROM deliveries
 		WHERE redacted_at IS NULL AND target_id = ?
 		ORDER BY expires, id`
@@ -127,15 +108,11 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEn
 		return nil, err
 	}
 	where, args := auditWhere(f)
-	st, err := s.cachedStmt(ctx, `SELECT `+auditColumns+` FROM audit`+where+` ORDER BY id DESC LIMIT ?`)
+	st, err := s.cachedStmt(ctx, `SELECT `+store.AuditColumns+` FROM audit`+where+` ORDER BY id DESC LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, append(args, store.ClampLimit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	es, err := collect(rows, scanAudit)
+	es, err := collect[store.AuditEntry](st.QueryContext(ctx, append(args, store.ClampLimit(f.Limit))...))
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
@@ -229,11 +206,7 @@ func (s *Store) SaveDelivery(ctx context.Context, d store.Delivery) error {
 
 // saveDelivery runs the save statement st (the store's, or a transaction's copy).
 func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery) error {
-	if _, err := st.ExecContext(ctx,
-		d.ID, d.TargetID, d.TargetUPN, d.MethodID, d.RequesterID, d.ServiceURL,
-		d.ConversationID, d.ActivityID, formatTime(d.Expires), nullTime(d.RedactedAt), d.RedactReason,
-		d.Attempts, nullTime(d.NextAttempt), nullTime(d.CheckedAt),
-	); err != nil {
+	if _, err := st.ExecContext(ctx, d.Fields(times{})...); err != nil {
 		s.writeFailed("delivery", err)
 		return fmt.Errorf("store: save delivery %q: %w", d.ID, err)
 	}
@@ -243,32 +216,26 @@ func (s *Store) saveDelivery(ctx context.Context, st *sql.Stmt, d store.Delivery
 // DueDeliveries lists the unredacted deliveries expiring at or before now (the
 // clock's now if zero), by Expires then ID, at most store.ClampLimit(limit).
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
-	if err := store.ValidateDueTime(now); err != nil {
-		return nil, err
-	}
-	if now.IsZero() {
-		now = s.now()
-	}
-	ds, err := queryDeliveries(ctx, s.dueStmt, formatTime(now), formatTime(now), store.ClampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: due deliveries: %w", err)
-	}
-	return ds, nil
+	return s.deliveriesAt(ctx, s.dueStmt, "due deliveries", now, limit)
 }
 
 // DeliveriesToCheck lists the unredacted deliveries expiring after now (the clock's
 // now if zero) and not backing off, least recently checked first, at most
 // store.ClampLimit(limit).
 func (s *Store) DeliveriesToCheck(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	return s.deliveriesAt(ctx, s.checkStmt, "deliveries to check", now, limit)
+}
+
+// deliveriesAt runs st, a list of deliveries as of now taking (now, now, limit),
+// for the call what names.
+func (s *Store) deliveriesAt(ctx context.Context, st *sql.Stmt, what string, now time.Time, limit int) ([]store.Delivery, error) {
 	if err := store.ValidateDueTime(now); err != nil {
 		return nil, err
 	}
-	if now.IsZero() {
-		now = s.now()
-	}
-	ds, err := queryDeliveries(ctx, s.checkStmt, formatTime(now), formatTime(now), store.ClampLimit(limit))
+	at := formatTime(s.at(now))
+	ds, err := collect[store.Delivery](st.QueryContext(ctx, at, at, store.ClampLimit(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("store: deliveries to check: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ds, nil
 }
@@ -330,7 +297,7 @@ func (s *Store) OpenDeliveries(ctx context.Context, targetID string) ([]store.De
 	if targetID == "" {
 		return nil, nil
 	}
-	ds, err := queryDeliveries(ctx, s.openStmt, targetID)
+	ds, err := collect[store.Delivery](s.openStmt.QueryContext(ctx, targetID))
 	if err != nil {
 		return nil, fmt.Errorf("store: open deliveries for %q: %w", targetID, err)
 	}
@@ -390,82 +357,4 @@ func (s *Store) Claim(ctx context.Context, key string, at time.Time) (bool, erro
 		return false, fmt.Errorf("store: claim %q: %w", key, err)
 	}
 	return n > 0, nil
-}
-
-func queryDeliveries(ctx context.Context, st *sql.Stmt, args ...any) ([]store.Delivery, error) {
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanDelivery)
-}
-
-func scanAudit(rows scanner) (store.AuditEntry, error) {
-	var (
-		e       store.AuditEntry
-		at      string
-		expires sql.NullString
-	)
-	if err := rows.Scan(&e.ID, &at, &e.RequestID, &e.RequesterID, &e.RequesterUPN, &e.TargetID, &e.TargetUPN,
-		&e.Action, &e.Outcome, &e.Reason, &e.Ticket, &e.MethodID, &expires); err != nil {
-		return store.AuditEntry{}, err
-	}
-	var err error
-	if e.Time, err = parseTime(at); err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit %d: at: %w", e.ID, err)
-	}
-	if e.Expires, err = parseNullTime(expires); err != nil {
-		return store.AuditEntry{}, fmt.Errorf("audit %d: expires: %w", e.ID, err)
-	}
-	return e, nil
-}
-
-func scanDelivery(rows scanner) (store.Delivery, error) {
-	var (
-		d                         store.Delivery
-		expires                   string
-		redacted, next, checkedAt sql.NullString
-	)
-	if err := rows.Scan(&d.ID, &d.TargetID, &d.TargetUPN, &d.MethodID, &d.RequesterID, &d.ServiceURL,
-		&d.ConversationID, &d.ActivityID, &expires, &redacted, &d.RedactReason,
-		&d.Attempts, &next, &checkedAt); err != nil {
-		return store.Delivery{}, err
-	}
-	var err error
-	if d.Expires, err = parseTime(expires); err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery %q: expires: %w", d.ID, err)
-	}
-	if d.RedactedAt, err = parseNullTime(redacted); err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery %q: redacted_at: %w", d.ID, err)
-	}
-	if d.NextAttempt, err = parseNullTime(next); err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery %q: next_attempt_at: %w", d.ID, err)
-	}
-	if d.CheckedAt, err = parseNullTime(checkedAt); err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery %q: checked_at: %w", d.ID, err)
-	}
-	return d, nil
-}
-
-// nullTime stores a zero time as NULL, so that it reads back as zero.
-func nullTime(t time.Time) sql.NullString {
-	if t.IsZero() {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: formatTime(t), Valid: true}
-}
-
-func parseNullTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid {
-		return time.Time{}, nil
-	}
-	return parseTime(s.String)
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
 }

@@ -116,14 +116,15 @@ func micros(t time.Time) string {
 	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 }
 
-func (c *chain) Reference(store.Reference) error    { return c.count("conversation_references") }
-func (c *chain) Delivery(store.Delivery) error      { return c.count("deliveries") }
-func (c *chain) Claim(store.ClaimRow) error         { return c.count("claims") }
-func (c *chain) Onboard(store.OnboardRequest) error { return c.count("onboard_requests") }
-func (c *chain) Job(store.JobRow) error             { return c.count("jobs") }
-func (c *chain) Checklist(store.Checklist) error    { return c.count("checklists") }
-func (c *chain) TAPIntent(store.IntentRow) error    { return c.count("tap_intents") }
-func (c *chain) count(table string) error           { c.counts[table]++; return nil }
+func (c *chain) Reference(store.Reference) error          { return c.count("conversation_references") }
+func (c *chain) Delivery(store.Delivery) error            { return c.count("deliveries") }
+func (c *chain) Claim(store.ClaimRow) error               { return c.count("claims") }
+func (c *chain) Onboard(store.OnboardRequest) error       { return c.count("onboard_requests") }
+func (c *chain) Job(store.JobRow) error                   { return c.count("jobs") }
+func (c *chain) Checklist(store.Checklist) error          { return c.count("checklists") }
+func (c *chain) TAPIntent(store.IntentRow) error          { return c.count("tap_intents") }
+func (c *chain) Confirmation(store.TAPConfirmation) error { return c.count("tap_confirmations") }
+func (c *chain) count(table string) error                 { c.counts[table]++; return nil }
 
 // tee hands each row to the target and to the chain (which never fails).
 type tee struct {
@@ -146,4 +147,7 @@ func (t tee) Checklist(c store.Checklist) error {
 }
 func (t tee) TAPIntent(i store.IntentRow) error {
 	return errors.Join(t.w.TAPIntent(i), t.c.TAPIntent(i))
+}
+func (t tee) Confirmation(c store.TAPConfirmation) error {
+	return errors.Join(t.w.Confirmation(c), t.c.Confirmation(c))
 }

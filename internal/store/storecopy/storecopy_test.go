@@ -2,7 +2,9 @@ package storecopy_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/tapbot/tapbot/internal/store"
@@ -25,7 +28,7 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC)
 
 // populate writes rows of every kind through the Store interface, in the states a
 // running installation has them: redacted and open deliveries, a leased job, a
-// done checklist, created and done intents.
+// done checklist, created and done intents, a decided and a pending confirmation.
 func populate(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := t.Context()
@@ -72,6 +75,16 @@ func populate(t *testing.T, s store.Store) {
 	must(s.TAPCreated(ctx, "i1", "m1", t0))
 	must(s.CompleteTAP(ctx, "i1", store.Delivery{ID: "d3", TargetID: "T1", MethodID: "m1", ServiceURL: "https://smba/", ConversationID: "a:1", ActivityID: "1:3", Expires: t0.Add(time.Hour)}, t0))
 	must(s.BeginTAP(ctx, store.TAPIntent{ID: "i2", TargetID: "T2", RequesterID: "r", LeaseUntil: t0.Add(time.Minute), StartedAt: t0}, store.TAPLimits{}))
+	for _, id := range []string{"c1", "c2"} {
+		must(s.CreateConfirmation(ctx, store.TAPConfirmation{ID: id, RequestID: "req-" + id, TenantID: "t", RequesterID: "r", TargetID: "T3",
+			TargetUPN: "olga@contoso.com", Path: store.PathManager, ConfirmerID: "m", LifetimeMinutes: 60, Once: true, Reason: "INC-é",
+			State: store.ConfirmPending, CreatedAt: t0, ExpiresAt: t0.Add(15 * time.Minute)}))
+		if id == "c1" { // one question per target at a time: decide the first
+			if _, err := s.DecideConfirmation(ctx, id, store.ConfirmDenied, "m", t0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func openSQLite(t *testing.T) *sqlite.Store {
@@ -103,14 +116,19 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 		t.Fatalf("Copy: %v", err)
 	}
 	want := map[string]int64{"conversation_references": 2, "audit": 1234, "deliveries": 3, "claims": 1,
-		"onboard_requests": 1, "jobs": 2, "checklists": 1, "tap_intents": 2}
+		"onboard_requests": 1, "jobs": 2, "checklists": 1, "tap_intents": 2, "tap_confirmations": 2}
 	for table, n := range want {
 		if sum.Counts[table] != n {
 			t.Errorf("%s: %d rows copied, want %d", table, sum.Counts[table], n)
 		}
 	}
+	// populate must fill every table the copy carries, or a table Export skips
+	// would pass unnoticed.
+	if tables := slices.Sorted(maps.Keys(want)); !slices.Equal(tables, slices.Sorted(slices.Values(store.Tables))) {
+		t.Errorf("this test checks the tables %v, want store.Tables %v", tables, slices.Sorted(slices.Values(store.Tables)))
+	}
 	if sum.AuditFirst != 1 || sum.AuditLast != 1234 || len(sum.AuditChain) != 64 {
-		t.Errorf("audit summary %d-%d %q", sum.AuditFirst, sum.AuditLast, sum.AuditChain)
+		t.Errorf("audit summary = ids %d-%d, chain %q; want ids 1-1234 and a SHA-256 in hex", sum.AuditFirst, sum.AuditLast, sum.AuditChain)
 	}
 
 	ctx := t.Context()
@@ -146,8 +164,114 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 		t.Errorf("checklist after the copy = %+v, %v", c, err)
 	}
 	if r, err := to.Reference(ctx, "a:1"); err != nil || string(r.Raw) != "{\x00}" {
-		t.Errorf("reference after the copy = %+v, %v", r, err)
+		t.Errorf("reference after the copy = %+v, %v; want Raw %q", r, err, "{\x00}")
 	}
+	// The confirmations came along whole, decided or pending: the pending one
+	// still holds its target, and the expiry sweep finds it.
+	for _, id := range []string{"c1", "c2"} {
+		a, err1 := from.Confirmation(ctx, id)
+		b, err2 := to.Confirmation(ctx, id)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("Confirmation(%q) after the copy: %v", id, err)
+		}
+		a.CreatedAt, a.ExpiresAt, a.DecidedAt = a.CreatedAt.Truncate(time.Microsecond), a.ExpiresAt.Truncate(time.Microsecond), a.DecidedAt.Truncate(time.Microsecond)
+		if b != a {
+			t.Errorf("Confirmation(%q) after the copy = %+v, want %+v", id, b, a)
+		}
+	}
+	err = to.CreateConfirmation(ctx, store.TAPConfirmation{ID: "c3", RequesterID: "r", TargetID: "T3", Path: store.PathTarget,
+		State: store.ConfirmPending, ExpiresAt: t0.Add(time.Hour)})
+	if !errors.Is(err, store.ErrConfirmationPending) {
+		t.Errorf("CreateConfirmation for a target with a copied pending one: %v, want ErrConfirmationPending", err)
+	}
+	if cs, err := to.DueConfirmations(ctx, t0.Add(time.Hour), 10); err != nil || len(cs) != 1 || cs[0].ID != "c2" {
+		t.Errorf("DueConfirmations after the copy = %+v, %v; want only c2", cs, err)
+	}
+}
+
+// notCopied are the tables of a backend's schema that a copy leaves out, and why.
+// Every other table must be one of store.Tables, which Export, Import, Counts and
+// Copy carry.
+var notCopied = map[string]string{
+	"schema_migrations": "migration bookkeeping: the target's own migrations wrote it when it was opened",
+	"health":            "the readiness probe's one row, rewritten by every Ping: no state",
+}
+
+// TestEveryTableIsCopied reads each backend's tables from its catalog, so that a
+// table a new migration adds is either copied or listed in notCopied with why.
+func TestEveryTableIsCopied(t *testing.T) {
+	for backend, tables := range map[string][]string{"sqlite": sqliteTables(t), "postgres": postgresTables(t)} {
+		for _, table := range tables {
+			if !slices.Contains(store.Tables, table) && notCopied[table] == "" {
+				t.Errorf("%s schema has table %s, want it in store.Tables (copied) or in notCopied (with why not)", backend, table)
+			}
+		}
+		for _, table := range store.Tables {
+			if !slices.Contains(tables, table) {
+				t.Errorf("%s schema tables = %v, want %s (in store.Tables) among them", backend, tables, table)
+			}
+		}
+	}
+}
+
+// sqliteTables are the tables of a new SQLite store, from sqlite_schema.
+func sqliteTables(t *testing.T) []string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tapbot.db")
+	s, err := sqlite.Open(t.Context(), path, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path) // the driver sqlite registers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(t.Context(), `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
+
+// postgresTables are the tables of a new PostgreSQL store, from pg_tables.
+func postgresTables(t *testing.T) []string {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	s, err := postgres.Open(t.Context(), postgres.Config{URL: url}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	rows, err := conn.Query(t.Context(), `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
 }
 
 func TestCopyRefusesANonEmptyTarget(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +12,7 @@ import (
 )
 
 // checklistTests are the suite's checks of checklists.
-var checklistTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var checklistTests = []test{
 	{"ChecklistRoundTrip", testChecklistRoundTrip},
 	{"ChecklistStampsZeroTimes", testChecklistStampsZeroTimes},
 	{"CreateChecklistTwice", testCreateChecklistTwice},
@@ -50,66 +46,39 @@ func createChecklist(t *testing.T, s store.Store, c store.Checklist) {
 
 func getChecklist(t *testing.T, s store.Store, userID string) store.Checklist {
 	t.Helper()
-	c, err := s.Checklist(t.Context(), userID)
-	if err != nil {
-		t.Fatalf("Checklist(%q): %v", userID, err)
-	}
-	return c
+	return must(s.Checklist(t.Context(), userID))(t, "Checklist(%q)", userID)
 }
 
 func updateChecklist(t *testing.T, s store.Store, c store.Checklist) store.Checklist {
 	t.Helper()
-	got, err := s.UpdateChecklist(t.Context(), c)
-	if err != nil {
-		t.Fatalf("UpdateChecklist(%q, version %d): %v", c.UserID, c.Version, err)
-	}
-	return got
+	return must(s.UpdateChecklist(t.Context(), c))(t, "UpdateChecklist(%q, version %d)", c.UserID, c.Version)
 }
 
 func openChecklists(t *testing.T, s store.Store, limit int) []store.Checklist {
 	t.Helper()
-	cs, err := s.OpenChecklists(t.Context(), limit)
-	if err != nil {
-		t.Fatalf("OpenChecklists(%d): %v", limit, err)
-	}
-	return cs
+	return must(s.OpenChecklists(t.Context(), limit))(t, "OpenChecklists(%d)", limit)
 }
 
 func checklistIDs(cs []store.Checklist) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.UserID
-	}
-	return out
+	return keys(cs, func(c store.Checklist) string { return c.UserID })
 }
 
 // checklistDiff describes how got differs from want, or returns "" if it does not.
 func checklistDiff(got, want store.Checklist) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("UserID", got.UserID, want.UserID)
-	field("UserUPN", got.UserUPN, want.UserUPN)
-	field("RequestID", got.RequestID, want.RequestID)
-	field("ManagerID", got.ManagerID, want.ManagerID)
-	field("NoSmartphone", got.NoSmartphone, want.NoSmartphone)
-	field("ConversationID", got.ConversationID, want.ConversationID)
-	field("ActivityID", got.ActivityID, want.ActivityID)
-	field("Progress", string(got.Progress), string(want.Progress))
-	field("Version", got.Version, want.Version)
-	for _, td := range []string{
-		timeDiff("StartedAt", got.StartedAt, want.StartedAt),
-		timeDiff("UpdatedAt", got.UpdatedAt, want.UpdatedAt),
-		timeDiff("DoneAt", got.DoneAt, want.DoneAt),
-	} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("UserID", got.UserID, want.UserID)
+	d.field("UserUPN", got.UserUPN, want.UserUPN)
+	d.field("RequestID", got.RequestID, want.RequestID)
+	d.field("ManagerID", got.ManagerID, want.ManagerID)
+	d.field("NoSmartphone", got.NoSmartphone, want.NoSmartphone)
+	d.field("ConversationID", got.ConversationID, want.ConversationID)
+	d.field("ActivityID", got.ActivityID, want.ActivityID)
+	d.field("Progress", string(got.Progress), string(want.Progress))
+	d.field("Version", got.Version, want.Version)
+	d.time("StartedAt", got.StartedAt, want.StartedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d.time("DoneAt", got.DoneAt, want.DoneAt)
+	return d.String()
 }
 
 func testChecklistRoundTrip(t *testing.T, s store.Store) {
@@ -136,7 +105,7 @@ func testChecklistRoundTrip(t *testing.T, s store.Store) {
 	full.Version, minimal.Version = 1, 1
 	for _, want := range []store.Checklist{full, minimal} {
 		if d := checklistDiff(getChecklist(t, s, want.UserID), want); d != "" {
-			t.Errorf("Checklist(%q) after create: %s", want.UserID, d)
+			t.Errorf("Checklist(%q) after create (got vs want): %s", want.UserID, d)
 		}
 	}
 
@@ -159,20 +128,20 @@ func testChecklistRoundTrip(t *testing.T, s store.Store) {
 	want := next
 	want.StartedAt, want.Version = minimal.StartedAt, 2
 	if d := checklistDiff(got, want); d != "" {
-		t.Errorf("UpdateChecklist returned: %s", d)
+		t.Errorf("UpdateChecklist returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, minimal.UserID), want); d != "" {
-		t.Errorf("Checklist after update: %s", d)
+		t.Errorf("Checklist after update (got vs want): %s", d)
 	}
 	// Every field can go back to its zero value but DoneAt (see ChecklistDoneAtStays).
 	back := store.Checklist{UserID: full.UserID, UpdatedAt: base.Add(4 * time.Minute), DoneAt: full.DoneAt, Version: 1}
 	want = back
 	want.StartedAt, want.Version = full.StartedAt, 2
 	if d := checklistDiff(updateChecklist(t, s, back), want); d != "" {
-		t.Errorf("UpdateChecklist to zero values returned: %s", d)
+		t.Errorf("UpdateChecklist to zero values returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, full.UserID), want); d != "" {
-		t.Errorf("Checklist after update to zero values: %s", d)
+		t.Errorf("Checklist after update to zero values (got vs want): %s", d)
 	}
 }
 
@@ -225,38 +194,17 @@ func testCreateChecklistTwice(t *testing.T, s store.Store) {
 	}
 	first.Version = 1
 	if d := checklistDiff(getChecklist(t, s, "u1"), first); d != "" {
-		t.Errorf("after a refused create: %s", d)
+		t.Errorf("Checklist after a refused create (got vs want): %s", d)
 	}
 
 	// Concurrent creates for one user: exactly one wins.
 	for r := range 5 {
 		id := fmt.Sprintf("race-%d", r)
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			won   int
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				c := checklist(id, base)
-				c.ManagerID = fmt.Sprintf("m%d", w)
-				<-start
-				err := s.CreateChecklist(t.Context(), c)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("CreateChecklist by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				won++
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		won := len(contend(t, func(w int) (store.Checklist, error) {
+			c := checklist(id, base)
+			c.ManagerID = fmt.Sprintf("m%d", w)
+			return c, s.CreateChecklist(t.Context(), c)
+		}))
 		if won != 1 {
 			t.Errorf("round %d: %d of %d concurrent CreateChecklist calls succeeded, want exactly 1", r, won, contenders)
 		}
@@ -311,7 +259,7 @@ func testInvalidChecklist(t *testing.T, s store.Store) {
 	createChecklist(t, s, edge)
 	edge.Version = 1
 	if d := checklistDiff(getChecklist(t, s, edge.UserID), edge); d != "" {
-		t.Errorf("checklist at the limits: %s", d)
+		t.Errorf("Checklist at the limits (got vs want): %s", d)
 	}
 
 	// An update is checked the same way, and must carry a version as read.
@@ -329,7 +277,7 @@ func testInvalidChecklist(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, valid.UserID), stored); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Checklist after refused updates (got vs want): %s", d)
 	}
 }
 
@@ -380,7 +328,7 @@ func testUpdateChecklistCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), v2); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Checklist after refused updates (got vs want): %s", d)
 	}
 	// From the version just returned, updates go on; each one counts.
 	c := v2
@@ -392,7 +340,7 @@ func testUpdateChecklistCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), c); d != "" {
-		t.Errorf("Checklist differs from what UpdateChecklist returned: %s", d)
+		t.Errorf("Checklist after UpdateChecklist (got) vs what UpdateChecklist returned (want): %s", d)
 	}
 }
 
@@ -402,33 +350,12 @@ func testConcurrentUpdateChecklist(t *testing.T, s store.Store) {
 		id := fmt.Sprintf("u%d", round)
 		createChecklist(t, s, checklist(id, base))
 		read := getChecklist(t, s, id)
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			mu      sync.Mutex
-			winners []store.Checklist
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				c := read
-				c.Progress = fmt.Appendf(nil, `{"by":%d}`, w)
-				c.NoSmartphone = w%2 == 1
-				<-start
-				got, err := s.UpdateChecklist(t.Context(), c)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("UpdateChecklist by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				winners = append(winners, got)
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		winners := contend(t, func(w int) (store.Checklist, error) {
+			c := read
+			c.Progress = fmt.Appendf(nil, `{"by":%d}`, w)
+			c.NoSmartphone = w%2 == 1
+			return s.UpdateChecklist(t.Context(), c)
+		})
 		if len(winners) != 1 {
 			t.Errorf("round %d: %d of %d concurrent updates from one version succeeded, want exactly 1", round, len(winners), contenders)
 			continue
@@ -437,7 +364,7 @@ func testConcurrentUpdateChecklist(t *testing.T, s store.Store) {
 			t.Errorf("round %d: winner at version %d, want 2", round, winners[0].Version)
 		}
 		if d := checklistDiff(getChecklist(t, s, id), winners[0]); d != "" {
-			t.Errorf("round %d: stored checklist is not the winner's: %s", round, d)
+			t.Errorf("round %d: Checklist (got) vs the winning update (want): %s", round, d)
 		}
 	}
 }
@@ -449,7 +376,7 @@ func testChecklistDoneAtStays(t *testing.T, s store.Store) {
 	c.DoneAt = done
 	c = updateChecklist(t, s, c)
 	if d := timeDiff("DoneAt", c.DoneAt, done); d != "" {
-		t.Fatalf("after marking done: %s", d)
+		t.Fatalf("UpdateChecklist marking done (got vs want): %s", d)
 	}
 	// Clearing DoneAt does not clear it; the rest of the update is written.
 	c.DoneAt, c.Progress = time.Time{}, []byte(`{"reopened":true}`)
@@ -457,16 +384,16 @@ func testChecklistDoneAtStays(t *testing.T, s store.Store) {
 	want := c
 	want.DoneAt, want.Version = done, c.Version+1
 	if d := checklistDiff(got, want); d != "" {
-		t.Errorf("UpdateChecklist with a zero DoneAt returned: %s", d)
+		t.Errorf("UpdateChecklist with a zero DoneAt returned (got vs want): %s", d)
 	}
 	if d := checklistDiff(getChecklist(t, s, "u1"), want); d != "" {
-		t.Errorf("Checklist after an update with a zero DoneAt: %s", d)
+		t.Errorf("Checklist after an update with a zero DoneAt (got vs want): %s", d)
 	}
 	// Nor does a later DoneAt move it: the first completion stays.
 	got.DoneAt = done.Add(time.Hour)
 	got = updateChecklist(t, s, got)
 	if d := timeDiff("DoneAt", got.DoneAt, done); d != "" {
-		t.Errorf("after a second completion: %s", d)
+		t.Errorf("UpdateChecklist after a second completion (got vs want): %s", d)
 	}
 	if cs := openChecklists(t, s, 0); len(cs) != 0 {
 		t.Errorf("OpenChecklists = %v, want none: the checklist stays done", checklistIDs(cs))

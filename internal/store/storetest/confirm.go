@@ -3,8 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,10 +12,7 @@ import (
 // confirmTests are the suite's checks of passes waiting for a second person: one
 // pending question per target, one decision however often asked, and the expiry
 // sweep's query.
-var confirmTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var confirmTests = []test{
 	{"ConfirmationRoundTrip", testConfirmationRoundTrip},
 	{"ConfirmationOnePendingPerTarget", testConfirmationOnePendingPerTarget},
 	{"ConfirmationDecidedOnce", testConfirmationDecidedOnce},
@@ -82,7 +77,7 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.State != store.ConfirmConfirmed || got.DecidedBy != "M1" || !got.DecidedAt.Equal(at) || got.TargetID != "T1" {
-		t.Errorf("decided %+v", got)
+		t.Errorf("DecideConfirmation = %+v, want c1 for T1 confirmed by M1 at %v", got, at)
 	}
 	for _, state := range []store.ConfirmState{store.ConfirmConfirmed, store.ConfirmDenied, store.ConfirmExpired} {
 		if _, err := s.DecideConfirmation(t.Context(), "c1", state, "X", at); !errors.Is(err, store.ErrConflict) {
@@ -96,7 +91,7 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 		t.Errorf("back to pending: %v, want ErrInvalidConfirmation", err)
 	}
 	if c, _ := s.Confirmation(t.Context(), "c1"); c.State != store.ConfirmConfirmed || c.DecidedBy != "M1" {
-		t.Errorf("after refused decisions %+v", c)
+		t.Errorf("after refused decisions Confirmation = %+v, want it still confirmed by M1", c)
 	}
 }
 
@@ -104,29 +99,11 @@ func testConfirmationDecidedOnce(t *testing.T, s store.Store) {
 // exactly one decision wins.
 func testConcurrentDecisions(t *testing.T, s store.Store) {
 	createConfirmation(t, s, confirmation("c1", "T1", micro))
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.DecideConfirmation(t.Context(), "c1", store.ConfirmConfirmed, fmt.Sprint("M", i), micro.Add(time.Minute))
-			switch {
-			case err == nil:
-				won.Add(1)
-			case !errors.Is(err, store.ErrConflict):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if n := won.Load(); n != 1 {
-		t.Errorf("%d decisions won, want 1", n)
+	won := contend(t, func(w int) (store.TAPConfirmation, error) {
+		return s.DecideConfirmation(t.Context(), "c1", store.ConfirmConfirmed, fmt.Sprint("M", w), micro.Add(time.Minute))
+	})
+	if len(won) != 1 {
+		t.Errorf("%d decisions won, want 1", len(won))
 	}
 }
 

@@ -12,10 +12,7 @@ import (
 
 // intentTests are the suite's checks of TAP intents: the per-target claim, the
 // atomic rate limit, the state machine and the reconciliation query.
-var intentTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var intentTests = []test{
 	{"IntentRoundTrip", testIntentRoundTrip},
 	{"IntentOnePerTarget", testIntentOnePerTarget},
 	{"IntentRateLimit", testIntentRateLimit},
@@ -44,11 +41,7 @@ func begin(t *testing.T, s store.Store, i store.TAPIntent, lim store.TAPLimits) 
 
 func getIntent(t *testing.T, s store.Store, id string) store.TAPIntent {
 	t.Helper()
-	i, err := s.TAPIntent(t.Context(), id)
-	if err != nil {
-		t.Fatalf("TAPIntent(%s): %v", id, err)
-	}
-	return i
+	return must(s.TAPIntent(t.Context(), id))(t, "TAPIntent(%s)", id)
 }
 
 func testIntentRoundTrip(t *testing.T, s store.Store) {
@@ -185,7 +178,7 @@ func testIntentCompleteIsAtomic(t *testing.T, s store.Store) {
 		t.Fatalf("CompleteTAP after reconciliation: err = %v, want ErrIntentState", err)
 	}
 	if ds := openDeliveries(t, s, "T1"); len(ds) != 0 {
-		t.Errorf("the refused completion saved its delivery: %v", deliveryIDs(ds))
+		t.Errorf("OpenDeliveries after the refused completion = %v, want none (it saved its delivery)", deliveryIDs(ds))
 	}
 }
 
@@ -300,7 +293,7 @@ func testTakeOverTAP(t *testing.T, s store.Store) {
 		t.Error("took over an intent another caller holds now")
 	}
 	if got, _ := s.AbandonedTAPs(t.Context(), later.Add(time.Minute), 10); len(got) != 0 {
-		t.Errorf("a taken-over intent is still listed as abandoned: %v", got)
+		t.Errorf("AbandonedTAPs after the take-over = %v, want none", got)
 	}
 	if err := s.EndTAP(t.Context(), "a", store.IntentUndone, later); err != nil {
 		t.Fatal(err)

@@ -13,10 +13,7 @@ import (
 )
 
 // onboardTests are the suite's checks of onboarding requests and jobs.
-var onboardTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var onboardTests = []test{
 	{"OnboardRoundTrip", testOnboardRoundTrip},
 	{"OnboardStampsZeroTimes", testOnboardStampsZeroTimes},
 	{"CreateOnboardTwice", testCreateOnboardTwice},
@@ -85,20 +82,12 @@ func createOnboard(t *testing.T, s store.Store, r store.OnboardRequest) {
 
 func getOnboard(t *testing.T, s store.Store, id string) store.OnboardRequest {
 	t.Helper()
-	r, err := s.Onboard(t.Context(), id)
-	if err != nil {
-		t.Fatalf("Onboard(%q): %v", id, err)
-	}
-	return r
+	return must(s.Onboard(t.Context(), id))(t, "Onboard(%q)", id)
 }
 
 func updateOnboard(t *testing.T, s store.Store, r store.OnboardRequest) store.OnboardRequest {
 	t.Helper()
-	got, err := s.UpdateOnboard(t.Context(), r)
-	if err != nil {
-		t.Fatalf("UpdateOnboard(%q, %s, version %d): %v", r.ID, r.State, r.Version, err)
-	}
-	return got
+	return must(s.UpdateOnboard(t.Context(), r))(t, "UpdateOnboard(%q, %s, version %d)", r.ID, r.State, r.Version)
 }
 
 // advance updates the stored request id to each of states in turn, and returns it
@@ -115,50 +104,31 @@ func advance(t *testing.T, s store.Store, id string, states ...string) store.Onb
 
 func onboards(t *testing.T, s store.Store, f store.OnboardFilter) []store.OnboardRequest {
 	t.Helper()
-	rs, err := s.Onboards(t.Context(), f)
-	if err != nil {
-		t.Fatalf("Onboards(%+v): %v", f, err)
-	}
-	return rs
+	return must(s.Onboards(t.Context(), f))(t, "Onboards(%+v)", f)
 }
 
 func onboardIDs(rs []store.OnboardRequest) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
+	return keys(rs, func(r store.OnboardRequest) string { return r.ID })
 }
 
 // onboardDiff describes how got differs from want, or returns "" if it does not.
 func onboardDiff(got, want store.OnboardRequest) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("State", got.State, want.State)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
-	field("Form", string(got.Form), string(want.Form))
-	field("DeciderID", got.DeciderID, want.DeciderID)
-	field("Decision", got.Decision, want.Decision)
-	field("UserID", got.UserID, want.UserID)
-	field("Step", got.Step, want.Step)
-	field("Error", got.Error, want.Error)
-	field("Version", got.Version, want.Version)
-	for _, td := range []string{
-		timeDiff("StartDate", got.StartDate, want.StartDate),
-		timeDiff("CreatedAt", got.CreatedAt, want.CreatedAt),
-		timeDiff("UpdatedAt", got.UpdatedAt, want.UpdatedAt),
-	} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("State", got.State, want.State)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
+	d.field("Form", string(got.Form), string(want.Form))
+	d.field("DeciderID", got.DeciderID, want.DeciderID)
+	d.field("Decision", got.Decision, want.Decision)
+	d.field("UserID", got.UserID, want.UserID)
+	d.field("Step", got.Step, want.Step)
+	d.field("Error", got.Error, want.Error)
+	d.field("Version", got.Version, want.Version)
+	d.time("StartDate", got.StartDate, want.StartDate)
+	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	return d.String()
 }
 
 func testOnboardRoundTrip(t *testing.T, s store.Store) {
@@ -187,7 +157,7 @@ func testOnboardRoundTrip(t *testing.T, s store.Store) {
 	full.Version, minimal.Version = 1, 1
 	for _, want := range []store.OnboardRequest{full, minimal} {
 		if d := onboardDiff(getOnboard(t, s, want.ID), want); d != "" {
-			t.Errorf("Onboard(%q) after create: %s", want.ID, d)
+			t.Errorf("Onboard(%q) after create (got vs want): %s", want.ID, d)
 		}
 	}
 
@@ -212,13 +182,13 @@ func testOnboardRoundTrip(t *testing.T, s store.Store) {
 	want := next
 	want.Version, want.CreatedAt = 2, full.CreatedAt
 	if d := onboardDiff(got, want); d != "" {
-		t.Errorf("UpdateOnboard returned: %s", d)
+		t.Errorf("UpdateOnboard returned (got vs want): %s", d)
 	}
 	if d := onboardDiff(getOnboard(t, s, full.ID), want); d != "" {
-		t.Errorf("Onboard after update: %s", d)
+		t.Errorf("Onboard after update (got vs want): %s", d)
 	}
 	if d := onboardDiff(getOnboard(t, s, minimal.ID), minimal); d != "" {
-		t.Errorf("Onboard(%q) after updating another: %s", minimal.ID, d)
+		t.Errorf("Onboard(%q) after updating another (got vs want): %s", minimal.ID, d)
 	}
 }
 
@@ -284,7 +254,7 @@ func testCreateOnboardTwice(t *testing.T, s store.Store) {
 	got := getOnboard(t, s, first.ID)
 	want.UpdatedAt = got.UpdatedAt
 	if d := onboardDiff(got, want); d != "" {
-		t.Errorf("after refused creates: %s", d)
+		t.Errorf("Onboard after refused creates (got vs want): %s", d)
 	}
 	// Ids are compared exactly.
 	for _, id := range []string{"ONB-1", "onb-1 ", "onb-10"} {
@@ -366,7 +336,7 @@ func testInvalidOnboard(t *testing.T, s store.Store) {
 				t.Fatalf("UpdateOnboard: err = %v, want ErrInvalidOnboard", err)
 			}
 			if d := onboardDiff(getOnboard(t, s, valid.ID), stored); d != "" {
-				t.Errorf("after a refused update: %s", d)
+				t.Errorf("Onboard after a refused update (got vs want): %s", d)
 			}
 		})
 	}
@@ -439,7 +409,7 @@ func testUpdateOnboardCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := onboardDiff(getOnboard(t, s, "onb-1"), v2); d != "" {
-		t.Errorf("after refused updates: %s", d)
+		t.Errorf("Onboard after refused updates (got vs want): %s", d)
 	}
 
 	// From the version just returned, progress goes on; each update counts.
@@ -452,7 +422,7 @@ func testUpdateOnboardCompareAndSet(t *testing.T, s store.Store) {
 		}
 	}
 	if d := onboardDiff(getOnboard(t, s, "onb-1"), r); d != "" {
-		t.Errorf("Onboard differs from what UpdateOnboard returned: %s", d)
+		t.Errorf("Onboard after UpdateOnboard (got) vs what UpdateOnboard returned (want): %s", d)
 	}
 }
 
@@ -463,42 +433,21 @@ func testConcurrentUpdateOnboard(t *testing.T, s store.Store) {
 		createOnboard(t, s, onboardRequest(id, "m1", base))
 		read := getOnboard(t, s, id)
 		// Half approve and half reject, all from the version they read.
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			mu      sync.Mutex
-			winners []store.OnboardRequest
-		)
-		for w := range contenders {
-			wg.Go(func() {
-				r := read
-				r.State, r.DeciderID = store.OnboardApproved, fmt.Sprintf("approver-%d", w)
-				if w%2 == 1 {
-					r.State = store.OnboardRejected
-				}
-				<-start
-				got, err := s.UpdateOnboard(t.Context(), r)
-				if errors.Is(err, store.ErrConflict) {
-					return
-				}
-				if err != nil {
-					t.Errorf("UpdateOnboard by %d: %v", w, err)
-					return
-				}
-				mu.Lock()
-				winners = append(winners, got)
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
+		winners := contend(t, func(w int) (store.OnboardRequest, error) {
+			r := read
+			r.State, r.DeciderID = store.OnboardApproved, fmt.Sprintf("approver-%d", w)
+			if w%2 == 1 {
+				r.State = store.OnboardRejected
+			}
+			return s.UpdateOnboard(t.Context(), r)
+		})
 		if len(winners) != 1 {
 			t.Errorf("round %d: %d of %d concurrent updates from one version succeeded, want exactly 1", round, len(winners), contenders)
 			continue
 		}
 		// The stored request is the winner's, whole.
 		if d := onboardDiff(getOnboard(t, s, id), winners[0]); d != "" {
-			t.Errorf("round %d: stored request is not the winner's: %s", round, d)
+			t.Errorf("round %d: Onboard (got) vs the winning update (want): %s", round, d)
 		}
 	}
 }
@@ -527,7 +476,7 @@ func testOnboardTransitions(t *testing.T, s store.Store) {
 					t.Fatalf("UpdateOnboard(%s → %s): err = %v, want ErrConflict", from, to, err)
 				}
 				if d := onboardDiff(getOnboard(t, s, id), before); d != "" {
-					t.Errorf("after a refused transition: %s", d)
+					t.Errorf("Onboard after a refused transition (got vs want): %s", d)
 				}
 			})
 		}
@@ -628,20 +577,12 @@ func job(id string, due time.Time) store.Job {
 
 func scheduleJob(t *testing.T, s store.Store, j store.Job) bool {
 	t.Helper()
-	ok, err := s.ScheduleJob(t.Context(), j)
-	if err != nil {
-		t.Fatalf("ScheduleJob(%q): %v", j.ID, err)
-	}
-	return ok
+	return must(s.ScheduleJob(t.Context(), j))(t, "ScheduleJob(%q)", j.ID)
 }
 
 func claimJobs(t *testing.T, s store.Store, now time.Time, lease time.Duration, limit int) []store.Job {
 	t.Helper()
-	js, err := s.ClaimJobs(t.Context(), now, lease, limit)
-	if err != nil {
-		t.Fatalf("ClaimJobs(%v, %v, %d): %v", now, lease, limit, err)
-	}
-	return js
+	return must(s.ClaimJobs(t.Context(), now, lease, limit))(t, "ClaimJobs(%v, %v, %d)", now, lease, limit)
 }
 
 func completeJob(t *testing.T, s store.Store, id string, at time.Time) {
@@ -659,30 +600,18 @@ func rescheduleJob(t *testing.T, s store.Store, id string, due time.Time) {
 }
 
 func jobIDs(js []store.Job) []string {
-	out := make([]string, len(js))
-	for i, j := range js {
-		out[i] = j.ID
-	}
-	return out
+	return keys(js, func(j store.Job) string { return j.ID })
 }
 
 func jobDiff(got, want store.Job) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("Kind", got.Kind, want.Kind)
-	field("Payload", string(got.Payload), string(want.Payload))
-	field("Attempts", got.Attempts, want.Attempts)
-	for _, td := range []string{timeDiff("DueAt", got.DueAt, want.DueAt), timeDiff("DoneAt", got.DoneAt, want.DoneAt)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("Kind", got.Kind, want.Kind)
+	d.field("Payload", string(got.Payload), string(want.Payload))
+	d.field("Attempts", got.Attempts, want.Attempts)
+	d.time("DueAt", got.DueAt, want.DueAt)
+	d.time("DoneAt", got.DoneAt, want.DoneAt)
+	return d.String()
 }
 
 // lease is the lease the job tests claim for, unless they say otherwise.
@@ -714,7 +643,7 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 	minimal.Attempts = 1
 	for i, want := range []store.Job{full, minimal} {
 		if d := jobDiff(got[i], want); d != "" {
-			t.Errorf("ClaimJobs[%d]: %s", i, d)
+			t.Errorf("ClaimJobs[%d] (got vs want): %s", i, d)
 		}
 	}
 }
@@ -934,7 +863,7 @@ func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 		}
 		for id, js := range claimed {
 			if len(js) != 1 {
-				t.Errorf("round %d: job %s claimed %d times while leased", round, id, len(js))
+				t.Errorf("round %d: job %s claimed %d times while leased, want once", round, id, len(js))
 			} else if want := round + 1; js[0].Attempts != want {
 				t.Errorf("round %d: job %s at attempt %d, want %d", round, id, js[0].Attempts, want)
 			}

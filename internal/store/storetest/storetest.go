@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,13 +13,16 @@ import (
 	"github.com/tapbot/tapbot/internal/store"
 )
 
+// test is one check of the suite, run on a new, empty store.
+type test struct {
+	name string
+	run  func(t *testing.T, s store.Store)
+}
+
 // Run runs the suite. open must return a new, empty store on every call; Run
 // closes it when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	tests := []test{
 		{"SaveAndGet", testSaveAndGet},
 		{"SaveStampsZeroUpdatedAt", testSaveStampsZeroUpdatedAt},
 		{"UpsertReplaces", testUpsertReplaces},
@@ -76,27 +78,17 @@ func save(t *testing.T, s store.Store, r store.Reference) {
 
 // diff describes how got differs from want, or returns "" if it does not.
 func diff(got, want store.Reference) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ConversationID", got.ConversationID, want.ConversationID)
-	field("Scope", got.Scope, want.Scope)
-	field("TenantID", got.TenantID, want.TenantID)
-	field("UserAADObjectID", got.UserAADObjectID, want.UserAADObjectID)
-	field("TeamID", got.TeamID, want.TeamID)
-	field("ServiceURL", got.ServiceURL, want.ServiceURL)
-	field("BotID", got.BotID, want.BotID)
-	field("Raw", string(got.Raw), string(want.Raw))
-	if delta := got.UpdatedAt.Sub(want.UpdatedAt).Abs(); delta >= timeTolerance {
-		d = append(d, fmt.Sprintf("UpdatedAt = %v, want %v (off by %v)", got.UpdatedAt, want.UpdatedAt, delta))
-	}
-	if loc := got.UpdatedAt.Location(); loc != time.UTC {
-		d = append(d, fmt.Sprintf("UpdatedAt location = %v, want UTC", loc))
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ConversationID", got.ConversationID, want.ConversationID)
+	d.field("Scope", got.Scope, want.Scope)
+	d.field("TenantID", got.TenantID, want.TenantID)
+	d.field("UserAADObjectID", got.UserAADObjectID, want.UserAADObjectID)
+	d.field("TeamID", got.TeamID, want.TeamID)
+	d.field("ServiceURL", got.ServiceURL, want.ServiceURL)
+	d.field("BotID", got.BotID, want.BotID)
+	d.field("Raw", string(got.Raw), string(want.Raw))
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	return d.String()
 }
 
 func testSaveAndGet(t *testing.T, s store.Store) {
@@ -188,7 +180,7 @@ func testUpsertReplaces(t *testing.T, s store.Store) {
 		t.Fatalf("Reference: %v", err)
 	}
 	if d := diff(got, second); d != "" {
-		t.Errorf("after upsert: %s", d)
+		t.Errorf("Reference after upsert (got vs want): %s", d)
 	}
 	if _, err := s.PersonalReference(t.Context(), first.TenantID, first.UserAADObjectID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("PersonalReference of the replaced personal reference: err = %v, want ErrNotFound", err)
@@ -349,7 +341,7 @@ func testConcurrentSave(t *testing.T, s store.Store) {
 				continue
 			}
 			if d := diff(got, want); d != "" {
-				t.Errorf("%s: %s", want.ConversationID, d)
+				t.Errorf("Reference(%q) (got vs want): %s", want.ConversationID, d)
 			}
 		}
 	}

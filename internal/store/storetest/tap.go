@@ -13,10 +13,7 @@ import (
 )
 
 // tapTests are the suite's checks of the audit log, deliveries and claims.
-var tapTests = []struct {
-	name string
-	run  func(t *testing.T, s store.Store)
-}{
+var tapTests = []test{
 	{"AuditRoundTrip", testAuditRoundTrip},
 	{"AuditStampsZeroTime", testAuditStampsZeroTime},
 	{"AuditCutsLongText", testAuditCutsLongText},
@@ -51,85 +48,43 @@ const contenders = 16
 
 func appendAudit(t *testing.T, s store.Store, e store.AuditEntry) int64 {
 	t.Helper()
-	id, err := s.AppendAudit(t.Context(), e)
-	if err != nil {
-		t.Fatalf("AppendAudit(%+v): %v", e, err)
-	}
-	return id
+	return must(s.AppendAudit(t.Context(), e))(t, "AppendAudit(%+v)", e)
 }
 
 func audit(t *testing.T, s store.Store, f store.AuditFilter) []store.AuditEntry {
 	t.Helper()
-	es, err := s.Audit(t.Context(), f)
-	if err != nil {
-		t.Fatalf("Audit(%+v): %v", f, err)
-	}
-	return es
+	return must(s.Audit(t.Context(), f))(t, "Audit(%+v)", f)
 }
 
 func countAudit(t *testing.T, s store.Store, f store.AuditFilter) int {
 	t.Helper()
-	n, err := s.CountAudit(t.Context(), f)
-	if err != nil {
-		t.Fatalf("CountAudit(%+v): %v", f, err)
-	}
-	return n
+	return must(s.CountAudit(t.Context(), f))(t, "CountAudit(%+v)", f)
 }
 
 func ids(es []store.AuditEntry) []int64 {
-	out := make([]int64, len(es))
-	for i, e := range es {
-		out[i] = e.ID
-	}
-	return out
-}
-
-// timeDiff describes how got differs from want, or returns "" if it does not. Zero
-// must stay zero.
-func timeDiff(name string, got, want time.Time) string {
-	if want.IsZero() || got.IsZero() {
-		if got.IsZero() != want.IsZero() {
-			return fmt.Sprintf("%s = %v, want %v", name, got, want)
-		}
-		return ""
-	}
-	if delta := got.Sub(want).Abs(); delta >= timeTolerance {
-		return fmt.Sprintf("%s = %v, want %v (off by %v)", name, got, want, delta)
-	}
-	if loc := got.Location(); loc != time.UTC {
-		return fmt.Sprintf("%s location = %v, want UTC", name, loc)
-	}
-	return ""
+	return keys(es, func(e store.AuditEntry) int64 { return e.ID })
 }
 
 // auditDiff describes how got differs from want, or returns "" if it does not. A
 // zero want.ID matches any ID.
 func auditDiff(got, want store.AuditEntry) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
+	var d differ
 	if want.ID != 0 {
-		field("ID", got.ID, want.ID)
+		d.field("ID", got.ID, want.ID)
 	}
-	field("RequestID", got.RequestID, want.RequestID)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
-	field("TargetID", got.TargetID, want.TargetID)
-	field("TargetUPN", got.TargetUPN, want.TargetUPN)
-	field("Action", got.Action, want.Action)
-	field("Outcome", got.Outcome, want.Outcome)
-	field("Reason", got.Reason, want.Reason)
-	field("Ticket", got.Ticket, want.Ticket)
-	field("MethodID", got.MethodID, want.MethodID)
-	for _, td := range []string{timeDiff("Time", got.Time, want.Time), timeDiff("Expires", got.Expires, want.Expires)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	d.field("RequestID", got.RequestID, want.RequestID)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("RequesterUPN", got.RequesterUPN, want.RequesterUPN)
+	d.field("TargetID", got.TargetID, want.TargetID)
+	d.field("TargetUPN", got.TargetUPN, want.TargetUPN)
+	d.field("Action", got.Action, want.Action)
+	d.field("Outcome", got.Outcome, want.Outcome)
+	d.field("Reason", got.Reason, want.Reason)
+	d.field("Ticket", got.Ticket, want.Ticket)
+	d.field("MethodID", got.MethodID, want.MethodID)
+	d.time("Time", got.Time, want.Time)
+	d.time("Expires", got.Expires, want.Expires)
+	return d.String()
 }
 
 func testAuditRoundTrip(t *testing.T, s store.Store) {
@@ -172,7 +127,7 @@ func testAuditRoundTrip(t *testing.T, s store.Store) {
 			t.Errorf("AppendAudit #%d returned id %d, want > 0", i, entries[i].ID)
 		}
 		if i > 0 && entries[i].ID <= entries[i-1].ID {
-			t.Errorf("AppendAudit #%d returned id %d, not above the previous %d", i, entries[i].ID, entries[i-1].ID)
+			t.Errorf("AppendAudit #%d returned id %d, want one above the previous %d", i, entries[i].ID, entries[i-1].ID)
 		}
 	}
 	got := audit(t, s, store.AuditFilter{})
@@ -183,7 +138,7 @@ func testAuditRoundTrip(t *testing.T, s store.Store) {
 	for i, g := range got {
 		want := entries[len(entries)-1-i]
 		if d := auditDiff(g, want); d != "" {
-			t.Errorf("row %d (id %d): %s", i, want.ID, d)
+			t.Errorf("Audit row %d, id %d (got vs want): %s", i, want.ID, d)
 		}
 	}
 }
@@ -425,7 +380,7 @@ func appendMany(t *testing.T, s store.Store, n int) []int64 {
 				}
 				// One goroutine's appends are ordered, so their ids must be too.
 				if len(mine) > 0 && id <= mine[len(mine)-1] {
-					t.Errorf("worker %d: id %d after %d", w, id, mine[len(mine)-1])
+					t.Errorf("worker %d: AppendAudit = id %d, want one above its previous %d", w, id, mine[len(mine)-1])
 				}
 				mine = append(mine, id)
 			}
@@ -524,66 +479,43 @@ func saveDelivery(t *testing.T, s store.Store, d store.Delivery) {
 
 func due(t *testing.T, s store.Store, now time.Time, limit int) []store.Delivery {
 	t.Helper()
-	ds, err := s.DueDeliveries(t.Context(), now, limit)
-	if err != nil {
-		t.Fatalf("DueDeliveries(%v, %d): %v", now, limit, err)
-	}
-	return ds
+	return must(s.DueDeliveries(t.Context(), now, limit))(t, "DueDeliveries(%v, %d)", now, limit)
 }
 
 func openDeliveries(t *testing.T, s store.Store, target string) []store.Delivery {
 	t.Helper()
-	ds, err := s.OpenDeliveries(t.Context(), target)
-	if err != nil {
-		t.Fatalf("OpenDeliveries(%q): %v", target, err)
-	}
-	return ds
+	return must(s.OpenDeliveries(t.Context(), target))(t, "OpenDeliveries(%q)", target)
 }
 
 func markRedacted(t *testing.T, s store.Store, id string, at time.Time, reason string) bool {
 	t.Helper()
-	ok, err := s.MarkRedacted(t.Context(), id, at, reason)
-	if err != nil {
-		t.Fatalf("MarkRedacted(%q): %v", id, err)
-	}
-	return ok
+	return must(s.MarkRedacted(t.Context(), id, at, reason))(t, "MarkRedacted(%q)", id)
 }
 
 func deliveryIDs(ds []store.Delivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
-	}
-	return out
+	return keys(ds, func(d store.Delivery) string { return d.ID })
 }
 
 // farFuture is a due time at which every saved delivery is due.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func deliveryDiff(got, want store.Delivery) string {
-	var d []string
-	field := func(name string, g, w any) {
-		if fmt.Sprint(g) != fmt.Sprint(w) {
-			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	field("ID", got.ID, want.ID)
-	field("TargetID", got.TargetID, want.TargetID)
-	field("TargetUPN", got.TargetUPN, want.TargetUPN)
-	field("MethodID", got.MethodID, want.MethodID)
-	field("RequesterID", got.RequesterID, want.RequesterID)
-	field("ServiceURL", got.ServiceURL, want.ServiceURL)
-	field("ConversationID", got.ConversationID, want.ConversationID)
-	field("ActivityID", got.ActivityID, want.ActivityID)
-	field("RedactReason", got.RedactReason, want.RedactReason)
-	field("Attempts", got.Attempts, want.Attempts)
-	for _, td := range []string{timeDiff("Expires", got.Expires, want.Expires), timeDiff("RedactedAt", got.RedactedAt, want.RedactedAt),
-		timeDiff("NextAttempt", got.NextAttempt, want.NextAttempt), timeDiff("CheckedAt", got.CheckedAt, want.CheckedAt)} {
-		if td != "" {
-			d = append(d, td)
-		}
-	}
-	return strings.Join(d, "; ")
+	var d differ
+	d.field("ID", got.ID, want.ID)
+	d.field("TargetID", got.TargetID, want.TargetID)
+	d.field("TargetUPN", got.TargetUPN, want.TargetUPN)
+	d.field("MethodID", got.MethodID, want.MethodID)
+	d.field("RequesterID", got.RequesterID, want.RequesterID)
+	d.field("ServiceURL", got.ServiceURL, want.ServiceURL)
+	d.field("ConversationID", got.ConversationID, want.ConversationID)
+	d.field("ActivityID", got.ActivityID, want.ActivityID)
+	d.field("RedactReason", got.RedactReason, want.RedactReason)
+	d.field("Attempts", got.Attempts, want.Attempts)
+	d.time("Expires", got.Expires, want.Expires)
+	d.time("RedactedAt", got.RedactedAt, want.RedactedAt)
+	d.time("NextAttempt", got.NextAttempt, want.NextAttempt)
+	d.time("CheckedAt", got.CheckedAt, want.CheckedAt)
+	return d.String()
 }
 
 func testDeliveryRoundTrip(t *testing.T, s store.Store) {
@@ -619,7 +551,7 @@ func testDeliveryRoundTrip(t *testing.T, s store.Store) {
 	}
 	for i := range want {
 		if d := deliveryDiff(got[i], want[i]); d != "" {
-			t.Errorf("DueDeliveries[%d]: %s", i, d)
+			t.Errorf("DueDeliveries[%d] (got vs want): %s", i, d)
 		}
 	}
 	got = openDeliveries(t, s, want[0].TargetID)
@@ -627,7 +559,7 @@ func testDeliveryRoundTrip(t *testing.T, s store.Store) {
 		t.Fatalf("OpenDeliveries = %v, want [%s]", deliveryIDs(got), want[0].ID)
 	}
 	if d := deliveryDiff(got[0], want[0]); d != "" {
-		t.Errorf("OpenDeliveries[0]: %s", d)
+		t.Errorf("OpenDeliveries[0] (got vs want): %s", d)
 	}
 }
 
@@ -654,7 +586,7 @@ func testDeliveryUpsertReplaces(t *testing.T, s store.Store) {
 		t.Fatalf("OpenDeliveries(T2) = %v, want [d1]", deliveryIDs(got))
 	}
 	if d := deliveryDiff(got[0], second); d != "" {
-		t.Errorf("after upsert: %s", d)
+		t.Errorf("delivery after upsert (got vs want): %s", d)
 	}
 
 	// Saving a redacted delivery replaces the redaction state too, both ways.
@@ -909,11 +841,7 @@ func testConcurrentMarkRedacted(t *testing.T, s store.Store) {
 
 func claim(t *testing.T, s store.Store, key string, at time.Time) bool {
 	t.Helper()
-	ok, err := s.Claim(t.Context(), key, at)
-	if err != nil {
-		t.Fatalf("Claim(%q): %v", key, err)
-	}
-	return ok
+	return must(s.Claim(t.Context(), key, at))(t, "Claim(%q)", key)
 }
 
 func testClaim(t *testing.T, s store.Store) {
@@ -962,11 +890,7 @@ func testConcurrentClaim(t *testing.T, s store.Store) {
 
 func deferRedaction(t *testing.T, s store.Store, id string, next time.Time) int {
 	t.Helper()
-	n, err := s.DeferRedaction(t.Context(), id, next)
-	if err != nil {
-		t.Fatalf("DeferRedaction(%q): %v", id, err)
-	}
-	return n
+	return must(s.DeferRedaction(t.Context(), id, next))(t, "DeferRedaction(%q)", id)
 }
 
 func toCheck(t *testing.T, s store.Store, now time.Time, limit int) []string {
@@ -991,10 +915,10 @@ func testDeliveryBackoffRoundTrip(t *testing.T, s store.Store) {
 	saveDelivery(t, s, want)
 	got := openDeliveries(t, s, "T1")
 	if len(got) != 1 {
-		t.Fatalf("OpenDeliveries = %v", deliveryIDs(got))
+		t.Fatalf("OpenDeliveries = %v, want [d1]", deliveryIDs(got))
 	}
 	if d := deliveryDiff(got[0], want); d != "" {
-		t.Errorf("OpenDeliveries[0]: %s", d)
+		t.Errorf("OpenDeliveries[0] (got vs want): %s", d)
 	}
 	bad := want
 	bad.Attempts = -1
@@ -1020,7 +944,7 @@ func testDeferRedaction(t *testing.T, s store.Store) {
 	}
 	got := due(t, s, now.Add(time.Minute), 0)
 	if len(got) != 1 || got[0].Attempts != 1 || timeDiff("NextAttempt", got[0].NextAttempt, now.Add(time.Minute)) != "" {
-		t.Fatalf("DueDeliveries at the next attempt = %+v", got)
+		t.Fatalf("DueDeliveries at the next attempt = %+v, want d1 at attempt 1, next attempt %v", got, now.Add(time.Minute))
 	}
 	if n := deferRedaction(t, s, "stuck", now.Add(3*time.Minute)); n != 2 {
 		t.Errorf("second DeferRedaction = %d, want 2", n)
@@ -1050,7 +974,7 @@ func testDeferredDeliveriesDoNotStarveOthers(t *testing.T, s store.Store) {
 	saveDelivery(t, s, delivery("fine", "T2", now.Add(-time.Minute)))
 	first := deliveryIDs(due(t, s, now, 3))
 	if !slices.Equal(first, []string{"stuck-0", "stuck-1", "stuck-2"}) {
-		t.Fatalf("first batch = %v", first)
+		t.Fatalf("first batch = %v, want [stuck-0 stuck-1 stuck-2]", first)
 	}
 	for _, id := range first {
 		deferRedaction(t, s, id, now.Add(time.Minute))
