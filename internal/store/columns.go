@@ -43,7 +43,9 @@ const (
 		activity_id, progress, started_at, updated_at, done_at, version`
 	IntentColumns  = `id, target_id, target_upn, requester_id, state, method_id, started_at, lease_until, updated_at`
 	ConfirmColumns = `id, request_id, tenant_id, requester_id, target_id, target_upn, path, confirmer_id,
-		lifetime_minutes, once, replace_existing, reason, state, decided_by, created_at, expires_at, decided_at`
+		lifetime_minutes, once, replace_existing, reason, state, decided_by, created_at, expires_at, decided_at,
+		requester_name, starts_at, question_service_url, question_conversation_id, question_activity_id,
+		waiting_service_url, waiting_conversation_id, waiting_activity_id`
 
 	// A copy carries what the Store interface does not show too.
 	JobRowColumns    = JobColumns + `, lease_until`
@@ -105,7 +107,9 @@ func (i *IntentRow) Fields(t Times) []any { return append(i.TAPIntent.Fields(t),
 func (c *TAPConfirmation) Fields(t Times) []any {
 	return []any{&c.ID, &c.RequestID, &c.TenantID, &c.RequesterID, &c.TargetID, &c.TargetUPN, &c.Path, &c.ConfirmerID,
 		&c.LifetimeMinutes, &c.Once, &c.Replace, &c.Reason, &c.State, &c.DecidedBy,
-		t.Time(&c.CreatedAt), t.Time(&c.ExpiresAt), t.Null(&c.DecidedAt)}
+		t.Time(&c.CreatedAt), t.Time(&c.ExpiresAt), t.Null(&c.DecidedAt),
+		&c.RequesterName, t.Null(&c.Start), &c.Question.ServiceURL, &c.Question.ConversationID, &c.Question.ActivityID,
+		&c.Waiting.ServiceURL, &c.Waiting.ConversationID, &c.Waiting.ActivityID}
 }
 
 // SetExcluded is the SET list of an upsert that overwrites every column but key

@@ -56,7 +56,28 @@ type TAPConfirmation struct {
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	DecidedAt       time.Time // zero while pending
+	// RequesterName is the requester's display name as Teams sent it with the /tap:
+	// what the alert of a denied request names them by (an object id says nothing
+	// to the security team at a glance).
+	RequesterName string
+	// Start is when the pass is to become valid (/tap … from …); zero: at once.
+	Start time.Time
+	// Question and Waiting are where the question to the confirmer and the
+	// requester's waiting card were posted (RecordConfirmationCards); once the
+	// confirmation is decided both are updated, so that no card keeps buttons that
+	// no longer act. Zero until recorded.
+	Question, Waiting CardRef
 }
+
+// CardRef is a posted card: its Bot Connector endpoint, conversation and activity.
+type CardRef struct {
+	ServiceURL     string
+	ConversationID string
+	ActivityID     string
+}
+
+// Posted reports whether r names a card.
+func (r CardRef) Posted() bool { return r.ConversationID != "" && r.ActivityID != "" }
 
 // ErrInvalidConfirmation wraps the error of a confirmation refused for its input.
 var ErrInvalidConfirmation = errors.New("store: invalid confirmation")
@@ -73,15 +94,30 @@ func (c TAPConfirmation) Validate() error {
 	case c.ExpiresAt.IsZero():
 		return fmt.Errorf("%w %q: no expiry", ErrInvalidConfirmation, c.ID)
 	}
-	for _, s := range []string{c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID, c.TargetUPN, c.ConfirmerID, c.Reason} {
+	if !c.Question.storable() || !c.Waiting.storable() {
+		return fmt.Errorf("%w %q: card reference that cannot be stored", ErrInvalidConfirmation, c.ID)
+	}
+	for _, s := range []string{c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID, c.TargetUPN, c.ConfirmerID, c.Reason, c.RequesterName} {
 		if !storable(s) {
 			return fmt.Errorf("%w %q: text that cannot be stored", ErrInvalidConfirmation, c.ID)
 		}
 	}
-	if bad := unrepresentable(namedTime{"created at", c.CreatedAt}, namedTime{"expires at", c.ExpiresAt}); bad != "" {
+	if bad := unrepresentable(namedTime{"created at", c.CreatedAt}, namedTime{"expires at", c.ExpiresAt}, namedTime{"start", c.Start}); bad != "" {
 		return fmt.Errorf("%w %q: %s", ErrInvalidConfirmation, c.ID, bad)
 	}
 	return nil
+}
+
+// ValidCards reports why question and waiting cannot be recorded for confirmation id.
+func ValidCards(id string, question, waiting CardRef) error {
+	if !storable(id) || !question.storable() || !waiting.storable() {
+		return fmt.Errorf("%w %q: card reference that cannot be stored", ErrInvalidConfirmation, id)
+	}
+	return nil
+}
+
+func (r CardRef) storable() bool {
+	return storable(r.ServiceURL) && storable(r.ConversationID) && storable(r.ActivityID)
 }
 
 // ValidDecision reports why a pending confirmation may not move to state.

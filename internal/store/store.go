@@ -132,6 +132,11 @@ type Store interface {
 	// decision however many replicas, clicks or redeliveries) and returns it. One
 	// already decided is ErrConflict; an unknown id ErrNotFound.
 	DecideConfirmation(ctx context.Context, id string, state ConfirmState, by string, at time.Time) (TAPConfirmation, error)
+	// RecordConfirmationCards records where a confirmation's question and waiting
+	// card were posted, whatever its state, and returns it as it stands then (a
+	// question answered before its card was recorded still gets its cards updated).
+	// ErrNotFound for an unknown id.
+	RecordConfirmationCards(ctx context.Context, id string, question, waiting CardRef) (TAPConfirmation, error)
 	// DueConfirmations lists pending confirmations whose ExpiresAt is at or before
 	// now, oldest first, at most limit.
 	DueConfirmations(ctx context.Context, now time.Time, limit int) ([]TAPConfirmation, error)

@@ -16,10 +16,13 @@ const (
 	// The unique index tap_confirmations_pending_target refuses a second pending
 	// confirmation for a target, across connections and replicas.
 	confirmInsertQuery = `INSERT INTO tap_confirmations (` + store.ConfirmColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', '', $13, $14, NULL)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
 	confirmGetQuery    = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations WHERE id = $1`
 	confirmDecideQuery = `UPDATE tap_confirmations SET state = $1, decided_by = $2, decided_at = $3
 		WHERE id = $4 AND state = 'pending' RETURNING ` + store.ConfirmColumns
+	confirmCardsQuery = `UPDATE tap_confirmations SET question_service_url = $1, question_conversation_id = $2,
+		question_activity_id = $3, waiting_service_url = $4, waiting_conversation_id = $5, waiting_activity_id = $6
+		WHERE id = $7 RETURNING ` + store.ConfirmColumns
 	confirmDueQuery = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations
 		WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`
 )
@@ -33,9 +36,8 @@ func (s *Store) CreateConfirmation(ctx context.Context, c store.TAPConfirmation)
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
-	_, err := s.pool.Exec(ctx, confirmInsertQuery, c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID,
-		c.TargetUPN, string(c.Path), c.ConfirmerID, c.LifetimeMinutes, c.Once, c.Replace, c.Reason,
-		c.CreatedAt, c.ExpiresAt)
+	c.DecidedBy, c.DecidedAt = "", time.Time{} // pending (Validate)
+	_, err := s.pool.Exec(ctx, confirmInsertQuery, c.Fields(times{})...)
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
@@ -78,6 +80,28 @@ func (s *Store) DecideConfirmation(ctx context.Context, id string, state store.C
 	if err != nil {
 		s.writeFailed("TAP confirmation", err)
 		return store.TAPConfirmation{}, fmt.Errorf("store: decide TAP confirmation %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// RecordConfirmationCards records where c's two cards were posted, in any state.
+func (s *Store) RecordConfirmationCards(ctx context.Context, id string, question, waiting store.CardRef) (store.TAPConfirmation, error) {
+	if err := store.ValidCards(id, question, waiting); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	rows, err := s.pool.Query(ctx, confirmCardsQuery, question.ServiceURL, question.ConversationID, question.ActivityID,
+		waiting.ServiceURL, waiting.ConversationID, waiting.ActivityID, id)
+	if err != nil {
+		s.writeFailed("TAP confirmation", err)
+		return store.TAPConfirmation{}, fmt.Errorf("store: record cards of TAP confirmation %q: %w", id, err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scan[store.TAPConfirmation])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.TAPConfirmation{}, fmt.Errorf("TAP confirmation %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		s.writeFailed("TAP confirmation", err)
+		return store.TAPConfirmation{}, fmt.Errorf("store: record cards of TAP confirmation %q: %w", id, err)
 	}
 	return c, nil
 }

@@ -13,11 +13,14 @@ import (
 const (
 	confirmPendingQuery = `SELECT 1 FROM tap_confirmations WHERE target_id = ? AND state = 'pending' LIMIT 1`
 	confirmInsertQuery  = `INSERT INTO tap_confirmations (` + store.ConfirmColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', ?, ?, NULL)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`
 	confirmGetQuery    = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations WHERE id = ?`
 	confirmDecideQuery = `UPDATE tap_confirmations SET state = ?, decided_by = ?, decided_at = ?
 		WHERE id = ? AND state = 'pending' RETURNING ` + store.ConfirmColumns
+	confirmCardsQuery = `UPDATE tap_confirmations SET question_service_url = ?, question_conversation_id = ?,
+		question_activity_id = ?, waiting_service_url = ?, waiting_conversation_id = ?, waiting_activity_id = ?
+		WHERE id = ? RETURNING ` + store.ConfirmColumns
 	confirmDueQuery = `SELECT ` + store.ConfirmColumns + ` FROM tap_confirmations
 		WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`
 )
@@ -31,6 +34,7 @@ func (s *Store) CreateConfirmation(ctx context.Context, c store.TAPConfirmation)
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
+	c.DecidedBy, c.DecidedAt = "", time.Time{} // pending (Validate)
 	if err := s.createConfirmation(ctx, c); err != nil {
 		if !errors.Is(err, store.ErrConfirmationPending) && !errors.Is(err, store.ErrConflict) {
 			s.writeFailed("TAP confirmation", err)
@@ -53,9 +57,7 @@ func (s *Store) createConfirmation(ctx context.Context, c store.TAPConfirmation)
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	res, err := tx.ExecContext(ctx, confirmInsertQuery, c.ID, c.RequestID, c.TenantID, c.RequesterID, c.TargetID,
-		c.TargetUPN, string(c.Path), c.ConfirmerID, c.LifetimeMinutes, c.Once, c.Replace, c.Reason,
-		formatTime(c.CreatedAt), formatTime(c.ExpiresAt))
+	res, err := tx.ExecContext(ctx, confirmInsertQuery, c.Fields(times{})...)
 	if err != nil {
 		return err
 	}
@@ -86,6 +88,23 @@ func (s *Store) DecideConfirmation(ctx context.Context, id string, state store.C
 	if err != nil {
 		s.writeFailed("TAP confirmation", err)
 		return store.TAPConfirmation{}, fmt.Errorf("store: decide TAP confirmation %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// RecordConfirmationCards records where c's two cards were posted, in any state.
+func (s *Store) RecordConfirmationCards(ctx context.Context, id string, question, waiting store.CardRef) (store.TAPConfirmation, error) {
+	if err := store.ValidCards(id, question, waiting); err != nil {
+		return store.TAPConfirmation{}, err
+	}
+	c, err := scan[store.TAPConfirmation](s.db.QueryRowContext(ctx, confirmCardsQuery, question.ServiceURL, question.ConversationID,
+		question.ActivityID, waiting.ServiceURL, waiting.ConversationID, waiting.ActivityID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.TAPConfirmation{}, fmt.Errorf("TAP confirmation %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		s.writeFailed("TAP confirmation", err)
+		return store.TAPConfirmation{}, fmt.Errorf("store: record cards of TAP confirmation %q: %w", id, err)
 	}
 	return c, nil
 }

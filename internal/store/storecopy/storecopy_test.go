@@ -78,7 +78,11 @@ func populate(t *testing.T, s store.Store) {
 	for _, id := range []string{"c1", "c2"} {
 		must(s.CreateConfirmation(ctx, store.TAPConfirmation{ID: id, RequestID: "req-" + id, TenantID: "t", RequesterID: "r", TargetID: "T3",
 			TargetUPN: "olga@contoso.com", Path: store.PathManager, ConfirmerID: "m", LifetimeMinutes: 60, Once: true, Reason: "INC-é",
-			State: store.ConfirmPending, CreatedAt: t0, ExpiresAt: t0.Add(15 * time.Minute)}))
+			State: store.ConfirmPending, CreatedAt: t0, ExpiresAt: t0.Add(15 * time.Minute), RequesterName: "Röza", Start: t0.Add(time.Hour)}))
+		if _, err := s.RecordConfirmationCards(ctx, id, store.CardRef{ServiceURL: "https://smba/", ConversationID: "a:m", ActivityID: "1:q" + id},
+			store.CardRef{ServiceURL: "https://smba/", ConversationID: "a:r", ActivityID: "1:w" + id}); err != nil {
+			t.Fatal(err)
+		}
 		if id == "c1" { // one question per target at a time: decide the first
 			if _, err := s.DecideConfirmation(ctx, id, store.ConfirmDenied, "m", t0.Add(time.Minute)); err != nil {
 				t.Fatal(err)
@@ -175,6 +179,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 			t.Fatalf("Confirmation(%q) after the copy: %v", id, err)
 		}
 		a.CreatedAt, a.ExpiresAt, a.DecidedAt = a.CreatedAt.Truncate(time.Microsecond), a.ExpiresAt.Truncate(time.Microsecond), a.DecidedAt.Truncate(time.Microsecond)
+		a.Start = a.Start.Truncate(time.Microsecond)
 		if b != a {
 			t.Errorf("Confirmation(%q) after the copy = %+v, want %+v", id, b, a)
 		}

@@ -19,13 +19,15 @@ var confirmTests = []test{
 	{"ConcurrentDecisions", testConcurrentDecisions},
 	{"DueConfirmations", testDueConfirmations},
 	{"InvalidConfirmation", testInvalidConfirmation},
+	{"ConfirmationCards", testConfirmationCards},
 }
 
 func confirmation(id, target string, created time.Time) store.TAPConfirmation {
 	return store.TAPConfirmation{ID: id, RequestID: "req-" + id, TenantID: "tenant", RequesterID: "R1",
 		TargetID: target, TargetUPN: target + "@contoso.com", Path: store.PathManager, ConfirmerID: "M1",
 		LifetimeMinutes: 60, Once: true, Replace: true, Reason: "ticket 42", State: store.ConfirmPending,
-		CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute)}
+		CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute), RequesterName: "Hana Helpdesk",
+		Start: created.Add(24 * time.Hour)}
 }
 
 func createConfirmation(t *testing.T, s store.Store, c store.TAPConfirmation) {
@@ -42,10 +44,11 @@ func testConfirmationRoundTrip(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) || !got.DecidedAt.IsZero() {
-		t.Errorf("times %v %v %v, want %v %v and none", got.CreatedAt, got.ExpiresAt, got.DecidedAt, want.CreatedAt, want.ExpiresAt)
+	if !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) || !got.Start.Equal(want.Start) || !got.DecidedAt.IsZero() {
+		t.Errorf("times (created, expires, start, decided) = %v %v %v %v, want %v %v %v and none",
+			got.CreatedAt, got.ExpiresAt, got.Start, got.DecidedAt, want.CreatedAt, want.ExpiresAt, want.Start)
 	}
-	got.CreatedAt, got.ExpiresAt = want.CreatedAt, want.ExpiresAt
+	got.CreatedAt, got.ExpiresAt, got.Start = want.CreatedAt, want.ExpiresAt, want.Start
 	if got != want {
 		t.Errorf("Confirmation = %+v\nwant %+v", got, want)
 	}
@@ -152,6 +155,9 @@ func testInvalidConfirmation(t *testing.T, s store.Store) {
 		func(c *store.TAPConfirmation) { c.State = store.ConfirmConfirmed },
 		func(c *store.TAPConfirmation) { c.ExpiresAt = time.Time{} },
 		func(c *store.TAPConfirmation) { c.Reason = "bad\x00" },
+		func(c *store.TAPConfirmation) { c.RequesterName = "bad\x00" },
+		func(c *store.TAPConfirmation) { c.Start = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		func(c *store.TAPConfirmation) { c.Question.ActivityID = "bad\x00" },
 	}
 	for i, mutate := range bad {
 		c := confirmation(fmt.Sprint("c", i), "T1", micro)
@@ -159,5 +165,37 @@ func testInvalidConfirmation(t *testing.T, s store.Store) {
 		if err := s.CreateConfirmation(t.Context(), c); !errors.Is(err, store.ErrInvalidConfirmation) {
 			t.Errorf("case %d: %v, want ErrInvalidConfirmation", i, err)
 		}
+	}
+}
+
+// testConfirmationCards: where the two cards went is recorded in any state, and
+// returned with the confirmation as it stands, so that a question answered before
+// its cards were recorded still gets them updated. A pass to start at once keeps a
+// zero start.
+func testConfirmationCards(t *testing.T, s store.Store) {
+	c := confirmation("c1", "T1", micro)
+	c.Start = time.Time{}
+	createConfirmation(t, s, c)
+	question := store.CardRef{ServiceURL: "https://smba.example/emea/", ConversationID: "a:1max", ActivityID: "1:q"}
+	waiting := store.CardRef{ServiceURL: "https://smba.example/emea/", ConversationID: "a:1hana", ActivityID: "1:w"}
+	if _, err := s.DecideConfirmation(t.Context(), "c1", store.ConfirmConfirmed, "M1", micro.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RecordConfirmationCards(t.Context(), "c1", question, waiting)
+	if err != nil {
+		t.Fatalf("RecordConfirmationCards after the decision: %v, want nil", err)
+	}
+	if got.Question != question || got.Waiting != waiting || got.State != store.ConfirmConfirmed || !got.Start.IsZero() {
+		t.Errorf("RecordConfirmationCards = %+v, want cards %+v and %+v, state confirmed, no start", got, question, waiting)
+	}
+	if again, err := s.Confirmation(t.Context(), "c1"); err != nil || again.Question != question || again.Waiting != waiting {
+		t.Errorf("Confirmation after recording = %+v, %v; want cards %+v and %+v", again, err, question, waiting)
+	}
+	if _, err := s.RecordConfirmationCards(t.Context(), "nope", question, waiting); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RecordConfirmationCards(unknown id) = %v, want ErrNotFound", err)
+	}
+	bad := store.CardRef{ConversationID: "a:1\x00"}
+	if _, err := s.RecordConfirmationCards(t.Context(), "c1", bad, waiting); !errors.Is(err, store.ErrInvalidConfirmation) {
+		t.Errorf("RecordConfirmationCards(NUL in a conversation id) = %v, want ErrInvalidConfirmation", err)
 	}
 }
