@@ -16,6 +16,7 @@ type ConfirmView struct {
 	TargetName    string
 	TargetUPN     string
 	Reason        string
+	Start         time.Time // when the pass becomes valid; zero: at once
 	Expires       time.Time
 	Data          any // the buttons' data: the confirmation's id, nothing else
 }
@@ -56,6 +57,9 @@ func confirmCard(v ConfirmView, title, happening, advice, confirm, deny string) 
 	}
 	if v.Reason != "" {
 		body = append(body, RichText{Runs: []TextRun{{Text: "Reason given: " + v.Reason, Subtle: true}}})
+	}
+	if !v.Start.IsZero() {
+		body = append(body, TextBlock{Text: "The pass is valid from " + ViewerTimes().At(v.Start) + ".", Wrap: true})
 	}
 	body = append(body,
 		TextBlock{Text: advice, Wrap: true},

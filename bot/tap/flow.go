@@ -68,6 +68,7 @@ type Store interface {
 	Confirmation(ctx context.Context, id string) (store.TAPConfirmation, error)
 	DecideConfirmation(ctx context.Context, id string, state store.ConfirmState, by string, at time.Time) (store.TAPConfirmation, error)
 	DueConfirmations(ctx context.Context, now time.Time, limit int) ([]store.TAPConfirmation, error)
+	RecordConfirmationCards(ctx context.Context, id string, question, waiting store.CardRef) (store.TAPConfirmation, error)
 }
 
 // Config configures the flow.

@@ -2,6 +2,7 @@ package tap
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -171,12 +172,6 @@ type confirmData struct {
 // askSecond stores a confirmation and asks the first reachable confirmer.
 func (f *Flow) askSecond(ctx context.Context, r *report, ck checked) {
 	is, target := r.is, ck.target.User
-	if !is.req.Start.IsZero() {
-		// The confirmation record keeps no start time: refuse rather than issue a
-		// pass valid at once that was asked for later.
-		r.refused(ctx, refuse("start_needs_no_confirmation", "%s needs a second person's confirmation, and a pass that starts later cannot wait for one yet. Ask for it without from, closer to the time.", target.UserPrincipalName))
-		return
-	}
 	if _, err := f.store.PersonalReference(ctx, is.tenantID, is.requesterID); err != nil {
 		// The pass arrives later, sent to the requester's 1:1 chat: it must be known.
 		r.refused(ctx, refuse("no_private_chat", "%s needs a second person's confirmation, and the pass then comes to our private chat, which I don't know yet. Say hello to me in a personal chat, then ask again.", target.UserPrincipalName))
@@ -191,7 +186,8 @@ func (f *Flow) askSecond(ctx context.Context, r *report, ck checked) {
 	c := store.TAPConfirmation{ID: cards.NewNonce(), RequestID: is.requestID, TenantID: is.tenantID, RequesterID: is.requesterID,
 		TargetID: target.ID, TargetUPN: target.UserPrincipalName, Path: who.path, ConfirmerID: who.id,
 		LifetimeMinutes: int(ck.grant.Lifetime / time.Minute), Once: ck.grant.Once, Replace: is.replace, Reason: is.req.Reason,
-		State: store.ConfirmPending, CreatedAt: now, ExpiresAt: now.Add(f.cfg.VerifyTimeout)}
+		State: store.ConfirmPending, CreatedAt: now, ExpiresAt: now.Add(f.cfg.VerifyTimeout),
+		RequesterName: is.requesterName, Start: ck.grant.Start}
 	switch err := f.store.CreateConfirmation(ctx, c); {
 	case errors.Is(err, store.ErrConfirmationPending):
 		r.refused(ctx, refuse("awaiting_confirmation", "A pass for %s is already waiting for a second person's confirmation.", target.UserPrincipalName))
@@ -201,11 +197,12 @@ func (f *Flow) askSecond(ctx context.Context, r *report, ck checked) {
 		return
 	}
 	view := cards.ConfirmView{RequesterName: orSomeone(is.requesterName), TargetName: name(target), TargetUPN: target.UserPrincipalName,
-		Reason: is.req.Reason, Expires: c.ExpiresAt, Data: confirmData{ID: c.ID}}
+		Reason: is.req.Reason, Start: c.Start, Expires: c.ExpiresAt, Data: confirmData{ID: c.ID}}
 	question := map[store.ConfirmPath]func(cards.ConfirmView) cards.Card{
 		store.PathTarget: cards.ConfirmTarget, store.PathManager: cards.ConfirmManager, store.PathHelpdesk: cards.ConfirmHelpdesk,
 	}[who.path](view)
-	if _, _, err := who.to.Private(ctx, question); err != nil {
+	qConv, qID, err := who.to.Private(ctx, question)
+	if err != nil {
 		f.closeUnasked(ctx, r.log, c)
 		r.failed(ctx, "confirmation_not_sent", err)
 		return
@@ -214,9 +211,12 @@ func (f *Flow) askSecond(ctx context.Context, r *report, ck checked) {
 	_ = r.record(ctx, r.entry)
 	r.log.Info("TAP waits for confirmation", zap.String("path", string(who.path)))
 	waiting := cards.WaitingForConfirmation(name(target), target.UserPrincipalName, who.who, c.ExpiresAt, confirmData{ID: c.ID})
-	if _, _, err := is.out.Private(ctx, waiting); err != nil {
+	wConv, wID, err := is.out.Private(ctx, waiting)
+	if err != nil {
 		r.log.Error("waiting card not delivered", zap.Error(err))
 	}
+	f.recordCards(ctx, r.log, c.ID, store.CardRef{ServiceURL: who.to.ServiceURL(), ConversationID: qConv, ActivityID: qID},
+		store.CardRef{ServiceURL: is.out.ServiceURL(), ConversationID: wConv, ActivityID: wID})
 	is.out.Note(ctx, fmt.Sprintf("A pass for %s waits for confirmation by %s. It comes to our private chat once confirmed.", target.UserPrincipalName, who.who))
 }
 
@@ -324,7 +324,11 @@ func (f *Flow) onConfirm(ctx context.Context, t *bot.Turn, data map[string]any) 
 	_ = f.audit(ctx, confirmEntry(c, c.RequestID, a.clicker, store.ActionTAPConfirm, store.OutcomeAllowed, fmt.Sprintf("%s %s", c.Path, took)))
 	log := t.Log().With(zap.String("confirmation", c.ID), zap.String("path", string(c.Path)))
 	log.Info("TAP confirmed", zap.Duration("took", took))
-	t.Later(func(ctx context.Context) { f.issueConfirmed(ctx, c, log) })
+	clicked := t.Activity()
+	t.Later(func(ctx context.Context) {
+		f.settleCards(ctx, log, c, clicked.Conversation.ID, clicked.ReplyToID)
+		f.issueConfirmed(ctx, c, log)
+	})
 	n := cards.Notice("Confirmed", "Thank you. The pass goes to the helpdesk member who asked, in their private chat with me.")
 	return &n, nil
 }
@@ -338,8 +342,12 @@ func (f *Flow) issueConfirmed(ctx context.Context, c store.TAPConfirmation, log 
 		_ = f.audit(ctx, confirmEntry(c, c.RequestID, c.RequesterID, store.ActionTAPCreate, store.OutcomeFailed, "requester_unreachable"))
 		return
 	}
-	f.run(ctx, issuance{requestID: c.RequestID, tenantID: c.TenantID, requesterID: c.RequesterID,
-		req:     Request{User: c.TargetID, Lifetime: time.Duration(c.LifetimeMinutes) * time.Minute, Once: c.Once, Reason: c.Reason},
+	start := c.Start
+	if !start.After(f.cfg.Now()) {
+		start = time.Time{} // the answer came after the start: valid at once
+	}
+	f.run(ctx, issuance{requestID: c.RequestID, tenantID: c.TenantID, requesterID: c.RequesterID, requesterName: c.RequesterName,
+		req:     Request{User: c.TargetID, Lifetime: time.Duration(c.LifetimeMinutes) * time.Minute, Start: start, Once: c.Once, Reason: c.Reason},
 		replace: c.Replace, confirmed: &c, out: refOutlet{send: f.msg, ref: ref}, log: log})
 }
 
@@ -360,7 +368,11 @@ func (f *Flow) onDeny(ctx context.Context, t *bot.Turn, data map[string]any) (*c
 	}
 	_ = f.audit(ctx, confirmEntry(c, c.RequestID, a.clicker, store.ActionTAPDeny, store.OutcomeRefused, "suspected_social_engineering_"+string(c.Path)))
 	t.Log().Warn("TAP denied: suspected social engineering", zap.String("confirmation", c.ID), zap.String("path", string(c.Path)))
-	t.Later(func(ctx context.Context) { f.alert(ctx, c, t.Log()) })
+	clicked := t.Activity()
+	t.Later(func(ctx context.Context) {
+		f.settleCards(ctx, t.Log(), c, clicked.Conversation.ID, clicked.ReplyToID)
+		f.alert(ctx, c, t.Log())
+	})
 	n := cards.Notice("Thank you: no pass was issued", "The security team has been told. If you didn't ask for a pass, someone may be posing as "+c.TargetUPN+".")
 	return &n, nil
 }
@@ -368,8 +380,12 @@ func (f *Flow) onDeny(ctx context.Context, t *bot.Turn, data map[string]any) (*c
 // alert tells the security channel and the requester about a denied request.
 func (f *Flow) alert(ctx context.Context, c store.TAPConfirmation, log *zap.Logger) {
 	who := map[store.ConfirmPath]string{store.PathTarget: "the account holder", store.PathManager: "the manager"}[c.Path]
+	asker := c.RequesterID
+	if c.RequesterName != "" {
+		asker = fmt.Sprintf("%s (object id %s)", c.RequesterName, c.RequesterID)
+	}
 	text := fmt.Sprintf("Suspected social engineering: %s said no to a Temporary Access Pass for %s. Asked by %s at %s, reason given: %q. No pass was issued.",
-		who, c.TargetUPN, c.RequesterID, c.CreatedAt.UTC().Format(time.RFC3339), c.Reason)
+		who, c.TargetUPN, asker, c.CreatedAt.UTC().Format(time.RFC3339), c.Reason)
 	since := f.cfg.Now().Add(-24 * time.Hour)
 	asked, _ := f.store.CountAudit(ctx, store.AuditFilter{Target: c.TargetID, Action: store.ActionTAPConfirmAsk, Since: since})
 	denied, _ := f.store.CountAudit(ctx, store.AuditFilter{Target: c.TargetID, Action: store.ActionTAPDeny, Since: since})
@@ -428,6 +444,8 @@ func (f *Flow) onCancelConfirm(ctx context.Context, t *bot.Turn, data map[string
 		return card, err
 	}
 	_ = f.audit(ctx, confirmEntry(c, c.RequestID, clicker, store.ActionTAPConfirm, store.OutcomeRefused, "cancelled"))
+	clicked := t.Activity()
+	t.Later(func(ctx context.Context) { f.settleCards(ctx, t.Log(), c, clicked.Conversation.ID, clicked.ReplyToID) })
 	n := cards.Notice("Cancelled", "No pass is issued for "+c.TargetUPN+". The question to the confirmer no longer acts.")
 	return &n, nil
 }
@@ -444,6 +462,7 @@ func (f *Flow) expire(ctx context.Context, c store.TAPConfirmation) bool {
 		return false
 	}
 	_ = f.audit(dctx, confirmEntry(c, c.RequestID, c.RequesterID, store.ActionTAPConfirm, store.OutcomeRefused, "expired"))
+	f.settleCards(dctx, f.log, c, "", "")
 	f.tellRequester(dctx, c, f.log, fmt.Sprintf("Nobody confirmed the pass for %s in time, so none was issued. Run /tap %s again if it is still needed.", c.TargetUPN, c.TargetUPN))
 	return true
 }
@@ -462,4 +481,59 @@ func (f *Flow) ExpireConfirmations(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// recordCards keeps where the two cards went, so that the decision can update them.
+// A question answered before this ran (a fast click, another replica) is settled
+// here instead; a failure only leaves the cards as they are.
+func (f *Flow) recordCards(ctx context.Context, log *zap.Logger, id string, question, waiting store.CardRef) {
+	c, err := f.store.RecordConfirmationCards(ctx, id, question, waiting)
+	if err != nil {
+		log.Warn("where the confirmation cards went was not recorded; they are not updated once it is decided", zap.Error(err))
+		return
+	}
+	if c.State != store.ConfirmPending {
+		f.settleCards(ctx, log, c, "", "")
+	}
+}
+
+// settleCards replaces the confirmation's question and waiting cards with what was
+// decided, so that neither keeps buttons that no longer act. The card clicked (in
+// conversation clickedConv, activity clickedID) is left alone: the click's answer
+// has replaced it already.
+func (f *Flow) settleCards(ctx context.Context, log *zap.Logger, c store.TAPConfirmation, clickedConv, clickedID string) {
+	question, waiting := settledCards(c)
+	for _, u := range []struct {
+		ref  store.CardRef
+		card cards.Card
+	}{{c.Question, question}, {c.Waiting, waiting}} {
+		if !u.ref.Posted() || (u.ref.ConversationID == clickedConv && (clickedID == "" || clickedID == u.ref.ActivityID)) {
+			continue
+		}
+		raw, err := json.Marshal(u.card)
+		if err == nil {
+			err = f.msg.UpdateActivity(ctx, u.ref.ServiceURL, u.ref.ConversationID, u.ref.ActivityID, bot.CardActivity(raw))
+		}
+		if err != nil {
+			log.Warn("a confirmation card was not updated", zap.String("conversation", u.ref.ConversationID), zap.Error(err))
+		}
+	}
+}
+
+// settledCards are what the question and the waiting card say once c is decided.
+func settledCards(c store.TAPConfirmation) (question, waiting cards.Card) {
+	requester := orSomeone(c.RequesterName)
+	switch c.State {
+	case store.ConfirmConfirmed:
+		return cards.Notice("Confirmed", "The pass for "+c.TargetUPN+" was confirmed and goes to "+requester+" in their private chat."),
+			cards.Notice("Confirmed", "The pass for "+c.TargetUPN+" was confirmed. It comes to this chat.")
+	case store.ConfirmDenied:
+		return cards.Notice("Denied", "No pass was issued for "+c.TargetUPN+". The security team has been told."),
+			cards.Notice("Not confirmed", "The pass for "+c.TargetUPN+" was denied, so none was issued. The security team has been told.")
+	case store.ConfirmCancelled:
+		return cards.Notice("Withdrawn", requester+" withdrew the request for a pass for "+c.TargetUPN+". There is nothing to answer."),
+			cards.Notice("Cancelled", "No pass is issued for "+c.TargetUPN+".")
+	}
+	return cards.Notice("Expired", "Nobody answered in time, so no pass was issued for "+c.TargetUPN+"."),
+		cards.Notice("Expired", "Nobody confirmed the pass for "+c.TargetUPN+" in time, so none was issued.")
 }

@@ -371,3 +371,108 @@ func TestGraphRoundTripsWithVerify(t *testing.T) {
 	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "phone", DisplayName: "mobile"})
 	count("established /tap, manager asked", 3, func() { e.command("personal", simtenant.HanaID, "/tap nina@contoso.com") })
 }
+
+// TestVerifyLaterStartWaitsForConfirmation: a pass asked to start later waits for the
+// second person like any other (it was refused before the record kept a start), the
+// question says when it would be valid, and the pass is created with that start.
+func TestVerifyLaterStartWaitsForConfirmation(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	start := e.clock.now().UTC().Add(24 * time.Hour).Truncate(time.Hour)
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com 8h from "+start.Format("2006-01-02 15:04"))
+	if got := e.passesIn(personalConv); len(got) != 0 {
+		t.Fatalf("%d passes before confirmation, want 0", len(got))
+	}
+	if asked := e.auditRows(store.ActionTAPConfirmAsk); len(asked) != 1 {
+		t.Fatalf("tap.confirm.ask rows %+v, want 1 (the later start waits for Max)", asked)
+	}
+	if want := "The pass is valid from {{DATE(" + start.Format(time.RFC3339); !strings.Contains(e.textsIn(maxConv), want) {
+		t.Errorf("Max's question:\n%s\nwant it to contain %q", e.textsIn(maxConv), want)
+	}
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
+	taps := e.tenant.TAPsOf(simtenant.MaxID)
+	if len(taps) != 1 || !taps[0].Start.Equal(start) || taps[0].Lifetime != 8*time.Hour {
+		t.Fatalf("passes in Graph after Max confirmed = %+v, want one of 8h from %v", taps, start)
+	}
+	if got := e.passesIn(personalConv); len(got) != 1 {
+		t.Fatalf("%d passes delivered to Hana, want 1", len(got))
+	}
+	e.noLeak()
+}
+
+// TestVerifyAnsweredCardsAreUpdated: once a confirmation is decided, the card that
+// was not clicked is updated too — the requester's waiting card loses its Cancel
+// button when the confirmer answers, the question loses its buttons when the
+// requester cancels, and both when nobody answers in time — so no card keeps
+// buttons that no longer act. The clicked card is the click's own answer's.
+func TestVerifyAnsweredCardsAreUpdated(t *testing.T) {
+	updates := func(e *env, conv string) []string {
+		var out []string
+		for _, c := range e.callsTo(conv) {
+			if c.Method == http.MethodPut {
+				out = append(out, decode(e.t, c).card())
+			}
+		}
+		return out
+	}
+	settled := func(t *testing.T, card, want string) {
+		t.Helper()
+		if !strings.Contains(card, want) || strings.Contains(card, `"actions"`) {
+			t.Errorf("updated card = %s\nwant %q and no buttons", card, want)
+		}
+	}
+	t.Run("confirmed", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
+		if got := updates(e, personalConv); len(got) != 1 {
+			t.Fatalf("%d updates in Hana's chat, want 1 (the waiting card)", len(got))
+		} else {
+			settled(t, got[0], "was confirmed")
+		}
+		if got := updates(e, maxConv); len(got) != 0 {
+			t.Errorf("%d updates in Max's chat, want 0: the click's answer replaced the question", len(got))
+		}
+		e.noLeak()
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(personalConv, simtenant.HanaID, "tap.confirm.cancel", e.question(maxConv))
+		if got := updates(e, maxConv); len(got) != 1 {
+			t.Fatalf("%d updates in Max's chat, want 1 (the question)", len(got))
+		} else {
+			settled(t, got[0], "withdrew the request")
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.clock.advance(16 * time.Minute)
+		if n, err := e.flow.ExpireConfirmations(context.Background()); err != nil || n != 1 {
+			t.Fatalf("ExpireConfirmations = %d, %v; want 1, nil", n, err)
+		}
+		for _, conv := range []string{maxConv, personalConv} {
+			if got := updates(e, conv); len(got) != 1 {
+				t.Errorf("%d updates in %s, want 1", len(got), conv)
+			} else {
+				settled(t, got[0], "in time")
+			}
+		}
+	})
+}
+
+// TestVerifyAlertNamesTheRequester: the security team reads who asked by name, as
+// Teams sent it with the /tap, and by object id.
+func TestVerifyAlertNamesTheRequester(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	a := e.activity("message", "personal", simtenant.HanaID, "/tap max@contoso.com ticket 7")
+	a["from"].(map[string]any)["name"] = "Hana Helpdesk"
+	if status, _ := e.post(a); status != http.StatusOK {
+		t.Fatalf("POST /tap: status %d, want 200", status)
+	}
+	e.drain()
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
+	if want := "Asked by Hana Helpdesk (object id " + simtenant.HanaID + ")"; !strings.Contains(e.textsIn(securityConv), want) {
+		t.Errorf("security alert:\n%s\nwant it to contain %q", e.textsIn(securityConv), want)
+	}
+}
