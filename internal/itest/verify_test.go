@@ -414,21 +414,23 @@ func TestVerifyAnsweredCardsAreUpdated(t *testing.T) {
 		}
 		return out
 	}
-	settled := func(t *testing.T, card, want string) {
+	// settled checks that conv got exactly one update, saying want, without buttons.
+	settled := func(t *testing.T, e *env, conv, want string) {
 		t.Helper()
-		if !strings.Contains(card, want) || strings.Contains(card, `"actions"`) {
-			t.Errorf("updated card = %s\nwant %q and no buttons", card, want)
+		got := updates(e, conv)
+		if len(got) != 1 {
+			t.Errorf("%d updates in %s, want 1", len(got), conv)
+			return
+		}
+		if !strings.Contains(got[0], want) || strings.Contains(got[0], `"actions"`) {
+			t.Errorf("updated card in %s = %s\nwant %q and no buttons", conv, got[0], want)
 		}
 	}
 	t.Run("confirmed", func(t *testing.T) {
 		e := verifyEnv(t, store.PathTarget)
 		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 		e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
-		if got := updates(e, personalConv); len(got) != 1 {
-			t.Fatalf("%d updates in Hana's chat, want 1 (the waiting card)", len(got))
-		} else {
-			settled(t, got[0], "was confirmed")
-		}
+		settled(t, e, personalConv, "was confirmed") // the waiting card
 		if got := updates(e, maxConv); len(got) != 0 {
 			t.Errorf("%d updates in Max's chat, want 0: the click's answer replaced the question", len(got))
 		}
@@ -438,11 +440,7 @@ func TestVerifyAnsweredCardsAreUpdated(t *testing.T) {
 		e := verifyEnv(t, store.PathTarget)
 		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
 		e.invokeIn(personalConv, simtenant.HanaID, "tap.confirm.cancel", e.question(maxConv))
-		if got := updates(e, maxConv); len(got) != 1 {
-			t.Fatalf("%d updates in Max's chat, want 1 (the question)", len(got))
-		} else {
-			settled(t, got[0], "withdrew the request")
-		}
+		settled(t, e, maxConv, "withdrew the request") // the question
 	})
 	t.Run("expired", func(t *testing.T) {
 		e := verifyEnv(t, store.PathTarget)
@@ -451,13 +449,8 @@ func TestVerifyAnsweredCardsAreUpdated(t *testing.T) {
 		if n, err := e.flow.ExpireConfirmations(context.Background()); err != nil || n != 1 {
 			t.Fatalf("ExpireConfirmations = %d, %v; want 1, nil", n, err)
 		}
-		for _, conv := range []string{maxConv, personalConv} {
-			if got := updates(e, conv); len(got) != 1 {
-				t.Errorf("%d updates in %s, want 1", len(got), conv)
-			} else {
-				settled(t, got[0], "in time")
-			}
-		}
+		settled(t, e, maxConv, "in time")
+		settled(t, e, personalConv, "in time")
 	})
 }
 
