@@ -8,7 +8,9 @@
 // reach the fake connector; a shortfall counts as errors.
 //
 // It is bounded: loopback only, a fixed number of requests (and an optional time
-// cap), and it stops the server itself. See bench/README.md.
+// cap), and it stops the server itself. With -postgres the store is a throwaway
+// PostgreSQL cluster, and -replicas N runs N servers on it behind a round-robin.
+// See bench/README.md.
 package main
 
 import (

@@ -1,5 +1,7 @@
 // Command tapbot is the tapbot Teams bot: `serve` in production, `dev` locally with the
-// Microsoft 365 Agents Playground.
+// Microsoft 365 Agents Playground and the simulated tenant, and the operator's tools
+// beside them (`doctor`, `audit`, `store copy`, `manifest`, `permissions`,
+// `checklist-content`, `healthcheck`); `tapbot help` lists them.
 package main
 
 import (

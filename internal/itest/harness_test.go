@@ -1,8 +1,10 @@
-// Package itest runs tapbot's flows end to end in one process: the real endpoint
-// (inbound JWTs signed by test keys), the real TAP flow, the real msgraph-sdk-go client
-// against the fake Contoso tenant over TLS, the real SQLite store, and a fake Bot
-// Connector. It lives apart from the flow packages so their unit tests stay free of the
-// Graph SDK.
+// Package itest runs tapbot's flows end to end: the real endpoint (inbound JWTs
+// signed by test keys), the real flows, the real msgraph-sdk-go client against the
+// simulated Contoso tenant (graph/simtenant) over TLS, a real store, and a fake Bot
+// Connector. Most tests run in one process on SQLite; process_test.go and
+// replicas_test.go start real `tapbot serve` processes (killed, stopped, several on
+// one PostgreSQL cluster). It lives apart from the flow packages so their unit tests
+// stay free of the Graph SDK.
 package itest
 
 import (
