@@ -498,16 +498,23 @@ func (f *Flow) recordCards(ctx context.Context, log *zap.Logger, id string, ques
 }
 
 // settleCards replaces the confirmation's question and waiting cards with what was
-// decided, so that neither keeps buttons that no longer act. The card clicked (in
-// conversation clickedConv, activity clickedID) is left alone: the click's answer
-// has replaced it already.
+// decided, so that neither keeps buttons that no longer act. The card clicked is left
+// alone: the click's answer has replaced it already. Teams names it by the invoke's
+// replyToId (clickedID); without one, by its conversation (in a channel the click's
+// conversation id carries the thread, so it is not compared when the id is known).
 func (f *Flow) settleCards(ctx context.Context, log *zap.Logger, c store.TAPConfirmation, clickedConv, clickedID string) {
 	question, waiting := settledCards(c)
+	clicked := func(ref store.CardRef) bool {
+		if clickedID != "" {
+			return ref.ActivityID == clickedID
+		}
+		return ref.ConversationID == clickedConv
+	}
 	for _, u := range []struct {
 		ref  store.CardRef
 		card cards.Card
 	}{{c.Question, question}, {c.Waiting, waiting}} {
-		if !u.ref.Posted() || (u.ref.ConversationID == clickedConv && (clickedID == "" || clickedID == u.ref.ActivityID)) {
+		if !u.ref.Posted() || clicked(u.ref) {
 			continue
 		}
 		raw, err := json.Marshal(u.card)

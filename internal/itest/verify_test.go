@@ -436,6 +436,34 @@ func TestVerifyAnsweredCardsAreUpdated(t *testing.T) {
 		}
 		e.noLeak()
 	})
+	t.Run("confirmed in the helpdesk channel", func(t *testing.T) {
+		// Teams sends a channel click with the thread in its conversation id and
+		// the card's message as replyToId: the question is still the clicked card.
+		e := verifyEnv(t, store.PathHelpdesk)
+		e.tenant.AddMember(simtenant.GroupHelpdesk, simtenant.AlexID)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		var questionID string
+		for _, c := range e.callsTo(helpdeskConv) {
+			questionID = c.ResponseID
+		}
+		a := e.activity("invoke", "channel", simtenant.AlexID, "")
+		a["conversation"].(map[string]any)["id"] = helpdeskConv + ";messageid=" + questionID
+		a["replyToId"] = questionID
+		a["name"] = "adaptiveCard/action"
+		a["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "tap.confirm", "data": e.question(helpdeskConv)}}
+		if status, _ := e.post(a); status != http.StatusOK {
+			t.Fatalf("confirm in the channel: status %d, want 200", status)
+		}
+		e.drain()
+		if got := e.passesIn(personalConv); len(got) != 1 {
+			t.Fatalf("%d passes after Alex confirmed, want 1", len(got))
+		}
+		settled(t, e, personalConv, "was confirmed")
+		if got := updates(e, helpdeskConv); len(got) != 0 {
+			t.Errorf("%d updates of the question in the channel, want 0: the click's answer replaced it", len(got))
+		}
+		e.noLeak()
+	})
 	t.Run("cancelled", func(t *testing.T) {
 		e := verifyEnv(t, store.PathTarget)
 		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
