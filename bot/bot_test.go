@@ -570,19 +570,7 @@ func TestOnlyTeamsReachesFlows(t *testing.T) {
 // beyond MaxInFlight are shed at once with 503 and Retry-After rather than each
 // holding a goroutine.
 func TestSlowConnectorDoesNotPileUp(t *testing.T) {
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(slow.Close)
-	t.Cleanup(func() { close(release) })
-	conn, err := connector.New(connector.Config{CheckServiceURL: func(*url.URL) error { return nil }, BaseBackoff: time.Millisecond}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow, conn := neverAnswers(t)
 	const maxInFlight = 4
 	const inline = 300 * time.Millisecond
 	e := newDevEnv(t, bot.Config{MaxInFlight: maxInFlight, InlineTimeout: inline}, conn, nil)

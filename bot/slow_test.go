@@ -25,23 +25,7 @@ import (
 // process is back where it started: no goroutine still waits on the Connector and no
 // connection to it stays open.
 func TestSlowConnectorLeavesNothingBehind(t *testing.T) {
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Reading the body lets net/http notice a client that hangs up (it watches
-		// the connection only after the body), so this Connector holds nothing
-		// tapbot has let go of.
-		_, _ = io.Copy(io.Discard, r.Body)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(slow.Close)
-	t.Cleanup(func() { close(release) })
-	conn, err := connector.New(connector.Config{CheckServiceURL: func(*url.URL) error { return nil }, BaseBackoff: time.Millisecond}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow, conn := neverAnswers(t)
 	const maxInFlight, n = 4, 40
 	const inline = 200 * time.Millisecond
 	e := newDevEnv(t, bot.Config{MaxInFlight: maxInFlight, InlineTimeout: inline}, conn, nil)
@@ -99,4 +83,28 @@ func openSockets(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// neverAnswers is a Bot Connector that never answers (until the test ends), and a
+// connector client for it that retries fast.
+func neverAnswers(t *testing.T) (*httptest.Server, *connector.Client) {
+	t.Helper()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Reading the body lets net/http notice a client that hangs up (it watches
+		// the connection only after the body), so this Connector holds nothing
+		// tapbot has let go of.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+	conn, err := connector.New(connector.Config{CheckServiceURL: func(*url.URL) error { return nil }, BaseBackoff: time.Millisecond}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slow, conn
 }
