@@ -52,6 +52,15 @@ func samples() map[string]Card {
 		"confirm-replace": ConfirmReplace("Nina Newhire", "nina@contoso.com", expires, map[string]any{
 			"user": "nina@contoso.com", "lifetimeMinutes": 480, "once": false, "reason": "ticket 4711", "nonce": "req-8c1f"},
 			map[string]any{"user": "nina@contoso.com", "nonce": "req-8c1f"}, ReaderTimes(newYork, "en-US")),
+		// The second person's question, on each path (the target's with a later
+		// start), and the requester's waiting card.
+		"confirm-target": ConfirmTarget(ConfirmView{RequesterName: "Hana *Helpdesk* <at>Max</at>", TargetName: "Max Manager", TargetUPN: "max@contoso.com",
+			Reason: "ticket 4711 [call me](https://evil.example)", Start: start.AddDate(0, 0, 1), Expires: start.Add(15 * time.Minute), Data: map[string]string{"id": "c0nf1rm"}}),
+		"confirm-manager": ConfirmManager(ConfirmView{RequesterName: "Hana Helpdesk", TargetName: "Nina Newhire", TargetUPN: "nina@contoso.com",
+			Expires: start.Add(15 * time.Minute), Data: map[string]string{"id": "c0nf1rm"}}),
+		"confirm-helpdesk": ConfirmHelpdesk(ConfirmView{RequesterName: "Hana Helpdesk", TargetName: "Max Manager", TargetUPN: "max@contoso.com",
+			Expires: start.Add(15 * time.Minute), Data: map[string]string{"id": "c0nf1rm"}}),
+		"confirm-waiting": WaitingForConfirmation("Max Manager", "max@contoso.com", "Max Manager (the account holder)", start.Add(15*time.Minute), map[string]string{"id": "c0nf1rm"}),
 		"notice": Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
 		"status": Status(StatusView{Times: ReaderTimes(newYork, "en-US"), DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
 			TAP: "present, valid until 2026-03-02 16:30 UTC", Methods: []Fact{

@@ -32,7 +32,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe('tapbot\'s cards', () => {
   test('every kind of card was written', () => {
     for (const name of ['help-personal', 'help-groupchat', 'help-channel', 'tap', 'tap-redacted', 'confirm-replace',
-      'notice', 'status', 'audit', 'audit-empty']) {
+      'notice', 'status', 'audit', 'audit-empty', 'confirm-target', 'confirm-manager', 'confirm-helpdesk', 'confirm-waiting']) {
       assert.ok(cards.has(name), `${name}.json missing; got ${[...cards.keys()].join(', ')}`);
     }
   });
