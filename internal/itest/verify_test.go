@@ -497,3 +497,29 @@ func TestVerifyAlertNamesTheRequester(t *testing.T) {
 		t.Errorf("security alert:\n%s\nwant it to contain %q", e.textsIn(securityConv), want)
 	}
 }
+
+// TestVerifyConfirmedStartIsCheckedAgain: a confirmed request runs every check
+// again, the start's limit included. A confirmation whose start lies beyond
+// tap.MaxStartAhead when it is confirmed (a row /tap would never have written) is
+// refused and audited, and no pass is created.
+func TestVerifyConfirmedStartIsCheckedAgain(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	now := e.clock.now().UTC()
+	err := e.store.CreateConfirmation(context.Background(), store.TAPConfirmation{ID: "far-start", RequestID: "req-far-start",
+		TenantID: simtenant.ContosoTenantID, RequesterID: simtenant.HanaID, TargetID: simtenant.MaxID, TargetUPN: simtenant.MaxUPN,
+		Path: store.PathTarget, ConfirmerID: simtenant.MaxID, LifetimeMinutes: 60, State: store.ConfirmPending,
+		CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute), Start: now.Add(tap.MaxStartAhead + 24*time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", map[string]any{"id": "far-start"})
+	if taps := e.tenant.TAPsOf(simtenant.MaxID); len(taps) != 0 {
+		t.Fatalf("passes in Graph after confirming a start beyond MaxStartAhead = %+v, want none", taps)
+	}
+	if created := e.auditRows(store.ActionTAPCreate); len(created) != 1 || created[0].Outcome != store.OutcomeRefused {
+		t.Errorf("tap.create rows %+v, want one refused", created)
+	}
+	if got := e.textsIn(personalConv); !strings.Contains(got, "at most 30 days ahead") {
+		t.Errorf("Hana's chat:\n%s\nwant her told a pass may start at most 30 days ahead", got)
+	}
+}
