@@ -523,3 +523,43 @@ func TestVerifyConfirmedStartIsCheckedAgain(t *testing.T) {
 		t.Errorf("Hana's chat:\n%s\nwant her told a pass may start at most 30 days ahead", got)
 	}
 }
+
+// TestVerifyCardUpdatesComeLast: updating the card that was not clicked is
+// cosmetic, so it comes after what the decision must bring about — the pass in the
+// requester's chat once confirmed, the security alert once denied. A throttled or
+// hanging Connector retries an update for up to a minute and more, which must not
+// hold either up within the background work's time.
+func TestVerifyCardUpdatesComeLast(t *testing.T) {
+	// index is the position among the Connector calls of the first that matches.
+	index := func(e *env, match func(bftest.ConnectorCall) bool) int {
+		for i, c := range e.cloud.Calls() {
+			if match(c) {
+				return i
+			}
+		}
+		return -1
+	}
+	waitingUpdated := func(c bftest.ConnectorCall) bool {
+		return c.Method == http.MethodPut && c.ConversationID == personalConv
+	}
+	t.Run("confirmed", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
+		pass := index(e, func(c bftest.ConnectorCall) bool {
+			return c.ConversationID == personalConv && tapValue(decode(t, c).card()) != ""
+		})
+		if update := index(e, waitingUpdated); pass < 0 || update < pass {
+			t.Errorf("Connector call %d delivers the pass and %d updates the waiting card, want the pass delivered first", pass, update)
+		}
+	})
+	t.Run("denied", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
+		alert := index(e, func(c bftest.ConnectorCall) bool { return c.ConversationID == securityConv })
+		if update := index(e, waitingUpdated); alert < 0 || update < alert {
+			t.Errorf("Connector call %d posts the security alert and %d updates the waiting card, want the alert posted first", alert, update)
+		}
+	})
+}
