@@ -216,6 +216,15 @@ func (f *Flow) checks(ctx context.Context, r *report) (checked, bool) {
 		r.refused(ctx, refusal)
 		return checked{}, false
 	}
+	if is.confirmed != nil {
+		// /tap checked the start when it parsed it; a confirmed request comes from the
+		// store, and runs that check again like every other. (issueConfirmed has made
+		// a start that passed meanwhile zero, so only the limit ahead can refuse.)
+		if err := f.checkStart(is.req); err != nil {
+			r.refused(ctx, refuse("start_out_of_range", "%s", err)) // a UsageError: its text is the answer
+			return checked{}, false
+		}
+	}
 	return checked{target: target, grant: grant, viewed: viewed}, true
 }
 

@@ -326,8 +326,10 @@ func (f *Flow) onConfirm(ctx context.Context, t *bot.Turn, data map[string]any) 
 	log.Info("TAP confirmed", zap.Duration("took", took))
 	clicked := t.Activity()
 	t.Later(func(ctx context.Context) {
-		f.settleCards(ctx, log, c, clicked.Conversation.ID, clicked.ReplyToID)
+		// The pass first: the card update is cosmetic, and a throttled Connector
+		// retries it for longer than the pass may wait.
 		f.issueConfirmed(ctx, c, log)
+		f.settleCards(ctx, log, c, clicked.Conversation.ID, clicked.ReplyToID)
 	})
 	n := cards.Notice("Confirmed", "Thank you. The pass goes to the helpdesk member who asked, in their private chat with me.")
 	return &n, nil
@@ -370,8 +372,8 @@ func (f *Flow) onDeny(ctx context.Context, t *bot.Turn, data map[string]any) (*c
 	t.Log().Warn("TAP denied: suspected social engineering", zap.String("confirmation", c.ID), zap.String("path", string(c.Path)))
 	clicked := t.Activity()
 	t.Later(func(ctx context.Context) {
+		f.alert(ctx, c, t.Log()) // before the cosmetic card update, as in onConfirm
 		f.settleCards(ctx, t.Log(), c, clicked.Conversation.ID, clicked.ReplyToID)
-		f.alert(ctx, c, t.Log())
 	})
 	n := cards.Notice("Thank you: no pass was issued", "The security team has been told. If you didn't ask for a pass, someone may be posing as "+c.TargetUPN+".")
 	return &n, nil

@@ -497,3 +497,69 @@ func TestVerifyAlertNamesTheRequester(t *testing.T) {
 		t.Errorf("security alert:\n%s\nwant it to contain %q", e.textsIn(securityConv), want)
 	}
 }
+
+// TestVerifyConfirmedStartIsCheckedAgain: a confirmed request runs every check
+// again, the start's limit included. A confirmation whose start lies beyond
+// tap.MaxStartAhead when it is confirmed (a row /tap would never have written) is
+// refused and audited, and no pass is created.
+func TestVerifyConfirmedStartIsCheckedAgain(t *testing.T) {
+	e := verifyEnv(t, store.PathTarget)
+	now := e.clock.now().UTC()
+	err := e.store.CreateConfirmation(context.Background(), store.TAPConfirmation{ID: "far-start", RequestID: "req-far-start",
+		TenantID: simtenant.ContosoTenantID, RequesterID: simtenant.HanaID, TargetID: simtenant.MaxID, TargetUPN: simtenant.MaxUPN,
+		Path: store.PathTarget, ConfirmerID: simtenant.MaxID, LifetimeMinutes: 60, State: store.ConfirmPending,
+		CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute), Start: now.Add(tap.MaxStartAhead + 24*time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", map[string]any{"id": "far-start"})
+	if taps := e.tenant.TAPsOf(simtenant.MaxID); len(taps) != 0 {
+		t.Fatalf("passes in Graph after confirming a start beyond MaxStartAhead = %+v, want none", taps)
+	}
+	if created := e.auditRows(store.ActionTAPCreate); len(created) != 1 || created[0].Outcome != store.OutcomeRefused {
+		t.Errorf("tap.create rows %+v, want one refused", created)
+	}
+	if got := e.textsIn(personalConv); !strings.Contains(got, "at most 30 days ahead") {
+		t.Errorf("Hana's chat:\n%s\nwant her told a pass may start at most 30 days ahead", got)
+	}
+}
+
+// TestVerifyCardUpdatesComeLast: updating the card that was not clicked is
+// cosmetic, so it comes after what the decision must bring about — the pass in the
+// requester's chat once confirmed, the security alert once denied. A throttled or
+// hanging Connector retries an update for up to a minute and more, which must not
+// hold either up within the background work's time.
+func TestVerifyCardUpdatesComeLast(t *testing.T) {
+	// index is the position among the Connector calls of the first that matches.
+	index := func(e *env, match func(bftest.ConnectorCall) bool) int {
+		for i, c := range e.cloud.Calls() {
+			if match(c) {
+				return i
+			}
+		}
+		return -1
+	}
+	waitingUpdated := func(c bftest.ConnectorCall) bool {
+		return c.Method == http.MethodPut && c.ConversationID == personalConv
+	}
+	t.Run("confirmed", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(maxConv, simtenant.MaxID, "tap.confirm", e.question(maxConv))
+		pass := index(e, func(c bftest.ConnectorCall) bool {
+			return c.ConversationID == personalConv && tapValue(decode(t, c).card()) != ""
+		})
+		if update := index(e, waitingUpdated); pass < 0 || update < pass {
+			t.Errorf("Connector call %d delivers the pass and %d updates the waiting card, want the pass delivered first", pass, update)
+		}
+	})
+	t.Run("denied", func(t *testing.T) {
+		e := verifyEnv(t, store.PathTarget)
+		e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+		e.invokeIn(maxConv, simtenant.MaxID, "tap.deny", e.question(maxConv))
+		alert := index(e, func(c bftest.ConnectorCall) bool { return c.ConversationID == securityConv })
+		if update := index(e, waitingUpdated); alert < 0 || update < alert {
+			t.Errorf("Connector call %d posts the security alert and %d updates the waiting card, want the alert posted first", alert, update)
+		}
+	})
+}
