@@ -205,7 +205,8 @@ var notCopied = map[string]string{
 // TestEveryTableIsCopied reads each backend's tables from its catalog, so that a
 // table a new migration adds is either copied or listed in notCopied with why.
 func TestEveryTableIsCopied(t *testing.T) {
-	for backend, tables := range map[string][]string{"sqlite": sqliteTables(t), "postgres": postgresTables(t)} {
+	for backend, schema := range map[string]map[string][]string{"sqlite": sqliteTables(t), "postgres": postgresTables(t)} {
+		tables := slices.Sorted(maps.Keys(schema))
 		for _, table := range tables {
 			if !slices.Contains(store.Tables, table) && notCopied[table] == "" {
 				t.Errorf("%s schema has table %s, want it in store.Tables (copied) or in notCopied (with why not)", backend, table)
@@ -216,11 +217,24 @@ func TestEveryTableIsCopied(t *testing.T) {
 				t.Errorf("%s schema tables = %v, want %s (in store.Tables) among them", backend, tables, table)
 			}
 		}
+		// Every column of a copied table is one its record maps (store.…Columns), so
+		// a column added by a migration but not to its record cannot be left behind.
+		for _, ct := range store.CopiedTables {
+			var mapped []string
+			for _, c := range strings.Split(ct.Columns, ",") {
+				mapped = append(mapped, strings.TrimSpace(c))
+			}
+			slices.Sort(mapped)
+			if got := slices.Sorted(slices.Values(schema[ct.Name])); !slices.Equal(got, mapped) {
+				t.Errorf("%s table %s has columns %v, want %v (its record's columns)", backend, ct.Name, got, mapped)
+			}
+		}
 	}
 }
 
-// sqliteTables are the tables of a new SQLite store, from sqlite_schema.
-func sqliteTables(t *testing.T) []string {
+// sqliteTables are the tables of a new SQLite store with their columns, from
+// sqlite_schema and table_info.
+func sqliteTables(t *testing.T) map[string][]string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tapbot.db")
 	s, err := sqlite.Open(t.Context(), path, zap.NewNop())
@@ -235,18 +249,19 @@ func sqliteTables(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(t.Context(), `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	rows, err := db.QueryContext(t.Context(), `SELECT m.name, c.name FROM sqlite_schema m, pragma_table_info(m.name) c
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var tables []string
+	tables := map[string][]string{}
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
 			t.Fatal(err)
 		}
-		tables = append(tables, name)
+		tables[table] = append(tables[table], column)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
@@ -254,8 +269,9 @@ func sqliteTables(t *testing.T) []string {
 	return tables
 }
 
-// postgresTables are the tables of a new PostgreSQL store, from pg_tables.
-func postgresTables(t *testing.T) []string {
+// postgresTables are the tables of a new PostgreSQL store with their columns, from
+// information_schema.
+func postgresTables(t *testing.T) map[string][]string {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	s, err := postgres.Open(t.Context(), postgres.Config{URL: url}, zap.NewNop())
@@ -268,12 +284,17 @@ func postgresTables(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.WithoutCancel(t.Context()))
-	rows, err := conn.Query(t.Context(), `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`)
+	rows, err := conn.Query(t.Context(), `SELECT table_name::text, column_name::text FROM information_schema.columns
+		WHERE table_schema = current_schema()`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	tables := map[string][]string{}
+	var table, column string
+	if _, err := pgx.ForEachRow(rows, []any{&table, &column}, func() error {
+		tables[table] = append(tables[table], column)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return tables
