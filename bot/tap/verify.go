@@ -456,13 +456,14 @@ func (f *Flow) onCancelConfirm(ctx context.Context, t *bot.Turn, data map[string
 func (f *Flow) expire(ctx context.Context, c store.TAPConfirmation) bool {
 	dctx, cancel := durable(ctx)
 	defer cancel()
-	c, err := f.store.DecideConfirmation(dctx, c.ID, store.ConfirmExpired, "", f.cfg.Now())
+	decided, err := f.store.DecideConfirmation(dctx, c.ID, store.ConfirmExpired, "", f.cfg.Now())
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			f.log.Error("expiring a confirmation failed", zap.String("confirmation", c.ID), zap.Error(err))
 		}
 		return false
 	}
+	c = decided
 	_ = f.audit(dctx, confirmEntry(c, c.RequestID, c.RequesterID, store.ActionTAPConfirm, store.OutcomeRefused, "expired"))
 	f.settleCards(dctx, f.log, c, "", "")
 	f.tellRequester(dctx, c, f.log, fmt.Sprintf("Nobody confirmed the pass for %s in time, so none was issued. Run /tap %s again if it is still needed.", c.TargetUPN, c.TargetUPN))

@@ -3,6 +3,7 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/tapbot/tapbot/graph/simtenant"
 	"github.com/tapbot/tapbot/internal/bftest"
 	"github.com/tapbot/tapbot/internal/store"
+	"github.com/tapbot/tapbot/internal/store/sqlite"
+	"go.uber.org/zap"
 )
 
 // Conversations of the second person: Max's 1:1 chat, the helpdesk
@@ -562,4 +565,32 @@ func TestVerifyCardUpdatesComeLast(t *testing.T) {
 			t.Errorf("Connector call %d posts the security alert and %d updates the waiting card, want the alert posted first", alert, update)
 		}
 	})
+}
+
+// decideFails is a store whose compare-and-set of confirmations fails (a full disk).
+type decideFails struct{ store.Store }
+
+func (decideFails) DecideConfirmation(context.Context, string, store.ConfirmState, string, time.Time) (store.TAPConfirmation, error) {
+	return store.TAPConfirmation{}, errors.New("disk I/O error")
+}
+
+// TestVerifyExpiryFailureNamesTheConfirmation: when expiring a question cannot be
+// written, the log line says which one, so an operator can find it.
+func TestVerifyExpiryFailureNamesTheConfirmation(t *testing.T) {
+	sq, err := sqlite.Open(context.Background(), t.TempDir()+"/tapbot.db", zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, decideFails{sq}, withVerify(store.PathTarget))
+	e.command("personal", simtenant.HanaID, "hello")
+	e.saveRef(maxConv, store.ScopePersonal, simtenant.MaxID)
+	e.command("personal", simtenant.HanaID, "/tap max@contoso.com")
+	id, _ := e.question(maxConv)["id"].(string)
+	e.clock.advance(16 * time.Minute)
+	if n, err := e.flow.ExpireConfirmations(context.Background()); err != nil || n != 0 {
+		t.Fatalf("ExpireConfirmations = %d, %v; want 0 expired, nil", n, err)
+	}
+	if want := `"confirmation":"` + id + `"`; id == "" || !strings.Contains(e.logs.String(), want) {
+		t.Errorf("logs:\n%s\nwant the failure to name the confirmation (%s)", e.logs.String(), want)
+	}
 }
