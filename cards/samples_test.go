@@ -61,7 +61,7 @@ func samples() map[string]Card {
 		"confirm-helpdesk": ConfirmHelpdesk(ConfirmView{RequesterName: "Hana Helpdesk", TargetName: "Max Manager", TargetUPN: "max@contoso.com",
 			Expires: start.Add(15 * time.Minute), Data: map[string]string{"id": "c0nf1rm"}}),
 		"confirm-waiting": WaitingForConfirmation("Max Manager", "max@contoso.com", "Max Manager (the account holder)", start.Add(15*time.Minute), map[string]string{"id": "c0nf1rm"}),
-		"notice": Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
+		"notice":          Notice("Replacing the pass", "The new pass for nina@contoso.com will arrive here in a moment."),
 		"status": Status(StatusView{Times: ReaderTimes(newYork, "en-US"), DisplayName: "Nina Newhire", UPN: "nina@contoso.com", Enabled: true, Created: start.AddDate(0, 0, -3),
 			TAP: "present, valid until 2026-03-02 16:30 UTC", Methods: []Fact{
 				{Title: "Microsoft Authenticator", Value: "registered 2026-03-02"},
