@@ -160,8 +160,7 @@ func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, whe
 		return 1
 	}
 	defer st.Close()
-	groups := union(cfg.Protected, cfg.ScopeGroups, cfg.Onboarding)
-	results, err := client.Probe(ctx, user, groups, cfg.TeamsAppID)
+	results, err := client.Probe(ctx, user, probeConfig(cfg))
 	if err != nil {
 		fmt.Fprintf(stderr, "tapbot doctor: --probe %s: %v\n", terminalSafe(user), err)
 		return 2
@@ -179,6 +178,15 @@ func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, whe
 		return 1
 	}
 	return exitCode(report)
+}
+
+// probeConfig is what `doctor --probe` needs of cfg: the inputs of tapbot's reads
+// and which features are on.
+func probeConfig(cfg Config) msgraph.ProbeConfig {
+	return msgraph.ProbeConfig{
+		Groups:       union(cfg.Protected, cfg.ScopeGroups, cfg.Onboarding),
+		CatalogAppID: cfg.TeamsAppID,
+	}
 }
 
 // union joins id lists without repeats (case-insensitive).

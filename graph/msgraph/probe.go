@@ -15,15 +15,25 @@ import (
 	"github.com/tapbot/tapbot/graph"
 )
 
+// ProbeConfig is what the probe needs of tapbot's configuration: the inputs of the
+// reads it makes, and which features are on. tapbot makes a feature's reads only
+// when the feature is on, and so does the probe.
+type ProbeConfig struct {
+	// Groups are the configured groups the target batch checks membership of.
+	Groups []string
+	// CatalogAppID, when set, is tapbot's Teams catalog app (TAPBOT_TEAMS_APP_ID):
+	// the installed-apps read.
+	CatalogAppID string
+}
+
 // Probe makes, once each, the read requests tapbot makes about a user, exactly as
 // tapbot makes them (the same request builders, the same $batch steps), and reports
-// each: `tapbot doctor --probe`. It never writes. groupIDs are the configured groups
-// the target batch checks membership of; catalogAppID, when set, is tapbot's Teams
-// catalog app (the installed-apps read). ref is a UPN or object id.
-func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catalogAppID string) ([]graph.ProbeResult, error) {
+// each: `tapbot doctor --probe`. It never writes. ref is a UPN or object id.
+func (c *Client) Probe(ctx context.Context, ref string, cfg ProbeConfig) ([]graph.ProbeResult, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, err
 	}
+	groupIDs := cfg.Groups
 	if err := checkGroupIDs(groupIDs); err != nil {
 		return nil, err
 	}
@@ -43,7 +53,7 @@ func (c *Client) Probe(ctx context.Context, ref string, groupIDs []string, catal
 	if who.userID != "" {
 		subject = who.userID
 	}
-	out = append(out, c.probeReads(ctx, subject, catalogAppID)...)
+	out = append(out, c.probeReads(ctx, subject, cfg.CatalogAppID)...)
 	return append(out, c.probeDevices(ctx)...), nil
 }
 

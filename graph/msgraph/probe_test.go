@@ -57,7 +57,7 @@ func TestProbeSendsTheGatesBatches(t *testing.T) {
 		}
 		gate := wire(srv.BatchedRequests())
 		srv.Reset()
-		results, err := c.Probe(ctx, tt.user, groups, "")
+		results, err := c.Probe(ctx, tt.user, ProbeConfig{Groups: groups})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestProbeSendsTheGatesBatches(t *testing.T) {
 // groups, and why — a finding about the user, not a request left out.
 func TestProbeSaysWhenNoRoleAssignableGroup(t *testing.T) {
 	_, c, _ := contoso(t)
-	results, err := c.Probe(context.Background(), simtenant.NinaUPN, nil, "")
+	results, err := c.Probe(context.Background(), simtenant.NinaUPN, ProbeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestProbeSaysWhenNoRoleAssignableGroup(t *testing.T) {
 	if r.Nothing != "the user is in no role-assignable group" || r.Skipped != "" || r.Key != "/roleAssignments" {
 		t.Errorf("row %+v, want nothing to read: the user is in no role-assignable group, key /roleAssignments", r)
 	}
-	results, err = c.Probe(context.Background(), simtenant.GaryUPN, nil, "")
+	results, err = c.Probe(context.Background(), simtenant.GaryUPN, ProbeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestProbeDeviceReads(t *testing.T) {
 	srv, c, _ := contoso(t)
 	ctx := context.Background()
 	names := []string{"Windows Hello for Business enrollment", "Autopilot deployment profiles"}
-	results, err := c.Probe(ctx, simtenant.NinaUPN, nil, "")
+	results, err := c.Probe(ctx, simtenant.NinaUPN, ProbeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestProbeDeviceReads(t *testing.T) {
 	}
 
 	srv.Tenant().SetAppRoles(slices.DeleteFunc(srv.Tenant().AppRoles(), func(r string) bool { return strings.HasPrefix(r, "DeviceManagement") })...)
-	if results, err = c.Probe(ctx, simtenant.NinaUPN, nil, ""); err != nil {
+	if results, err = c.Probe(ctx, simtenant.NinaUPN, ProbeConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range names {
@@ -132,7 +132,7 @@ func TestProbeOnlyReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Reset()
-	results, err := c.Probe(context.Background(), simtenant.PiaUPN, []string{simtenant.GroupStaff}, catalogID)
+	results, err := c.Probe(context.Background(), simtenant.PiaUPN, ProbeConfig{Groups: []string{simtenant.GroupStaff}, CatalogAppID: catalogID})
 	if err != nil {
 		t.Fatal(err)
 	}
