@@ -12,8 +12,10 @@ type ProbeResult struct {
 	// permission is missing for the objects listed).
 	Limited string
 	Skipped string // why the request was not made, if it was not
-	// Nothing, when set, says why no request was needed (the user is in no
-	// role-assignable group): a finding about the user, not a gap in the probe.
+	// Nothing, when set, says why there was nothing to read: no request was needed
+	// (the user is in no role-assignable group), or Graph's 404 means none, as tapbot
+	// reads it (the user has no manager). A finding about the user, not a gap in the
+	// probe.
 	Nothing string
 }
 

@@ -183,9 +183,20 @@ func runProbe(client *msgraph.Client, cfg Config, check doctor.Config, user, whe
 // probeConfig is what `doctor --probe` needs of cfg: the inputs of tapbot's reads
 // and which features are on.
 func probeConfig(cfg Config) msgraph.ProbeConfig {
+	onboarding := len(cfg.ApproverGroups) > 0 // as doctor.Config.Features decides
+	// The groups doctor reads (each of its group settings), and the names of the
+	// groups onboarding's form offers.
+	named := union(cfg.HelpdeskGroups, cfg.Onboarding, cfg.ScopeGroups, cfg.Protected, cfg.AuditorGroups, cfg.AdminGroups, cfg.ApproverGroups)
+	if onboarding {
+		named = union(named, cfg.OnboardGroupsAllowed)
+	}
 	return msgraph.ProbeConfig{
 		Groups:       union(cfg.Protected, cfg.ScopeGroups, cfg.Onboarding),
+		NamedGroups:  named,
 		CatalogAppID: cfg.TeamsAppID,
+		ManagerPath:  slices.Contains(cfg.Verify, store.PathManager),
+		Onboarding:   onboarding,
+		Joiners:      len(cfg.JoinerGroups) > 0,
 	}
 }
 

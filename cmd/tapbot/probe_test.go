@@ -23,10 +23,11 @@ func wantOutput(t *testing.T, out string, wants ...string) {
 }
 
 // probeOK runs `tapbot doctor --dev --probe user` against tenant, auditing into db,
-// and returns its output. The probe must exit 0 with nothing on stderr.
-func probeOK(t *testing.T, tenant *simtenant.Tenant, db, user string) string {
+// with the settings env (name, value, …), and returns its output. The probe must
+// exit 0 with nothing on stderr.
+func probeOK(t *testing.T, tenant *simtenant.Tenant, db, user string, env ...string) string {
 	t.Helper()
-	code, out, errOut := doctorRun(t, tenant, envOf("TAPBOT_DB_PATH", db), "", "--dev", "--probe", user)
+	code, out, errOut := doctorRun(t, tenant, envOf(append([]string{"TAPBOT_DB_PATH", db}, env...)...), "", "--dev", "--probe", user)
 	if code != 0 || errOut != "" {
 		t.Fatalf("doctor --probe %s: exit code %d, want 0 and an empty stderr\nstdout:\n%s\nstderr:\n%s", user, code, out, errOut)
 	}
@@ -132,5 +133,35 @@ func TestDoctorProbeDevices(t *testing.T) {
 		"fix: Grant DeviceManagementServiceConfig.Read.All")
 	if len(tenant.TAPsOf(simtenant.NinaID)) != len(before) {
 		t.Error("the probe changed the tenant")
+	}
+}
+
+// The probe makes the reads of the features the settings switch on, and for the
+// others names the setting that is not set.
+func TestDoctorProbeConfiguredFeatures(t *testing.T) {
+	db := t.TempDir() + "/tapbot.db"
+	tenant := simtenant.Contoso()
+	out := probeOK(t, tenant, db, simtenant.NinaUPN) // --dev: onboarding on, no confirmation, no joiners
+	wantOutput(t, out, "✓ Whether a new user name is free (onboarding)", "GET /users/{upn}: OK.",
+		"✓ Configured group "+simtenant.GroupHelpdesk, "✓ Configured group "+simtenant.GroupApprovers, "GET /groups/{id}?$select=id,displayName: OK.",
+		"! The user's manager", "neither is on", "! The users who start soon", "TAPBOT_JOINER_GROUPS is not set",
+		"! The user's chat with tapbot", "TAPBOT_TEAMS_APP_ID is not set")
+
+	out = probeOK(t, tenant, db, simtenant.NinaUPN, "TAPBOT_TAP_VERIFY", "target,manager", "TAPBOT_JOINER_GROUPS", simtenant.GroupNewHires)
+	wantOutput(t, out, "✓ The user's manager", "GET /users/{id}/manager: OK.", "✓ The users who start soon", "employeeHireDate ge … and employeeHireDate le …")
+	out = probeOK(t, tenant, db, simtenant.GwenUPN, "TAPBOT_TAP_VERIFY", "manager")
+	wantOutput(t, out, "✓ The user's manager", "nothing to read: the user has no manager.")
+}
+
+// The groups probed by id are every group setting doctor checks, and the groups
+// onboarding's form offers only when onboarding is on.
+func TestProbeConfigGroups(t *testing.T) {
+	cfg := Config{HelpdeskGroups: []string{"h"}, AdminGroups: []string{"h", "a"}, OnboardGroupsAllowed: []string{"o"}}
+	if got := probeConfig(cfg).NamedGroups; !slices.Equal(got, []string{"h", "a"}) {
+		t.Errorf("onboarding off: groups %q, want [h a]", got)
+	}
+	cfg.ApproverGroups = []string{"p"}
+	if got := probeConfig(cfg); !slices.Equal(got.NamedGroups, []string{"h", "a", "p", "o"}) || !got.Onboarding {
+		t.Errorf("onboarding on: groups %q, onboarding %v; want [h a p o], true", got.NamedGroups, got.Onboarding)
 	}
 }

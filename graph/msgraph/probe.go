@@ -2,14 +2,15 @@ package msgraph
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"go.uber.org/zap"
 
 	"github.com/tapbot/tapbot/graph"
@@ -21,14 +22,26 @@ import (
 type ProbeConfig struct {
 	// Groups are the configured groups the target batch checks membership of.
 	Groups []string
+	// NamedGroups are the configured groups tapbot reads by id: doctor reads each
+	// group its settings name, onboarding the names of those new hires may join.
+	NamedGroups []string
 	// CatalogAppID, when set, is tapbot's Teams catalog app (TAPBOT_TEAMS_APP_ID):
-	// the installed-apps read.
+	// the installed-apps read and the installation's chat.
 	CatalogAppID string
+	// ManagerPath: TAPBOT_TAP_VERIFY lets a user's manager confirm a pass.
+	ManagerPath bool
+	// Onboarding is on (TAPBOT_APPROVER_GROUPS): it checks that a new UPN is free.
+	Onboarding bool
+	// Joiners are on (TAPBOT_JOINER_GROUPS): tapbot lists the users who start soon,
+	// by employeeHireDate, and reads their managers.
+	Joiners bool
 }
 
-// Probe makes, once each, the read requests tapbot makes about a user, exactly as
-// tapbot makes them (the same request builders, the same $batch steps), and reports
-// each: `tapbot doctor --probe`. It never writes. ref is a UPN or object id.
+// Probe makes, once each, the read requests tapbot makes about a user and the tenant
+// with the features cfg switches on, exactly as tapbot makes them (the same client
+// methods and request builders, the same $batch steps), and reports each: `tapbot
+// doctor --probe`. A read it does not make has a row saying why. It never writes.
+// ref is a UPN or object id.
 func (c *Client) Probe(ctx context.Context, ref string, cfg ProbeConfig) ([]graph.ProbeResult, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, err
@@ -53,7 +66,11 @@ func (c *Client) Probe(ctx context.Context, ref string, cfg ProbeConfig) ([]grap
 	if who.userID != "" {
 		subject = who.userID
 	}
-	out = append(out, c.probeReads(ctx, subject, cfg.CatalogAppID)...)
+	out = append(out, c.probeReads(ctx, subject, cfg.Onboarding)...)
+	out = append(out, c.probeManager(ctx, who.userID, cfg))
+	out = append(out, c.probeTeamsApp(ctx, subject, cfg.CatalogAppID)...)
+	out = append(out, c.probeGroups(ctx, cfg.NamedGroups)...)
+	out = append(out, c.probeJoiners(ctx, cfg.Joiners))
 	return append(out, c.probeDevices(ctx)...), nil
 }
 
@@ -221,7 +238,7 @@ func whose(of []principal) string {
 
 // probeReads makes the direct reads about the user (subject: its object id when the
 // target batch found it) and the tenant.
-func (c *Client) probeReads(ctx context.Context, subject, catalogAppID string) []graph.ProbeResult {
+func (c *Client) probeReads(ctx context.Context, subject string, onboarding bool) []graph.ProbeResult {
 	var out []graph.ProbeResult
 	add := func(name, key string, err error) {
 		out = append(out, graph.ProbeResult{Name: name, Key: key, Err: err})
@@ -241,16 +258,115 @@ func (c *Client) probeReads(ctx context.Context, subject, catalogAppID string) [
 		}
 	}
 	out = append(out, r)
-	_, err = c.Domains(ctx)
-	add("the tenant's domains (onboarding)", "GET /domains", err)
+	domains, domainsErr := c.Domains(ctx)
+	add("the tenant's domains (onboarding)", "GET /domains", domainsErr)
 	_, err = c.SubscribedSKUs(ctx)
 	add("the tenant's licences (onboarding)", "GET /subscribedSkus", err)
+	return append(out, c.probeUPN(ctx, domains, domainsErr, onboarding))
+}
+
+// probeManager reads the user's manager as the pass confirmation's manager path and
+// joiners do, by object id. No manager (404) is a fact about the user, as both read it.
+func (c *Client) probeManager(ctx context.Context, userID string, cfg ProbeConfig) graph.ProbeResult {
+	r := graph.ProbeResult{Name: "the user's manager (pass confirmation, joiners)", Key: "GET /users/{id}/manager"}
+	switch {
+	case !cfg.ManagerPath && !cfg.Joiners:
+		r.Skipped = "tapbot reads managers for TAPBOT_TAP_VERIFY's manager path and for joiners (TAPBOT_JOINER_GROUPS), and neither is on"
+	case userID == "":
+		r.Skipped = "the user could not be read"
+	default:
+		_, r.Err = c.Manager(ctx, userID)
+		if errors.Is(r.Err, graph.ErrNotFound) {
+			r.Err, r.Nothing = nil, "the user has no manager"
+		}
+	}
+	return r
+}
+
+// probeUPN makes onboarding's check that a new user name is free, for a name no user
+// can have (random) in the domain onboarding offers first, so that the check makes
+// both its reads: the user by UPN (404) and by mail.
+func (c *Client) probeUPN(ctx context.Context, domains []graph.Domain, domainsErr error, onboarding bool) graph.ProbeResult {
+	r := graph.ProbeResult{Name: "whether a new user name is free (onboarding)", Key: "GET /users/{upn}"}
+	domain := firstDomain(domains)
+	switch {
+	case !onboarding:
+		r.Skipped = "TAPBOT_APPROVER_GROUPS is not set (onboarding is off)"
+	case domainsErr != nil:
+		r.Skipped = "the tenant's domains could not be read, and a new user name needs one"
+	case domain == "":
+		r.Skipped = "the tenant has no verified domain for a new user name"
+	default:
+		_, r.Err = c.UPNAvailable(ctx, "tapbot-probe-"+strings.ToLower(rand.Text())+"@"+domain)
+	}
+	return r
+}
+
+// firstDomain is the domain onboarding offers first: the default one if verified,
+// else the first verified one; "" when none is.
+func firstDomain(domains []graph.Domain) string {
+	first := ""
+	for _, d := range domains {
+		switch {
+		case !d.IsVerified:
+		case d.IsDefault:
+			return d.ID
+		case first == "":
+			first = d.ID
+		}
+	}
+	return first
+}
+
+// probeTeamsApp makes the checklist install's reads: the user's installation of
+// tapbot, then that installation's chat. The probe does not install (a write), so
+// for a user without tapbot there is no installation whose chat it could read.
+func (c *Client) probeTeamsApp(ctx context.Context, subject, catalogAppID string) []graph.ProbeResult {
+	apps := graph.ProbeResult{Name: "the user's Teams apps (checklist install)", Key: "GET /users/{id}/teamwork/installedApps?"}
+	chat := graph.ProbeResult{Name: "the user's chat with tapbot (checklist install)", Key: "GET /users/{id}/teamwork/installedApps/{installId}/chat"}
 	if catalogAppID == "" {
-		out = append(out, graph.ProbeResult{Name: "the user's Teams apps (checklist install)", Key: "GET /users/{id}/teamwork/installedApps?", Skipped: "TAPBOT_TEAMS_APP_ID is not set"})
-	} else {
-		add("the user's Teams apps (checklist install)", "GET /users/{id}/teamwork/installedApps?", c.installedApps(ctx, subject, catalogAppID))
+		apps.Skipped, chat.Skipped = "TAPBOT_TEAMS_APP_ID is not set", "TAPBOT_TEAMS_APP_ID is not set"
+		return []graph.ProbeResult{apps, chat}
+	}
+	var id string
+	id, apps.Err = c.installedApp(ctx, subject, catalogAppID)
+	switch {
+	case apps.Err != nil:
+		chat.Skipped = "the user's Teams apps could not be read"
+	case id == "":
+		chat.Skipped = "tapbot is not installed for the user, and the probe does not install it (a write): probe a user who has it to try this read"
+	default:
+		_, chat.Err = c.InstallationChat(ctx, subject, id)
+	}
+	return []graph.ProbeResult{apps, chat}
+}
+
+// probeGroups reads each configured group by id, as doctor and onboarding's form do.
+func (c *Client) probeGroups(ctx context.Context, ids []string) []graph.ProbeResult {
+	const key = "GET /groups/{id}?$select=id,displayName"
+	if len(ids) == 0 {
+		return []graph.ProbeResult{{Name: "the configured groups (doctor, onboarding)", Key: key, Skipped: "no group is configured"}}
+	}
+	out := make([]graph.ProbeResult, len(ids))
+	for i, id := range ids {
+		_, err := c.Group(ctx, id)
+		out[i] = graph.ProbeResult{Name: "configured group " + id + " (doctor, onboarding)", Key: key, Err: err}
 	}
 	return out
+}
+
+// probeJoiners lists the users who start soon as joiners do: the employeeHireDate
+// advanced query. Its window (a day either side here) changes the filter's values,
+// not the request or the permission it needs.
+func (c *Client) probeJoiners(ctx context.Context, on bool) graph.ProbeResult {
+	r := graph.ProbeResult{Name: "the users who start soon, by employeeHireDate (joiners)", Key: "employeeHireDate ge"}
+	if !on {
+		r.Skipped = "TAPBOT_JOINER_GROUPS is not set"
+		return r
+	}
+	now := time.Now()
+	_, r.Err = c.Joiners(ctx, now.Add(-24*time.Hour), now.Add(24*time.Hour))
+	return r
 }
 
 // probeDevices makes doctor's device reads (Intune), as doctor makes them.
@@ -263,18 +379,18 @@ func (c *Client) probeDevices(ctx context.Context) []graph.ProbeResult {
 	}
 }
 
-// installedApps is InstallAppForUser's read: the user's installations of the app.
-func (c *Client) installedApps(ctx context.Context, userRef, catalogAppID string) error {
+// installedApp is InstallAppForUser's read: the id of the user's installation of the
+// app, "" when it has none.
+func (c *Client) installedApp(ctx context.Context, userRef, catalogAppID string) (string, error) {
 	if err := checkID("catalog app", catalogAppID); err != nil {
-		return err
+		return "", err
 	}
-	filter := "teamsApp/id eq " + odataString(catalogAppID)
-	return c.do(ctx, "probe installed apps", func(ctx context.Context) error {
-		_, err := c.sdk.Users().ByUserId(userRef).Teamwork().InstalledApps().Get(ctx, &users.ItemTeamworkInstalledAppsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.ItemTeamworkInstalledAppsRequestBuilderGetQueryParameters{Expand: []string{"teamsApp"}, Filter: &filter},
-		})
+	var id string
+	err := c.do(ctx, "probe installed apps", func(ctx context.Context) (err error) {
+		id, err = c.installation(ctx, userRef, catalogAppID)
 		return err
 	}, zap.String("user", userRef))
+	return id, err
 }
 
 // stepErr is a batch step's error, nil when it succeeded.

@@ -3,6 +3,7 @@ package msgraph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -122,17 +123,29 @@ func TestProbeDeviceReads(t *testing.T) {
 	}
 }
 
+// everyFeature switches on every feature the probe reads for, with tapbot published
+// and installed for user, so that the installation's chat can be read.
+func everyFeature(t *testing.T, srv *simtenant.Server, c *Client, user string) ProbeConfig {
+	t.Helper()
+	catalogID, err := srv.Tenant().PublishApp(manifestJSON(t, tapbotAppID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InstallAppForUser(context.Background(), user, catalogID); err != nil {
+		t.Fatal(err)
+	}
+	return ProbeConfig{Groups: []string{simtenant.GroupStaff}, NamedGroups: []string{simtenant.GroupHelpdesk, simtenant.GroupApprovers},
+		CatalogAppID: catalogID, ManagerPath: true, Onboarding: true, Joiners: true}
+}
+
 // Every probe row is a read call of the permission table, and every request on the
 // wire reads: GETs, the $batch that carries them and checkMemberGroups (a POST that
 // only reads).
 func TestProbeOnlyReads(t *testing.T) {
 	srv, c, _ := contoso(t)
-	catalogID, err := srv.Tenant().PublishApp(manifestJSON(t, tapbotAppID))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := everyFeature(t, srv, c, simtenant.PiaUPN)
 	srv.Reset()
-	results, err := c.Probe(context.Background(), simtenant.PiaUPN, ProbeConfig{Groups: []string{simtenant.GroupStaff}, CatalogAppID: catalogID})
+	results, err := c.Probe(context.Background(), simtenant.PiaUPN, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +160,122 @@ func TestProbeOnlyReads(t *testing.T) {
 	for _, r := range append(srv.Requests(), srv.BatchedRequests()...) {
 		if r.Method != "GET" && !strings.HasSuffix(r.Path, "/$batch") && !strings.HasSuffix(r.Path, "/checkMemberGroups") {
 			t.Errorf("the probe sent %s %s, want only reads", r.Method, r.Path)
+		}
+	}
+}
+
+// The reads of configured features: the manager (none is a fact about the user), a
+// new user name (both of onboarding's reads), the installation's chat, each
+// configured group and the joiners' advanced query.
+func TestProbeReadsOfConfiguredFeatures(t *testing.T) {
+	srv, c, _ := contoso(t)
+	ctx := context.Background()
+	cfg := everyFeature(t, srv, c, simtenant.NinaID)
+	srv.Reset()
+	results, err := c.Probe(ctx, simtenant.NinaUPN, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"the user's manager", "whether a new user name is free", "the user's chat with tapbot",
+		"configured group " + simtenant.GroupHelpdesk, "configured group " + simtenant.GroupApprovers, "the users who start soon"} {
+		if r := probeRow(t, results, name); r.Err != nil || r.Skipped != "" || r.Nothing != "" {
+			t.Errorf("row %+v, want it made and answered", r)
+		}
+	}
+	var upn []string
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Path, "/users/tapbot-probe-") || strings.HasPrefix(r.Query.Get("$filter"), "mail eq 'tapbot-probe-") {
+			upn = append(upn, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+		}
+	}
+	if len(upn) != 2 || !strings.HasSuffix(upn[0], "@"+simtenant.ContosoDomain+" 404") || !strings.HasSuffix(upn[1], "/v1.0/users 200") {
+		t.Errorf("the new user name's requests %q, want GET /users/{upn} answered 404, then GET /users?$filter=mail eq … answered 200", upn)
+	}
+
+	results, err = c.Probe(ctx, simtenant.GwenUPN, cfg) // no manager, tapbot not installed
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := probeRow(t, results, "the user's manager"); r.Nothing != "the user has no manager" || r.Err != nil {
+		t.Errorf("Gwen's manager row %+v, want nothing to read: the user has no manager", r)
+	}
+	if r := probeRow(t, results, "the user's chat with tapbot"); !strings.Contains(r.Skipped, "tapbot is not installed for the user") {
+		t.Errorf("Gwen's chat row %+v, want skipped: tapbot is not installed for the user", r)
+	}
+
+	cfg.NamedGroups = []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff"}
+	if results, err = c.Probe(ctx, simtenant.NinaUPN, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if r := probeRow(t, results, "configured group 0e5a1d2b"); !errors.Is(r.Err, graph.ErrNotFound) {
+		t.Errorf("a configured group that does not exist: %+v, want ErrNotFound", r)
+	}
+}
+
+// A feature that is off: tapbot makes none of its reads, and the probe says which
+// setting is missing instead.
+func TestProbeSkipsFeaturesThatAreOff(t *testing.T) {
+	srv, c, _ := contoso(t)
+	results, err := c.Probe(context.Background(), simtenant.NinaUPN, ProbeConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ row, skipped string }{
+		{"the user's manager", "TAPBOT_TAP_VERIFY's manager path"},
+		{"whether a new user name is free", "TAPBOT_APPROVER_GROUPS is not set"},
+		{"the user's Teams apps", "TAPBOT_TEAMS_APP_ID is not set"},
+		{"the user's chat with tapbot", "TAPBOT_TEAMS_APP_ID is not set"},
+		{"the configured groups", "no group is configured"},
+		{"the users who start soon", "TAPBOT_JOINER_GROUPS is not set"},
+	}
+	for _, tt := range tests {
+		if r := probeRow(t, results, tt.row); !strings.Contains(r.Skipped, tt.skipped) {
+			t.Errorf("row %+v, want skipped: %s", r, tt.skipped)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Path, "/manager") || strings.Contains(r.Path, "/groups/") || strings.Contains(r.Query.Get("$filter"), "employeeHireDate") {
+			t.Errorf("the probe sent %s %s?%s for a feature that is off", r.Method, r.Path, r.Query.Encode())
+		}
+	}
+}
+
+// probeCannotRead are the read calls of the permission table (by Request) that the
+// probe does not make, each with the reason. Empty: it makes every one.
+var probeCannotRead = map[string]string{}
+
+// Every read call of the permission table whose feature is on is made by the probe
+// (a row whose key is in the call's request, neither skipped nor with nothing to
+// read), or is in probeCannotRead with the reason it cannot be.
+func TestProbeMakesEveryRead(t *testing.T) {
+	srv, c, _ := contoso(t)
+	cfg := everyFeature(t, srv, c, simtenant.NinaID)
+	// The features always on, those cfg switches on, and the devices (the simulated
+	// tenant grants their permission).
+	on := []graph.Feature{graph.FeatureTAP, graph.FeatureChecklist, graph.FeatureDoctor, graph.FeatureOnboarding,
+		graph.FeatureChecklistInstall, graph.FeatureJoiners, graph.FeatureDevices}
+	results, err := c.Probe(context.Background(), simtenant.NinaUPN, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range graph.Calls {
+		if !call.Read || !graph.On(on, call.Feature) {
+			continue
+		}
+		made := slices.ContainsFunc(results, func(r graph.ProbeResult) bool {
+			return r.Key != "" && r.Skipped == "" && r.Nothing == "" && strings.Contains(call.Request, r.Key)
+		})
+		reason, cannot := probeCannotRead[call.Request]
+		switch {
+		case !made && !cannot:
+			t.Errorf("%s (%s, %s): no probe row made it; want one, or the reason the probe cannot in probeCannotRead", call.Request, call.Feature, strings.Join(call.Methods, ", "))
+		case made && cannot:
+			t.Errorf("%s: the probe made it, yet probeCannotRead says %q; want it off that list", call.Request, reason)
+		}
+	}
+	for req := range probeCannotRead {
+		if !slices.ContainsFunc(graph.Calls, func(c graph.Call) bool { return c.Request == req && c.Read }) {
+			t.Errorf("probeCannotRead lists %s; want only read calls of the permission table", req)
 		}
 	}
 }

@@ -96,39 +96,21 @@ func (c *Client) InstallAppForUser(ctx context.Context, userRef, catalogAppID st
 	body.SetAdditionalData(map[string]any{
 		"teamsApp@odata.bind": c.base + "/appCatalogs/teamsApps/" + url.PathEscape(catalogAppID),
 	})
-	filter := "teamsApp/id eq " + odataString(catalogAppID)
 	var inst graph.AppInstallation
 	already := false
 	err := c.do(ctx, "install app for user", func(ctx context.Context) error {
-		b := c.sdk.Users().ByUserId(userRef).Teamwork().InstalledApps()
-		if _, err := b.Post(ctx, body, nil); err != nil {
+		if _, err := c.sdk.Users().ByUserId(userRef).Teamwork().InstalledApps().Post(ctx, body, nil); err != nil {
 			if statusOf(err) != 409 {
 				return err
 			}
 			already = true
 		}
-		first, err := b.Get(ctx, &users.ItemTeamworkInstalledAppsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.ItemTeamworkInstalledAppsRequestBuilderGetQueryParameters{
-				Expand: []string{"teamsApp"},
-				Filter: &filter,
-			},
-		})
-		if err != nil {
-			return err
+		id, err := c.installation(ctx, userRef, catalogAppID)
+		if err == nil && id == "" {
+			err = errors.New("installed app not found after install")
 		}
-		all, err := collect(ctx, c, first, func(ctx context.Context, link string) (models.UserScopeTeamsAppInstallationCollectionResponseable, error) {
-			return b.WithUrl(link).Get(ctx, nil)
-		})
-		if err != nil {
-			return err
-		}
-		for _, in := range all {
-			if id := deref(in.GetId()); id != "" {
-				inst.ID = id
-				return nil
-			}
-		}
-		return errors.New("installed app not found after install")
+		inst.ID = id
+		return err
 	}, zap.String("user", userRef), zap.String("app", catalogAppID))
 	if err != nil {
 		return graph.AppInstallation{}, err
@@ -136,6 +118,35 @@ func (c *Client) InstallAppForUser(ctx context.Context, userRef, catalogAppID st
 	c.log.Info("app installed for user", zap.String("user", userRef), zap.String("app", catalogAppID),
 		zap.String("installation", inst.ID), zap.Bool("already_installed", already))
 	return inst, nil
+}
+
+// installation returns the id of the user's installation of the catalog app, ""
+// when it is not installed: GET /users/{ref}/teamwork/installedApps, filtered by the
+// app, every page. The caller retries (c.do).
+func (c *Client) installation(ctx context.Context, userRef, catalogAppID string) (string, error) {
+	b := c.sdk.Users().ByUserId(userRef).Teamwork().InstalledApps()
+	filter := "teamsApp/id eq " + odataString(catalogAppID)
+	first, err := b.Get(ctx, &users.ItemTeamworkInstalledAppsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemTeamworkInstalledAppsRequestBuilderGetQueryParameters{
+			Expand: []string{"teamsApp"},
+			Filter: &filter,
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	all, err := collect(ctx, c, first, func(ctx context.Context, link string) (models.UserScopeTeamsAppInstallationCollectionResponseable, error) {
+		return b.WithUrl(link).Get(ctx, nil)
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, in := range all {
+		if id := deref(in.GetId()); id != "" {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // InstallationChat returns the id of the 1:1 chat between the user and the installed

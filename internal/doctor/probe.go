@@ -68,6 +68,9 @@ func ExplainProbe(results []graph.ProbeResult, cfg Config) Report {
 		case ge != nil && ge.Status == 404 && r.Key == "GET /users/{id | upn}":
 			it.Status, it.Detail = Fail, it.Detail+"no such user ("+ref+")."
 			it.Fix = "Check the user principal name or object id given to --probe."
+		case ge != nil && ge.Status == 404 && strings.HasPrefix(r.Key, "GET /groups/"):
+			it.Status, it.Detail = Fail, it.Detail+"no such group ("+ref+")."
+			it.Fix = "Check the group ids in tapbot's settings: `tapbot doctor` names the setting that holds this one."
 		case ge != nil && ge.Status == 401:
 			it.Status, it.Detail = Fail, it.Detail+"Graph did not accept tapbot's token ("+ref+")."
 			it.Fix = "Check the app id, tenant id and credential."

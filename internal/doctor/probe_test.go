@@ -44,6 +44,12 @@ func TestExplainProbe(t *testing.T) {
 		{"unknown user", Config{},
 			graph.ProbeResult{Name: "the user", Key: "GET /users/{id | upn}", Err: &graph.Error{Status: 404, Code: "Request_ResourceNotFound"}}, Fail,
 			[]string{"no such user"}, []string{"Check the user principal name"}},
+		{"unknown configured group", Config{},
+			graph.ProbeResult{Name: "configured group g", Key: "GET /groups/{id}?$select=id,displayName", Err: &graph.Error{Status: 404, Code: "Request_ResourceNotFound"}}, Fail,
+			[]string{"GET /groups/{id}?$select=id,displayName", "no such group"}, []string{"group ids in tapbot's settings"}},
+		{"no manager is a finding", Config{},
+			graph.ProbeResult{Name: "the user's manager", Key: "GET /users/{id}/manager", Nothing: "the user has no manager"}, OK,
+			[]string{"GET /users/{id}/manager", "nothing to read: the user has no manager."}, nil},
 		{"busy", Config{},
 			graph.ProbeResult{Name: "x", Key: "GET /domains", Err: &graph.Error{Status: 503, Code: "serviceNotAvailable"}}, Warn, []string{"busy"}, nil},
 		{"skipped", Config{}, graph.ProbeResult{Name: "roles", Key: "/roleAssignments", Skipped: "the user could not be read"}, Warn, []string{"not tried"}, nil},
@@ -76,7 +82,9 @@ func TestProbeKeysAreReadCalls(t *testing.T) {
 		"/checkMemberGroups", "/roleAssignments", "/roleEligibilityScheduleInstances", "/privilegedAccess/group/",
 		"GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
 		"GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator",
-		"/authentication/methods", "/registeredDevices", "GET /domains", "GET /subscribedSkus", "GET /users/{id}/teamwork/installedApps?"} {
+		"/authentication/methods", "/registeredDevices", "GET /domains", "GET /subscribedSkus", "GET /users/{id}/teamwork/installedApps?",
+		"GET /users/{id}/manager", "GET /users/{upn}", "GET /users/{id}/teamwork/installedApps/{installId}/chat",
+		"GET /groups/{id}?$select=id,displayName", "employeeHireDate ge"} {
 		c, ok := graph.FindCall(key)
 		if !ok || !c.Read {
 			t.Errorf("FindCall(%q) = %+v, %v; want a read call", key, c, ok)
