@@ -377,12 +377,31 @@ test('personas: each config keeps the tenant, its ids and conversations, with th
   assert.equal(personaByName('hana', base).personalChat.id, base.personalChat.id, "Hana's is the repo config's");
 });
 
+/**
+ * Adds tapbot to conversations of Playground p (install(), a first sign-in) and waits for
+ * its first message in each, its hello: the Playground answers the install at once and
+ * only then tells the bot, and tapbot stores the conversation's reference before it says
+ * hello, so from then on tapbot can reach the persona there.
+ */
+async function installAndWait(p, ids) {
+  const since = p.mark();
+  await install(p.baseUrl, ids);
+  await Promise.all(
+    ids.map((id) =>
+      p.waitFor((f) => f.action === 'createMessage' && f.message?.from?.id === p.botId && f.actionConversationId === id, REPLY_TIMEOUT_MS, {
+        since,
+        what: `tapbot's hello in ${id} after the install`,
+      }),
+    ),
+  );
+}
+
 /** Starts a Playground as config's currentUser (a persona) and adds tapbot to kinds of its conversations. */
 async function startAs(name, config, kinds) {
   const dir = fs.mkdtempSync(path.join(tmpDir, `${name}-`));
   const persona = await startPlayground({ botEndpoint: TAPBOT_URL, configPath: writeConfig(config, dir), tmpDir: dir });
   personas.push(persona);
-  await install(persona.baseUrl, conversationIds(config, kinds));
+  await installAndWait(persona, conversationIds(config, kinds));
   return persona;
 }
 const personas = []; // Playgrounds of the personas test, stopped after it
@@ -402,7 +421,7 @@ test(
         const base = baseConfig();
         // One Playground per person: the Playground shows only its currentUser's
         // personal chat. Hana is the suite's own; the helpdesk channel (General) is hers.
-        await install(pg.baseUrl, conversationIds(base, ['general']));
+        await installAndWait(pg, conversationIds(base, ['general']));
         const max = await startAs('max', personaByName('max', base), PERSONAS.max.installs);
         const alex = await startAs('alex', personaByName('alex', base), PERSONAS.alex.installs);
 
@@ -479,7 +498,7 @@ async function withVerifyScene(fn) {
     const p = await startPlayground({ botEndpoint: scene.tapbot.url, configPath: writeConfig(config, dir), tmpDir: dir, port: 0 });
     started.push(p);
     scene.playgrounds[name] = p;
-    await install(p.baseUrl, conversationIds(config, kinds));
+    await installAndWait(p, conversationIds(config, kinds));
     return p;
   };
   return withDiagnostics(
