@@ -377,12 +377,31 @@ test('personas: each config keeps the tenant, its ids and conversations, with th
   assert.equal(personaByName('hana', base).personalChat.id, base.personalChat.id, "Hana's is the repo config's");
 });
 
+/**
+ * Adds tapbot to conversations of Playground p (install(), a first sign-in) and waits for
+ * its first message in each, its hello: the Playground answers the install at once and
+ * only then tells the bot, and tapbot stores the conversation's reference before it says
+ * hello, so from then on tapbot can reach the persona there.
+ */
+async function installAndWait(p, ids) {
+  const since = p.mark();
+  await install(p.baseUrl, ids);
+  await Promise.all(
+    ids.map((id) =>
+      p.waitFor((f) => f.action === 'createMessage' && f.message?.from?.id === p.botId && f.actionConversationId === id, REPLY_TIMEOUT_MS, {
+        since,
+        what: `tapbot's hello in ${id} after the install`,
+      }),
+    ),
+  );
+}
+
 /** Starts a Playground as config's currentUser (a persona) and adds tapbot to kinds of its conversations. */
 async function startAs(name, config, kinds) {
   const dir = fs.mkdtempSync(path.join(tmpDir, `${name}-`));
   const persona = await startPlayground({ botEndpoint: TAPBOT_URL, configPath: writeConfig(config, dir), tmpDir: dir });
   personas.push(persona);
-  await install(persona.baseUrl, conversationIds(config, kinds));
+  await installAndWait(persona, conversationIds(config, kinds));
   return persona;
 }
 const personas = []; // Playgrounds of the personas test, stopped after it
@@ -402,7 +421,7 @@ test(
         const base = baseConfig();
         // One Playground per person: the Playground shows only its currentUser's
         // personal chat. Hana is the suite's own; the helpdesk channel (General) is hers.
-        await install(pg.baseUrl, conversationIds(base, ['general']));
+        await installAndWait(pg, conversationIds(base, ['general']));
         const max = await startAs('max', personaByName('max', base), PERSONAS.max.installs);
         const alex = await startAs('alex', personaByName('alex', base), PERSONAS.alex.installs);
 
@@ -479,7 +498,7 @@ async function withVerifyScene(fn) {
     const p = await startPlayground({ botEndpoint: scene.tapbot.url, configPath: writeConfig(config, dir), tmpDir: dir, port: 0 });
     started.push(p);
     scene.playgrounds[name] = p;
-    await install(p.baseUrl, conversationIds(config, kinds));
+    await installAndWait(p, conversationIds(config, kinds));
     return p;
   };
   return withDiagnostics(
@@ -524,7 +543,59 @@ async function askForMax(hana, max, reason) {
   assert.equal(question.actionConversationId, max.conversationId('personal'), "the question is in Max's personal chat");
   assert.ok(cardHas(question.message, reason), 'the question shows the reason given');
   assert.ok(!hana.frames.slice(sent.since).some((f) => fromBot(hana)(f) && isTapCard(f.message)), 'no pass before the confirmation');
-  return { sent, question, card: JSON.parse(cardJson(question.message)[0]) };
+  return { sent, waiting, question, card: JSON.parse(cardJson(question.message)[0]) };
+}
+
+/**
+ * The bot's connector calls about message id, from a Playground's log: the post that
+ * created it (the answer names it) and any update-activity (PUT …/activities/{id}: its body
+ * names it, answered or not).
+ */
+const callsAbout = (p, id) => p.logs.filter((l) => l.from === 'User Application' && (l.messageId === id || l.request?.body?.id === id));
+
+/**
+ * Once Max has answered, tapbot replaces Hana's waiting card (update-activity: an
+ * updateMessage frame with the card's messageId) with a notice that says what was decided
+ * and has no buttons, so her Cancel no longer shows. Returns once her Playground has also
+ * logged that call (a Playground pushes the frame, then logs the call as it answers it):
+ * tapbot settles Max's question before the waiting card, so by then whatever it sent about
+ * the question is in Max's frames and log too.
+ */
+async function waitingSettled(hana, waiting, says) {
+  const id = waiting.message.messageId;
+  const update = await hana.waitFor((f) => fromBot(hana)(f) && f.action === 'updateMessage' && f.message.messageId === id, REPLY_TIMEOUT_MS, {
+    since: waiting.seq + 1,
+    what: `tapbot's update of Hana's waiting card (messageId ${id})`,
+  });
+  assert.equal(update.actionConversationId, hana.conversationId('personal'), "the update is to Hana's personal chat");
+  const json = cardJson(update.message).join('');
+  assert.match(json, says, `the waiting card now says what was decided: ${json.slice(0, 600)}`);
+  assert.ok(!json.includes('tap.confirm.cancel'), `the waiting card no longer offers Cancel: ${json.slice(0, 600)}`);
+  assert.ok(!json.includes('"Action.'), `the settled card has no buttons: ${json.slice(0, 600)}`);
+  const put = await pollUntil(() => callsAbout(hana, id).find((l) => l.request?.body?.id === id), {
+    timeoutMs: REPLY_TIMEOUT_MS,
+    what: "the update of Hana's waiting card in her Playground's log",
+  });
+  assert.equal(put.response?.statusCode, 200, `the Playground took the update: ${JSON.stringify(put).slice(0, 600)}`);
+}
+
+/**
+ * The question Max clicked is left as the invoke's answer made it: tapbot sends no update of
+ * its own to it. The Playground shows an invoke's answer without a WebSocket frame (it
+ * stores the card from the invoke's HTTP answer in place of the question), so an
+ * updateMessage frame for the question, or a connector call about it after the post, would
+ * be tapbot's. Call it after waitingSettled.
+ */
+function questionLeftAsAnswered(max, question) {
+  const id = question.message.messageId;
+  const updates = max.frames.filter((f) => f.action === 'updateMessage' && f.message?.messageId === id);
+  assert.deepEqual(updates.map((f) => JSON.stringify(f).slice(0, 600)), [], 'no update from tapbot to the question Max answered');
+  const calls = callsAbout(max, id);
+  assert.deepEqual(
+    calls.slice(1).map((l) => JSON.stringify(l).slice(0, 600)),
+    [],
+    `tapbot made no connector call about the question after posting it (${calls.length} in all)`,
+  );
 }
 
 /** Every frame of every Playground given, as JSON, except the ones in keep. */
@@ -537,7 +608,7 @@ test(
   { timeout: 6 * TEST_TIMEOUT_MS, skip: TAPBOT_BIN ? false : 'needs TAPBOT_BIN (starts a bot with TAPBOT_TAP_VERIFY=target)' },
   () =>
     withVerifyScene(async ({ hana, max }) => {
-      const { sent, question, card } = await askForMax(hana, max, 'ticket 42');
+      const { sent, waiting, question, card } = await askForMax(hana, max, 'ticket 42');
       const yes = findAction(card, 'tap.confirm');
       assert.ok(yes && findAction(card, 'tap.deny'), 'the question offers Yes and No');
       const answer = await max.invoke({ conversationId: 'personal', replyToId: question.message.messageId, verb: yes.verb, data: yes.data, title: yes.title });
@@ -553,6 +624,9 @@ test(
       assert.ok(!max.frames.some((f) => fromBot(max)(f) && isTapCard(f.message)), "no TAP card in Max's Playground");
       for (const f of framesExcept([hana, max], [tap])) assert.ok(!f.includes(value), `the pass appears nowhere else: ${f.slice(0, 300)}`);
       assert.ok(!JSON.stringify(answer).includes(value), "Max's answer card has no pass");
+
+      await waitingSettled(hana, waiting, /The pass for max@contoso\.com was confirmed/);
+      questionLeftAsAnswered(max, question);
     }),
 );
 
@@ -561,7 +635,7 @@ test(
   { timeout: 6 * TEST_TIMEOUT_MS, skip: TAPBOT_BIN ? false : 'needs TAPBOT_BIN (starts a bot with TAPBOT_TAP_VERIFY=target)' },
   () =>
     withVerifyScene(async ({ hana, max }) => {
-      const { sent, question, card } = await askForMax(hana, max, 'ticket 43');
+      const { sent, waiting, question, card } = await askForMax(hana, max, 'ticket 43');
       const no = findAction(card, 'tap.deny');
       assert.equal(no?.title, "No, this wasn't me");
       const answer = await max.invoke({ conversationId: 'personal', replyToId: question.message.messageId, verb: no.verb, data: no.data, title: no.title });
@@ -580,6 +654,8 @@ test(
       const refusal = await hana.waitForBotMessage(sent, (m) => (m.text ?? '').includes('said no to the pass for max@contoso.com'), REPLY_TIMEOUT_MS, "the refusal in Hana's chat");
       assert.equal(refusal.actionConversationId, hana.conversationId('personal'));
       assert.match(refusal.message.text, /none was issued/);
+      await waitingSettled(hana, waiting, /The pass for max@contoso\.com was denied/);
+      questionLeftAsAnswered(max, question);
 
       const asked = await hana.send('personal', '/status max@contoso.com');
       const status = await hana.waitForBotMessage(asked, (m) => cardHas(m, 'Sign-in status'), REPLY_TIMEOUT_MS, "Max's status card");
