@@ -24,6 +24,5 @@ func (d Device) EntraJoined() bool { return d.TrustType == TrustEntraJoined }
 
 // AppInstallation is a Teams app installed in a user's personal scope.
 type AppInstallation struct {
-	ID     string // the installation's id (not the catalog app's id)
-	ChatID string // the 1:1 chat between the user and the app's bot, when known
+	ID string // the installation's id (not the catalog app's id)
 }

@@ -145,7 +145,7 @@ func TestDoctorProbeConfiguredFeatures(t *testing.T) {
 	wantOutput(t, out, "✓ Whether a new user name is free (onboarding)", "GET /users/{upn}: OK.",
 		"✓ Configured group "+simtenant.GroupHelpdesk, "✓ Configured group "+simtenant.GroupApprovers, "GET /groups/{id}?$select=id,displayName: OK.",
 		"! The user's manager", "neither is on", "! The users who start soon", "TAPBOT_JOINER_GROUPS is not set",
-		"! The user's chat with tapbot", "TAPBOT_TEAMS_APP_ID is not set")
+		"! The user's Teams apps", "TAPBOT_TEAMS_APP_ID is not set")
 
 	out = probeOK(t, tenant, db, simtenant.NinaUPN, "TAPBOT_TAP_VERIFY", "target,manager", "TAPBOT_JOINER_GROUPS", simtenant.GroupNewHires)
 	wantOutput(t, out, "✓ The user's manager", "GET /users/{id}/manager: OK.", "✓ The users who start soon", "employeeHireDate ge … and employeeHireDate le …")

@@ -4,12 +4,11 @@
 // one it takes is the azcore credential in Config).
 //
 // Every input that reaches a URL is validated before a request is made: a reference
-// used as a path segment must be an object id (GUID) or a userPrincipalName, an app
-// installation id base64 of bounded length; a string in a $filter is validated and
-// quoted as an OData string literal (the dates Joiners filters on are written from
-// time.Time). A Temporary Access Pass is a secret.String from the moment it is read;
-// no log line, error or panic of this package carries it, and no request or response
-// body is ever logged.
+// used as a path segment must be an object id (GUID) or a userPrincipalName; a string
+// in a $filter is validated and quoted as an OData string literal (the dates Joiners
+// filters on are written from time.Time). A Temporary Access Pass is a secret.String
+// from the moment it is read; no log line, error or panic of this package carries it,
+// and no request or response body is ever logged.
 //
 // # Permissions
 //

@@ -54,9 +54,6 @@ func TestContractSelfInstallNeedsTheManifestsWebApplicationInfo(t *testing.T) {
 	if err != nil || inst.ID == "" {
 		t.Fatalf("InstallAppForUser = %+v, %v; want an installation id, nil", inst, err)
 	}
-	if chat, err := c.InstallationChat(ctx, simtenant.NinaUPN, inst.ID); err != nil || chat == "" {
-		t.Fatalf("InstallationChat = %q, %v; want a chat id, nil", chat, err)
-	}
 
 	// The package as tapbot wrote it before: no webApplicationInfo.
 	old, err := tenant.PublishApp([]byte(`{"id":"` + tapbotAppID + `","bots":[{"botId":"` + tapbotAppID + `"}]}`))

@@ -26,7 +26,7 @@ type ProbeConfig struct {
 	// group its settings name, onboarding the names of those new hires may join.
 	NamedGroups []string
 	// CatalogAppID, when set, is tapbot's Teams catalog app (TAPBOT_TEAMS_APP_ID):
-	// the installed-apps read and the installation's chat.
+	// the installed-apps read.
 	CatalogAppID string
 	// ManagerPath: TAPBOT_TAP_VERIFY lets a user's manager confirm a pass.
 	ManagerPath bool
@@ -68,7 +68,7 @@ func (c *Client) Probe(ctx context.Context, ref string, cfg ProbeConfig) ([]grap
 	}
 	out = append(out, c.probeReads(ctx, subject, cfg.Onboarding)...)
 	out = append(out, c.probeManager(ctx, who.userID, cfg))
-	out = append(out, c.probeTeamsApp(ctx, subject, cfg.CatalogAppID)...)
+	out = append(out, c.probeTeamsApp(ctx, subject, cfg.CatalogAppID))
 	out = append(out, c.probeGroups(ctx, cfg.NamedGroups)...)
 	out = append(out, c.probeJoiners(ctx, cfg.Joiners))
 	return append(out, c.probeDevices(ctx)...), nil
@@ -318,27 +318,22 @@ func firstDomain(domains []graph.Domain) string {
 	return first
 }
 
-// probeTeamsApp makes the checklist install's reads: the user's installation of
-// tapbot, then that installation's chat. The probe does not install (a write), so
-// for a user without tapbot there is no installation whose chat it could read.
-func (c *Client) probeTeamsApp(ctx context.Context, subject, catalogAppID string) []graph.ProbeResult {
-	apps := graph.ProbeResult{Name: "the user's Teams apps (checklist install)", Key: "GET /users/{id}/teamwork/installedApps?"}
-	chat := graph.ProbeResult{Name: "the user's chat with tapbot (checklist install)", Key: "GET /users/{id}/teamwork/installedApps/{installId}/chat"}
+// probeTeamsApp makes the checklist install's read: the user's installation of
+// tapbot, as InstallAppForUser looks it up. The probe does not install (a write).
+func (c *Client) probeTeamsApp(ctx context.Context, subject, catalogAppID string) graph.ProbeResult {
+	r := graph.ProbeResult{Name: "the user's Teams apps (checklist install)", Key: "GET /users/{id}/teamwork/installedApps?"}
 	if catalogAppID == "" {
-		apps.Skipped, chat.Skipped = "TAPBOT_TEAMS_APP_ID is not set", "TAPBOT_TEAMS_APP_ID is not set"
-		return []graph.ProbeResult{apps, chat}
+		r.Skipped = "TAPBOT_TEAMS_APP_ID is not set"
+		return r
 	}
-	var id string
-	id, apps.Err = c.installedApp(ctx, subject, catalogAppID)
-	switch {
-	case apps.Err != nil:
-		chat.Skipped = "the user's Teams apps could not be read"
-	case id == "":
-		chat.Skipped = "tapbot is not installed for the user, and the probe does not install it (a write): probe a user who has it to try this read"
-	default:
-		_, chat.Err = c.InstallationChat(ctx, subject, id)
+	if r.Err = checkID("catalog app", catalogAppID); r.Err != nil {
+		return r
 	}
-	return []graph.ProbeResult{apps, chat}
+	r.Err = c.do(ctx, "probe installed apps", func(ctx context.Context) error {
+		_, err := c.installation(ctx, subject, catalogAppID)
+		return err
+	}, zap.String("user", subject))
+	return r
 }
 
 // probeGroups reads each configured group by id, as doctor and onboarding's form do.
@@ -377,20 +372,6 @@ func (c *Client) probeDevices(ctx context.Context) []graph.ProbeResult {
 		{Name: "Windows Hello for Business enrollment (doctor's device checks)", Key: "GET /deviceManagement/deviceEnrollmentConfigurations", Err: whfb},
 		{Name: "Autopilot deployment profiles, beta (doctor's device checks)", Key: "/windowsAutopilotDeploymentProfiles", Err: autopilot},
 	}
-}
-
-// installedApp is InstallAppForUser's read: the id of the user's installation of the
-// app, "" when it has none.
-func (c *Client) installedApp(ctx context.Context, userRef, catalogAppID string) (string, error) {
-	if err := checkID("catalog app", catalogAppID); err != nil {
-		return "", err
-	}
-	var id string
-	err := c.do(ctx, "probe installed apps", func(ctx context.Context) (err error) {
-		id, err = c.installation(ctx, userRef, catalogAppID)
-		return err
-	}, zap.String("user", userRef))
-	return id, err
 }
 
 // stepErr is a batch step's error, nil when it succeeded.

@@ -124,7 +124,7 @@ func TestProbeDeviceReads(t *testing.T) {
 }
 
 // everyFeature switches on every feature the probe reads for, with tapbot published
-// and installed for user, so that the installation's chat can be read.
+// and installed for user, so that the installed-apps read finds its installation.
 func everyFeature(t *testing.T, srv *simtenant.Server, c *Client, user string) ProbeConfig {
 	t.Helper()
 	catalogID, err := srv.Tenant().PublishApp(manifestJSON(t, tapbotAppID))
@@ -165,7 +165,7 @@ func TestProbeOnlyReads(t *testing.T) {
 }
 
 // The reads of configured features: the manager (none is a fact about the user), a
-// new user name (both of onboarding's reads), the installation's chat, each
+// new user name (both of onboarding's reads), the user's Teams apps, each
 // configured group and the joiners' advanced query.
 func TestProbeReadsOfConfiguredFeatures(t *testing.T) {
 	srv, c, _ := contoso(t)
@@ -176,7 +176,7 @@ func TestProbeReadsOfConfiguredFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"the user's manager", "whether a new user name is free", "the user's chat with tapbot",
+	for _, name := range []string{"the user's manager", "whether a new user name is free", "the user's Teams apps",
 		"configured group " + simtenant.GroupHelpdesk, "configured group " + simtenant.GroupApprovers, "the users who start soon"} {
 		if r := probeRow(t, results, name); r.Err != nil || r.Skipped != "" || r.Nothing != "" {
 			t.Errorf("row %+v, want it made and answered", r)
@@ -192,15 +192,12 @@ func TestProbeReadsOfConfiguredFeatures(t *testing.T) {
 		t.Errorf("the new user name's requests %q, want GET /users/{upn} answered 404, then GET /users?$filter=mail eq … answered 200", upn)
 	}
 
-	results, err = c.Probe(ctx, simtenant.GwenUPN, cfg) // no manager, tapbot not installed
+	results, err = c.Probe(ctx, simtenant.GwenUPN, cfg) // no manager
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := probeRow(t, results, "the user's manager"); r.Nothing != "the user has no manager" || r.Err != nil {
 		t.Errorf("Gwen's manager row %+v, want nothing to read: the user has no manager", r)
-	}
-	if r := probeRow(t, results, "the user's chat with tapbot"); !strings.Contains(r.Skipped, "tapbot is not installed for the user") {
-		t.Errorf("Gwen's chat row %+v, want skipped: tapbot is not installed for the user", r)
 	}
 
 	cfg.NamedGroups = []string{"0e5a1d2b-1c4f-4e8a-9d3b-a1b2c3d4ffff"}
@@ -224,7 +221,6 @@ func TestProbeSkipsFeaturesThatAreOff(t *testing.T) {
 		{"the user's manager", "TAPBOT_TAP_VERIFY's manager path"},
 		{"whether a new user name is free", "TAPBOT_APPROVER_GROUPS is not set"},
 		{"the user's Teams apps", "TAPBOT_TEAMS_APP_ID is not set"},
-		{"the user's chat with tapbot", "TAPBOT_TEAMS_APP_ID is not set"},
 		{"the configured groups", "no group is configured"},
 		{"the users who start soon", "TAPBOT_JOINER_GROUPS is not set"},
 	}

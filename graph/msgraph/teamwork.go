@@ -3,7 +3,6 @@ package msgraph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -15,8 +14,7 @@ import (
 
 // Devices and Teams apps in a user's personal scope: the checklist's "laptop joined"
 // line and proactive first contact. Application permissions, from Microsoft's v1.0
-// pages ("List registeredDevices", "Install app for user", "Get chat between user and
-// teamsApp"):
+// pages ("List registeredDevices", "Install app for user"):
 //
 //	RegisteredDevices   the page lists application permissions as "Not supported" (for
 //	                    ownedDevices too). Graph users report that app-only calls work
@@ -29,12 +27,6 @@ import (
 //	                    own catalog entry). The lookup after a conflict lists the
 //	                    user's apps, which the same permission covers (assumed: the
 //	                    list page was not checked).
-//	InstallationChat    TeamsAppInstallation.ReadForUser.All (least privileged);
-//	                    TeamsAppInstallation.ReadWriteSelfForUser.All also works, so
-//	                    one permission serves both Teams calls.
-
-// maxInstallID bounds an installation id; Graph's are base64 of two GUIDs (~100 chars).
-const maxInstallID = 256
 
 // RegisteredDevices lists the devices registered to the user (GET
 // /users/{ref}/registeredDevices/microsoft.graph.device, every page).
@@ -84,7 +76,7 @@ func (c *Client) RegisteredDevices(ctx context.Context, userRef string) ([]graph
 // triggers a conversationUpdate to the app's bot. It is idempotent: when the app is
 // already installed (Graph answers 409 Conflict) the existing installation is
 // returned. Graph answers the install with 201 and no body, so the installation is
-// looked up afterwards in either case. ChatID is left empty: see InstallationChat.
+// looked up afterwards in either case.
 func (c *Client) InstallAppForUser(ctx context.Context, userRef, catalogAppID string) (graph.AppInstallation, error) {
 	if err := checkRef(userRef); err != nil {
 		return graph.AppInstallation{}, err
@@ -147,41 +139,4 @@ func (c *Client) installation(ctx context.Context, userRef, catalogAppID string)
 		}
 	}
 	return "", nil
-}
-
-// InstallationChat returns the id of the 1:1 chat between the user and the installed
-// app (GET /users/{ref}/teamwork/installedApps/{installID}/chat), e.g.
-// 19:…@unq.gbl.spaces.
-func (c *Client) InstallationChat(ctx context.Context, userRef, installID string) (string, error) {
-	if err := checkRef(userRef); err != nil {
-		return "", err
-	}
-	if err := checkInstallID(installID); err != nil {
-		return "", err
-	}
-	var chatID string
-	err := c.do(ctx, "get installation chat", func(ctx context.Context) error {
-		chat, err := c.sdk.Users().ByUserId(userRef).Teamwork().InstalledApps().ByUserScopeTeamsAppInstallationId(installID).Chat().Get(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if chatID = deref(chat.GetId()); chatID == "" {
-			return errors.New("answer carries no chat id")
-		}
-		return nil
-	}, zap.String("user", userRef), zap.String("installation", installID))
-	return chatID, err
-}
-
-// checkInstallID validates an installation id: Graph's are base64 (letters, digits,
-// + / =), which the SDK escapes into the path. Anything else is refused without a call.
-func checkInstallID(id string) error {
-	ok := id != "" && len(id) <= maxInstallID
-	for i := 0; ok && i < len(id); i++ {
-		ok = isAlnum(id[i]) || id[i] == '+' || id[i] == '/' || id[i] == '=' || id[i] == '-' || id[i] == '_'
-	}
-	if !ok {
-		return fmt.Errorf("graph: %s is not an app installation id: %w", shown(id), graph.ErrBadRequest)
-	}
-	return nil
 }

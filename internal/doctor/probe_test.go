@@ -83,7 +83,7 @@ func TestProbeKeysAreReadCalls(t *testing.T) {
 		"GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
 		"GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator",
 		"/authentication/methods", "/registeredDevices", "GET /domains", "GET /subscribedSkus", "GET /users/{id}/teamwork/installedApps?",
-		"GET /users/{id}/manager", "GET /users/{upn}", "GET /users/{id}/teamwork/installedApps/{installId}/chat",
+		"GET /users/{id}/manager", "GET /users/{upn}",
 		"GET /groups/{id}?$select=id,displayName", "employeeHireDate ge"} {
 		c, ok := graph.FindCall(key)
 		if !ok || !c.Read {
