@@ -62,10 +62,8 @@ var permRules = []permRule{
 	// https://learn.microsoft.com/en-us/graph/api/intune-enrollment-windowsautopilotdeploymentprofile-list?view=graph-rest-beta
 	// (beta only; its list page names the DeviceManagementServiceConfig pair alone)
 	rule("GET", "deviceManagement/windowsAutopilotDeploymentProfiles", false, []string{"DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"}),
-	// https://learn.microsoft.com/en-us/graph/api/userscopeteamsappinstallation-get-chat
-	rule("GET", "users/*/teamwork/installedApps/*/chat", true, permTeamsRead),
-	// https://learn.microsoft.com/en-us/graph/api/userteamwork-list-installedapps, -get-installedapps
-	rule("GET", "users/*/teamwork/installedApps", false, permTeamsRead),
+	// https://learn.microsoft.com/en-us/graph/api/userteamwork-list-installedapps
+	rule("GET", "users/*/teamwork/installedApps", true, permTeamsRead),
 	// https://learn.microsoft.com/en-us/graph/api/userteamwork-post-installedapps
 	rule("POST", "users/*/teamwork/installedApps", true, permTeamsInstall),
 	// https://learn.microsoft.com/en-us/graph/api/user-list-registereddevices (the

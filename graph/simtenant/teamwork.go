@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tapbot/tapbot/graph"
 )
@@ -18,18 +17,14 @@ import (
 //	GET  /users/{ref}/registeredDevices[/microsoft.graph.device]   (and ownedDevices; graph.device too)
 //	GET  /users/{ref}/teamwork/installedApps[?$expand=teamsApp&$filter=teamsApp/id eq '…']
 //	POST /users/{ref}/teamwork/installedApps  {"teamsApp@odata.bind": ".../appCatalogs/teamsApps/{id}"}
-//	GET  /users/{ref}/teamwork/installedApps/{installId}[?$expand=teamsApp]
-//	GET  /users/{ref}/teamwork/installedApps/{installId}/chat
 //
 // From Microsoft's v1.0 pages: the install answers 201 Created with no body ("Install
-// app for user"); the chat is the 1:1 chat between the user and the app ("Get chat
-// between user and teamsApp"); ownedDevices and registeredDevices answer directoryObject
-// collections, devices carrying @odata.type #microsoft.graph.device.
+// app for user"); ownedDevices and registeredDevices answer directoryObject collections,
+// devices carrying @odata.type #microsoft.graph.device.
 // Assumed (Microsoft documents no body for them): installing an app the user already
 // has is 409 Conflict (reported by Graph users for the team-scope twin of this call);
 // an unknown catalog app is 404; the codes and messages of both; the installation id
-// (base64 of "{userId}##{teamsAppId}", the shape of the documented examples); the chat
-// id "19:{userId}_{teamsAppId}@unq.gbl.spaces" (real bot chats use the bot's app id).
+// (base64 of "{userId}##{teamsAppId}", the shape of the documented examples).
 
 // Messages of the teamwork errors (assumed wordings).
 const (
@@ -37,7 +32,6 @@ const (
 	msgAppNotInCatalog  = "The app with id '%s' was not found in the app catalog."
 	msgBindRequired     = "teamsApp@odata.bind is required."
 	msgBindInvalid      = "Invalid value for teamsApp@odata.bind: '%s'."
-	msgInstallNotFound  = "The app installation '%s' was not found for the user."
 	msgFilterNotAllowed = "Only filtering on teamsApp/id with 'eq' is supported."
 	msgNotSelf          = "The app is not allowed to manage the Teams App '%s': its webApplicationInfo.id is not the calling app."
 )
@@ -47,7 +41,6 @@ const (
 type InstalledApp struct {
 	ID         string // the installation's id
 	TeamsAppID string // the catalog app's id
-	ChatID     string
 }
 
 // teamworkState is a tenant's devices, app catalog and installations, guarded by the
@@ -56,7 +49,6 @@ type teamworkState struct {
 	devices  map[string][]graph.Device // user id → devices, in registration order
 	catalog  map[string]CatalogApp     // catalog app id (lower case) → the app
 	installs map[string][]InstalledApp // user id → installations, in install order
-	created  map[string]time.Time      // installation id → when it was installed
 }
 
 // teamworkLocked returns the tenant's teamwork state, creating it on first use. t.mu
@@ -69,7 +61,6 @@ func (t *Tenant) teamworkLocked() *teamworkState {
 		catalog:  map[string]CatalogApp{},
 		devices:  map[string][]graph.Device{},
 		installs: map[string][]InstalledApp{},
-		created:  map[string]time.Time{},
 	}
 	return t.teamwork
 }
@@ -181,23 +172,14 @@ func (s *Server) routeTeamwork(c *call) (reply, bool) {
 		return only(http.MethodGet, func() reply { return s.listDevices(c, ref, cast, false) })
 	case at(2, "teamwork") && n == 3:
 		return fail(errSegment(segs[2])), true // the userTeamwork entity itself is not served
-	case at(2, "teamwork") && at(3, "installedApps"):
-		switch n {
-		case 4:
-			switch c.method {
-			case http.MethodGet:
-				return s.listInstalledApps(c, ref), true
-			case http.MethodPost:
-				return s.installApp(c, ref), true
-			}
-			return fail(errMethod()), true
-		case 5:
-			return only(http.MethodGet, func() reply { return s.getInstalledApp(c, ref, segs[4]) })
-		case 6:
-			if at(5, "chat") {
-				return only(http.MethodGet, func() reply { return s.installationChat(c, ref, segs[4]) })
-			}
+	case at(2, "teamwork") && at(3, "installedApps") && n == 4:
+		switch c.method {
+		case http.MethodGet:
+			return s.listInstalledApps(c, ref), true
+		case http.MethodPost:
+			return s.installApp(c, ref), true
 		}
+		return fail(errMethod()), true
 	}
 	return reply{}, false
 }
@@ -359,53 +341,8 @@ func (s *Server) installApp(c *call, ref string) reply {
 				return fail(gerr(http.StatusConflict, "Conflict", msgAppInstalled))
 			}
 		}
-		in := InstalledApp{
-			ID:         installationID(u.ID, strings.ToLower(appID)),
-			TeamsAppID: strings.ToLower(appID),
-			ChatID:     "19:" + u.ID + "_" + strings.ToLower(appID) + "@unq.gbl.spaces",
-		}
+		in := InstalledApp{ID: installationID(u.ID, strings.ToLower(appID)), TeamsAppID: strings.ToLower(appID)}
 		st.installs[u.ID] = append(st.installs[u.ID], in)
-		st.created[in.ID] = t.now()
 		return created(nil)
-	})
-}
-
-// withInstallation answers with h for the user's installation id, the tenant locked
-// throughout; an unknown user or installation answers 404.
-func (s *Server) withInstallation(ref, id string, h func(t *Tenant, u *user, in InstalledApp) reply) reply {
-	return s.withUser(ref, func(t *Tenant, u *user) reply {
-		for _, in := range t.teamworkLocked().installs[u.ID] {
-			if in.ID == id {
-				return h(t, u, in)
-			}
-		}
-		return fail(gerr(http.StatusNotFound, "NotFound", msgInstallNotFound, id))
-	})
-}
-
-func (s *Server) getInstalledApp(c *call, ref, id string) reply {
-	return s.withInstallation(ref, id, func(_ *Tenant, u *user, in InstalledApp) reply {
-		v := installationJSON(c, in)
-		v["@odata.context"] = c.context("users('" + u.ID + "')/teamwork/installedApps/$entity")
-		return ok(v)
-	})
-}
-
-func (s *Server) installationChat(c *call, ref, id string) reply {
-	return s.withInstallation(ref, id, func(t *Tenant, u *user, in InstalledApp) reply {
-		at := graphTime(t.teamworkLocked().created[in.ID])
-		return ok(map[string]any{
-			"@odata.context":        c.context("users('" + u.ID + "')/teamwork/installedApps('" + in.ID + "')/chat/$entity"),
-			"id":                    in.ChatID,
-			"topic":                 nil,
-			"createdDateTime":       at,
-			"lastUpdatedDateTime":   at,
-			"chatType":              "oneOnOne",
-			"webUrl":                "https://teams.microsoft.com/l/chat/" + url.PathEscape(in.ChatID) + "/0?tenantId=" + t.id,
-			"tenantId":              t.id,
-			"onlineMeetingInfo":     nil,
-			"viewpoint":             nil,
-			"isHiddenForAllMembers": false,
-		})
 	})
 }
