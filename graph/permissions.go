@@ -87,7 +87,7 @@ type Permission struct {
 
 // Calls is tapbot's permission table: every Graph request it makes.
 var Calls = []Call{
-	{FeatureTAP, []string{"User", "UserByMail", "FindUser"}, "`GET /users/{id | upn}?$select=…`, `GET /users?$filter=mail eq '…'`",
+	{FeatureTAP, []string{"User", "UserByMail"}, "`GET /users/{id | upn}?$select=…`, `GET /users?$filter=mail eq '…'`",
 		[]string{"User.Read.All"}, "https://learn.microsoft.com/en-us/graph/api/user-get",
 		"`userType` and `accountEnabled` (guest and disabled checks) are outside the basic profile.", true},
 	{FeatureTAP, []string{"Manager"}, "`GET /users/{id}/manager`",

@@ -184,31 +184,6 @@ func TestUserByMailEscapesTheFilter(t *testing.T) {
 	}
 }
 
-func TestFindUserFallsBackToMail(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r seen) {
-		if r.Path == "/v1.0/users" {
-			writeJSON(w, 200, map[string]any{"value": []any{aliceJSON()}})
-			return
-		}
-		graphError(w, 404, "Request_ResourceNotFound", "not found")
-	})
-	c, _ := f.client()
-	u, err := c.FindUser(context.Background(), "alice.smith@contoso.com")
-	if err != nil || u.ID != aliceID {
-		t.Fatalf("FindUser = %+v, %v; want Alice, nil", u, err)
-	}
-	if n := len(f.requests()); n != 2 {
-		t.Errorf("%d requests, want 2 (UPN, then mail)", n)
-	}
-	// An object id is never looked up as a mail.
-	if _, err := c.FindUser(context.Background(), methodID); !errors.Is(err, graph.ErrNotFound) {
-		t.Errorf("FindUser(an object id) = %v, want ErrNotFound", err)
-	}
-	if n := len(f.requests()); n != 3 {
-		t.Errorf("%d requests, want 3 (no mail lookup for an id)", n)
-	}
-}
-
 func guids(n int) []string {
 	ids := make([]string, n)
 	for i := range ids {

@@ -68,20 +68,6 @@ func (c *Client) UserByMail(ctx context.Context, mail string) (graph.User, error
 	return mapUser(found[0]), nil
 }
 
-// FindUser resolves what a person typed: an object id or UPN first and, if no user
-// has that UPN and ref looks like an address, the user with that mail.
-func (c *Client) FindUser(ctx context.Context, ref string) (graph.User, error) {
-	u, err := c.User(ctx, ref)
-	if errors.Is(err, graph.ErrNotFound) && isMail(ref) {
-		byMail, merr := c.UserByMail(ctx, ref)
-		if errors.Is(merr, graph.ErrNotFound) {
-			return graph.User{}, err // the UPN miss is the more useful message
-		}
-		return byMail, merr
-	}
-	return u, err
-}
-
 // CheckMemberGroups returns which of groupIDs the user is a member of, transitively
 // (nested groups count), asking Graph 20 ids at a time as checkMemberGroups requires.
 func (c *Client) CheckMemberGroups(ctx context.Context, userID string, groupIDs []string) ([]string, error) {
