@@ -58,7 +58,7 @@ func TestDoctorDevIsHealthy(t *testing.T) {
 			t.Errorf("output:\n%s\nwant it to name the permission %s", s, p)
 		}
 	}
-	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 9 permissions", "User.ReadWrite.All", "Domain.Read.All", "✓ TAP policy targets",
+	for _, want := range []string{"the simulated Contoso tenant", "✓ Graph permissions", "All 10 permissions", "User.ReadWrite.All", "Domain.Read.All", "✓ TAP policy targets",
 		"New hires, Staff", "✓ Authenticator phone sign-in", "Found: Helpdesk (" + simtenant.GroupHelpdesk + ")", "17 checks passed."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output:\n%s\nwant it to contain %q", s, want)

@@ -253,7 +253,7 @@ func (c *Client) probeReads(ctx context.Context, subject string, onboarding bool
 	r := graph.ProbeResult{Name: "the user's devices (checklist)", Key: "/registeredDevices", Err: err}
 	for _, d := range devs {
 		if d.TrustType == "" && d.DisplayName == "" {
-			r.Limited = "devices without their properties (no Device.Read.All): enough to count them, as the checklist does"
+			r.Limited = "devices without their properties (no Device.Read.All): the checklist cannot tell a joined laptop from the registered phone, so its laptop step waits for Windows Hello"
 			break
 		}
 	}

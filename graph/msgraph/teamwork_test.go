@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,14 +31,15 @@ func TestContractRegisteredDevices(t *testing.T) {
 	tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered, Registered: reg.Add(time.Hour)})
 	tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-DESKTOP", TrustType: graph.TrustHybrid, Registered: reg.Add(2 * time.Hour)})
 
-	// With User.Read.All alone (tapbot's grant) the devices come back with limited
-	// information: counted, not described.
+	// With User.Read.All but not Device.Read.All the devices come back with limited
+	// information: listed, not described.
+	tenant.SetAppRoles(slices.DeleteFunc(tenant.AppRoles(), func(r string) bool { return r == "Device.Read.All" })...)
 	devs, err := c.RegisteredDevices(ctx, simtenant.NinaUPN)
 	if err != nil || len(devs) != 3 || devs[0].ID != laptop.ID || devs[0].TrustType != "" || devs[0].DisplayName != "" {
-		t.Errorf("RegisteredDevices without Device.Read.All = %+v, %v; want 3 counted, not described (no trust type or name), nil", devs, err)
+		t.Errorf("RegisteredDevices without Device.Read.All = %+v, %v; want 3 listed, not described (no trust type or name), nil", devs, err)
 	}
 	srv.Reset()
-	tenant.SetAppRoles(append(tenant.AppRoles(), "Device.Read.All")...)
+	tenant.ResetAppRoles() // tapbot's grant: Device.Read.All too
 	devs, err = c.RegisteredDevices(ctx, simtenant.NinaUPN)
 	if err != nil {
 		t.Fatal(err)

@@ -162,11 +162,14 @@ func TestEvaluate(t *testing.T) {
 		{"permission missing", func(f *Facts, _ *Config) {
 			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "RoleManagement.Read.Directory" || r == "User.Read.All" })
 		}, "permissions", finding{status: Fail, detail: []string{"Missing: User.Read.All, RoleManagement.Read.Directory"}, fix: []string{"admin consent", "User.Read.All, RoleManagement.Read.Directory"}}},
+		{"no Device.Read.All: the checklist cannot tell the laptop from the phone", func(f *Facts, _ *Config) {
+			f.Roles = slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Device.Read.All" })
+		}, "permissions", finding{status: Fail, detail: []string{"Missing: Device.Read.All"}, fix: []string{"Device.Read.All"}}},
 		{"no permissions at all", func(f *Facts, _ *Config) { f.Roles = []string{} },
 			"permissions", finding{status: Fail, detail: []string{"UserAuthMethod-TAP.ReadWrite.All", "would also need " + FixPermission}}},
 		{"write permission stands for read", func(f *Facts, _ *Config) {
 			f.Roles = append(slices.DeleteFunc(f.Roles, func(r string) bool { return r == "Policy.Read.AuthenticationMethod" }), FixPermission)
-		}, "permissions", finding{status: OK, detail: []string{"All 7", FixPermission + " is granted for `tapbot doctor --fix`"}}},
+		}, "permissions", finding{status: OK, detail: []string{"All 8", FixPermission + " is granted for `tapbot doctor --fix`"}}},
 		// Granted only for --fix: a warning to remove it afterwards, never a tick.
 		{"fix permission granted", func(f *Facts, _ *Config) { f.Roles = append(f.Roles, FixPermission) },
 			"permissions.least-privilege", finding{status: Warn, detail: []string{"only needed while you run `tapbot doctor --fix`"}, fix: []string{"Remove " + FixPermission}}},

@@ -42,6 +42,9 @@ func ExplainProbe(results []graph.ProbeResult, cfg Config) Report {
 		case r.Err == nil && r.Limited != "" && strings.Contains(r.Key, "transitiveMemberOf"):
 			it.Status, it.Detail = Fail, it.Detail+"answered with "+r.Limited+"."
 			it.Fix = "Grant GroupMember.Read.All (admin consent): without it Graph hides the groups' properties."
+		case r.Err == nil && r.Limited != "" && strings.Contains(r.Key, "registeredDevices"):
+			it.Status, it.Detail = Fail, it.Detail+"answered with "+r.Limited+"."
+			it.Fix = "Grant Device.Read.All (admin consent): without it Graph hides the devices' join type."
 		case r.Err == nil && r.Limited != "":
 			it.Status, it.Detail = OK, it.Detail+"OK; "+r.Limited+"."
 		case r.Err == nil:

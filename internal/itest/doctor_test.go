@@ -71,7 +71,7 @@ func TestDoctorCardForAdmins(t *testing.T) {
 		t.Fatalf("calls %+v, want one card posted to the personal chat", calls)
 	}
 	card := decode(t, calls[0]).card()
-	for _, want := range []string{"Tenant check", "17 checks passed.", "Graph permissions", "All 7 permissions", "New hires",
+	for _, want := range []string{"Tenant check", "17 checks passed.", "Graph permissions", "All 8 permissions", "New hires",
 		"Authentication admins", "never changes it from Teams"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("card: %s\nwant it to contain %q", card, want)
