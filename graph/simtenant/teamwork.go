@@ -76,6 +76,11 @@ func (t *Tenant) AddDevice(userID string, d graph.Device) graph.Device {
 	if u == nil {
 		panic("simtenant: AddDevice: unknown user " + userID)
 	}
+	return t.addDeviceLocked(u.ID, d)
+}
+
+// addDeviceLocked is AddDevice for a known user id. t.mu must be held.
+func (t *Tenant) addDeviceLocked(userID string, d graph.Device) graph.Device {
 	if d.ID == "" {
 		d.ID = newGUID()
 	}
@@ -83,7 +88,7 @@ func (t *Tenant) AddDevice(userID string, d graph.Device) graph.Device {
 		d.Registered = t.now()
 	}
 	st := t.teamworkLocked()
-	st.devices[u.ID] = append(st.devices[u.ID], d)
+	st.devices[userID] = append(st.devices[userID], d)
 	return d
 }
 

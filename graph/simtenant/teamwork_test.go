@@ -51,8 +51,8 @@ func TestRegisteredDevices(t *testing.T) {
 	if n := len(h.do("GET", "/users/"+NinaID+"/registeredDevices/microsoft.graph.endpoint", nil).want(t, 200, "").values()); n != 0 {
 		t.Errorf("endpoint cast has %d items, want 0", n)
 	}
-	if n := len(h.do("GET", "/users/"+MaxID+"/registeredDevices", nil).want(t, 200, "").values()); n != 0 {
-		t.Errorf("Max has %d devices, want 0", n)
+	if n := len(h.do("GET", "/users/"+ColinID+"/registeredDevices", nil).want(t, 200, "").values()); n != 0 {
+		t.Errorf("Colin has %d devices, want 0", n)
 	}
 
 	h.tenant.PageSize = 1
@@ -68,6 +68,35 @@ func TestRegisteredDevices(t *testing.T) {
 
 	h.do("GET", "/users/nobody@contoso.com/registeredDevices", nil).want(t, 404, "Request_ResourceNotFound")
 	h.do("DELETE", "/users/"+NinaID+"/registeredDevices", nil).want(t, 405, "Request_BadRequest")
+}
+
+// Registering Authenticator for passwordless phone sign-in registers the phone in
+// Entra (the method's device relationship): the user's devices then hold it, Entra
+// registered (Workplace), named as the method and registered when it was. An MFA-only
+// registration (device null) and other methods register nothing.
+func TestPhoneSignInRegistersThePhone(t *testing.T) {
+	h := newHarness(t)
+	devices := func(userID string) []map[string]any {
+		t.Helper()
+		return h.do("GET", "/users/"+userID+"/registeredDevices/microsoft.graph.device", nil).want(t, 200, "").values()
+	}
+	h.tenant.AddMethod(NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone 16", MFAOnly: true})
+	h.tenant.AddMethod(NinaID, graph.Method{Type: "fido2", DisplayName: "YubiKey"})
+	h.tenant.AddMethod(NinaID, graph.Method{Type: "windowsHelloForBusiness", DisplayName: "NINA-LAPTOP"})
+	if ds := devices(NinaID); len(ds) != 0 {
+		t.Errorf("devices after MFA-only Authenticator, FIDO2 and Windows Hello: %v, want none", ds)
+	}
+
+	h.tenant.AddMethod(NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone 16"})
+	ds := devices(NinaID)
+	if len(ds) != 1 || ds[0]["displayName"] != "iPhone 16" || ds[0]["trustType"] != graph.TrustRegistered ||
+		ds[0]["registrationDateTime"] != "2025-06-02T08:30:00Z" {
+		t.Errorf("devices after phone sign-in: %v, want iPhone 16 alone, trustType Workplace, registered now (2025-06-02T08:30:00Z)", ds)
+	}
+	// The seed's Authenticators are phone sign-in registrations: Max's phone is his device.
+	if ds := devices(MaxID); len(ds) != 1 || ds[0]["displayName"] != "iPhone 15" || ds[0]["trustType"] != graph.TrustRegistered {
+		t.Errorf("Max's devices %v, want his iPhone 15 alone, trustType Workplace", ds)
+	}
 }
 
 func TestInstallAppForUser(t *testing.T) {
@@ -134,8 +163,9 @@ func TestTeamworkStateIsPerTenant(t *testing.T) {
 	b.mu.Lock()
 	st := b.teamworkLocked()
 	b.mu.Unlock()
-	if len(st.catalog) != 0 || len(st.devices) != 0 {
-		t.Errorf("tenant b's teamwork state %+v, want no catalog and no devices (they are a's)", st)
+	// b's seed registers its users' phones (their Authenticators); a's device is not among them.
+	if len(st.catalog) != 0 || len(st.devices[NinaID]) != 0 {
+		t.Errorf("tenant b's teamwork state %+v, want no catalog and no device of Nina's (they are a's)", st)
 	}
 }
 

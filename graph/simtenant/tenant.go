@@ -315,6 +315,14 @@ func (t *Tenant) mustRoleAssignableLocked(principalID, roleDefinitionID string) 
 // email, softwareOath); an empty ID gets one, a zero Created is now (an Authenticator with MFAOnly
 // has none: Graph answers its createdDateTime null). TAPs are created
 // with CreateTAP, as in Graph.
+//
+// An Authenticator registered for passwordless phone sign-in (not MFAOnly) also
+// registers the phone: the method's device is "the registered device on which
+// Microsoft Authenticator resides. This property is null if the device isn't
+// registered for passwordless Phone Sign-In" (relationship device,
+// https://learn.microsoft.com/en-us/graph/api/resources/microsoftauthenticatorauthenticationmethod).
+// The phone joins the user's registeredDevices as a Microsoft Entra registered
+// device (trustType Workplace), named as the method, registered when the method was.
 func (t *Tenant) AddMethod(userID string, m graph.Method) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -339,6 +347,9 @@ func (t *Tenant) AddMethod(userID string, m graph.Method) {
 		m.Created = time.Time{} // Graph has no date for an MFA-only Authenticator
 	}
 	t.methods[u.ID] = append(t.methods[u.ID], m)
+	if m.Type == "microsoftAuthenticator" && !m.MFAOnly {
+		t.addDeviceLocked(u.ID, graph.Device{DisplayName: m.DisplayName, TrustType: graph.TrustRegistered, Registered: m.Created})
+	}
 }
 
 func (t *Tenant) mustPrincipalLocked(id string) {
