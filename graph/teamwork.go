@@ -19,8 +19,11 @@ type Device struct {
 	Registered time.Time // registrationDateTime; zero when Graph does not say
 }
 
-// EntraJoined reports whether the device is Microsoft Entra joined.
-func (d Device) EntraJoined() bool { return d.TrustType == TrustEntraJoined }
+// Joined reports whether the device is joined, cloud only or hybrid: a computer the
+// user signs in to with their work account. A registered device (a personal one, or
+// the phone Authenticator registers for phone sign-in) is not, nor is one Graph
+// answered without its trustType (limited information): it can't tell.
+func (d Device) Joined() bool { return d.TrustType == TrustEntraJoined || d.TrustType == TrustHybrid }
 
 // AppInstallation is a Teams app installed in a user's personal scope.
 type AppInstallation struct {

@@ -293,7 +293,7 @@ func (f *Flow) check(ctx context.Context, c store.Checklist) (store.Checklist, b
 		return c, false, err
 	}
 	now := f.cfg.Now()
-	next := Apply(p, EvidenceFrom(methods, taps, len(devices), now), now)
+	next := Apply(p, EvidenceFrom(methods, taps, devices, now), now)
 	changed := !sameProgress(p, next)
 	if changed {
 		raw, err := json.Marshal(next)

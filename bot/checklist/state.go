@@ -81,7 +81,8 @@ type Evidence struct {
 	// (Graph gives it a createdDateTime); an Authenticator without one is MFA-only.
 	PhoneSignIn      bool
 	AuthenticatorMFA bool // an Authenticator is registered for MFA push only
-	Device           bool // a device is registered or joined for the hire
+	Device           bool // any device is registered or joined for the hire
+	JoinedDevice     bool // a device is Entra joined or hybrid joined (graph.Device.Joined)
 	WindowsHello     bool // a Windows Hello for Business method is registered
 	FIDO2            bool // a FIDO2 security key is registered
 	// At is Graph's time for the evidence of a step, by step id, where Graph has one
@@ -91,14 +92,14 @@ type Evidence struct {
 
 // Any reports whether Graph shows anything at all.
 func (e Evidence) Any() bool {
-	return e.TAPCreated || e.TAPUsedOrExpired || e.Authenticator || e.Device || e.WindowsHello || e.FIDO2
+	return e.TAPCreated || e.TAPUsedOrExpired || e.Authenticator || e.Device || e.JoinedDevice || e.WindowsHello || e.FIDO2
 }
 
 // EvidenceFrom reads the evidence out of what Graph lists for the hire: their
-// authentication methods, their TAPs (without values) and how many devices they
-// registered or joined (registeredDevices/ownedDevices).
-func EvidenceFrom(methods []graph.Method, taps []graph.TAP, devices int, now time.Time) Evidence {
-	ev := Evidence{At: map[string]time.Time{}, Device: devices > 0}
+// authentication methods, their TAPs (without values) and the devices they registered
+// or joined (registeredDevices).
+func EvidenceFrom(methods []graph.Method, taps []graph.TAP, devices []graph.Device, now time.Time) Evidence {
+	ev := Evidence{At: map[string]time.Time{}, Device: len(devices) > 0, JoinedDevice: slices.ContainsFunc(devices, graph.Device.Joined)}
 	earliest := func(t time.Time, ids ...string) {
 		if t.IsZero() {
 			return
@@ -168,8 +169,14 @@ const (
 //     devices are joined (a TAP typed at the laptop gets through Autopilot too): that
 //     is the pitfall the step's stuck hint addresses. A hire's "I did this" stays
 //     waiting for confirmation until Graph shows it.
-//   - laptop, laptop-key: a device is registered or joined, or Windows Hello is
-//     registered (which needs a joined device, and the device list can lag).
+//   - laptop, laptop-key: a device is joined (trustType AzureAd: Entra joined, as
+//     Autopilot joins it; ServerAd: hybrid joined), or Windows Hello is registered
+//     (which needs a joined device, and the device list can lag). A registered device
+//     (Workplace) is no laptop: registering Authenticator for phone sign-in registers
+//     the phone itself (the method's device, v1.0
+//     microsoftAuthenticatorAuthenticationMethod). Nor is a device Graph lists without
+//     its trustType (limited information, without Device.Read.All): the step can't
+//     tell, so it waits for Windows Hello.
 //   - hello: Windows Hello for Business is registered.
 //   - key: a FIDO2 security key is registered.
 func judge(id string, ev Evidence) verdict {
@@ -187,7 +194,7 @@ func judge(id string, ev Evidence) verdict {
 	case StepPhoneSignIn:
 		return yes(ev.PhoneSignIn)
 	case StepLaptop, StepLaptopKey:
-		return yes(ev.Device || ev.WindowsHello)
+		return yes(ev.JoinedDevice || ev.WindowsHello)
 	case StepHello:
 		return yes(ev.WindowsHello)
 	case StepKey:

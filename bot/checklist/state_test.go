@@ -59,7 +59,7 @@ func TestEvidenceFrom(t *testing.T) {
 		name    string
 		methods []graph.Method
 		taps    []graph.TAP
-		devices int
+		devices []graph.Device
 		want    Evidence
 	}{
 		{name: "nothing", want: Evidence{At: map[string]time.Time{}}},
@@ -82,9 +82,11 @@ func TestEvidenceFrom(t *testing.T) {
 			want: Evidence{Authenticator: true, AuthenticatorMFA: true, At: map[string]time.Time{}}},
 		{name: "MFA-only and phone sign-in registrations", methods: []graph.Method{{Type: "microsoftAuthenticator", MFAOnly: true}, {Type: "microsoftAuthenticator", Created: at(70)}},
 			want: Evidence{Authenticator: true, AuthenticatorMFA: true, PhoneSignIn: true, At: map[string]time.Time{StepInstall: at(70), StepAddAccount: at(70), StepSignIn: at(70), StepPhoneSignIn: at(70)}}},
-		{name: "windows hello, fido2, devices", devices: 2,
+		{name: "windows hello, fido2, devices", devices: []graph.Device{{TrustType: graph.TrustRegistered}, {TrustType: graph.TrustEntraJoined}},
 			methods: []graph.Method{{Type: "windowsHelloForBusiness", Created: at(50)}, {Type: "fido2", Created: at(40)}, {Type: "phone"}},
-			want:    Evidence{WindowsHello: true, FIDO2: true, Device: true, At: map[string]time.Time{StepHello: at(50), StepKey: at(40)}}},
+			want:    Evidence{WindowsHello: true, FIDO2: true, Device: true, JoinedDevice: true, At: map[string]time.Time{StepHello: at(50), StepKey: at(40)}}},
+		{name: "a registered device only", devices: []graph.Device{{TrustType: graph.TrustRegistered}},
+			want: Evidence{Device: true, At: map[string]time.Time{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +94,44 @@ func TestEvidenceFrom(t *testing.T) {
 				t.Fatalf("got %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// The laptop steps need a joined device, cloud only or hybrid, or Windows Hello. The
+// phone Authenticator registers for phone sign-in is a registered device, and a
+// device Graph lists without its trustType (limited information, no Device.Read.All)
+// can't be told from it. Any device means the hire signed in: the TAP step.
+func TestLaptopNeedsAJoinedDevice(t *testing.T) {
+	names := map[verdict]string{unseen: "unseen", likely: "likely", verified: "verified"}
+	phone := graph.Device{ID: "p", DisplayName: "Nina's iPhone", TrustType: graph.TrustRegistered}
+	limited := graph.Device{ID: "x"} // id only
+	tests := []struct {
+		name        string
+		devices     []graph.Device
+		hello       bool
+		laptop, tap verdict
+	}{
+		{"no device", nil, false, unseen, unseen},
+		{"the phone registered for phone sign-in", []graph.Device{phone}, false, unseen, verified},
+		{"Entra joined (Autopilot)", []graph.Device{phone, {ID: "l", TrustType: graph.TrustEntraJoined}}, false, verified, verified},
+		{"hybrid joined", []graph.Device{{ID: "h", TrustType: graph.TrustHybrid}}, false, verified, verified},
+		{"limited information", []graph.Device{limited}, false, unseen, verified},
+		{"limited information and Windows Hello", []graph.Device{limited}, true, verified, verified},
+	}
+	for _, tt := range tests {
+		var methods []graph.Method
+		if tt.hello {
+			methods = []graph.Method{{Type: "windowsHelloForBusiness", Created: at(5)}}
+		}
+		ev := EvidenceFrom(methods, nil, tt.devices, at(10))
+		for _, id := range []string{StepLaptop, StepLaptopKey} {
+			if got := judge(id, ev); got != tt.laptop {
+				t.Errorf("%s: %s step %s, want %s", tt.name, id, names[got], names[tt.laptop])
+			}
+		}
+		if got := judge(StepTAP, ev); got != tt.tap {
+			t.Errorf("%s: tap step %s, want %s", tt.name, names[got], names[tt.tap])
+		}
 	}
 }
 
@@ -113,15 +153,18 @@ func TestApply(t *testing.T) {
 		{"authenticator for phone sign-in: the step ticks", phone, Evidence{TAPCreated: true, Authenticator: true, PhoneSignIn: true},
 			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:t hello:t"},
 		// A joined laptop is no evidence: a TAP typed at the laptop gets through too.
-		{"MFA only and a device: phone sign-in still to do", phone, Evidence{Authenticator: true, AuthenticatorMFA: true, Device: true},
+		{"MFA only and a device: phone sign-in still to do", phone, Evidence{Authenticator: true, AuthenticatorMFA: true, Device: true, JoinedDevice: true},
 			"tap:d install:d add-account:d sign-in:d phone-sign-in:t laptop:d hello:t"},
-		{"everything", phone, Evidence{TAPUsedOrExpired: true, TAPCreated: true, Authenticator: true, PhoneSignIn: true, Device: true, WindowsHello: true},
+		{"everything", phone, Evidence{TAPUsedOrExpired: true, TAPCreated: true, Authenticator: true, PhoneSignIn: true, Device: true, JoinedDevice: true, WindowsHello: true},
 			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:d hello:d"},
 		// Out of order: later evidence implies the TAP even after the TAP was deleted.
 		{"authenticator, TAP already deleted", phone, Evidence{Authenticator: true, PhoneSignIn: true},
 			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:t hello:t"},
-		{"device before authenticator", phone, Evidence{Device: true},
+		{"device before authenticator", phone, Evidence{Device: true, JoinedDevice: true},
 			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:t"},
+		// Phone sign-in registers the phone as a device: no laptop.
+		{"the phone registered for phone sign-in: laptop still to do", phone, Evidence{Authenticator: true, PhoneSignIn: true, Device: true},
+			"tap:d install:d add-account:d sign-in:d phone-sign-in:d laptop:t hello:t"},
 		{"windows hello while the device list lags", phone, Evidence{WindowsHello: true},
 			"tap:d install:t add-account:t sign-in:t phone-sign-in:t laptop:d hello:d"},
 		{"windows hello and an MFA-only authenticator do not confirm phone sign-in", phone, Evidence{WindowsHello: true, Authenticator: true, AuthenticatorMFA: true},
@@ -138,8 +181,8 @@ func TestApply(t *testing.T) {
 		{"key path: nothing", key, Evidence{}, key},
 		{"key path: TAP", key, Evidence{TAPCreated: true}, "tap:d key:t laptop-key:t hello:t"},
 		{"key path: fido2", key, Evidence{FIDO2: true}, "tap:d key:d laptop-key:t hello:t"},
-		{"key path: fido2 and device", key, Evidence{FIDO2: true, Device: true}, "tap:d key:d laptop-key:d hello:t"},
-		{"key path: everything", key, Evidence{TAPCreated: true, FIDO2: true, Device: true, WindowsHello: true}, "tap:d key:d laptop-key:d hello:d"},
+		{"key path: fido2 and device", key, Evidence{FIDO2: true, Device: true, JoinedDevice: true}, "tap:d key:d laptop-key:d hello:t"},
+		{"key path: everything", key, Evidence{TAPCreated: true, FIDO2: true, Device: true, JoinedDevice: true, WindowsHello: true}, "tap:d key:d laptop-key:d hello:d"},
 		{"key path: hello before the key shows", key, Evidence{WindowsHello: true}, "tap:d key:t laptop-key:d hello:d"},
 		{"key path: authenticator ticks only the TAP", key, Evidence{Authenticator: true}, "tap:d key:t laptop-key:t hello:t"},
 		{"key path: claimed key confirmed", "tap:d key:c laptop-key:t hello:t", Evidence{FIDO2: true}, "tap:d key:d laptop-key:t hello:t"},
@@ -184,7 +227,7 @@ func TestApplyTimes(t *testing.T) {
 	// Later checks keep the first times; a phone sign-in registration and the device
 	// tick their steps.
 	later := at(300)
-	ev.Device, ev.PhoneSignIn = true, true
+	ev.Device, ev.JoinedDevice, ev.PhoneSignIn = true, true, true
 	p2 := Apply(p, ev, later)
 	if s, _ := p2.Step(StepInstall); s.DoneAt != at(20) || s.SeenAt != now {
 		t.Errorf("install = %+v, want its first times kept: done %v, seen %v", s, at(20), now)
@@ -263,7 +306,7 @@ func TestDayOne(t *testing.T) {
 	p := phoneStart()
 	var methods []graph.Method
 	var taps []graph.TAP
-	devices := 0
+	var devices []graph.Device
 	check := func(min int, wantNext string) {
 		t.Helper()
 		p = Apply(p, EvidenceFrom(methods, taps, devices, at(min)), at(min))
@@ -279,14 +322,16 @@ func TestDayOne(t *testing.T) {
 	// Registered for MFA push only first (createdDateTime null): phone sign-in is next.
 	methods = append(methods, graph.Method{Type: "microsoftAuthenticator", MFAOnly: true})
 	check(12, StepPhoneSignIn)
-	// Phone sign-in enabled: Graph now dates the registration.
+	// Phone sign-in enabled: Graph now dates the registration, and lists the phone as a
+	// registered device, which is no laptop.
 	methods = append(methods[:0], graph.Method{Type: "microsoftAuthenticator", Created: at(14)})
+	devices = append(devices, graph.Device{DisplayName: "iPhone", TrustType: graph.TrustRegistered})
 	check(15, StepLaptop)
 	if s, _ := p.Step(StepPhoneSignIn); s.Status != StatusDone || s.DoneAt != at(14) {
 		t.Fatalf("phone-sign-in = %+v, want done at %v", s, at(14))
 	}
 	check(70, StepLaptop) // the TAP expires: nothing changes
-	devices = 1
+	devices = append(devices, graph.Device{DisplayName: "LAPTOP", TrustType: graph.TrustEntraJoined})
 	check(80, StepHello)
 	methods = append(methods, graph.Method{Type: "windowsHelloForBusiness", Created: at(85)})
 	check(90, "")

@@ -44,7 +44,7 @@ func TestContractRegisteredDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(devs) != 3 || devs[0] != laptop || !devs[0].EntraJoined() || devs[1].TrustType != graph.TrustRegistered ||
+	if len(devs) != 3 || devs[0] != laptop || !devs[0].Joined() || devs[1].TrustType != graph.TrustRegistered ||
 		devs[2].TrustType != graph.TrustHybrid || !devs[2].Registered.Equal(reg.Add(2*time.Hour)) {
 		t.Errorf("RegisteredDevices = %+v, want the laptop (Entra joined), the iPhone (registered), the desktop (hybrid, registered 2h later)", devs)
 	}

@@ -417,28 +417,12 @@ func TestStuckIsThrottledPerStep(t *testing.T) {
 // v1.0: the checklist's phone sign-in step stays to do (even with the laptop joined)
 // and /status says phone sign-in is off, until the hire enables it.
 func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
-	e, flow := newChecklistEnv(t)
-	ctx := context.Background()
-	if err := flow.Begin(ctx, simtenant.NinaID, simtenant.NinaUPN, "", "req-1", false); err != nil {
-		t.Fatal(err)
-	}
-	e.post(e.fromNina("message", "hi")) // delivered: checks run for her
-	e.drain()
+	e, flow := newDeliveredChecklist(t)
 	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "iPhone", MFAOnly: true})
 	e.tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined})
 	step := func() string {
 		t.Helper()
-		if err := flow.RunChecks(ctx); err != nil {
-			t.Fatal(err)
-		}
-		c, err := e.store.Checklist(ctx, simtenant.NinaID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p checklist.Progress
-		if err := json.Unmarshal(c.Progress, &p); err != nil {
-			t.Fatal(err)
-		}
+		p := checkNina(t, e, flow)
 		if s, _ := p.Step(checklist.StepLaptop); s.Status != checklist.StatusDone {
 			t.Fatalf("laptop step %s, want %s (checks ran)", s.Status, checklist.StatusDone)
 		}
@@ -460,5 +444,63 @@ func TestPhoneSignInTellsMFAOnlyFromPasswordless(t *testing.T) {
 	status = decode(t, e.command("personal", simtenant.HanaID, "/status nina@contoso.com")[0]).card()
 	if !strings.Contains(status, "registered for phone sign-in") {
 		t.Errorf("status card: %s\nwant it to say registered for phone sign-in", status)
+	}
+}
+
+// newDeliveredChecklist is the checklist harness with Nina's checklist begun and
+// delivered (her first message stores her chat's reference), so checks run for her.
+func newDeliveredChecklist(t *testing.T) (*env, *checklist.Flow) {
+	t.Helper()
+	e, flow := newChecklistEnv(t)
+	if err := flow.Begin(context.Background(), simtenant.NinaID, simtenant.NinaUPN, "", "req-1", false); err != nil {
+		t.Fatal(err)
+	}
+	e.post(e.fromNina("message", "hi"))
+	e.drain()
+	return e, flow
+}
+
+// checkNina runs the checklist's checks and returns Nina's progress as stored.
+func checkNina(t *testing.T, e *env, flow *checklist.Flow) checklist.Progress {
+	t.Helper()
+	ctx := context.Background()
+	if err := flow.RunChecks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.store.Checklist(ctx, simtenant.NinaID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p checklist.Progress
+	if err := json.Unmarshal(c.Progress, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Registering Authenticator for phone sign-in registers the phone in Entra too (a
+// device with trustType Workplace): the phone sign-in step ticks and the laptop step
+// does not, until a joined laptop shows.
+func TestRegisteredPhoneIsNoLaptop(t *testing.T) {
+	e, flow := newDeliveredChecklist(t)
+	status := func(p checklist.Progress, id string) checklist.Status {
+		s, _ := p.Step(id)
+		return s.Status
+	}
+
+	e.tenant.AddMethod(simtenant.NinaID, graph.Method{Type: "microsoftAuthenticator", DisplayName: "Nina's iPhone", Created: e.clock.now()})
+	devs, err := flowGraph(t, e).RegisteredDevices(context.Background(), simtenant.NinaID)
+	if err != nil || len(devs) != 1 || devs[0].TrustType != graph.TrustRegistered {
+		t.Fatalf("Nina's devices after phone sign-in: %+v, %v; want her phone alone, registered (Workplace), nil", devs, err)
+	}
+	p := checkNina(t, e, flow)
+	if ps, ls := status(p, checklist.StepPhoneSignIn), status(p, checklist.StepLaptop); ps != checklist.StatusDone || ls != checklist.StatusTodo {
+		t.Fatalf("after phone sign-in (the phone registered): phone-sign-in %s, laptop %s; want %s, %s",
+			ps, ls, checklist.StatusDone, checklist.StatusTodo)
+	}
+
+	e.tenant.AddDevice(simtenant.NinaID, graph.Device{DisplayName: "NINA-LAPTOP", TrustType: graph.TrustEntraJoined})
+	if ls := status(checkNina(t, e, flow), checklist.StepLaptop); ls != checklist.StatusDone {
+		t.Fatalf("with the laptop Entra joined: laptop %s, want %s", ls, checklist.StatusDone)
 	}
 }
